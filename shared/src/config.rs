@@ -1,0 +1,94 @@
+//! The edge's configuration, read once per request through the adapter's variable lookup
+//! (`env.var` on Workers, `std::env` under wasi:http), validated into types.
+
+use std::collections::BTreeMap;
+
+use crate::{
+    auth::{AuthError, SigningKey, VerifyingKeys},
+    geo::{RegionId, RegionMap},
+    tenant::HostName,
+};
+
+/// A configuration problem: the deployment is broken, not the request (answered as 500
+/// with a generic message; the detail goes to the log, never to the client).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("missing configuration variable {0}")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("invalid configuration variable {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    /// A key variable does not hold usable key material.
+    #[error("invalid key in {0}: {1}")]
+    Key(&'static str, AuthError),
+}
+
+/// Everything the core needs to know about its deployment.
+pub struct EdgeConfig {
+    /// The platform's apex domain: clinics live at `<slug>.<apex>` (`APEX_DOMAIN`).
+    pub apex: HostName,
+    /// Base URL of each region's `regional-db` (`REGION_URLS=eu-west=http://…,us-east=…`).
+    pub region_urls: BTreeMap<RegionId, String>,
+    /// Signs edge→region tokens (`EDGE_TOKEN_KEY`, base64 Ed25519 key pair: a secret).
+    pub edge_key: SigningKey,
+    /// Verifies API bearer tokens (`API_TOKEN_PUBLIC_KEYS`, comma-separated base64).
+    pub api_keys: VerifyingKeys,
+    /// Bumped on every deploy of pages or assets: part of the page cache key (`ASSET_VERSION`).
+    pub asset_version: String,
+    /// The region map (embedded `infra/regions.toml`).
+    pub regions: &'static RegionMap,
+}
+
+impl EdgeConfig {
+    /// Reads the configuration from a variable lookup.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let req = |name: &'static str| get(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name));
+        let apex_raw = req("APEX_DOMAIN")?;
+        let apex = HostName::parse(&apex_raw)
+            .ok_or_else(|| ConfigError::Invalid { name: "APEX_DOMAIN", reason: format!("{apex_raw:?} is not a host name") })?;
+        let regions = RegionMap::embedded();
+        let mut region_urls = BTreeMap::new();
+        for pair in req("REGION_URLS")?.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let invalid = |reason: String| ConfigError::Invalid { name: "REGION_URLS", reason };
+            let (id, url) = pair.split_once('=').ok_or_else(|| invalid(format!("{pair:?} is not region=url")))?;
+            let id: RegionId = id.trim().parse().map_err(|e| invalid(format!("{e}")))?;
+            if regions.get(id.as_str()).is_none() {
+                return Err(invalid(format!("{id} is not in infra/regions.toml")));
+            }
+            let url = url.trim().trim_end_matches('/');
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(format!("{url:?} is not an http(s) URL")));
+            }
+            region_urls.insert(id, url.to_owned());
+        }
+        if !region_urls.contains_key(&regions.default_region().id) {
+            return Err(ConfigError::Invalid {
+                name: "REGION_URLS",
+                reason: format!("the default region {} has no URL", regions.default_region().id),
+            });
+        }
+        Ok(Self {
+            apex,
+            region_urls,
+            edge_key: SigningKey::from_base64(&req("EDGE_TOKEN_KEY")?).map_err(|e| ConfigError::Key("EDGE_TOKEN_KEY", e))?,
+            api_keys: VerifyingKeys::from_base64_list(&req("API_TOKEN_PUBLIC_KEYS")?)
+                .map_err(|e| ConfigError::Key("API_TOKEN_PUBLIC_KEYS", e))?,
+            asset_version: get("ASSET_VERSION").filter(|v| !v.is_empty()).unwrap_or_else(|| "1".into()),
+            regions,
+        })
+    }
+
+    /// The URL of `region`, or of the default region when `region` has none configured.
+    pub fn region_url(&self, region: &RegionId) -> (&RegionId, &str) {
+        match self.region_urls.get_key_value(region) {
+            Some((id, url)) => (id, url),
+            None => {
+                let d = &self.regions.default_region().id;
+                let (id, url) = self.region_urls.get_key_value(d).expect("checked at load");
+                (id, url)
+            }
+        }
+    }
+}

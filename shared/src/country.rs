@@ -1,0 +1,108 @@
+//! Countries: the ISO 3166-1 code type and the per-country defaults a new clinic gets
+//! (language, currency). Regulation lives in [`crate::compliance`].
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`FR`, `SN`). Accepts lower case input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CountryCode([u8; 2]);
+
+/// A string that is not a two-letter country code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid country code {0:?}: expected two letters (ISO 3166-1 alpha-2)")]
+pub struct BadCountryCode(pub String);
+
+impl CountryCode {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII upper-case letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+
+    /// The locale tag a clinic in this country gets by default (before any patient choice).
+    /// Countries whose languages we do not serve get `None`, and the platform default applies.
+    pub fn default_locale_tag(&self) -> Option<&'static str> {
+        Some(match self.as_str() {
+            "FR" | "BE" | "CH" | "LU" | "MC" | "SN" | "CI" | "BJ" | "ML" | "BF" | "NE" | "TG"
+            | "CM" | "GA" | "CD" | "CG" | "MG" | "HT" => "fr",
+            "US" | "CA" | "GB" | "IE" | "ZA" | "NG" | "KE" | "GH" | "AU" | "NZ" | "IN" | "UG"
+            | "DE" | "NL" => "en",
+            "ES" | "MX" | "AR" | "CO" | "CL" | "PE" | "VE" | "EC" | "GT" | "CU" | "BO" | "DO"
+            | "UY" | "PY" => "es",
+            "MA" | "DZ" | "TN" | "EG" | "SA" | "AE" | "QA" | "JO" | "LB" | "KW" | "OM" | "BH" => "ar",
+            _ => return None,
+        })
+    }
+
+    /// The ISO 4217 currency clinics of this country bill in by default.
+    pub fn default_currency(&self) -> &'static str {
+        match self.as_str() {
+            "US" => "USD",
+            "GB" => "GBP",
+            "SN" | "CI" | "BJ" | "ML" | "BF" | "NE" | "TG" | "GW" => "XOF",
+            "ZA" => "ZAR",
+            "MA" => "MAD",
+            "CA" => "CAD",
+            "NG" => "NGN",
+            "KE" => "KES",
+            _ => "EUR",
+        }
+    }
+}
+
+impl FromStr for CountryCode {
+    type Err = BadCountryCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                let code = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+                // User-assigned codes (`XX`, `ZZ`, `AA`, `QM`–`QZ`) are not countries.
+                let user_assigned = matches!(&code, b"AA" | b"ZZ" | b"XX")
+                    || (code[0] == b'Q' && code[1] >= b'M')
+                    || code[0] == b'X';
+                if user_assigned {
+                    Err(BadCountryCode(s.to_owned()))
+                } else {
+                    Ok(Self(code))
+                }
+            }
+            _ => Err(BadCountryCode(s.to_owned())),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_normalises() {
+        assert_eq!("fr".parse::<CountryCode>().unwrap().as_str(), "FR");
+        for bad in ["", "F", "FRA", "F1", "XX", "T1", "ZZ", "QZ", "é"] {
+            assert!(bad.parse::<CountryCode>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = |s: &str| s.parse::<CountryCode>().unwrap();
+        assert_eq!(c("SN").default_locale_tag(), Some("fr"));
+        assert_eq!(c("SN").default_currency(), "XOF");
+        assert_eq!(c("MA").default_locale_tag(), Some("ar"));
+        assert_eq!(c("JP").default_locale_tag(), None);
+    }
+}

@@ -1,0 +1,53 @@
+//! The ports: what the core needs from the platform it runs on. Each adapter implements
+//! [`Host`] with its platform's primitives (workers-rs `Fetch`/`Cache`, spin-sdk `send`);
+//! tests implement it natively. Nothing else in the core touches I/O, time or randomness.
+
+use http::{Request, Response};
+
+/// An outbound call that did not produce an HTTP response.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("outbound request failed: {0}")]
+pub struct FetchError(pub String);
+
+/// The platform under the core.
+///
+/// Both hosts run a request on one thread, so the futures need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait Host {
+    /// Sends a request to a region (absolute URI) over the platform's HTTP client, which
+    /// keeps connections warm between requests where the platform allows.
+    async fn fetch(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, FetchError>;
+
+    /// Looks up the edge cache. `key` is an absolute `https://` URL built by
+    /// [`crate::cache`]; a host without a cache returns `None`.
+    async fn cache_get(&self, key: &str) -> Option<Response<Vec<u8>>>;
+
+    /// Stores a response in the edge cache under `key`, honouring its `Cache-Control`.
+    /// Failures are not the caller's concern: a cache is allowed to forget.
+    async fn cache_put(&self, key: &str, response: Response<Vec<u8>>);
+
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&self) -> u64;
+}
+
+/// Work that must not delay the response (cache fills). The adapter runs it after the
+/// response is sent where the platform allows (`ctx.wait_until` on Workers), else inline.
+#[derive(Debug)]
+pub enum Background {
+    CachePut { key: String, response: Response<Vec<u8>> },
+}
+
+impl Background {
+    pub async fn run<H: Host>(self, host: &H) {
+        match self {
+            Background::CachePut { key, response } => host.cache_put(&key, response).await,
+        }
+    }
+}
+
+/// What the core hands back to the adapter: the response, and work to finish afterwards.
+#[derive(Debug)]
+pub struct Handled {
+    pub response: Response<Vec<u8>>,
+    pub background: Vec<Background>,
+}
