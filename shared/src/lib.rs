@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod country;
 pub mod dataplane;
+pub mod edge;
 pub mod geo;
 pub mod host;
 pub mod tenant;
