@@ -6,8 +6,7 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 
 /// An ISO 3166-1 alpha-2 country code, upper case (`FR`, `SN`). Accepts lower case input.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CountryCode([u8; 2]);
 
 /// A string that is not a two-letter country code.
@@ -73,6 +72,12 @@ impl FromStr for CountryCode {
     }
 }
 
+impl Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl<'de> Deserialize<'de> for CountryCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
@@ -92,6 +97,9 @@ mod tests {
     #[test]
     fn parses_and_normalises() {
         assert_eq!("fr".parse::<CountryCode>().unwrap().as_str(), "FR");
+        let json = serde_json::to_string(&"SN".parse::<CountryCode>().unwrap()).unwrap();
+        assert_eq!(json, r#""SN""#);
+        assert_eq!(serde_json::from_str::<CountryCode>(&json).unwrap().as_str(), "SN");
         for bad in ["", "F", "FRA", "F1", "XX", "T1", "ZZ", "QZ", "é"] {
             assert!(bad.parse::<CountryCode>().is_err(), "{bad}");
         }

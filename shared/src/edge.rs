@@ -1,11 +1,24 @@
-//! The request entry point every adapter calls.
+//! The request entry point every adapter calls, and the page flow.
+//!
+//! ```text
+//! request ─ authority ─► tenant selector (no I/O) ─┬─ /v1/… ─► api (token → one batch)
+//!                                                   └─ pages ─► locale → edge cache ─► HIT
+//!                                                                 └─ MISS: directory (cache or
+//!                                                                    nearest region) → render
+//! ```
 
-use http::{Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode, header::HeaderValue};
 
 use crate::{
+    api, cache,
     config::EdgeConfig,
-    geo::GeoHint,
-    host::{Handled, Host},
+    dataplane::client::{DataError, RegionClient},
+    directory,
+    geo::{GeoHint, RegionId},
+    host::{Background, Handled, Host},
+    locale::{Locale, LocaleSource, negotiate},
+    pages::{self, ErrorPage},
+    tenant::{HostName, ResolveError, TenantEntry, TenantSelector, TenantStatus, resolve},
 };
 
 /// Serves one request: reads the configuration through `vars`, then resolves the clinic,
@@ -19,22 +32,375 @@ pub async fn serve<H: Host>(
 ) -> Handled {
     match EdgeConfig::from_lookup(vars) {
         Ok(config) => handle(host, &config, geo, request).await,
-        Err(_e) => Handled {
-            response: Response::builder()
-                .status(StatusCode::INTERNAL_SERVER_ERROR)
-                .header("content-type", "text/plain; charset=utf-8")
-                .body(b"service misconfigured".to_vec())
-                .expect("static response"),
+        Err(_) => Handled {
+            // The detail names variables, never their values; still, it stays out of the
+            // response: a visitor learns only that the service is down.
+            response: pages::error_response(ErrorPage::Internal, Locale::fallback()),
             background: Vec::new(),
         },
     }
 }
 
+/// Per-request state: the ports, the region client and the work deferred past the response.
+pub struct Ctx<'a, H: Host> {
+    pub host: &'a H,
+    pub config: &'a EdgeConfig,
+    pub geo: GeoHint,
+    pub region: RegionClient<'a, H>,
+    background: Vec<Background>,
+}
+
+impl<'a, H: Host> Ctx<'a, H> {
+    pub fn now_secs(&self) -> u64 {
+        self.host.now_millis() / 1000
+    }
+
+    /// The region this edge calls when it does not know a clinic's home.
+    pub fn nearest_region(&self) -> RegionId {
+        self.config.regions.nearest(&self.geo).id.clone()
+    }
+
+    /// The directory entry from the edge cache only: `Some(None)` is a remembered miss.
+    pub async fn cached_tenant(&self, selector: &TenantSelector) -> Option<Option<TenantEntry>> {
+        directory::cached(self.host, selector).await
+    }
+
+    /// The directory entry: edge cache, else one call to the nearest region.
+    pub async fn tenant(&mut self, selector: &TenantSelector) -> Result<Option<TenantEntry>, DataError> {
+        if let Some(hit) = self.cached_tenant(selector).await {
+            return Ok(hit);
+        }
+        let entry = self.region.directory(&self.nearest_region(), selector).await?;
+        self.remember_tenant(selector, entry.as_ref());
+        Ok(entry)
+    }
+
+    /// Caches what a region said about a clinic, after the response.
+    pub fn remember_tenant(&mut self, selector: &TenantSelector, entry: Option<&TenantEntry>) {
+        self.background.extend(directory::remember(selector, entry));
+    }
+}
+
 /// Serves one request with a loaded configuration.
-pub async fn handle<H: Host>(_host: &H, _config: &EdgeConfig, _geo: GeoHint, _request: Request<Vec<u8>>) -> Handled {
-    // Placeholder until the router lands (same session).
-    Handled {
-        response: Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body(Vec::new()).expect("static"),
-        background: Vec::new(),
+pub async fn handle<H: Host>(host: &H, config: &EdgeConfig, geo: GeoHint, request: Request<Vec<u8>>) -> Handled {
+    let started = host.now_millis();
+    let mut ctx = Ctx { host, config, geo, region: RegionClient::new(host, config), background: Vec::new() };
+    let mut response = route(&mut ctx, &request).await;
+    if request.method() == Method::HEAD {
+        response.body_mut().clear();
+    }
+    // Server-Timing: total edge time, then each region call (at most one by design).
+    let mut timing = format!("edge;dur={}", host.now_millis().saturating_sub(started));
+    for (i, call) in ctx.region.timings().iter().enumerate() {
+        timing.push_str(&format!(", region{i};desc=\"{}\";dur={}", call.region, call.millis));
+    }
+    if let Ok(v) = HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", v);
+    }
+    Handled { response, background: ctx.background }
+}
+
+fn header<'r>(req: &'r Request<Vec<u8>>, name: &str) -> Option<&'r str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn route<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    // The URL's authority, not the Host header: Miniflare rewrites Host but keeps the URL,
+    // and both runtimes fill the URL from Host.
+    let authority = req.uri().authority().map(|a| a.as_str()).or_else(|| header(req, "host"));
+    let selector = match authority.and_then(HostName::parse) {
+        Some(h) => resolve(&h, &ctx.config.apex, header(req, "x-tenant-slug")),
+        None => Err(ResolveError::BadHost),
+    };
+    let path = req.uri().path();
+    if path == "/v1" || path.starts_with("/v1/") {
+        return api::handle(ctx, req, selector).await;
+    }
+    page(ctx, req, selector).await
+}
+
+/// The visitor's locale preferences, from the request.
+struct Prefs<'r> {
+    query: Option<String>,
+    cookie: Option<&'r str>,
+    accept_language: Option<&'r str>,
+}
+
+impl<'r> Prefs<'r> {
+    fn of(req: &'r Request<Vec<u8>>) -> Self {
+        let query = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .find(|(k, _)| k == "locale")
+            .map(|(_, v)| v.into_owned());
+        let cookie = req
+            .headers()
+            .get_all("cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| c.trim().strip_prefix("locale="));
+        Self { query, cookie, accept_language: header(req, "accept-language") }
+    }
+
+    fn negotiate(&self, tenant_default: Option<&str>) -> (Locale, LocaleSource) {
+        negotiate(self.query.as_deref(), self.cookie, self.accept_language, tenant_default)
+    }
+}
+
+async fn page<H: Host>(
+    ctx: &mut Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    selector: Result<TenantSelector, ResolveError>,
+) -> Response<Vec<u8>> {
+    let prefs = Prefs::of(req);
+    let (visitor_locale, _) = prefs.negotiate(None);
+    let selector = match selector {
+        Ok(s) => s,
+        Err(ResolveError::BadHost) => return pages::error_response(ErrorPage::BadRequest, visitor_locale),
+        Err(_) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return pages::error_response(ErrorPage::MethodNotAllowed, visitor_locale);
+    }
+    let path = req.uri().path();
+    if path != "/" {
+        return pages::error_response(ErrorPage::NotFound, visitor_locale);
+    }
+    // When the visitor's own preferences decide the locale, the cache key is known before
+    // any lookup: a hit costs no directory read and no region call at all.
+    if let (TenantSelector::Slug(slug), (locale, source)) = (&selector, prefs.negotiate(None))
+        && source != LocaleSource::Default
+            && let Some(hit) = ctx.host.cache_get(&cache::page_key(slug, path, locale, &ctx.config.asset_version)).await {
+                return finish_page(hit, locale, source, true, req);
+            }
+    let entry = match ctx.tenant(&selector).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
+        Err(_) => return pages::error_response(ErrorPage::Unavailable, visitor_locale),
+    };
+    let (locale, source) = prefs.negotiate(Some(&entry.default_locale));
+    if entry.status == TenantStatus::Suspended {
+        return pages::error_response(ErrorPage::Suspended, locale);
+    }
+    let key = cache::page_key(&entry.slug, path, locale, &ctx.config.asset_version);
+    if (matches!(selector, TenantSelector::Domain(_)) || source == LocaleSource::Tenant || source == LocaleSource::Default)
+        && let Some(hit) = ctx.host.cache_get(&key).await {
+            return finish_page(hit, locale, source, true, req);
+        }
+    let response = pages::html_response(StatusCode::OK, locale, cache::PUBLIC_PAGE, pages::home(&entry, locale));
+    ctx.background.push(Background::CachePut { key, response: response.clone() });
+    finish_page(response, locale, source, false, req)
+}
+
+/// Adapts a (possibly cached) public page to this visitor: `X-Cache`, and `private` plus
+/// the `locale` cookie when the locale was the visitor's explicit choice.
+fn finish_page(
+    mut response: Response<Vec<u8>>,
+    locale: Locale,
+    source: LocaleSource,
+    hit: bool,
+    req: &Request<Vec<u8>>,
+) -> Response<Vec<u8>> {
+    let h = response.headers_mut();
+    h.insert("x-cache", HeaderValue::from_static(if hit { "HIT" } else { "MISS" }));
+    if matches!(source, LocaleSource::Query | LocaleSource::Cookie) {
+        h.insert("cache-control", HeaderValue::from_static(cache::PRIVATE_PAGE));
+    }
+    if source == LocaleSource::Query {
+        let secure = if req.uri().scheme_str() == Some("https") { "; Secure" } else { "" };
+        let cookie = format!("locale={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", locale.tag());
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            h.insert("set-cookie", v);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    //! The whole flow against an in-memory host whose "regions" answer from a table of
+    //! clinics; the real regions are exercised by `tests/` end to end.
+    use std::{cell::RefCell, collections::HashMap, future::Future, pin::pin, task::{Context, Poll, Waker}};
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::{
+        auth::SigningKey,
+        dataplane::wire::{BatchRequest, BatchResponse, StatementResult},
+        host::FetchError,
+    };
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut f = pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the test host never pends"),
+        }
+    }
+
+    struct TestHost {
+        cache: RefCell<HashMap<String, Response<Vec<u8>>>>,
+        calls: RefCell<Vec<(String, Option<BatchRequest>)>>,
+        clinics: Vec<TenantEntry>,
+    }
+
+    impl Host for TestHost {
+        async fn fetch(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, FetchError> {
+            let uri = request.uri().to_string();
+            let batch: Option<BatchRequest> = serde_json::from_slice(request.body()).ok();
+            self.calls.borrow_mut().push((uri.clone(), batch.clone()));
+            let respond = |status: u16, body: Value| Ok(Response::builder().status(status).body(body.to_string().into_bytes()).unwrap());
+            if let Some(slug) = uri.split("slug=").nth(1) {
+                return match self.clinics.iter().find(|c| c.slug.as_str() == slug) {
+                    Some(c) => respond(200, serde_json::to_value(c).unwrap()),
+                    None => respond(404, json!({"code": "unknown_tenant", "message": "no"})),
+                };
+            }
+            let batch = batch.expect("a batch");
+            let row = json!({"id": "00000000-0000-4000-8000-000000000001", "seq": 1, "version_id": 1,
+                             "last_updated": "2026-11-24T00:00:00+00:00", "resource": {"resourceType": "Patient"}});
+            let results = batch.statements.iter().map(|s| StatementResult {
+                rows: vec![if s.name == "patient.count" { json!({"total": 1}) } else { row.clone() }.as_object().unwrap().clone()],
+            });
+            let response = BatchResponse {
+                region: "eu-west".parse().unwrap(),
+                results: results.collect(),
+                directory: batch.want_directory.then(|| self.clinics[0].clone()),
+            };
+            respond(200, serde_json::to_value(response).unwrap())
+        }
+        async fn cache_get(&self, key: &str) -> Option<Response<Vec<u8>>> {
+            self.cache.borrow().get(key).cloned()
+        }
+        async fn cache_put(&self, key: &str, response: Response<Vec<u8>>) {
+            self.cache.borrow_mut().insert(key.to_owned(), response);
+        }
+        fn now_millis(&self) -> u64 {
+            1_795_478_400_000
+        }
+    }
+
+    fn clinic(slug: &str, country: &str, locale: &str, home: &str) -> TenantEntry {
+        serde_json::from_value(json!({"slug": slug, "name": "Clinique", "country": country, "home_region": home,
+            "default_locale": locale, "currency": "EUR", "plan": "standard", "status": "active"})).unwrap()
+    }
+
+    fn setup() -> (TestHost, EdgeConfig, SigningKey) {
+        let api = SigningKey::from_seed([1; 32]);
+        let edge = SigningKey::from_seed([2; 32]);
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("APEX_DOMAIN", "localhost".into()),
+            ("REGION_URLS", "eu-west=http://eu.test,us-east=http://us.test,af-south=http://af.test".into()),
+            ("EDGE_TOKEN_KEY", edge.to_base64()),
+            ("API_TOKEN_PUBLIC_KEYS", api.public_base64()),
+        ]);
+        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        let host = TestHost {
+            cache: RefCell::default(),
+            calls: RefCell::default(),
+            clinics: vec![clinic("sandton-care", "ZA", "en", "af-south"), clinic("casablanca-sante", "MA", "ar", "eu-west")],
+        };
+        (host, config, api)
+    }
+
+    fn get(host: &TestHost, config: &EdgeConfig, url: &str, headers: &[(&str, &str)]) -> Handled {
+        let mut b = Request::builder().uri(url);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        block_on(handle(host, config, GeoHint::default(), b.body(Vec::new()).unwrap()))
+    }
+
+    fn run_background(host: &TestHost, h: Handled) -> Response<Vec<u8>> {
+        for task in h.background {
+            block_on(task.run(host));
+        }
+        h.response
+    }
+
+    #[test]
+    fn a_page_is_cached_per_locale_not_per_header_spelling() {
+        let (host, config, _) = setup();
+        let first = run_background(&host, get(&host, &config, "http://sandton-care.localhost/", &[("accept-language", "ar-MA,ar;q=0.9")]));
+        assert_eq!(first.status(), 200);
+        assert_eq!(first.headers()["x-cache"], "MISS");
+        assert_eq!(host.calls.borrow().len(), 1, "one directory call");
+        let second = get(&host, &config, "http://sandton-care.localhost/", &[("accept-language", "ar")]).response;
+        assert_eq!(second.headers()["x-cache"], "HIT");
+        assert_eq!(second.headers()["content-language"], "ar");
+        assert_eq!(host.calls.borrow().len(), 1, "a hit costs no region call");
+        // No preference at all: the clinic's default (en, South Africa) from the cached directory.
+        let third = get(&host, &config, "http://sandton-care.localhost/", &[]).response;
+        assert_eq!(third.headers()["content-language"], "en");
+        assert_eq!(host.calls.borrow().len(), 1, "the directory entry was cached too");
+    }
+
+    #[test]
+    fn a_cold_api_call_goes_to_the_nearest_region_once_then_to_the_home_region() {
+        let (host, config, api) = setup();
+        let token = api.sign_api("sandton-care".parse().unwrap(), "t", "system/Patient.rs", host.now_millis() / 1000, 60).unwrap();
+        let auth = format!("Bearer {token}");
+        let r = run_background(&host, get(&host, &config, "http://sandton-care.localhost/v1/patients", &[("authorization", &auth)]));
+        assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+        {
+            let calls = host.calls.borrow();
+            assert_eq!(calls.len(), 1);
+            assert!(calls[0].0.starts_with("http://eu.test/v1/batch"), "no geo: the default region, {}", calls[0].0);
+            assert!(calls[0].1.as_ref().unwrap().want_directory);
+            assert_eq!(calls[0].1.as_ref().unwrap().statements.len(), 2, "page and total in one batch");
+        }
+        let r = get(&host, &config, "http://sandton-care.localhost/v1/patients/00000000-0000-4000-8000-000000000001", &[("authorization", &auth)]).response;
+        assert_eq!(r.status(), 200);
+        let calls = host.calls.borrow();
+        assert_eq!(calls.len(), 2);
+        assert!(calls[1].0.starts_with("http://af.test/v1/batch"), "warm: straight to the home region");
+        assert!(!calls[1].1.as_ref().unwrap().want_directory);
+        let timing = r.headers()["server-timing"].to_str().unwrap();
+        assert!(timing.contains("edge;dur=") && timing.contains(r#"desc="af-south""#), "{timing}");
+    }
+
+    #[test]
+    fn refusals_cost_no_region_call() {
+        let (host, config, api) = setup();
+        let now = host.now_millis() / 1000;
+        let other = api.sign_api("casablanca-sante".parse().unwrap(), "t", "system/Patient.cruds", now, 60).unwrap();
+        let weak = api.sign_api("sandton-care".parse().unwrap(), "t", "system/Observation.rs", now, 60).unwrap();
+        for (auth, status) in [(None, 401), (Some(other), 403), (Some(weak), 403)] {
+            let auth = auth.map(|t| format!("Bearer {t}"));
+            let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+            let r = get(&host, &config, "http://sandton-care.localhost/v1/patients", &headers).response;
+            assert_eq!(r.status(), status);
+            let body: Value = serde_json::from_slice(r.body()).unwrap();
+            assert_eq!(body["resourceType"], "OperationOutcome");
+        }
+        let token = api.sign_api("sandton-care".parse().unwrap(), "t", "system/Patient.cruds", now, 60).unwrap();
+        let r = get(&host, &config, "http://sandton-care.localhost/v1/patients/nope", &[("authorization", &format!("Bearer {token}"))]).response;
+        assert_eq!(r.status(), 404);
+        assert!(host.calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn unknown_clinics_and_bad_hosts_get_localized_pages() {
+        let (host, config, _) = setup();
+        let r = run_background(&host, get(&host, &config, "http://ghost.localhost/", &[("accept-language", "es")]));
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()["content-language"], "es");
+        // The miss is remembered: no second call.
+        let r = get(&host, &config, "http://ghost.localhost/", &[("accept-language", "ar")]).response;
+        assert_eq!(r.status(), 404);
+        assert_eq!(host.calls.borrow().len(), 1);
+        let r = get(&host, &config, "http://localhost/", &[]).response;
+        assert_eq!(r.status(), 404, "the apex alone names no clinic");
+        let r = block_on(handle(&host, &config, GeoHint::default(),
+            Request::builder().uri("/").header("host", "bad host!").body(Vec::new()).unwrap())).response;
+        assert_eq!(r.status(), 400);
+    }
+
+    #[test]
+    fn a_broken_configuration_is_a_generic_500() {
+        let (host, _, _) = setup();
+        let h = block_on(serve(&host, |_| None, GeoHint::default(), Request::builder().uri("http://a.localhost/").body(Vec::new()).unwrap()));
+        assert_eq!(h.response.status(), 500);
+        assert!(!String::from_utf8_lossy(h.response.body()).contains("APEX_DOMAIN"));
     }
 }

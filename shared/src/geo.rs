@@ -157,11 +157,10 @@ impl RegionMap {
                 return r;
             }
         }
-        if let Some(cont) = &hint.continent {
-            if let Some(r) = self.regions.iter().find(|r| r.continents.iter().any(|c| c == cont)) {
+        if let Some(cont) = &hint.continent
+            && let Some(r) = self.regions.iter().find(|r| r.continents.iter().any(|c| c == cont)) {
                 return r;
             }
-        }
         self.default_region()
     }
 }

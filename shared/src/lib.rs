@@ -2,16 +2,37 @@
 //!
 //! Sans-IO: pure logic plus the small async ports of [`host::Host`] that each edge adapter
 //! implements. Compiles for native, `wasm32-unknown-unknown` (Workers) and `wasm32-wasip2`
-//! (Spin / wasi:http).
+//! (Spin / wasi:http). No sockets, runtime, clock or randomness of its own.
+//!
+//! # Layout
+//! - [`edge`]: the entry point ([`edge::serve`]) and the page flow; where a request starts.
+//! - [`tenant`]: slugs, host parsing, resolution of a request to a clinic, directory entries;
+//!   [`directory`]: the directory as cached at the edge.
+//! - [`locale`], [`i18n`]: locale negotiation and Fluent messages (`locales/`, embedded).
+//! - [`geo`]: the region map (`infra/regions.toml`, embedded), `GeoHint`, nearest region.
+//! - [`cache`]: edge cache keys and `Cache-Control` policies.
+//! - [`pages`]: HTML pages; [`api`]: the FHIR REST API v1; [`fhir`]: its JSON shapes.
+//! - [`dataplane`]: the catalog of named statements, the edge→region wire format and client.
+//! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`compliance`]: per-country
+//!   policy; [`country`]: country codes and defaults.
+//! - [`host`]: the ports; [`config`]: the deployment's configuration.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod auth;
+pub mod cache;
+pub mod compliance;
 pub mod config;
 pub mod country;
 pub mod dataplane;
+pub mod directory;
 pub mod edge;
+pub mod fhir;
 pub mod geo;
 pub mod host;
+pub mod i18n;
+pub mod locale;
+pub mod pages;
 pub mod tenant;
 
 mod embedded {

@@ -262,7 +262,8 @@ mod tests {
         for good in ["hopital-paris", "ab", "clinic1", "a-b-c", &"a".repeat(63)] {
             assert!(good.parse::<TenantSlug>().is_ok(), "{good}");
         }
-        let cases: &[(&str, fn(&SlugError) -> bool)] = &[
+        type Check = fn(&SlugError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("", |e| matches!(e, SlugError::Length(..))),
             ("a", |e| matches!(e, SlugError::Length(..))),
             (&"a".repeat(64), |e| matches!(e, SlugError::Length(..))),

@@ -1,1 +1,139 @@
+//! The harness of the end-to-end tests: the stack started by `cargo xtask test` (its
+//! `stack.json` is named by `TELEMED_STACK`), HTTP helpers that address a clinic by Host
+//! on either edge, fresh clinics per test, tokens, and the regions' call counters.
 #![forbid(unsafe_code)]
+
+use std::{
+    collections::HashMap,
+    sync::OnceLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use reqwest::blocking::{Client, Response};
+use xtask::stack::StackInfo;
+
+/// The two edge runtimes, which must answer alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// workers-rs in workerd (`wrangler dev`).
+    Workers,
+    /// spin-sdk component in `wasmtime serve`.
+    Spin,
+}
+
+pub const EDGES: [Edge; 2] = [Edge::Workers, Edge::Spin];
+
+/// The running stack.
+pub fn stack() -> &'static StackInfo {
+    static STACK: OnceLock<StackInfo> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let path = std::env::var("TELEMED_STACK")
+            .expect("TELEMED_STACK is not set: run the end-to-end tests through `cargo xtask test`");
+        StackInfo::load(path.as_ref()).expect("reading the stack description")
+    })
+}
+
+fn client() -> &'static Client {
+    static C: OnceLock<Client> = OnceLock::new();
+    C.get_or_init(|| {
+        Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client")
+    })
+}
+
+impl Edge {
+    pub fn base(self) -> &'static str {
+        match self {
+            Edge::Workers => &stack().workers_url,
+            Edge::Spin => &stack().spin_url,
+        }
+    }
+
+    fn port(self) -> &'static str {
+        self.base().rsplit(':').next().expect("port")
+    }
+
+    /// The Host a browser would send for `<slug>.localhost` on this edge.
+    pub fn host_for(self, slug: &str) -> String {
+        format!("{slug}.localhost:{}", self.port())
+    }
+
+    /// Sends a request to this edge with `host` as Host (the URL stays 127.0.0.1: the
+    /// runtimes rebuild the URL from Host, as they do in production).
+    pub fn request(self, method: &str, host: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+        let mut r = client()
+            .request(method.parse().expect("method"), format!("{}{path}", self.base()))
+            .header("host", host);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        if let Some(b) = body {
+            r = r.body(b.to_owned());
+        }
+        r.send().unwrap_or_else(|e| panic!("{self:?} {method} {host}{path}: {e}"))
+    }
+
+    pub fn get(self, host: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.request("GET", host, path, headers, None)
+    }
+}
+
+/// A fresh clinic in `country`, so a test never depends on another's data (nor on a warm
+/// edge cache). Returns its slug.
+pub fn new_clinic(prefix: &str, name: &str, country: &str) -> String {
+    let mut r = [0u8; 4];
+    getrandom::fill(&mut r).expect("randomness");
+    let slug = format!("{prefix}-{:08x}", u32::from_le_bytes(r));
+    let out = stack().create_tenant(&slug, name, country).expect("running regional-db tenant create");
+    assert!(out.status.success(), "creating {slug}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    slug
+}
+
+/// An API token for `tenant` signed with the stack's key.
+pub fn token(tenant: &str, scope: &str) -> String {
+    token_at(tenant, scope, now_secs(), 600)
+}
+
+pub fn token_at(tenant: &str, scope: &str, issued_at: u64, ttl: u64) -> String {
+    let keys = stack().keys().expect("stack keys");
+    keys.api_signing_key()
+        .expect("api key")
+        .sign_api(tenant.parse().expect("slug"), "e2e-tests", scope, issued_at, ttl)
+        .expect("signing")
+}
+
+pub fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// The edge→region calls every region has received so far: batches sent by an edge and
+/// directory look-ups (batches forwarded between regions are not edge calls).
+pub fn edge_calls_received() -> u64 {
+    stack()
+        .regions
+        .iter()
+        .map(|r| {
+            let text = client().get(format!("{}/metrics", r.url)).send().and_then(|r| r.text()).expect("metrics");
+            metric_sum(&text, "regional_batch_requests_total", Some(("origin", "edge")))
+                + metric_sum(&text, "regional_directory_requests_total", None)
+        })
+        .sum()
+}
+
+/// Sums a Prometheus counter's samples, optionally only those with `label`.
+pub fn metric_sum(text: &str, name: &str, label: Option<(&str, &str)>) -> u64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| label.is_none_or(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Response headers as a map of lowercase name → value, for comparisons.
+pub fn headers(r: &Response) -> HashMap<String, String> {
+    r.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect()
+}

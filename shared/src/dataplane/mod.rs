@@ -2,4 +2,5 @@
 //! call, and the edge's client for it (one call per request).
 
 pub mod catalog;
+pub mod client;
 pub mod wire;

@@ -1,0 +1,503 @@
+//! The public REST API v1: FHIR R4 JSON behind bearer JWTs with SMART v2 scopes.
+//!
+//! Every request costs at most one edge→region call: the token is verified at the edge,
+//! the tenant comes from the host (no lookup for subdomains and `X-Tenant-Slug`), and the
+//! statements of a request travel as one batch — to the clinic's home region when the edge
+//! has its directory entry, else to the nearest region, which forwards it and returns the
+//! entry for the edge to cache.
+
+use http::{Method, Request, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{
+    auth::{AuthError, ApiPrincipal, Perms, bearer},
+    cache,
+    compliance::policy_for,
+    dataplane::{
+        catalog::names,
+        client::DataError,
+        wire::{BatchRequest, BatchResponse, Call, ErrorCode},
+    },
+    edge::Ctx,
+    fhir::{
+        self, CONTENT_TYPE, Issue, IssueCode,
+        patient::{self, PatientError},
+    },
+    tenant::{ResolveError, TenantEntry, TenantSelector, TenantStatus},
+};
+
+/// Largest request body the API accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Page size when `_count` is absent, and the most a page may hold.
+pub const DEFAULT_COUNT: u32 = 20;
+pub const MAX_COUNT: u32 = 100;
+
+/// Everything the API can answer besides success, each with one status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    Auth(AuthError),
+    /// Valid token, but for another clinic.
+    WrongTenant,
+    /// Valid token without the scope the operation needs.
+    InsufficientScope(String),
+    NoClinic,
+    ClinicSuspended,
+    NotFound(String),
+    MethodNotAllowed(&'static str),
+    UnsupportedMediaType,
+    TooLarge,
+    /// Not parseable as what was asked (malformed JSON, bad search parameter).
+    BadRequest(Vec<Issue>),
+    /// Parseable, but refused (wrong resource type, invalid content, policy).
+    Unprocessable(Vec<Issue>),
+    Conflict(String),
+    /// The region is unreachable, overloaded or being deployed: retry later.
+    Unavailable(&'static str),
+    /// The region answered outside what this edge expects: our fault, not the caller's.
+    Upstream,
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Auth(AuthError::BadKey(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Auth(_) => StatusCode::UNAUTHORIZED,
+            Self::WrongTenant | Self::InsufficientScope(_) | Self::ClinicSuspended => StatusCode::FORBIDDEN,
+            Self::NoClinic | Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    fn issues(&self) -> Vec<Issue> {
+        use IssueCode as C;
+        match self {
+            Self::Auth(AuthError::BadKey(_)) => vec![Issue::new(C::Exception, "the service is misconfigured")],
+            Self::Auth(e) => vec![Issue::new(C::Login, e.to_string())],
+            Self::WrongTenant => vec![Issue::new(C::Forbidden, "this token was not issued for this clinic")],
+            Self::InsufficientScope(s) => vec![Issue::new(C::Forbidden, format!("the token lacks the scope {s}"))],
+            Self::NoClinic => vec![Issue::new(C::NotFound, "no clinic at this address")],
+            Self::ClinicSuspended => vec![Issue::new(C::Forbidden, "this clinic is suspended")],
+            Self::NotFound(what) => vec![Issue::new(C::NotFound, what.clone())],
+            Self::MethodNotAllowed(allow) => vec![Issue::new(C::NotSupported, format!("method not allowed here; allowed: {allow}"))],
+            Self::UnsupportedMediaType => {
+                vec![Issue::new(C::NotSupported, "send the resource as application/fhir+json or application/json")]
+            }
+            Self::TooLarge => vec![Issue::new(C::TooLong, format!("the body exceeds {MAX_BODY_BYTES} bytes"))],
+            Self::BadRequest(i) | Self::Unprocessable(i) => i.clone(),
+            Self::Conflict(m) => vec![Issue::new(C::Conflict, m.clone())],
+            Self::Unavailable(m) => vec![Issue::new(C::Transient, *m)],
+            Self::Upstream => vec![Issue::new(C::Exception, "the clinic's region answered unexpectedly")],
+        }
+    }
+
+    fn into_response(self) -> Response<Vec<u8>> {
+        let mut r = fhir_response(self.status(), &fhir::operation_outcome(&self.issues()));
+        let h = r.headers_mut();
+        match &self {
+            Self::Auth(e) if !matches!(e, AuthError::BadKey(_)) => {
+                let v = match e {
+                    AuthError::Missing => r#"Bearer realm="telemed""#.to_owned(),
+                    e => format!(r#"Bearer realm="telemed", error="invalid_token", error_description="{e}""#)
+                        .replace(['\r', '\n'], " "),
+                };
+                if let Ok(v) = v.parse() {
+                    h.insert("www-authenticate", v);
+                }
+            }
+            Self::InsufficientScope(s) => {
+                if let Ok(v) = format!(r#"Bearer realm="telemed", error="insufficient_scope", scope="{s}""#).parse() {
+                    h.insert("www-authenticate", v);
+                }
+            }
+            Self::MethodNotAllowed(allow) => {
+                h.insert("allow", http::HeaderValue::from_static(allow));
+            }
+            Self::Unavailable(_) => {
+                h.insert("retry-after", http::HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        r
+    }
+}
+
+fn fhir_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", CONTENT_TYPE)
+        .header("cache-control", cache::NO_STORE)
+        .header("x-content-type-options", "nosniff")
+        .body(serde_json::to_vec(body).expect("JSON values serialise"))
+        .expect("static header names")
+}
+
+fn from_data_error(e: DataError) -> ApiError {
+    match e.code() {
+        ErrorCode::UnknownTenant => ApiError::NoClinic,
+        ErrorCode::TenantSuspended => ApiError::ClinicSuspended,
+        ErrorCode::Conflict => ApiError::Conflict("the write conflicts with existing data".into()),
+        ErrorCode::ConstraintViolation => {
+            let message = match &e {
+                DataError::Region { error, .. } => error.message.clone(),
+                _ => String::new(),
+            };
+            ApiError::Unprocessable(vec![constraint_issue(&message)])
+        }
+        ErrorCode::Overloaded => ApiError::Unavailable("the clinic's region is busy; retry shortly"),
+        ErrorCode::Unavailable => ApiError::Unavailable("the clinic's region cannot be reached; retry shortly"),
+        ErrorCode::CatalogMismatch => ApiError::Unavailable("a deployment is in progress; retry shortly"),
+        _ => ApiError::Upstream,
+    }
+}
+
+/// A database constraint that a clinic's policy installed (`policy_requires_<column>`)
+/// becomes the same issue the edge raises when it knows the policy itself.
+fn constraint_issue(message: &str) -> Issue {
+    let field = [
+        ("policy_requires_family", "Patient.name.family"),
+        ("policy_requires_given", "Patient.name.given"),
+        ("policy_requires_birth_date", "Patient.birthDate"),
+        ("policy_requires_gender", "Patient.gender"),
+    ]
+    .into_iter()
+    .find(|(c, _)| message.contains(c));
+    match field {
+        Some((_, path)) => Issue::new(IssueCode::Required, format!("{path} is required by this clinic's regulation")).at(path),
+        None => Issue::new(IssueCode::Invalid, "the resource violates a rule of this clinic"),
+    }
+}
+
+/// The request's origin (`scheme://authority`), for absolute URLs in Bundles.
+fn base_url(req: &Request<Vec<u8>>) -> String {
+    let scheme = req.uri().scheme_str().unwrap_or("https");
+    let authority = req.uri().authority().map(|a| a.as_str()).unwrap_or("localhost");
+    format!("{scheme}://{authority}")
+}
+
+/// Serves `/v1/...`.
+pub async fn handle<H: crate::host::Host>(
+    ctx: &mut Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    selector: Result<TenantSelector, ResolveError>,
+) -> Response<Vec<u8>> {
+    match serve(ctx, req, selector).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve<H: crate::host::Host>(
+    ctx: &mut Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    selector: Result<TenantSelector, ResolveError>,
+) -> Result<Response<Vec<u8>>, ApiError> {
+    let selector = match selector {
+        Ok(s) => s,
+        Err(ResolveError::BadSlug(e)) => {
+            return Err(ApiError::BadRequest(vec![Issue::new(IssueCode::Value, e.to_string()).at("X-Tenant-Slug")]));
+        }
+        Err(_) => return Err(ApiError::NoClinic),
+    };
+    // Authenticate before anything else, so an anonymous caller learns nothing.
+    let auth = req.headers().get("authorization").map(|v| v.to_str().unwrap_or(""));
+    let principal = ctx.config.api_keys.verify_api(bearer(auth).map_err(ApiError::Auth)?, ctx.now_secs()).map_err(ApiError::Auth)?;
+    // The clinic: known from the host for subdomains; custom domains need the directory.
+    let entry = match &selector {
+        TenantSelector::Slug(slug) => {
+            if *slug != principal.tenant {
+                return Err(ApiError::WrongTenant);
+            }
+            ctx.cached_tenant(&selector).await.flatten()
+        }
+        TenantSelector::Domain(_) => {
+            let e = ctx.tenant(&selector).await.map_err(from_data_error)?.ok_or(ApiError::NoClinic)?;
+            if e.slug != principal.tenant {
+                return Err(ApiError::WrongTenant);
+            }
+            Some(e)
+        }
+    };
+    if entry.as_ref().is_some_and(|e| e.status == TenantStatus::Suspended) {
+        return Err(ApiError::ClinicSuspended);
+    }
+    let segments: Vec<&str> = req.uri().path().trim_end_matches('/').split('/').skip(2).collect();
+    match segments.as_slice() {
+        ["patients"] => match *req.method() {
+            Method::POST => create_patient(ctx, req, &principal, entry).await,
+            Method::GET | Method::HEAD => search_patients(ctx, req, &principal, entry).await,
+            _ => Err(ApiError::MethodNotAllowed("GET, HEAD, POST")),
+        },
+        ["patients", id] => match *req.method() {
+            Method::GET | Method::HEAD => read_patient(ctx, req, &principal, entry, id).await,
+            _ => Err(ApiError::MethodNotAllowed("GET, HEAD")),
+        },
+        _ => Err(ApiError::NotFound(format!("no API resource at {}", req.uri().path()))),
+    }
+}
+
+fn require(principal: &ApiPrincipal, resource: &str, perm: Perms, scope: &str) -> Result<(), ApiError> {
+    if principal.scopes.allows(resource, perm) { Ok(()) } else { Err(ApiError::InsufficientScope(scope.into())) }
+}
+
+/// Sends the request's one batch and caches the directory entry if the region returned it.
+async fn run<H: crate::host::Host>(
+    ctx: &mut Ctx<'_, H>,
+    principal: &ApiPrincipal,
+    entry: Option<TenantEntry>,
+    statements: Vec<Call>,
+) -> Result<BatchResponse, ApiError> {
+    let (region, want_directory) = match &entry {
+        Some(e) => (e.home_region.clone(), false),
+        None => (ctx.nearest_region(), true),
+    };
+    let batch = BatchRequest { statements, want_directory };
+    let response = ctx.region.batch(&region, &principal.tenant, Some(&principal.subject), &batch).await.map_err(from_data_error)?;
+    if let Some(dir) = &response.directory {
+        ctx.remember_tenant(&TenantSelector::Slug(dir.slug.clone()), Some(dir));
+    }
+    Ok(response)
+}
+
+async fn create_patient<H: crate::host::Host>(
+    ctx: &mut Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    principal: &ApiPrincipal,
+    entry: Option<TenantEntry>,
+) -> Result<Response<Vec<u8>>, ApiError> {
+    require(principal, "Patient", Perms::CREATE, "system/Patient.c")?;
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/fhir+json" && mime != "application/json" {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if req.body().len() > MAX_BODY_BYTES {
+        return Err(ApiError::TooLarge);
+    }
+    let body: Value = serde_json::from_slice(req.body()).map_err(|e| {
+        ApiError::BadRequest(vec![Issue::new(IssueCode::Structure, format!("the body is not valid JSON: {e}"))])
+    })?;
+    // The country's policy applies when the edge knows the clinic; on a cold edge the
+    // clinic's own schema enforces the same rule (constraints installed at creation).
+    let policy = entry.as_ref().map(|e| policy_for(&e.country));
+    let today = patient::civil_date(ctx.host.now_millis());
+    let new = patient::validate_new(body, policy.as_ref().unwrap_or(&crate::compliance::SHAPE_ONLY), &today).map_err(|e| match e {
+        PatientError::NotAResource => {
+            ApiError::BadRequest(vec![Issue::new(IssueCode::Structure, "the body must be a JSON object (a FHIR resource)")])
+        }
+        PatientError::Invalid(issues) => ApiError::Unprocessable(issues),
+    })?;
+    let call = Call {
+        name: names::PATIENT_CREATE.into(),
+        params: vec![new.resource, json!(new.family), json!(new.given), json!(new.birth_date), json!(new.gender)],
+    };
+    let response = run(ctx, principal, entry, vec![call]).await?;
+    let row = response.results.first().and_then(|r| r.rows.first()).ok_or(ApiError::Upstream)?;
+    let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
+    let id = resource["id"].as_str().unwrap_or_default().to_owned();
+    let mut r = fhir_response(StatusCode::CREATED, &resource);
+    let location = format!("{}/v1/patients/{id}", base_url(req));
+    if let Ok(v) = location.parse() {
+        r.headers_mut().insert("location", v);
+    }
+    if let Ok(v) = format!("W/\"{}\"", resource["meta"]["versionId"].as_str().unwrap_or("1")).parse() {
+        r.headers_mut().insert("etag", v);
+    }
+    Ok(r)
+}
+
+/// A FHIR id of ours is a UUID; anything else cannot exist, so it is 404 with no call.
+fn parse_uuid(id: &str) -> Option<String> {
+    let b = id.as_bytes();
+    let ok = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { *c == b'-' } else { c.is_ascii_hexdigit() });
+    ok.then(|| id.to_ascii_lowercase())
+}
+
+async fn read_patient<H: crate::host::Host>(
+    ctx: &mut Ctx<'_, H>,
+    _req: &Request<Vec<u8>>,
+    principal: &ApiPrincipal,
+    entry: Option<TenantEntry>,
+    id: &str,
+) -> Result<Response<Vec<u8>>, ApiError> {
+    require(principal, "Patient", Perms::READ, "system/Patient.r")?;
+    let not_found = || ApiError::NotFound(format!("Patient/{id} is not known"));
+    let id = parse_uuid(id).ok_or_else(not_found)?;
+    let call = Call { name: names::PATIENT_READ.into(), params: vec![json!(id)] };
+    let response = run(ctx, principal, entry, vec![call]).await?;
+    let row = response.results.first().ok_or(ApiError::Upstream)?.rows.first().ok_or_else(not_found)?;
+    let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
+    let mut r = fhir_response(StatusCode::OK, &resource);
+    if let Ok(v) = format!("W/\"{}\"", resource["meta"]["versionId"].as_str().unwrap_or("1")).parse() {
+        r.headers_mut().insert("etag", v);
+    }
+    Ok(r)
+}
+
+/// Search parameters we understand, validated.
+#[derive(Debug, Default, PartialEq)]
+struct Search {
+    count: u32,
+    after_seq: Option<i64>,
+    name: Option<String>,
+    birth_date: Option<String>,
+    gender: Option<String>,
+}
+
+const CURSOR_ENGINE: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn encode_cursor(seq: i64) -> String {
+    use base64::Engine as _;
+    CURSOR_ENGINE.encode(format!("seq:{seq}"))
+}
+
+fn decode_cursor(c: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let raw = CURSOR_ENGINE.decode(c).ok()?;
+    std::str::from_utf8(&raw).ok()?.strip_prefix("seq:")?.parse().ok().filter(|s: &i64| *s >= 0)
+}
+
+fn parse_search(query: Option<&str>) -> Result<Search, ApiError> {
+    let bad = |p: &str, m: &str| ApiError::BadRequest(vec![Issue::new(IssueCode::Value, m.to_owned()).at(p.to_owned())]);
+    let mut s = Search { count: DEFAULT_COUNT, ..Default::default() };
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "_count" => {
+                let n: u32 = v.parse().map_err(|_| bad("_count", "_count must be a non-negative integer"))?;
+                s.count = n.min(MAX_COUNT);
+            }
+            "_cursor" => s.after_seq = Some(decode_cursor(&v).ok_or_else(|| bad("_cursor", "_cursor is not a cursor this server issued"))?),
+            "name" => {
+                let v = v.trim().to_lowercase();
+                if v.is_empty() || v.len() > 100 {
+                    return Err(bad("name", "name must hold 1 to 100 characters"));
+                }
+                // LIKE metacharacters are matched literally.
+                s.name = Some(v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            }
+            "birthdate" => {
+                if !patient::is_fhir_date(&v) {
+                    return Err(bad("birthdate", "birthdate must be a date (YYYY, YYYY-MM or YYYY-MM-DD); prefixes are not supported"));
+                }
+                s.birth_date = Some(v.into_owned());
+            }
+            "gender" => {
+                if !["male", "female", "other", "unknown"].contains(&v.as_ref()) {
+                    return Err(bad("gender", "gender must be male, female, other or unknown"));
+                }
+                s.gender = Some(v.into_owned());
+            }
+            // FHIR: servers ignore parameters they do not support (lenient handling); the
+            // self link tells the client which ones were applied.
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+fn search_query(s: &Search, cursor: Option<&str>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("_count", &s.count.to_string());
+    if let Some(n) = &s.name {
+        q.append_pair("name", &n.replace("\\%", "%").replace("\\_", "_").replace("\\\\", "\\"));
+    }
+    if let Some(b) = &s.birth_date {
+        q.append_pair("birthdate", b);
+    }
+    if let Some(g) = &s.gender {
+        q.append_pair("gender", g);
+    }
+    if let Some(c) = cursor {
+        q.append_pair("_cursor", c);
+    }
+    q.finish()
+}
+
+async fn search_patients<H: crate::host::Host>(
+    ctx: &mut Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    principal: &ApiPrincipal,
+    entry: Option<TenantEntry>,
+) -> Result<Response<Vec<u8>>, ApiError> {
+    require(principal, "Patient", Perms::SEARCH, "system/Patient.s")?;
+    let s = parse_search(req.uri().query())?;
+    let filters = [json!(s.name), json!(s.birth_date), json!(s.gender)];
+    let statements = vec![
+        Call {
+            name: names::PATIENT_SEARCH.into(),
+            params: vec![json!(s.after_seq), filters[0].clone(), filters[1].clone(), filters[2].clone(), json!(s.count + 1)],
+        },
+        Call { name: names::PATIENT_COUNT.into(), params: filters.to_vec() },
+    ];
+    let response = run(ctx, principal, entry, statements).await?;
+    let [page, count] = response.results.as_slice() else { return Err(ApiError::Upstream) };
+    let total = count.rows.first().and_then(|r| r.get("total")).and_then(Value::as_u64);
+    let base = base_url(req);
+    let rows = &page.rows[..page.rows.len().min(s.count as usize)];
+    let entries = rows
+        .iter()
+        .map(|row| {
+            let r = patient::from_row(row).ok_or(ApiError::Upstream)?;
+            Ok((format!("{base}/v1/patients/{}", r["id"].as_str().unwrap_or_default()), r))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let next = if page.rows.len() > s.count as usize && s.count > 0 {
+        let last_seq = rows.last().and_then(|r| r.get("seq")).and_then(Value::as_i64).ok_or(ApiError::Upstream)?;
+        Some(format!("{base}/v1/patients?{}", search_query(&s, Some(&encode_cursor(last_seq)))))
+    } else {
+        None
+    };
+    let self_url = format!("{base}/v1/patients?{}", search_query(&s, s.after_seq.map(encode_cursor).as_deref()));
+    Ok(fhir_response(StatusCode::OK, &fhir::searchset(&self_url, next.as_deref(), total, entries)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_parameters() {
+        assert_eq!(parse_search(None).unwrap().count, DEFAULT_COUNT);
+        assert_eq!(parse_search(Some("_count=1000")).unwrap().count, MAX_COUNT);
+        assert_eq!(parse_search(Some("_count=0")).unwrap().count, 0);
+        for bad in ["_count=-1", "_count=x", "_cursor=zzz", "gender=F", "birthdate=ge2000", "name="] {
+            assert!(matches!(parse_search(Some(bad)), Err(ApiError::BadRequest(_))), "{bad}");
+        }
+        let s = parse_search(Some("name=50%25_off&unknown=1")).unwrap();
+        assert_eq!(s.name.as_deref(), Some("50\\%\\_off"));
+        assert_eq!(search_query(&s, None), "_count=20&name=50%25_off");
+        let c = encode_cursor(42);
+        assert_eq!(decode_cursor(&c), Some(42));
+        assert_eq!(parse_search(Some(&format!("_cursor={c}"))).unwrap().after_seq, Some(42));
+    }
+
+    #[test]
+    fn ids_and_constraints() {
+        assert!(parse_uuid("5B0C1A2E-1111-4222-8333-444455556666").is_some());
+        for bad in ["1", "../x", "5b0c1a2e-1111-4222-8333-44445555666", "5b0c1a2e11114222833344445555666600"] {
+            assert!(parse_uuid(bad).is_none(), "{bad}");
+        }
+        let i = constraint_issue("new row violates check constraint \"policy_requires_gender\"");
+        assert_eq!(i.expression.as_deref(), Some("Patient.gender"));
+        assert_eq!(constraint_issue("other").code, IssueCode::Invalid);
+    }
+
+    #[test]
+    fn errors_are_operation_outcomes_with_their_status() {
+        let r = ApiError::Auth(AuthError::Expired).into_response();
+        assert_eq!(r.status(), 401);
+        assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["resourceType"], "OperationOutcome");
+        assert_eq!(ApiError::WrongTenant.into_response().status(), 403);
+        assert_eq!(ApiError::Unavailable("x").into_response().headers()["retry-after"], "1");
+        assert_eq!(from_data_error(DataError::Unreachable { region: "eu-west".parse().unwrap(), message: String::new() }).status(), 503);
+    }
+}

@@ -1,0 +1,141 @@
+//! The edge's side of the edge→region call: mints the edge token, sends one HTTP request,
+//! decodes the answer, and records its duration for `Server-Timing`.
+
+use std::cell::RefCell;
+
+use http::{Method, Request};
+
+use super::{
+    catalog,
+    wire::{BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, ErrorCode, RegionError},
+};
+use crate::{
+    auth::EdgeClaims,
+    config::EdgeConfig,
+    geo::RegionId,
+    host::Host,
+    tenant::{TenantEntry, TenantSelector, TenantSlug},
+};
+
+/// Why a region call did not give a result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// No HTTP response (connection refused, DNS, reset): the region is unreachable.
+    #[error("region {region} unreachable: {message}")]
+    Unreachable { region: RegionId, message: String },
+    /// The region answered with a typed error.
+    #[error("region {region} refused: {error}")]
+    Region { region: RegionId, error: RegionError },
+    /// The region answered something that is not the protocol (a version or proxy fault).
+    #[error("region {region} answered outside the protocol: {message}")]
+    Protocol { region: RegionId, message: String },
+}
+
+impl DataError {
+    /// The region's error code, or `Unavailable` for transport faults.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Region { error, .. } => error.code,
+            Self::Unreachable { .. } => ErrorCode::Unavailable,
+            Self::Protocol { .. } => ErrorCode::Internal,
+        }
+    }
+}
+
+/// One completed region call, for `Server-Timing`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallTiming {
+    pub region: RegionId,
+    pub millis: u64,
+}
+
+/// Calls regions on behalf of one request and remembers each call's timing.
+pub struct RegionClient<'a, H: Host> {
+    host: &'a H,
+    config: &'a EdgeConfig,
+    timings: RefCell<Vec<CallTiming>>,
+}
+
+impl<'a, H: Host> RegionClient<'a, H> {
+    pub fn new(host: &'a H, config: &'a EdgeConfig) -> Self {
+        Self { host, config, timings: RefCell::new(Vec::new()) }
+    }
+
+    /// The calls made so far (one per request is the budget).
+    pub fn timings(&self) -> Vec<CallTiming> {
+        self.timings.borrow().clone()
+    }
+
+    /// Sends a batch for `tenant` to `region` (its home, or the nearest when the home is
+    /// unknown: that region forwards it and, with `want_directory`, returns the entry).
+    pub async fn batch(
+        &self,
+        region: &RegionId,
+        tenant: &TenantSlug,
+        actor: Option<&str>,
+        batch: &BatchRequest,
+    ) -> Result<BatchResponse, DataError> {
+        let claims = EdgeClaims { tenant: Some(tenant.clone()), actor: actor.map(str::to_owned) };
+        let body = serde_json::to_vec(batch).expect("wire types serialise");
+        self.call(region, Method::POST, BATCH_PATH.to_owned(), claims, body).await
+    }
+
+    /// Asks `region` for a clinic's directory entry; `Ok(None)` if it has no such clinic.
+    pub async fn directory(&self, region: &RegionId, selector: &TenantSelector) -> Result<Option<TenantEntry>, DataError> {
+        let query = match selector {
+            TenantSelector::Slug(s) => format!("slug={s}"),
+            TenantSelector::Domain(d) => format!("domain={d}"),
+        };
+        let claims = EdgeClaims { tenant: None, actor: None };
+        match self.call(region, Method::GET, format!("{DIRECTORY_PATH}?{query}"), claims, Vec::new()).await {
+            Ok(entry) => Ok(Some(entry)),
+            Err(DataError::Region { error, .. }) if error.code == ErrorCode::UnknownTenant => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        region: &RegionId,
+        method: Method,
+        path_and_query: String,
+        claims: EdgeClaims,
+        body: Vec<u8>,
+    ) -> Result<T, DataError> {
+        let (region, base) = self.config.region_url(region);
+        let region = region.clone();
+        let now = self.host.now_millis();
+        let token = self
+            .config
+            .edge_key
+            .sign_edge(claims, now / 1000)
+            .map_err(|e| DataError::Protocol { region: region.clone(), message: e.to_string() })?;
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("{base}{path_and_query}"))
+            .header("authorization", format!("Bearer {token}"))
+            .header(CATALOG_HEADER, catalog::version())
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(body)
+            .map_err(|e| DataError::Protocol { region: region.clone(), message: e.to_string() })?;
+        let result = self.host.fetch(request).await;
+        self.timings.borrow_mut().push(CallTiming { region: region.clone(), millis: self.host.now_millis().saturating_sub(now) });
+        let response = result.map_err(|e| DataError::Unreachable { region: region.clone(), message: e.0 })?;
+        let status = response.status();
+        let body = response.into_body();
+        if status.is_success() {
+            return serde_json::from_slice(&body)
+                .map_err(|e| DataError::Protocol { region: region.clone(), message: format!("undecodable {status} body: {e}") });
+        }
+        match serde_json::from_slice::<RegionError>(&body) {
+            Ok(error) => Err(DataError::Region { region, error }),
+            // A proxy or load balancer error page: treat 5xx as unreachable, others as faults.
+            Err(_) if status.is_server_error() => {
+                Err(DataError::Unreachable { region, message: format!("HTTP {status} without a protocol body") })
+            }
+            Err(_) => Err(DataError::Protocol { region, message: format!("HTTP {status} without a protocol body") }),
+        }
+    }
+}
