@@ -7,7 +7,10 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let locales = root.join("locales");
     println!("cargo:rerun-if-changed={}", locales.display());
-    println!("cargo:rerun-if-changed={}", root.join("infra/regions.toml").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("infra/regions.toml").display()
+    );
 
     let mut dirs: Vec<_> = fs::read_dir(&locales)
         .expect("locales/ folder")
@@ -16,10 +19,15 @@ fn main() {
         .collect();
     dirs.sort_by_key(|e| e.file_name());
 
-    let mut out = String::from("/// (tag, [(file name, Fluent source)]) for every folder of `locales/`, sorted by tag.\n");
+    let mut out = String::from(
+        "/// (tag, [(file name, Fluent source)]) for every folder of `locales/`, sorted by tag.\n",
+    );
     out.push_str("pub static EMBEDDED_LOCALES: &[(&str, &[(&str, &str)])] = &[\n");
     for dir in dirs {
-        let tag = dir.file_name().into_string().expect("utf-8 locale folder name");
+        let tag = dir
+            .file_name()
+            .into_string()
+            .expect("utf-8 locale folder name");
         println!("cargo:rerun-if-changed={}", dir.path().display());
         let mut files: Vec<_> = fs::read_dir(dir.path())
             .expect("locale folder")
@@ -32,7 +40,12 @@ fn main() {
         for f in files {
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
             let abs = fs::canonicalize(&f).unwrap();
-            write!(out, "({name:?}, include_str!({:?})), ", abs.display().to_string()).unwrap();
+            write!(
+                out,
+                "({name:?}, include_str!({:?})), ",
+                abs.display().to_string()
+            )
+            .unwrap();
         }
         out.push_str("]),\n");
     }
@@ -44,5 +57,9 @@ fn main() {
         regions.display().to_string()
     )
     .unwrap();
-    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("embedded.rs"), out).unwrap();
+    fs::write(
+        Path::new(&env::var("OUT_DIR").unwrap()).join("embedded.rs"),
+        out,
+    )
+    .unwrap();
 }

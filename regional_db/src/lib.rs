@@ -1,1 +1,30 @@
+//! `regional-db`: the regional service of Telemed Edge, next to one region's Postgres.
+//!
+//! The edge never holds database credentials and never sends SQL: it sends a signed batch
+//! of named statements from the shared catalog. This crate verifies it, pins the clinic's
+//! schema, runs the batch in one transaction (or forwards it, once, to the clinic's home
+//! region), and provisions and migrates the schemas it serves.
+//!
+//! # Layout
+//! - [`server`]: the HTTP routes (`/v1/batch`, `/v1/directory`, `/healthz`, `/metrics`) and
+//!   [`run`]; where a request starts.
+//! - [`params`]: JSON parameters → typed bind values, per the catalog.
+//! - [`db`]: pools, schema pinning, the batch transaction and its audit trail.
+//! - [`directory`]: the tenant directory over the control database, cached briefly.
+//! - [`migrate`]: embedded migrations of the control schema and of every clinic schema.
+//! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
+//! - [`error`]: operator-command errors, and the one mapping of failures to wire errors.
+//! - `metrics`: the Prometheus registry of an instance.
 #![forbid(unsafe_code)]
+
+pub mod db;
+pub mod directory;
+pub mod error;
+mod metrics;
+pub mod migrate;
+pub mod params;
+pub mod provision;
+pub mod server;
+
+pub use error::Error;
+pub use server::{Config, run};

@@ -10,7 +10,7 @@ use http::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    auth::{AuthError, ApiPrincipal, Perms, bearer},
+    auth::{ApiPrincipal, AuthError, Perms, bearer},
     cache,
     compliance::policy_for,
     dataplane::{
@@ -62,7 +62,9 @@ impl ApiError {
         match self {
             Self::Auth(AuthError::BadKey(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
-            Self::WrongTenant | Self::InsufficientScope(_) | Self::ClinicSuspended => StatusCode::FORBIDDEN,
+            Self::WrongTenant | Self::InsufficientScope(_) | Self::ClinicSuspended => {
+                StatusCode::FORBIDDEN
+            }
             Self::NoClinic | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -78,22 +80,42 @@ impl ApiError {
     fn issues(&self) -> Vec<Issue> {
         use IssueCode as C;
         match self {
-            Self::Auth(AuthError::BadKey(_)) => vec![Issue::new(C::Exception, "the service is misconfigured")],
+            Self::Auth(AuthError::BadKey(_)) => {
+                vec![Issue::new(C::Exception, "the service is misconfigured")]
+            }
             Self::Auth(e) => vec![Issue::new(C::Login, e.to_string())],
-            Self::WrongTenant => vec![Issue::new(C::Forbidden, "this token was not issued for this clinic")],
-            Self::InsufficientScope(s) => vec![Issue::new(C::Forbidden, format!("the token lacks the scope {s}"))],
+            Self::WrongTenant => vec![Issue::new(
+                C::Forbidden,
+                "this token was not issued for this clinic",
+            )],
+            Self::InsufficientScope(s) => vec![Issue::new(
+                C::Forbidden,
+                format!("the token lacks the scope {s}"),
+            )],
             Self::NoClinic => vec![Issue::new(C::NotFound, "no clinic at this address")],
             Self::ClinicSuspended => vec![Issue::new(C::Forbidden, "this clinic is suspended")],
             Self::NotFound(what) => vec![Issue::new(C::NotFound, what.clone())],
-            Self::MethodNotAllowed(allow) => vec![Issue::new(C::NotSupported, format!("method not allowed here; allowed: {allow}"))],
+            Self::MethodNotAllowed(allow) => vec![Issue::new(
+                C::NotSupported,
+                format!("method not allowed here; allowed: {allow}"),
+            )],
             Self::UnsupportedMediaType => {
-                vec![Issue::new(C::NotSupported, "send the resource as application/fhir+json or application/json")]
+                vec![Issue::new(
+                    C::NotSupported,
+                    "send the resource as application/fhir+json or application/json",
+                )]
             }
-            Self::TooLarge => vec![Issue::new(C::TooLong, format!("the body exceeds {MAX_BODY_BYTES} bytes"))],
+            Self::TooLarge => vec![Issue::new(
+                C::TooLong,
+                format!("the body exceeds {MAX_BODY_BYTES} bytes"),
+            )],
             Self::BadRequest(i) | Self::Unprocessable(i) => i.clone(),
             Self::Conflict(m) => vec![Issue::new(C::Conflict, m.clone())],
             Self::Unavailable(m) => vec![Issue::new(C::Transient, *m)],
-            Self::Upstream => vec![Issue::new(C::Exception, "the clinic's region answered unexpectedly")],
+            Self::Upstream => vec![Issue::new(
+                C::Exception,
+                "the clinic's region answered unexpectedly",
+            )],
         }
     }
 
@@ -104,15 +126,20 @@ impl ApiError {
             Self::Auth(e) if !matches!(e, AuthError::BadKey(_)) => {
                 let v = match e {
                     AuthError::Missing => r#"Bearer realm="telemed""#.to_owned(),
-                    e => format!(r#"Bearer realm="telemed", error="invalid_token", error_description="{e}""#)
-                        .replace(['\r', '\n'], " "),
+                    e => format!(
+                        r#"Bearer realm="telemed", error="invalid_token", error_description="{e}""#
+                    )
+                    .replace(['\r', '\n'], " "),
                 };
                 if let Ok(v) = v.parse() {
                     h.insert("www-authenticate", v);
                 }
             }
             Self::InsufficientScope(s) => {
-                if let Ok(v) = format!(r#"Bearer realm="telemed", error="insufficient_scope", scope="{s}""#).parse() {
+                if let Ok(v) =
+                    format!(r#"Bearer realm="telemed", error="insufficient_scope", scope="{s}""#)
+                        .parse()
+                {
                     h.insert("www-authenticate", v);
                 }
             }
@@ -150,34 +177,46 @@ fn from_data_error(e: DataError) -> ApiError {
             };
             ApiError::Unprocessable(vec![constraint_issue(&message)])
         }
-        ErrorCode::Overloaded => ApiError::Unavailable("the clinic's region is busy; retry shortly"),
-        ErrorCode::Unavailable => ApiError::Unavailable("the clinic's region cannot be reached; retry shortly"),
-        ErrorCode::CatalogMismatch => ApiError::Unavailable("a deployment is in progress; retry shortly"),
+        ErrorCode::Overloaded => {
+            ApiError::Unavailable("the clinic's region is busy; retry shortly")
+        }
+        ErrorCode::Unavailable => {
+            ApiError::Unavailable("the clinic's region cannot be reached; retry shortly")
+        }
+        ErrorCode::CatalogMismatch => {
+            ApiError::Unavailable("a deployment is in progress; retry shortly")
+        }
         _ => ApiError::Upstream,
     }
 }
 
-/// A database constraint that a clinic's policy installed (`policy_requires_<column>`)
+/// A constraint a clinic's policy installed ([`crate::compliance::PatientField::constraint_name`])
 /// becomes the same issue the edge raises when it knows the policy itself.
 fn constraint_issue(message: &str) -> Issue {
-    let field = [
-        ("policy_requires_family", "Patient.name.family"),
-        ("policy_requires_given", "Patient.name.given"),
-        ("policy_requires_birth_date", "Patient.birthDate"),
-        ("policy_requires_gender", "Patient.gender"),
-    ]
-    .into_iter()
-    .find(|(c, _)| message.contains(c));
-    match field {
-        Some((_, path)) => Issue::new(IssueCode::Required, format!("{path} is required by this clinic's regulation")).at(path),
-        None => Issue::new(IssueCode::Invalid, "the resource violates a rule of this clinic"),
+    match crate::compliance::PatientField::ALL
+        .into_iter()
+        .find(|f| message.contains(&format!("\"{}\"", f.constraint_name())))
+    {
+        Some(f) => Issue::new(
+            IssueCode::Required,
+            format!("{} is required by this clinic's regulation", f.fhir_path()),
+        )
+        .at(f.fhir_path()),
+        None => Issue::new(
+            IssueCode::Invalid,
+            "the resource violates a rule of this clinic",
+        ),
     }
 }
 
 /// The request's origin (`scheme://authority`), for absolute URLs in Bundles.
 fn base_url(req: &Request<Vec<u8>>) -> String {
     let scheme = req.uri().scheme_str().unwrap_or("https");
-    let authority = req.uri().authority().map(|a| a.as_str()).unwrap_or("localhost");
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str())
+        .unwrap_or("localhost");
     format!("{scheme}://{authority}")
 }
 
@@ -201,13 +240,22 @@ async fn serve<H: crate::host::Host>(
     let selector = match selector {
         Ok(s) => s,
         Err(ResolveError::BadSlug(e)) => {
-            return Err(ApiError::BadRequest(vec![Issue::new(IssueCode::Value, e.to_string()).at("X-Tenant-Slug")]));
+            return Err(ApiError::BadRequest(vec![
+                Issue::new(IssueCode::Value, e.to_string()).at("X-Tenant-Slug"),
+            ]));
         }
         Err(_) => return Err(ApiError::NoClinic),
     };
     // Authenticate before anything else, so an anonymous caller learns nothing.
-    let auth = req.headers().get("authorization").map(|v| v.to_str().unwrap_or(""));
-    let principal = ctx.config.api_keys.verify_api(bearer(auth).map_err(ApiError::Auth)?, ctx.now_secs()).map_err(ApiError::Auth)?;
+    let auth = req
+        .headers()
+        .get("authorization")
+        .map(|v| v.to_str().unwrap_or(""));
+    let principal = ctx
+        .config
+        .api_keys
+        .verify_api(bearer(auth).map_err(ApiError::Auth)?, ctx.now_secs())
+        .map_err(ApiError::Auth)?;
     // The clinic: known from the host for subdomains; custom domains need the directory.
     let entry = match &selector {
         TenantSelector::Slug(slug) => {
@@ -217,17 +265,30 @@ async fn serve<H: crate::host::Host>(
             ctx.cached_tenant(&selector).await.flatten()
         }
         TenantSelector::Domain(_) => {
-            let e = ctx.tenant(&selector).await.map_err(from_data_error)?.ok_or(ApiError::NoClinic)?;
+            let e = ctx
+                .tenant(&selector)
+                .await
+                .map_err(from_data_error)?
+                .ok_or(ApiError::NoClinic)?;
             if e.slug != principal.tenant {
                 return Err(ApiError::WrongTenant);
             }
             Some(e)
         }
     };
-    if entry.as_ref().is_some_and(|e| e.status == TenantStatus::Suspended) {
+    if entry
+        .as_ref()
+        .is_some_and(|e| e.status == TenantStatus::Suspended)
+    {
         return Err(ApiError::ClinicSuspended);
     }
-    let segments: Vec<&str> = req.uri().path().trim_end_matches('/').split('/').skip(2).collect();
+    let segments: Vec<&str> = req
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .split('/')
+        .skip(2)
+        .collect();
     match segments.as_slice() {
         ["patients"] => match *req.method() {
             Method::POST => create_patient(ctx, req, &principal, entry).await,
@@ -238,12 +299,24 @@ async fn serve<H: crate::host::Host>(
             Method::GET | Method::HEAD => read_patient(ctx, req, &principal, entry, id).await,
             _ => Err(ApiError::MethodNotAllowed("GET, HEAD")),
         },
-        _ => Err(ApiError::NotFound(format!("no API resource at {}", req.uri().path()))),
+        _ => Err(ApiError::NotFound(format!(
+            "no API resource at {}",
+            req.uri().path()
+        ))),
     }
 }
 
-fn require(principal: &ApiPrincipal, resource: &str, perm: Perms, scope: &str) -> Result<(), ApiError> {
-    if principal.scopes.allows(resource, perm) { Ok(()) } else { Err(ApiError::InsufficientScope(scope.into())) }
+fn require(
+    principal: &ApiPrincipal,
+    resource: &str,
+    perm: Perms,
+    scope: &str,
+) -> Result<(), ApiError> {
+    if principal.scopes.allows(resource, perm) {
+        Ok(())
+    } else {
+        Err(ApiError::InsufficientScope(scope.into()))
+    }
 }
 
 /// Sends the request's one batch and caches the directory entry if the region returned it.
@@ -257,8 +330,15 @@ async fn run<H: crate::host::Host>(
         Some(e) => (e.home_region.clone(), false),
         None => (ctx.nearest_region(), true),
     };
-    let batch = BatchRequest { statements, want_directory };
-    let response = ctx.region.batch(&region, &principal.tenant, Some(&principal.subject), &batch).await.map_err(from_data_error)?;
+    let batch = BatchRequest {
+        statements,
+        want_directory,
+    };
+    let response = ctx
+        .region
+        .batch(&region, &principal.tenant, Some(&principal.subject), &batch)
+        .await
+        .map_err(from_data_error)?;
     if let Some(dir) = &response.directory {
         ctx.remember_tenant(&TenantSelector::Slug(dir.slug.clone()), Some(dir));
     }
@@ -272,8 +352,17 @@ async fn create_patient<H: crate::host::Host>(
     entry: Option<TenantEntry>,
 ) -> Result<Response<Vec<u8>>, ApiError> {
     require(principal, "Patient", Perms::CREATE, "system/Patient.c")?;
-    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "application/fhir+json" && mime != "application/json" {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -281,24 +370,43 @@ async fn create_patient<H: crate::host::Host>(
         return Err(ApiError::TooLarge);
     }
     let body: Value = serde_json::from_slice(req.body()).map_err(|e| {
-        ApiError::BadRequest(vec![Issue::new(IssueCode::Structure, format!("the body is not valid JSON: {e}"))])
+        ApiError::BadRequest(vec![Issue::new(
+            IssueCode::Structure,
+            format!("the body is not valid JSON: {e}"),
+        )])
     })?;
     // The country's policy applies when the edge knows the clinic; on a cold edge the
     // clinic's own schema enforces the same rule (constraints installed at creation).
     let policy = entry.as_ref().map(|e| policy_for(&e.country));
     let today = patient::civil_date(ctx.host.now_millis());
-    let new = patient::validate_new(body, policy.as_ref().unwrap_or(&crate::compliance::SHAPE_ONLY), &today).map_err(|e| match e {
-        PatientError::NotAResource => {
-            ApiError::BadRequest(vec![Issue::new(IssueCode::Structure, "the body must be a JSON object (a FHIR resource)")])
-        }
+    let new = patient::validate_new(
+        body,
+        policy.as_ref().unwrap_or(&crate::compliance::SHAPE_ONLY),
+        &today,
+    )
+    .map_err(|e| match e {
+        PatientError::NotAResource => ApiError::BadRequest(vec![Issue::new(
+            IssueCode::Structure,
+            "the body must be a JSON object (a FHIR resource)",
+        )]),
         PatientError::Invalid(issues) => ApiError::Unprocessable(issues),
     })?;
     let call = Call {
         name: names::PATIENT_CREATE.into(),
-        params: vec![new.resource, json!(new.family), json!(new.given), json!(new.birth_date), json!(new.gender)],
+        params: vec![
+            new.resource,
+            json!(new.family),
+            json!(new.given),
+            json!(new.birth_date),
+            json!(new.gender),
+        ],
     };
     let response = run(ctx, principal, entry, vec![call]).await?;
-    let row = response.results.first().and_then(|r| r.rows.first()).ok_or(ApiError::Upstream)?;
+    let row = response
+        .results
+        .first()
+        .and_then(|r| r.rows.first())
+        .ok_or(ApiError::Upstream)?;
     let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
     let id = resource["id"].as_str().unwrap_or_default().to_owned();
     let mut r = fhir_response(StatusCode::CREATED, &resource);
@@ -306,7 +414,12 @@ async fn create_patient<H: crate::host::Host>(
     if let Ok(v) = location.parse() {
         r.headers_mut().insert("location", v);
     }
-    if let Ok(v) = format!("W/\"{}\"", resource["meta"]["versionId"].as_str().unwrap_or("1")).parse() {
+    if let Ok(v) = format!(
+        "W/\"{}\"",
+        resource["meta"]["versionId"].as_str().unwrap_or("1")
+    )
+    .parse()
+    {
         r.headers_mut().insert("etag", v);
     }
     Ok(r)
@@ -316,7 +429,13 @@ async fn create_patient<H: crate::host::Host>(
 fn parse_uuid(id: &str) -> Option<String> {
     let b = id.as_bytes();
     let ok = b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { *c == b'-' } else { c.is_ascii_hexdigit() });
+        && b.iter().enumerate().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                *c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
     ok.then(|| id.to_ascii_lowercase())
 }
 
@@ -330,12 +449,26 @@ async fn read_patient<H: crate::host::Host>(
     require(principal, "Patient", Perms::READ, "system/Patient.r")?;
     let not_found = || ApiError::NotFound(format!("Patient/{id} is not known"));
     let id = parse_uuid(id).ok_or_else(not_found)?;
-    let call = Call { name: names::PATIENT_READ.into(), params: vec![json!(id)] };
+    let call = Call {
+        name: names::PATIENT_READ.into(),
+        params: vec![json!(id)],
+    };
     let response = run(ctx, principal, entry, vec![call]).await?;
-    let row = response.results.first().ok_or(ApiError::Upstream)?.rows.first().ok_or_else(not_found)?;
+    let row = response
+        .results
+        .first()
+        .ok_or(ApiError::Upstream)?
+        .rows
+        .first()
+        .ok_or_else(not_found)?;
     let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
     let mut r = fhir_response(StatusCode::OK, &resource);
-    if let Ok(v) = format!("W/\"{}\"", resource["meta"]["versionId"].as_str().unwrap_or("1")).parse() {
+    if let Ok(v) = format!(
+        "W/\"{}\"",
+        resource["meta"]["versionId"].as_str().unwrap_or("1")
+    )
+    .parse()
+    {
         r.headers_mut().insert("etag", v);
     }
     Ok(r)
@@ -351,7 +484,8 @@ struct Search {
     gender: Option<String>,
 }
 
-const CURSOR_ENGINE: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+const CURSOR_ENGINE: base64::engine::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 fn encode_cursor(seq: i64) -> String {
     use base64::Engine as _;
@@ -361,36 +495,65 @@ fn encode_cursor(seq: i64) -> String {
 fn decode_cursor(c: &str) -> Option<i64> {
     use base64::Engine as _;
     let raw = CURSOR_ENGINE.decode(c).ok()?;
-    std::str::from_utf8(&raw).ok()?.strip_prefix("seq:")?.parse().ok().filter(|s: &i64| *s >= 0)
+    std::str::from_utf8(&raw)
+        .ok()?
+        .strip_prefix("seq:")?
+        .parse()
+        .ok()
+        .filter(|s: &i64| *s >= 0)
 }
 
 fn parse_search(query: Option<&str>) -> Result<Search, ApiError> {
-    let bad = |p: &str, m: &str| ApiError::BadRequest(vec![Issue::new(IssueCode::Value, m.to_owned()).at(p.to_owned())]);
-    let mut s = Search { count: DEFAULT_COUNT, ..Default::default() };
+    let bad = |p: &str, m: &str| {
+        ApiError::BadRequest(vec![
+            Issue::new(IssueCode::Value, m.to_owned()).at(p.to_owned()),
+        ])
+    };
+    let mut s = Search {
+        count: DEFAULT_COUNT,
+        ..Default::default()
+    };
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "_count" => {
-                let n: u32 = v.parse().map_err(|_| bad("_count", "_count must be a non-negative integer"))?;
+                let n: u32 = v
+                    .parse()
+                    .map_err(|_| bad("_count", "_count must be a non-negative integer"))?;
                 s.count = n.min(MAX_COUNT);
             }
-            "_cursor" => s.after_seq = Some(decode_cursor(&v).ok_or_else(|| bad("_cursor", "_cursor is not a cursor this server issued"))?),
+            "_cursor" => {
+                s.after_seq =
+                    Some(decode_cursor(&v).ok_or_else(|| {
+                        bad("_cursor", "_cursor is not a cursor this server issued")
+                    })?)
+            }
             "name" => {
                 let v = v.trim().to_lowercase();
                 if v.is_empty() || v.len() > 100 {
                     return Err(bad("name", "name must hold 1 to 100 characters"));
                 }
                 // LIKE metacharacters are matched literally.
-                s.name = Some(v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                s.name = Some(
+                    v.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_"),
+                );
             }
             "birthdate" => {
                 if !patient::is_fhir_date(&v) {
-                    return Err(bad("birthdate", "birthdate must be a date (YYYY, YYYY-MM or YYYY-MM-DD); prefixes are not supported"));
+                    return Err(bad(
+                        "birthdate",
+                        "birthdate must be a date (YYYY, YYYY-MM or YYYY-MM-DD); prefixes are not supported",
+                    ));
                 }
                 s.birth_date = Some(v.into_owned());
             }
             "gender" => {
                 if !["male", "female", "other", "unknown"].contains(&v.as_ref()) {
-                    return Err(bad("gender", "gender must be male, female, other or unknown"));
+                    return Err(bad(
+                        "gender",
+                        "gender must be male, female, other or unknown",
+                    ));
                 }
                 s.gender = Some(v.into_owned());
             }
@@ -406,7 +569,12 @@ fn search_query(s: &Search, cursor: Option<&str>) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("_count", &s.count.to_string());
     if let Some(n) = &s.name {
-        q.append_pair("name", &n.replace("\\%", "%").replace("\\_", "_").replace("\\\\", "\\"));
+        q.append_pair(
+            "name",
+            &n.replace("\\%", "%")
+                .replace("\\_", "_")
+                .replace("\\\\", "\\"),
+        );
     }
     if let Some(b) = &s.birth_date {
         q.append_pair("birthdate", b);
@@ -432,30 +600,64 @@ async fn search_patients<H: crate::host::Host>(
     let statements = vec![
         Call {
             name: names::PATIENT_SEARCH.into(),
-            params: vec![json!(s.after_seq), filters[0].clone(), filters[1].clone(), filters[2].clone(), json!(s.count + 1)],
+            params: vec![
+                json!(s.after_seq),
+                filters[0].clone(),
+                filters[1].clone(),
+                filters[2].clone(),
+                json!(s.count + 1),
+            ],
         },
-        Call { name: names::PATIENT_COUNT.into(), params: filters.to_vec() },
+        Call {
+            name: names::PATIENT_COUNT.into(),
+            params: filters.to_vec(),
+        },
     ];
     let response = run(ctx, principal, entry, statements).await?;
-    let [page, count] = response.results.as_slice() else { return Err(ApiError::Upstream) };
-    let total = count.rows.first().and_then(|r| r.get("total")).and_then(Value::as_u64);
+    let [page, count] = response.results.as_slice() else {
+        return Err(ApiError::Upstream);
+    };
+    let total = count
+        .rows
+        .first()
+        .and_then(|r| r.get("total"))
+        .and_then(Value::as_u64);
     let base = base_url(req);
     let rows = &page.rows[..page.rows.len().min(s.count as usize)];
     let entries = rows
         .iter()
         .map(|row| {
             let r = patient::from_row(row).ok_or(ApiError::Upstream)?;
-            Ok((format!("{base}/v1/patients/{}", r["id"].as_str().unwrap_or_default()), r))
+            Ok((
+                format!(
+                    "{base}/v1/patients/{}",
+                    r["id"].as_str().unwrap_or_default()
+                ),
+                r,
+            ))
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let next = if page.rows.len() > s.count as usize && s.count > 0 {
-        let last_seq = rows.last().and_then(|r| r.get("seq")).and_then(Value::as_i64).ok_or(ApiError::Upstream)?;
-        Some(format!("{base}/v1/patients?{}", search_query(&s, Some(&encode_cursor(last_seq)))))
+        let last_seq = rows
+            .last()
+            .and_then(|r| r.get("seq"))
+            .and_then(Value::as_i64)
+            .ok_or(ApiError::Upstream)?;
+        Some(format!(
+            "{base}/v1/patients?{}",
+            search_query(&s, Some(&encode_cursor(last_seq)))
+        ))
     } else {
         None
     };
-    let self_url = format!("{base}/v1/patients?{}", search_query(&s, s.after_seq.map(encode_cursor).as_deref()));
-    Ok(fhir_response(StatusCode::OK, &fhir::searchset(&self_url, next.as_deref(), total, entries)))
+    let self_url = format!(
+        "{base}/v1/patients?{}",
+        search_query(&s, s.after_seq.map(encode_cursor).as_deref())
+    );
+    Ok(fhir_response(
+        StatusCode::OK,
+        &fhir::searchset(&self_url, next.as_deref(), total, entries),
+    ))
 }
 
 #[cfg(test)]
@@ -467,21 +669,41 @@ mod tests {
         assert_eq!(parse_search(None).unwrap().count, DEFAULT_COUNT);
         assert_eq!(parse_search(Some("_count=1000")).unwrap().count, MAX_COUNT);
         assert_eq!(parse_search(Some("_count=0")).unwrap().count, 0);
-        for bad in ["_count=-1", "_count=x", "_cursor=zzz", "gender=F", "birthdate=ge2000", "name="] {
-            assert!(matches!(parse_search(Some(bad)), Err(ApiError::BadRequest(_))), "{bad}");
+        for bad in [
+            "_count=-1",
+            "_count=x",
+            "_cursor=zzz",
+            "gender=F",
+            "birthdate=ge2000",
+            "name=",
+        ] {
+            assert!(
+                matches!(parse_search(Some(bad)), Err(ApiError::BadRequest(_))),
+                "{bad}"
+            );
         }
         let s = parse_search(Some("name=50%25_off&unknown=1")).unwrap();
         assert_eq!(s.name.as_deref(), Some("50\\%\\_off"));
         assert_eq!(search_query(&s, None), "_count=20&name=50%25_off");
         let c = encode_cursor(42);
         assert_eq!(decode_cursor(&c), Some(42));
-        assert_eq!(parse_search(Some(&format!("_cursor={c}"))).unwrap().after_seq, Some(42));
+        assert_eq!(
+            parse_search(Some(&format!("_cursor={c}")))
+                .unwrap()
+                .after_seq,
+            Some(42)
+        );
     }
 
     #[test]
     fn ids_and_constraints() {
         assert!(parse_uuid("5B0C1A2E-1111-4222-8333-444455556666").is_some());
-        for bad in ["1", "../x", "5b0c1a2e-1111-4222-8333-44445555666", "5b0c1a2e11114222833344445555666600"] {
+        for bad in [
+            "1",
+            "../x",
+            "5b0c1a2e-1111-4222-8333-44445555666",
+            "5b0c1a2e11114222833344445555666600",
+        ] {
             assert!(parse_uuid(bad).is_none(), "{bad}");
         }
         let i = constraint_issue("new row violates check constraint \"policy_requires_gender\"");
@@ -493,11 +715,26 @@ mod tests {
     fn errors_are_operation_outcomes_with_their_status() {
         let r = ApiError::Auth(AuthError::Expired).into_response();
         assert_eq!(r.status(), 401);
-        assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+        assert!(
+            r.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("invalid_token")
+        );
         let body: Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(body["resourceType"], "OperationOutcome");
         assert_eq!(ApiError::WrongTenant.into_response().status(), 403);
-        assert_eq!(ApiError::Unavailable("x").into_response().headers()["retry-after"], "1");
-        assert_eq!(from_data_error(DataError::Unreachable { region: "eu-west".parse().unwrap(), message: String::new() }).status(), 503);
+        assert_eq!(
+            ApiError::Unavailable("x").into_response().headers()["retry-after"],
+            "1"
+        );
+        assert_eq!(
+            from_data_error(DataError::Unreachable {
+                region: "eu-west".parse().unwrap(),
+                message: String::new()
+            })
+            .status(),
+            503
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::{collections::HashSet, fmt, str::FromStr};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD as B64};
 use jwt_simple::{
-    algorithms::{EdDSAKeyPairLike, EdDSAPublicKeyLike, Ed25519KeyPair, Ed25519PublicKey},
+    algorithms::{Ed25519KeyPair, Ed25519PublicKey, EdDSAKeyPairLike, EdDSAPublicKeyLike},
     claims::{Audiences, JWTClaims},
     common::VerificationOptions,
     prelude::{Duration, UnixTimeStamp},
@@ -132,7 +132,11 @@ impl FromStr for Scope {
         if !resource_ok {
             return Err(());
         }
-        Ok(Scope { context, resource: resource.to_owned(), perms: Perms::parse(perms).ok_or(())? })
+        Ok(Scope {
+            context,
+            resource: resource.to_owned(),
+            perms: Perms::parse(perms).ok_or(())?,
+        })
     }
 }
 
@@ -159,7 +163,12 @@ pub struct Scopes(Vec<Scope>);
 
 impl Scopes {
     pub fn parse(space_separated: &str) -> Scopes {
-        Scopes(space_separated.split_ascii_whitespace().filter_map(|s| s.parse().ok()).collect())
+        Scopes(
+            space_separated
+                .split_ascii_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+        )
     }
 
     /// Whether `perm` on `resource` is granted. `patient/` scopes are not honoured by the
@@ -207,8 +216,12 @@ pub struct SigningKey(Ed25519KeyPair);
 
 impl SigningKey {
     pub fn from_base64(b64: &str) -> Result<Self, AuthError> {
-        let raw = B64.decode(b64.trim()).map_err(|e| AuthError::BadKey(e.to_string()))?;
-        Ed25519KeyPair::from_bytes(&raw).map(Self).map_err(|e| AuthError::BadKey(e.to_string()))
+        let raw = B64
+            .decode(b64.trim())
+            .map_err(|e| AuthError::BadKey(e.to_string()))?;
+        Ed25519KeyPair::from_bytes(&raw)
+            .map(Self)
+            .map_err(|e| AuthError::BadKey(e.to_string()))
     }
 
     /// Base64 of the public half, for the verifier's configuration.
@@ -229,7 +242,9 @@ impl SigningKey {
     }
 
     pub fn from_key_pair_bytes(raw: &[u8]) -> Result<Self, AuthError> {
-        Ed25519KeyPair::from_bytes(raw).map(Self).map_err(|e| AuthError::BadKey(e.to_string()))
+        Ed25519KeyPair::from_bytes(raw)
+            .map(Self)
+            .map_err(|e| AuthError::BadKey(e.to_string()))
     }
 
     fn sign<C: Serialize + DeserializeOwned>(
@@ -253,12 +268,21 @@ impl SigningKey {
             nonce: None,
             custom: claims,
         };
-        self.0.sign(claims).map_err(|e| AuthError::Invalid(e.to_string()))
+        self.0
+            .sign(claims)
+            .map_err(|e| AuthError::Invalid(e.to_string()))
     }
 
     /// Mints an edge→region token.
     pub fn sign_edge(&self, claims: EdgeClaims, now_secs: u64) -> Result<String, AuthError> {
-        self.sign(claims, EDGE_ISSUER, EDGE_AUDIENCE, None, now_secs, EDGE_TOKEN_TTL_SECS)
+        self.sign(
+            claims,
+            EDGE_ISSUER,
+            EDGE_AUDIENCE,
+            None,
+            now_secs,
+            EDGE_TOKEN_TTL_SECS,
+        )
     }
 
     /// Mints an API token (the job of the authorisation server; used by `xtask token`).
@@ -270,8 +294,18 @@ impl SigningKey {
         now_secs: u64,
         ttl_secs: u64,
     ) -> Result<String, AuthError> {
-        let claims = ApiClaims { tenant, scope: scope.to_owned() };
-        self.sign(claims, API_ISSUER, API_AUDIENCE, Some(subject.to_owned()), now_secs, ttl_secs)
+        let claims = ApiClaims {
+            tenant,
+            scope: scope.to_owned(),
+        };
+        self.sign(
+            claims,
+            API_ISSUER,
+            API_AUDIENCE,
+            Some(subject.to_owned()),
+            now_secs,
+            ttl_secs,
+        )
     }
 }
 
@@ -286,7 +320,9 @@ impl VerifyingKeys {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|b64| {
-                let raw = B64.decode(b64).map_err(|e| AuthError::BadKey(e.to_string()))?;
+                let raw = B64
+                    .decode(b64)
+                    .map_err(|e| AuthError::BadKey(e.to_string()))?;
                 Ed25519PublicKey::from_bytes(&raw).map_err(|e| AuthError::BadKey(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -319,10 +355,14 @@ impl VerifyingKeys {
                 Ok(claims) => {
                     // jwt-simple accepts tokens without `exp`; we never do.
                     let (Some(iat), Some(exp)) = (claims.issued_at, claims.expires_at) else {
-                        return Err(AuthError::Invalid("the token must carry iat and exp".into()));
+                        return Err(AuthError::Invalid(
+                            "the token must carry iat and exp".into(),
+                        ));
                     };
                     if exp.as_secs().saturating_sub(iat.as_secs()) > max_ttl_secs {
-                        return Err(AuthError::Invalid("the token's lifetime is too long".into()));
+                        return Err(AuthError::Invalid(
+                            "the token's lifetime is too long".into(),
+                        ));
                     }
                     return Ok(claims);
                 }
@@ -342,7 +382,13 @@ impl VerifyingKeys {
 
     /// Verifies an API token: signature, issuer, audience, expiry, bounded lifetime.
     pub fn verify_api(&self, token: &str, now_secs: u64) -> Result<ApiPrincipal, AuthError> {
-        let claims = self.verify::<ApiClaims>(token, API_ISSUER, API_AUDIENCE, now_secs, API_TOKEN_MAX_TTL_SECS)?;
+        let claims = self.verify::<ApiClaims>(
+            token,
+            API_ISSUER,
+            API_AUDIENCE,
+            now_secs,
+            API_TOKEN_MAX_TTL_SECS,
+        )?;
         Ok(ApiPrincipal {
             subject: claims.subject.unwrap_or_else(|| "unknown".into()),
             scopes: Scopes::parse(&claims.custom.scope),
@@ -352,7 +398,15 @@ impl VerifyingKeys {
 
     /// Verifies an edge→region token.
     pub fn verify_edge(&self, token: &str, now_secs: u64) -> Result<EdgeClaims, AuthError> {
-        Ok(self.verify::<EdgeClaims>(token, EDGE_ISSUER, EDGE_AUDIENCE, now_secs, EDGE_TOKEN_TTL_SECS)?.custom)
+        Ok(self
+            .verify::<EdgeClaims>(
+                token,
+                EDGE_ISSUER,
+                EDGE_AUDIENCE,
+                now_secs,
+                EDGE_TOKEN_TTL_SECS,
+            )?
+            .custom)
     }
 }
 
@@ -378,9 +432,23 @@ pub(crate) mod tests {
     #[test]
     fn seeded_keys_are_deterministic_and_usable() {
         let a = SigningKey::from_seed([7; 32]);
-        assert_eq!(a.public_base64(), SigningKey::from_seed([7; 32]).public_base64());
-        assert_ne!(a.public_base64(), SigningKey::from_seed([8; 32]).public_base64());
-        let t = a.sign_edge(EdgeClaims { tenant: None, actor: None }, NOW).unwrap();
+        assert_eq!(
+            a.public_base64(),
+            SigningKey::from_seed([7; 32]).public_base64()
+        );
+        assert_ne!(
+            a.public_base64(),
+            SigningKey::from_seed([8; 32]).public_base64()
+        );
+        let t = a
+            .sign_edge(
+                EdgeClaims {
+                    tenant: None,
+                    actor: None,
+                },
+                NOW,
+            )
+            .unwrap();
         assert!(verifier(&a).verify_edge(&t, NOW).is_ok());
         assert!(SigningKey::from_base64(&a.to_base64()).is_ok());
     }
@@ -394,7 +462,15 @@ pub(crate) mod tests {
     #[test]
     fn api_token_round_trip_and_scope_checks() {
         let k = test_key();
-        let t = k.sign_api("hopital-paris".parse().unwrap(), "app-1", "openid system/Patient.cruds", NOW, 600).unwrap();
+        let t = k
+            .sign_api(
+                "hopital-paris".parse().unwrap(),
+                "app-1",
+                "openid system/Patient.cruds",
+                NOW,
+                600,
+            )
+            .unwrap();
         let p = verifier(&k).verify_api(&t, NOW + 10).unwrap();
         assert_eq!(p.tenant.as_str(), "hopital-paris");
         assert_eq!(p.subject, "app-1");
@@ -407,13 +483,41 @@ pub(crate) mod tests {
     fn expired_forged_and_wrong_audience_tokens_are_refused() {
         let k = test_key();
         let other = test_key();
-        let t = k.sign_api("hopital-paris".parse().unwrap(), "a", "system/Patient.r", NOW, 600).unwrap();
-        assert_eq!(verifier(&k).verify_api(&t, NOW + 600 + 31), Err(AuthError::Expired));
-        assert!(matches!(verifier(&other).verify_api(&t, NOW), Err(AuthError::Invalid(_))));
+        let t = k
+            .sign_api(
+                "hopital-paris".parse().unwrap(),
+                "a",
+                "system/Patient.r",
+                NOW,
+                600,
+            )
+            .unwrap();
+        assert_eq!(
+            verifier(&k).verify_api(&t, NOW + 600 + 31),
+            Err(AuthError::Expired)
+        );
+        assert!(matches!(
+            verifier(&other).verify_api(&t, NOW),
+            Err(AuthError::Invalid(_))
+        ));
         // An edge token is not an API token, and vice versa.
-        let e = k.sign_edge(EdgeClaims { tenant: None, actor: None }, NOW).unwrap();
-        assert!(matches!(verifier(&k).verify_api(&e, NOW), Err(AuthError::Invalid(_))));
-        assert!(matches!(verifier(&k).verify_edge(&t, NOW), Err(AuthError::Invalid(_))));
+        let e = k
+            .sign_edge(
+                EdgeClaims {
+                    tenant: None,
+                    actor: None,
+                },
+                NOW,
+            )
+            .unwrap();
+        assert!(matches!(
+            verifier(&k).verify_api(&e, NOW),
+            Err(AuthError::Invalid(_))
+        ));
+        assert!(matches!(
+            verifier(&k).verify_edge(&t, NOW),
+            Err(AuthError::Invalid(_))
+        ));
         // Tampered payload.
         let mut parts: Vec<&str> = t.split('.').collect();
         let forged_payload = B64.encode(br#"{"tenant":"clinique-dakar","scope":"system/*.*"}"#);
@@ -421,16 +525,40 @@ pub(crate) mod tests {
         assert!(verifier(&k).verify_api(&parts.join("."), NOW).is_err());
         assert!(verifier(&k).verify_api("not a jwt", NOW).is_err());
         // A lifetime beyond the maximum is refused even if signed.
-        let long = k.sign_api("hopital-paris".parse().unwrap(), "a", "system/Patient.r", NOW, API_TOKEN_MAX_TTL_SECS * 2).unwrap();
+        let long = k
+            .sign_api(
+                "hopital-paris".parse().unwrap(),
+                "a",
+                "system/Patient.r",
+                NOW,
+                API_TOKEN_MAX_TTL_SECS * 2,
+            )
+            .unwrap();
         assert!(verifier(&k).verify_api(&long, NOW).is_err());
     }
 
     #[test]
     fn rotation_accepts_any_listed_key() {
         let (a, b) = (test_key(), test_key());
-        let keys = VerifyingKeys::from_base64_list(&format!("{}, {}", a.public_base64(), b.public_base64())).unwrap();
-        let t = b.sign_edge(EdgeClaims { tenant: Some("ab".parse().unwrap()), actor: None }, NOW).unwrap();
-        assert_eq!(keys.verify_edge(&t, NOW).unwrap().tenant.unwrap().as_str(), "ab");
+        let keys = VerifyingKeys::from_base64_list(&format!(
+            "{}, {}",
+            a.public_base64(),
+            b.public_base64()
+        ))
+        .unwrap();
+        let t = b
+            .sign_edge(
+                EdgeClaims {
+                    tenant: Some("ab".parse().unwrap()),
+                    actor: None,
+                },
+                NOW,
+            )
+            .unwrap();
+        assert_eq!(
+            keys.verify_edge(&t, NOW).unwrap().tenant.unwrap().as_str(),
+            "ab"
+        );
         assert!(VerifyingKeys::from_base64_list(" , ").is_err());
         assert!(VerifyingKeys::from_base64_list("!!!").is_err());
     }
@@ -438,15 +566,32 @@ pub(crate) mod tests {
     #[test]
     fn smart_scopes() {
         let s = |x: &str| x.parse::<Scope>();
-        assert_eq!(s("system/Patient.cruds").unwrap().to_string(), "system/Patient.cruds");
+        assert_eq!(
+            s("system/Patient.cruds").unwrap().to_string(),
+            "system/Patient.cruds"
+        );
         assert_eq!(s("user/*.read").unwrap().to_string(), "user/*.rs");
-        assert_eq!(s("system/Patient.write").unwrap().to_string(), "system/Patient.cud");
-        for bad in ["system/Patient.srd", "system/Patient.cc", "system/Patient.x", "Patient.r", "admin/Patient.r",
-            "system/patient.r", "system/Patient.", "system/Patient.rs?category=x"] {
+        assert_eq!(
+            s("system/Patient.write").unwrap().to_string(),
+            "system/Patient.cud"
+        );
+        for bad in [
+            "system/Patient.srd",
+            "system/Patient.cc",
+            "system/Patient.x",
+            "Patient.r",
+            "admin/Patient.r",
+            "system/patient.r",
+            "system/Patient.",
+            "system/Patient.rs?category=x",
+        ] {
             assert!(s(bad).is_err(), "{bad}");
         }
         let scopes = Scopes::parse("patient/Patient.rs user/Observation.r");
-        assert!(!scopes.allows("Patient", Perms::READ), "patient/ scopes are not honoured yet");
+        assert!(
+            !scopes.allows("Patient", Perms::READ),
+            "patient/ scopes are not honoured yet"
+        );
         assert!(scopes.allows("Observation", Perms::READ));
         assert!(!scopes.allows("Observation", Perms::SEARCH));
     }

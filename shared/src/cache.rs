@@ -12,7 +12,8 @@ const KEY_ORIGIN: &str = "https://edge-cache.telemed.internal";
 
 /// Downstream policy of a public page: browsers and shared caches keep it a minute, may
 /// serve it stale for ten while revalidating, and for a day if the platform errs.
-pub const PUBLIC_PAGE: &str = "public, max-age=60, stale-while-revalidate=600, stale-if-error=86400";
+pub const PUBLIC_PAGE: &str =
+    "public, max-age=60, stale-while-revalidate=600, stale-if-error=86400";
 /// The same page when its locale came from the visitor's own choice (cookie or query).
 pub const PRIVATE_PAGE: &str = "private, max-age=60";
 /// Error pages: short, so a fixed fault disappears quickly.
@@ -26,7 +27,12 @@ pub const DIRECTORY_MISS_TTL_SECS: u64 = 10;
 /// The cache key of a page. `path` must be the request path without query.
 pub fn page_key(tenant: &TenantSlug, path: &str, locale: Locale, asset_version: &str) -> String {
     let path = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
-    format!("{KEY_ORIGIN}/page/v{}/{}/{}/{path}", enc(asset_version), tenant, locale.tag())
+    format!(
+        "{KEY_ORIGIN}/page/v{}/{}/{}/{path}",
+        enc(asset_version),
+        tenant,
+        locale.tag()
+    )
 }
 
 /// The cache key of a directory entry, by slug or custom domain.
@@ -50,12 +56,20 @@ mod tests {
         let ar = Locale::from_tag("ar").unwrap();
         let k = page_key(&a, "/", fr, "1");
         assert!(k.starts_with("https://"));
-        let others = [page_key(&b, "/", fr, "1"), page_key(&a, "/x", fr, "1"), page_key(&a, "/", ar, "1"), page_key(&a, "/", fr, "2")];
+        let others = [
+            page_key(&b, "/", fr, "1"),
+            page_key(&a, "/x", fr, "1"),
+            page_key(&a, "/", ar, "1"),
+            page_key(&a, "/", fr, "2"),
+        ];
         for o in others {
             assert_ne!(k, o);
         }
         // A path cannot smuggle another tenant's key.
-        assert_ne!(page_key(&a, "/../clinique-dakar/fr/", fr, "1"), page_key(&b, "/", fr, "1"));
+        assert_ne!(
+            page_key(&a, "/../clinique-dakar/fr/", fr, "1"),
+            page_key(&b, "/", fr, "1")
+        );
         assert_ne!(directory_key("slug", "a/b"), directory_key("slug", "a%2Fb"));
     }
 }

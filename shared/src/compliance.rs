@@ -27,6 +27,26 @@ impl PatientField {
             Self::Gender => "Patient.gender",
         }
     }
+
+    /// The column of the tenant `patients` table that holds the element.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Family => "family",
+            Self::Given => "given",
+            Self::BirthDate => "birth_date",
+            Self::Gender => "gender",
+        }
+    }
+
+    /// The name of the check constraint that enforces the element in a clinic's schema.
+    /// A clinic's schema carries one per required field of its country, installed when the
+    /// clinic is created, so the rule holds even where the edge does not know the country
+    /// (a cold edge); the edge maps the name back to [`Self::fhir_path`].
+    pub fn constraint_name(self) -> String {
+        format!("policy_requires_{}", self.column())
+    }
+
+    pub const ALL: [PatientField; 4] = [Self::Family, Self::Given, Self::BirthDate, Self::Gender];
 }
 
 /// A country's health-data policy.
@@ -55,7 +75,11 @@ const BASELINE: Policy = Policy {
 
 /// Shape checks only, for when the clinic's country is not known yet (a cold edge): the
 /// clinic's own schema then enforces its required fields (constraints installed at creation).
-pub const SHAPE_ONLY: Policy = Policy { regulation: "", required_patient_fields: &[], ..BASELINE };
+pub const SHAPE_ONLY: Policy = Policy {
+    regulation: "",
+    required_patient_fields: &[],
+    ..BASELINE
+};
 
 /// The policy for a clinic in `country`.
 pub fn policy_for(country: &CountryCode) -> Policy {
@@ -65,7 +89,12 @@ pub fn policy_for(country: &CountryCode) -> Policy {
         "FR" => Policy {
             regulation: "GDPR/HDS",
             required_patient_fields: &[Family, Given, BirthDate, Gender],
-            consent_types: &["treatment", "data-processing", "telemedicine", "data-sharing"],
+            consent_types: &[
+                "treatment",
+                "data-processing",
+                "telemedicine",
+                "data-sharing",
+            ],
             retention_years: 20,
             encrypt_identifiers: true,
         },

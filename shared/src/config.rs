@@ -44,15 +44,30 @@ pub struct EdgeConfig {
 impl EdgeConfig {
     /// Reads the configuration from a variable lookup.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let req = |name: &'static str| get(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name));
+        let req = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
         let apex_raw = req("APEX_DOMAIN")?;
-        let apex = HostName::parse(&apex_raw)
-            .ok_or_else(|| ConfigError::Invalid { name: "APEX_DOMAIN", reason: format!("{apex_raw:?} is not a host name") })?;
+        let apex = HostName::parse(&apex_raw).ok_or_else(|| ConfigError::Invalid {
+            name: "APEX_DOMAIN",
+            reason: format!("{apex_raw:?} is not a host name"),
+        })?;
         let regions = RegionMap::embedded();
         let mut region_urls = BTreeMap::new();
-        for pair in req("REGION_URLS")?.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let invalid = |reason: String| ConfigError::Invalid { name: "REGION_URLS", reason };
-            let (id, url) = pair.split_once('=').ok_or_else(|| invalid(format!("{pair:?} is not region=url")))?;
+        for pair in req("REGION_URLS")?
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let invalid = |reason: String| ConfigError::Invalid {
+                name: "REGION_URLS",
+                reason,
+            };
+            let (id, url) = pair
+                .split_once('=')
+                .ok_or_else(|| invalid(format!("{pair:?} is not region=url")))?;
             let id: RegionId = id.trim().parse().map_err(|e| invalid(format!("{e}")))?;
             if regions.get(id.as_str()).is_none() {
                 return Err(invalid(format!("{id} is not in infra/regions.toml")));
@@ -66,16 +81,22 @@ impl EdgeConfig {
         if !region_urls.contains_key(&regions.default_region().id) {
             return Err(ConfigError::Invalid {
                 name: "REGION_URLS",
-                reason: format!("the default region {} has no URL", regions.default_region().id),
+                reason: format!(
+                    "the default region {} has no URL",
+                    regions.default_region().id
+                ),
             });
         }
         Ok(Self {
             apex,
             region_urls,
-            edge_key: SigningKey::from_base64(&req("EDGE_TOKEN_KEY")?).map_err(|e| ConfigError::Key("EDGE_TOKEN_KEY", e))?,
+            edge_key: SigningKey::from_base64(&req("EDGE_TOKEN_KEY")?)
+                .map_err(|e| ConfigError::Key("EDGE_TOKEN_KEY", e))?,
             api_keys: VerifyingKeys::from_base64_list(&req("API_TOKEN_PUBLIC_KEYS")?)
                 .map_err(|e| ConfigError::Key("API_TOKEN_PUBLIC_KEYS", e))?,
-            asset_version: get("ASSET_VERSION").filter(|v| !v.is_empty()).unwrap_or_else(|| "1".into()),
+            asset_version: get("ASSET_VERSION")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "1".into()),
             regions,
         })
     }

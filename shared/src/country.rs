@@ -30,7 +30,9 @@ impl CountryCode {
             | "DE" | "NL" => "en",
             "ES" | "MX" | "AR" | "CO" | "CL" | "PE" | "VE" | "EC" | "GT" | "CU" | "BO" | "DO"
             | "UY" | "PY" => "es",
-            "MA" | "DZ" | "TN" | "EG" | "SA" | "AE" | "QA" | "JO" | "LB" | "KW" | "OM" | "BH" => "ar",
+            "MA" | "DZ" | "TN" | "EG" | "SA" | "AE" | "QA" | "JO" | "LB" | "KW" | "OM" | "BH" => {
+                "ar"
+            }
             _ => return None,
         })
     }
@@ -80,7 +82,9 @@ impl Serialize for CountryCode {
 
 impl<'de> Deserialize<'de> for CountryCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -99,7 +103,10 @@ mod tests {
         assert_eq!("fr".parse::<CountryCode>().unwrap().as_str(), "FR");
         let json = serde_json::to_string(&"SN".parse::<CountryCode>().unwrap()).unwrap();
         assert_eq!(json, r#""SN""#);
-        assert_eq!(serde_json::from_str::<CountryCode>(&json).unwrap().as_str(), "SN");
+        assert_eq!(
+            serde_json::from_str::<CountryCode>(&json).unwrap().as_str(),
+            "SN"
+        );
         for bad in ["", "F", "FRA", "F1", "XX", "T1", "ZZ", "QZ", "é"] {
             assert!(bad.parse::<CountryCode>().is_err(), "{bad}");
         }

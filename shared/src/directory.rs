@@ -55,6 +55,10 @@ pub fn remember(selector: &TenantSelector, entry: Option<&TenantEntry>) -> Vec<B
             }
             fills
         }
-        None => vec![put(key(selector), &Record::Missing, DIRECTORY_MISS_TTL_SECS)],
+        None => vec![put(
+            key(selector),
+            &Record::Missing,
+            DIRECTORY_MISS_TTL_SECS,
+        )],
     }
 }

@@ -66,11 +66,17 @@ impl<'a, H: Host> Ctx<'a, H> {
     }
 
     /// The directory entry: edge cache, else one call to the nearest region.
-    pub async fn tenant(&mut self, selector: &TenantSelector) -> Result<Option<TenantEntry>, DataError> {
+    pub async fn tenant(
+        &mut self,
+        selector: &TenantSelector,
+    ) -> Result<Option<TenantEntry>, DataError> {
         if let Some(hit) = self.cached_tenant(selector).await {
             return Ok(hit);
         }
-        let entry = self.region.directory(&self.nearest_region(), selector).await?;
+        let entry = self
+            .region
+            .directory(&self.nearest_region(), selector)
+            .await?;
         self.remember_tenant(selector, entry.as_ref());
         Ok(entry)
     }
@@ -82,9 +88,20 @@ impl<'a, H: Host> Ctx<'a, H> {
 }
 
 /// Serves one request with a loaded configuration.
-pub async fn handle<H: Host>(host: &H, config: &EdgeConfig, geo: GeoHint, request: Request<Vec<u8>>) -> Handled {
+pub async fn handle<H: Host>(
+    host: &H,
+    config: &EdgeConfig,
+    geo: GeoHint,
+    request: Request<Vec<u8>>,
+) -> Handled {
     let started = host.now_millis();
-    let mut ctx = Ctx { host, config, geo, region: RegionClient::new(host, config), background: Vec::new() };
+    let mut ctx = Ctx {
+        host,
+        config,
+        geo,
+        region: RegionClient::new(host, config),
+        background: Vec::new(),
+    };
     let mut response = route(&mut ctx, &request).await;
     if request.method() == Method::HEAD {
         response.body_mut().clear();
@@ -92,12 +109,18 @@ pub async fn handle<H: Host>(host: &H, config: &EdgeConfig, geo: GeoHint, reques
     // Server-Timing: total edge time, then each region call (at most one by design).
     let mut timing = format!("edge;dur={}", host.now_millis().saturating_sub(started));
     for (i, call) in ctx.region.timings().iter().enumerate() {
-        timing.push_str(&format!(", region{i};desc=\"{}\";dur={}", call.region, call.millis));
+        timing.push_str(&format!(
+            ", region{i};desc=\"{}\";dur={}",
+            call.region, call.millis
+        ));
     }
     if let Ok(v) = HeaderValue::from_str(&timing) {
         response.headers_mut().insert("server-timing", v);
     }
-    Handled { response, background: ctx.background }
+    Handled {
+        response,
+        background: ctx.background,
+    }
 }
 
 fn header<'r>(req: &'r Request<Vec<u8>>, name: &str) -> Option<&'r str> {
@@ -107,7 +130,11 @@ fn header<'r>(req: &'r Request<Vec<u8>>, name: &str) -> Option<&'r str> {
 async fn route<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     // The URL's authority, not the Host header: Miniflare rewrites Host but keeps the URL,
     // and both runtimes fill the URL from Host.
-    let authority = req.uri().authority().map(|a| a.as_str()).or_else(|| header(req, "host"));
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| header(req, "host"));
     let selector = match authority.and_then(HostName::parse) {
         Some(h) => resolve(&h, &ctx.config.apex, header(req, "x-tenant-slug")),
         None => Err(ResolveError::BadHost),
@@ -138,11 +165,20 @@ impl<'r> Prefs<'r> {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .find_map(|c| c.trim().strip_prefix("locale="));
-        Self { query, cookie, accept_language: header(req, "accept-language") }
+        Self {
+            query,
+            cookie,
+            accept_language: header(req, "accept-language"),
+        }
     }
 
     fn negotiate(&self, tenant_default: Option<&str>) -> (Locale, LocaleSource) {
-        negotiate(self.query.as_deref(), self.cookie, self.accept_language, tenant_default)
+        negotiate(
+            self.query.as_deref(),
+            self.cookie,
+            self.accept_language,
+            tenant_default,
+        )
     }
 }
 
@@ -155,7 +191,9 @@ async fn page<H: Host>(
     let (visitor_locale, _) = prefs.negotiate(None);
     let selector = match selector {
         Ok(s) => s,
-        Err(ResolveError::BadHost) => return pages::error_response(ErrorPage::BadRequest, visitor_locale),
+        Err(ResolveError::BadHost) => {
+            return pages::error_response(ErrorPage::BadRequest, visitor_locale);
+        }
         Err(_) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -169,9 +207,18 @@ async fn page<H: Host>(
     // any lookup: a hit costs no directory read and no region call at all.
     if let (TenantSelector::Slug(slug), (locale, source)) = (&selector, prefs.negotiate(None))
         && source != LocaleSource::Default
-            && let Some(hit) = ctx.host.cache_get(&cache::page_key(slug, path, locale, &ctx.config.asset_version)).await {
-                return finish_page(hit, locale, source, true, req);
-            }
+        && let Some(hit) = ctx
+            .host
+            .cache_get(&cache::page_key(
+                slug,
+                path,
+                locale,
+                &ctx.config.asset_version,
+            ))
+            .await
+    {
+        return finish_page(hit, locale, source, true, req);
+    }
     let entry = match ctx.tenant(&selector).await {
         Ok(Some(e)) => e,
         Ok(None) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
@@ -182,12 +229,23 @@ async fn page<H: Host>(
         return pages::error_response(ErrorPage::Suspended, locale);
     }
     let key = cache::page_key(&entry.slug, path, locale, &ctx.config.asset_version);
-    if (matches!(selector, TenantSelector::Domain(_)) || source == LocaleSource::Tenant || source == LocaleSource::Default)
-        && let Some(hit) = ctx.host.cache_get(&key).await {
-            return finish_page(hit, locale, source, true, req);
-        }
-    let response = pages::html_response(StatusCode::OK, locale, cache::PUBLIC_PAGE, pages::home(&entry, locale));
-    ctx.background.push(Background::CachePut { key, response: response.clone() });
+    if (matches!(selector, TenantSelector::Domain(_))
+        || source == LocaleSource::Tenant
+        || source == LocaleSource::Default)
+        && let Some(hit) = ctx.host.cache_get(&key).await
+    {
+        return finish_page(hit, locale, source, true, req);
+    }
+    let response = pages::html_response(
+        StatusCode::OK,
+        locale,
+        cache::PUBLIC_PAGE,
+        pages::home(&entry, locale),
+    );
+    ctx.background.push(Background::CachePut {
+        key,
+        response: response.clone(),
+    });
     finish_page(response, locale, source, false, req)
 }
 
@@ -201,13 +259,26 @@ fn finish_page(
     req: &Request<Vec<u8>>,
 ) -> Response<Vec<u8>> {
     let h = response.headers_mut();
-    h.insert("x-cache", HeaderValue::from_static(if hit { "HIT" } else { "MISS" }));
+    h.insert(
+        "x-cache",
+        HeaderValue::from_static(if hit { "HIT" } else { "MISS" }),
+    );
     if matches!(source, LocaleSource::Query | LocaleSource::Cookie) {
-        h.insert("cache-control", HeaderValue::from_static(cache::PRIVATE_PAGE));
+        h.insert(
+            "cache-control",
+            HeaderValue::from_static(cache::PRIVATE_PAGE),
+        );
     }
     if source == LocaleSource::Query {
-        let secure = if req.uri().scheme_str() == Some("https") { "; Secure" } else { "" };
-        let cookie = format!("locale={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", locale.tag());
+        let secure = if req.uri().scheme_str() == Some("https") {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "locale={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+            locale.tag()
+        );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             h.insert("set-cookie", v);
         }
@@ -219,7 +290,13 @@ fn finish_page(
 mod tests {
     //! The whole flow against an in-memory host whose "regions" answer from a table of
     //! clinics; the real regions are exercised by `tests/` end to end.
-    use std::{cell::RefCell, collections::HashMap, future::Future, pin::pin, task::{Context, Poll, Waker}};
+    use std::{
+        cell::RefCell,
+        collections::HashMap,
+        future::Future,
+        pin::pin,
+        task::{Context, Poll, Waker},
+    };
 
     use serde_json::{Value, json};
 
@@ -249,7 +326,12 @@ mod tests {
             let uri = request.uri().to_string();
             let batch: Option<BatchRequest> = serde_json::from_slice(request.body()).ok();
             self.calls.borrow_mut().push((uri.clone(), batch.clone()));
-            let respond = |status: u16, body: Value| Ok(Response::builder().status(status).body(body.to_string().into_bytes()).unwrap());
+            let respond = |status: u16, body: Value| {
+                Ok(Response::builder()
+                    .status(status)
+                    .body(body.to_string().into_bytes())
+                    .unwrap())
+            };
             if let Some(slug) = uri.split("slug=").nth(1) {
                 return match self.clinics.iter().find(|c| c.slug.as_str() == slug) {
                     Some(c) => respond(200, serde_json::to_value(c).unwrap()),
@@ -260,7 +342,16 @@ mod tests {
             let row = json!({"id": "00000000-0000-4000-8000-000000000001", "seq": 1, "version_id": 1,
                              "last_updated": "2026-11-24T00:00:00+00:00", "resource": {"resourceType": "Patient"}});
             let results = batch.statements.iter().map(|s| StatementResult {
-                rows: vec![if s.name == "patient.count" { json!({"total": 1}) } else { row.clone() }.as_object().unwrap().clone()],
+                rows: vec![
+                    if s.name == "patient.count" {
+                        json!({"total": 1})
+                    } else {
+                        row.clone()
+                    }
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                ],
             });
             let response = BatchResponse {
                 region: "eu-west".parse().unwrap(),
@@ -281,8 +372,11 @@ mod tests {
     }
 
     fn clinic(slug: &str, country: &str, locale: &str, home: &str) -> TenantEntry {
-        serde_json::from_value(json!({"slug": slug, "name": "Clinique", "country": country, "home_region": home,
-            "default_locale": locale, "currency": "EUR", "plan": "standard", "status": "active"})).unwrap()
+        serde_json::from_value(
+            json!({"slug": slug, "name": "Clinique", "country": country, "home_region": home,
+            "default_locale": locale, "currency": "EUR", "plan": "standard", "status": "active"}),
+        )
+        .unwrap()
     }
 
     fn setup() -> (TestHost, EdgeConfig, SigningKey) {
@@ -290,7 +384,10 @@ mod tests {
         let edge = SigningKey::from_seed([2; 32]);
         let vars: HashMap<&str, String> = HashMap::from([
             ("APEX_DOMAIN", "localhost".into()),
-            ("REGION_URLS", "eu-west=http://eu.test,us-east=http://us.test,af-south=http://af.test".into()),
+            (
+                "REGION_URLS",
+                "eu-west=http://eu.test,us-east=http://us.test,af-south=http://af.test".into(),
+            ),
             ("EDGE_TOKEN_KEY", edge.to_base64()),
             ("API_TOKEN_PUBLIC_KEYS", api.public_base64()),
         ]);
@@ -298,7 +395,10 @@ mod tests {
         let host = TestHost {
             cache: RefCell::default(),
             calls: RefCell::default(),
-            clinics: vec![clinic("sandton-care", "ZA", "en", "af-south"), clinic("casablanca-sante", "MA", "ar", "eu-west")],
+            clinics: vec![
+                clinic("sandton-care", "ZA", "en", "af-south"),
+                clinic("casablanca-sante", "MA", "ar", "eu-west"),
+            ],
         };
         (host, config, api)
     }
@@ -308,7 +408,12 @@ mod tests {
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        block_on(handle(host, config, GeoHint::default(), b.body(Vec::new()).unwrap()))
+        block_on(handle(
+            host,
+            config,
+            GeoHint::default(),
+            b.body(Vec::new()).unwrap(),
+        ))
     }
 
     fn run_background(host: &TestHost, h: Handled) -> Response<Vec<u8>> {
@@ -321,60 +426,151 @@ mod tests {
     #[test]
     fn a_page_is_cached_per_locale_not_per_header_spelling() {
         let (host, config, _) = setup();
-        let first = run_background(&host, get(&host, &config, "http://sandton-care.localhost/", &[("accept-language", "ar-MA,ar;q=0.9")]));
+        let first = run_background(
+            &host,
+            get(
+                &host,
+                &config,
+                "http://sandton-care.localhost/",
+                &[("accept-language", "ar-MA,ar;q=0.9")],
+            ),
+        );
         assert_eq!(first.status(), 200);
         assert_eq!(first.headers()["x-cache"], "MISS");
         assert_eq!(host.calls.borrow().len(), 1, "one directory call");
-        let second = get(&host, &config, "http://sandton-care.localhost/", &[("accept-language", "ar")]).response;
+        let second = get(
+            &host,
+            &config,
+            "http://sandton-care.localhost/",
+            &[("accept-language", "ar")],
+        )
+        .response;
         assert_eq!(second.headers()["x-cache"], "HIT");
         assert_eq!(second.headers()["content-language"], "ar");
         assert_eq!(host.calls.borrow().len(), 1, "a hit costs no region call");
         // No preference at all: the clinic's default (en, South Africa) from the cached directory.
         let third = get(&host, &config, "http://sandton-care.localhost/", &[]).response;
         assert_eq!(third.headers()["content-language"], "en");
-        assert_eq!(host.calls.borrow().len(), 1, "the directory entry was cached too");
+        assert_eq!(
+            host.calls.borrow().len(),
+            1,
+            "the directory entry was cached too"
+        );
     }
 
     #[test]
     fn a_cold_api_call_goes_to_the_nearest_region_once_then_to_the_home_region() {
         let (host, config, api) = setup();
-        let token = api.sign_api("sandton-care".parse().unwrap(), "t", "system/Patient.rs", host.now_millis() / 1000, 60).unwrap();
+        let token = api
+            .sign_api(
+                "sandton-care".parse().unwrap(),
+                "t",
+                "system/Patient.rs",
+                host.now_millis() / 1000,
+                60,
+            )
+            .unwrap();
         let auth = format!("Bearer {token}");
-        let r = run_background(&host, get(&host, &config, "http://sandton-care.localhost/v1/patients", &[("authorization", &auth)]));
+        let r = run_background(
+            &host,
+            get(
+                &host,
+                &config,
+                "http://sandton-care.localhost/v1/patients",
+                &[("authorization", &auth)],
+            ),
+        );
         assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
         {
             let calls = host.calls.borrow();
             assert_eq!(calls.len(), 1);
-            assert!(calls[0].0.starts_with("http://eu.test/v1/batch"), "no geo: the default region, {}", calls[0].0);
+            assert!(
+                calls[0].0.starts_with("http://eu.test/v1/batch"),
+                "no geo: the default region, {}",
+                calls[0].0
+            );
             assert!(calls[0].1.as_ref().unwrap().want_directory);
-            assert_eq!(calls[0].1.as_ref().unwrap().statements.len(), 2, "page and total in one batch");
+            assert_eq!(
+                calls[0].1.as_ref().unwrap().statements.len(),
+                2,
+                "page and total in one batch"
+            );
         }
-        let r = get(&host, &config, "http://sandton-care.localhost/v1/patients/00000000-0000-4000-8000-000000000001", &[("authorization", &auth)]).response;
+        let r = get(
+            &host,
+            &config,
+            "http://sandton-care.localhost/v1/patients/00000000-0000-4000-8000-000000000001",
+            &[("authorization", &auth)],
+        )
+        .response;
         assert_eq!(r.status(), 200);
         let calls = host.calls.borrow();
         assert_eq!(calls.len(), 2);
-        assert!(calls[1].0.starts_with("http://af.test/v1/batch"), "warm: straight to the home region");
+        assert!(
+            calls[1].0.starts_with("http://af.test/v1/batch"),
+            "warm: straight to the home region"
+        );
         assert!(!calls[1].1.as_ref().unwrap().want_directory);
         let timing = r.headers()["server-timing"].to_str().unwrap();
-        assert!(timing.contains("edge;dur=") && timing.contains(r#"desc="af-south""#), "{timing}");
+        assert!(
+            timing.contains("edge;dur=") && timing.contains(r#"desc="af-south""#),
+            "{timing}"
+        );
     }
 
     #[test]
     fn refusals_cost_no_region_call() {
         let (host, config, api) = setup();
         let now = host.now_millis() / 1000;
-        let other = api.sign_api("casablanca-sante".parse().unwrap(), "t", "system/Patient.cruds", now, 60).unwrap();
-        let weak = api.sign_api("sandton-care".parse().unwrap(), "t", "system/Observation.rs", now, 60).unwrap();
+        let other = api
+            .sign_api(
+                "casablanca-sante".parse().unwrap(),
+                "t",
+                "system/Patient.cruds",
+                now,
+                60,
+            )
+            .unwrap();
+        let weak = api
+            .sign_api(
+                "sandton-care".parse().unwrap(),
+                "t",
+                "system/Observation.rs",
+                now,
+                60,
+            )
+            .unwrap();
         for (auth, status) in [(None, 401), (Some(other), 403), (Some(weak), 403)] {
             let auth = auth.map(|t| format!("Bearer {t}"));
-            let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
-            let r = get(&host, &config, "http://sandton-care.localhost/v1/patients", &headers).response;
+            let headers: Vec<(&str, &str)> =
+                auth.iter().map(|a| ("authorization", a.as_str())).collect();
+            let r = get(
+                &host,
+                &config,
+                "http://sandton-care.localhost/v1/patients",
+                &headers,
+            )
+            .response;
             assert_eq!(r.status(), status);
             let body: Value = serde_json::from_slice(r.body()).unwrap();
             assert_eq!(body["resourceType"], "OperationOutcome");
         }
-        let token = api.sign_api("sandton-care".parse().unwrap(), "t", "system/Patient.cruds", now, 60).unwrap();
-        let r = get(&host, &config, "http://sandton-care.localhost/v1/patients/nope", &[("authorization", &format!("Bearer {token}"))]).response;
+        let token = api
+            .sign_api(
+                "sandton-care".parse().unwrap(),
+                "t",
+                "system/Patient.cruds",
+                now,
+                60,
+            )
+            .unwrap();
+        let r = get(
+            &host,
+            &config,
+            "http://sandton-care.localhost/v1/patients/nope",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .response;
         assert_eq!(r.status(), 404);
         assert!(host.calls.borrow().is_empty());
     }
@@ -382,24 +578,55 @@ mod tests {
     #[test]
     fn unknown_clinics_and_bad_hosts_get_localized_pages() {
         let (host, config, _) = setup();
-        let r = run_background(&host, get(&host, &config, "http://ghost.localhost/", &[("accept-language", "es")]));
+        let r = run_background(
+            &host,
+            get(
+                &host,
+                &config,
+                "http://ghost.localhost/",
+                &[("accept-language", "es")],
+            ),
+        );
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers()["content-language"], "es");
         // The miss is remembered: no second call.
-        let r = get(&host, &config, "http://ghost.localhost/", &[("accept-language", "ar")]).response;
+        let r = get(
+            &host,
+            &config,
+            "http://ghost.localhost/",
+            &[("accept-language", "ar")],
+        )
+        .response;
         assert_eq!(r.status(), 404);
         assert_eq!(host.calls.borrow().len(), 1);
         let r = get(&host, &config, "http://localhost/", &[]).response;
         assert_eq!(r.status(), 404, "the apex alone names no clinic");
-        let r = block_on(handle(&host, &config, GeoHint::default(),
-            Request::builder().uri("/").header("host", "bad host!").body(Vec::new()).unwrap())).response;
+        let r = block_on(handle(
+            &host,
+            &config,
+            GeoHint::default(),
+            Request::builder()
+                .uri("/")
+                .header("host", "bad host!")
+                .body(Vec::new())
+                .unwrap(),
+        ))
+        .response;
         assert_eq!(r.status(), 400);
     }
 
     #[test]
     fn a_broken_configuration_is_a_generic_500() {
         let (host, _, _) = setup();
-        let h = block_on(serve(&host, |_| None, GeoHint::default(), Request::builder().uri("http://a.localhost/").body(Vec::new()).unwrap()));
+        let h = block_on(serve(
+            &host,
+            |_| None,
+            GeoHint::default(),
+            Request::builder()
+                .uri("http://a.localhost/")
+                .body(Vec::new())
+                .unwrap(),
+        ));
         assert_eq!(h.response.status(), 500);
         assert!(!String::from_utf8_lossy(h.response.body()).contains("APEX_DOMAIN"));
     }

@@ -23,16 +23,23 @@ impl FromStr for RegionId {
     fn from_str(s: &str) -> Result<Self, GeoError> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-');
-        if ok { Ok(Self(s.to_owned())) } else { Err(GeoError::BadRegionId(s.to_owned())) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(GeoError::BadRegionId(s.to_owned()))
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for RegionId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -109,7 +116,12 @@ impl RegionMap {
                 }
             }
         }
-        Ok(Self { regions: raw.region, by_country, default, control_plane })
+        Ok(Self {
+            regions: raw.region,
+            by_country,
+            default,
+            control_plane,
+        })
     }
 
     /// The map embedded from `infra/regions.toml` at build time.
@@ -140,7 +152,9 @@ impl RegionMap {
 
     /// The home region of a clinic in `country`: where its data must live.
     pub fn home_for_country(&self, country: &CountryCode) -> &Region {
-        self.by_country.get(country).map_or(self.default_region(), |&i| &self.regions[i])
+        self.by_country
+            .get(country)
+            .map_or(self.default_region(), |&i| &self.regions[i])
     }
 
     /// The region an edge should call first: by country, then by great-circle distance,
@@ -151,16 +165,21 @@ impl RegionMap {
         }
         if let Some((lat, lon)) = hint.lat_lon {
             let closest = self.regions.iter().min_by(|a, b| {
-                haversine_km(lat, lon, a.lat, a.lon).total_cmp(&haversine_km(lat, lon, b.lat, b.lon))
+                haversine_km(lat, lon, a.lat, a.lon)
+                    .total_cmp(&haversine_km(lat, lon, b.lat, b.lon))
             });
             if let Some(r) = closest {
                 return r;
             }
         }
         if let Some(cont) = &hint.continent
-            && let Some(r) = self.regions.iter().find(|r| r.continents.iter().any(|c| c == cont)) {
-                return r;
-            }
+            && let Some(r) = self
+                .regions
+                .iter()
+                .find(|r| r.continents.iter().any(|c| c == cont))
+        {
+            return r;
+        }
         self.default_region()
     }
 }
@@ -188,7 +207,9 @@ impl GeoHint {
         colo: Option<&str>,
     ) -> Self {
         let lat_lon = match (lat, lon) {
-            (Some(la), Some(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => {
+            (Some(la), Some(lo))
+                if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) =>
+            {
                 Some((la, lo))
             }
             _ => None,
@@ -202,7 +223,9 @@ impl GeoHint {
             country: country.and_then(|c| c.parse().ok()),
             continent,
             lat_lon,
-            colo: colo.map(str::to_owned).filter(|c| !c.is_empty() && c.len() <= 8),
+            colo: colo
+                .map(str::to_owned)
+                .filter(|c| !c.is_empty() && c.len() <= 8),
         }
     }
 }
@@ -228,12 +251,25 @@ mod tests {
     #[test]
     fn embedded_map_is_valid_and_homes_the_demo_countries() {
         let m = map();
-        for (c, r) in [("FR", "eu-west"), ("MA", "eu-west"), ("US", "us-east"), ("ZA", "af-south"), ("SN", "af-south")] {
-            assert_eq!(m.home_for_country(&c.parse().unwrap()).id.as_str(), r, "{c}");
+        for (c, r) in [
+            ("FR", "eu-west"),
+            ("MA", "eu-west"),
+            ("US", "us-east"),
+            ("ZA", "af-south"),
+            ("SN", "af-south"),
+        ] {
+            assert_eq!(
+                m.home_for_country(&c.parse().unwrap()).id.as_str(),
+                r,
+                "{c}"
+            );
         }
         assert_eq!(m.control_plane().id.as_str(), "eu-west");
         // Unmapped countries fall back to the default region.
-        assert_eq!(m.home_for_country(&"JP".parse().unwrap()).id.as_str(), "eu-west");
+        assert_eq!(
+            m.home_for_country(&"JP".parse().unwrap()).id.as_str(),
+            "eu-west"
+        );
     }
 
     #[test]
@@ -249,7 +285,11 @@ mod tests {
         assert_eq!(m.nearest(&h).id.as_str(), "us-east");
         let h = GeoHint::from_parts(None, Some("af"), None, None, None);
         assert_eq!(m.nearest(&h).id.as_str(), "af-south", "continent");
-        assert_eq!(m.nearest(&GeoHint::default()).id.as_str(), "eu-west", "default");
+        assert_eq!(
+            m.nearest(&GeoHint::default()).id.as_str(),
+            "eu-west",
+            "default"
+        );
     }
 
     #[test]
@@ -276,9 +316,17 @@ name = "B"
 lat = 0.0
 lon = 0.0
 countries = ["FR"]"#;
-        assert_eq!(RegionMap::parse(dup).unwrap_err(), GeoError::DuplicateCountry("FR".into()));
-        let unknown = dup.replace("default = \"a\"", "default = \"zz\"").replace("[\"FR\"]\n[[", "[]\n[[");
-        assert!(matches!(RegionMap::parse(&unknown), Err(GeoError::UnknownRegion(_))));
+        assert_eq!(
+            RegionMap::parse(dup).unwrap_err(),
+            GeoError::DuplicateCountry("FR".into())
+        );
+        let unknown = dup
+            .replace("default = \"a\"", "default = \"zz\"")
+            .replace("[\"FR\"]\n[[", "[]\n[[");
+        assert!(matches!(
+            RegionMap::parse(&unknown),
+            Err(GeoError::UnknownRegion(_))
+        ));
         assert!("EU-West".parse::<RegionId>().is_err());
     }
 

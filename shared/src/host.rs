@@ -34,7 +34,10 @@ pub trait Host {
 /// response is sent where the platform allows (`ctx.wait_until` on Workers), else inline.
 #[derive(Debug)]
 pub enum Background {
-    CachePut { key: String, response: Response<Vec<u8>> },
+    CachePut {
+        key: String,
+        response: Response<Vec<u8>>,
+    },
 }
 
 impl Background {

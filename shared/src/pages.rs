@@ -53,8 +53,15 @@ fn document(locale: Locale, title: &str, body: &str) -> String {
     let label = t(locale, "language-switcher-label");
     for l in Locale::all() {
         let tag = l.tag();
-        let _ = write!(alternates, r#"<link rel="alternate" hreflang="{tag}" href="/?locale={tag}">"#);
-        let current = if l == locale { r#" aria-current="true""# } else { "" };
+        let _ = write!(
+            alternates,
+            r#"<link rel="alternate" hreflang="{tag}" href="/?locale={tag}">"#
+        );
+        let current = if l == locale {
+            r#" aria-current="true""#
+        } else {
+            ""
+        };
         let _ = write!(
             links,
             r#"<li><a href="?locale={tag}" hreflang="{tag}" lang="{tag}" dir="{dir}"{current}>{name}</a></li>"#,
@@ -146,12 +153,20 @@ impl ErrorPage {
 pub fn error(page: ErrorPage, locale: Locale) -> String {
     let (title_id, body_id) = page.ids();
     let title = t(locale, title_id);
-    let body = format!("<main>\n<h1>{title}</h1>\n<p>{}</p>\n</main>", t(locale, body_id));
+    let body = format!(
+        "<main>\n<h1>{title}</h1>\n<p>{}</p>\n</main>",
+        t(locale, body_id)
+    );
     document(locale, &title, &body)
 }
 
 /// The headers every HTML response carries, whatever its status.
-pub fn html_response(status: StatusCode, locale: Locale, cache_control: &str, html: String) -> Response<Vec<u8>> {
+pub fn html_response(
+    status: StatusCode,
+    locale: Locale,
+    cache_control: &str,
+    html: String,
+) -> Response<Vec<u8>> {
     let mut b = Response::builder()
         .status(status)
         .header("content-type", "text/html; charset=utf-8")
@@ -167,12 +182,17 @@ pub fn html_response(status: StatusCode, locale: Locale, cache_control: &str, ht
     if status == StatusCode::SERVICE_UNAVAILABLE {
         b = b.header("retry-after", "5");
     }
-    b.body(html.into_bytes()).expect("static header names and values")
+    b.body(html.into_bytes())
+        .expect("static header names and values")
 }
 
 /// An error page response; never stored in the edge cache.
 pub fn error_response(page: ErrorPage, locale: Locale) -> Response<Vec<u8>> {
-    let cc = if page == ErrorPage::NotFound { cache::ERROR_PAGE } else { cache::NO_STORE };
+    let cc = if page == ErrorPage::NotFound {
+        cache::ERROR_PAGE
+    } else {
+        cache::NO_STORE
+    };
     html_response(page.status(), locale, cc, error(page, locale))
 }
 
@@ -190,7 +210,10 @@ mod tests {
 
     #[test]
     fn tenant_text_is_escaped() {
-        let html = home(&entry(r#"<script>alert("x")</script> & Co'"#), Locale::from_tag("en").unwrap());
+        let html = home(
+            &entry(r#"<script>alert("x")</script> & Co'"#),
+            Locale::from_tag("en").unwrap(),
+        );
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co&#39;"));
     }
@@ -200,7 +223,11 @@ mod tests {
         let html = home(&entry("Hôpital Paris"), Locale::from_tag("ar").unwrap());
         assert!(html.contains(r#"<html lang="ar" dir="rtl">"#));
         for l in Locale::all() {
-            assert!(html.contains(&format!(r#"hreflang="{}" lang="{}""#, l.tag(), l.tag())), "{}", l.tag());
+            assert!(
+                html.contains(&format!(r#"hreflang="{}" lang="{}""#, l.tag(), l.tag())),
+                "{}",
+                l.tag()
+            );
         }
         assert!(html.contains("aria-current"));
         let fr = home(&entry("Hôpital Paris"), Locale::from_tag("fr").unwrap());

@@ -9,9 +9,34 @@ use crate::{country::CountryCode, geo::RegionId};
 /// Names that are never clinics, whatever is registered: platform hosts and names that
 /// would let a clinic impersonate the platform.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "www", "api", "admin", "static", "cdn", "assets", "app", "apps", "auth", "login", "oauth",
-    "mail", "smtp", "status", "docs", "help", "support", "billing", "dashboard", "grafana",
-    "metrics", "prometheus", "marketplace", "webhooks", "internal", "localhost", "edge", "region",
+    "www",
+    "api",
+    "admin",
+    "static",
+    "cdn",
+    "assets",
+    "app",
+    "apps",
+    "auth",
+    "login",
+    "oauth",
+    "mail",
+    "smtp",
+    "status",
+    "docs",
+    "help",
+    "support",
+    "billing",
+    "dashboard",
+    "grafana",
+    "metrics",
+    "prometheus",
+    "marketplace",
+    "webhooks",
+    "internal",
+    "localhost",
+    "edge",
+    "region",
 ];
 
 /// A clinic's slug: a lowercase DNS label of 2–63 characters (letters, digits, hyphens; no
@@ -57,7 +82,10 @@ impl FromStr for TenantSlug {
         if !(2..=63).contains(&n) {
             return Err(SlugError::Length(s.to_owned(), s.chars().count()));
         }
-        if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(SlugError::Charset(s.to_owned()));
         }
         if s.starts_with('-') || s.ends_with('-') || s.get(2..4) == Some("--") {
@@ -72,7 +100,9 @@ impl FromStr for TenantSlug {
 
 impl<'de> Deserialize<'de> for TenantSlug {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -149,7 +179,11 @@ pub enum ResolveError {
 /// Names the clinic a request is for: subdomain of `apex`, else `X-Tenant-Slug` on the
 /// apex (mobile apps), else the host as a custom domain. A subdomain deeper than one label
 /// (`a.b.<apex>`) is never a clinic.
-pub fn resolve(host: &HostName, apex: &HostName, header_slug: Option<&str>) -> Result<TenantSelector, ResolveError> {
+pub fn resolve(
+    host: &HostName,
+    apex: &HostName,
+    header_slug: Option<&str>,
+) -> Result<TenantSelector, ResolveError> {
     let h = host.as_str();
     let a = apex.as_str();
     if h == a || h == format!("www.{a}") {
@@ -219,12 +253,33 @@ mod tests {
 
     #[test]
     fn host_normalisation() {
-        assert_eq!(host("Hopital-Paris.LOCALHOST:8787").as_str(), "hopital-paris.localhost");
-        assert_eq!(host("hopital-paris.localhost.").as_str(), "hopital-paris.localhost");
-        assert_eq!(host("hopital-paris.localhost.:443").as_str(), "hopital-paris.localhost");
+        assert_eq!(
+            host("Hopital-Paris.LOCALHOST:8787").as_str(),
+            "hopital-paris.localhost"
+        );
+        assert_eq!(
+            host("hopital-paris.localhost.").as_str(),
+            "hopital-paris.localhost"
+        );
+        assert_eq!(
+            host("hopital-paris.localhost.:443").as_str(),
+            "hopital-paris.localhost"
+        );
         assert_eq!(host("[::1]:8787").as_str(), "[::1]");
-        assert_eq!(host("xn--hpital-fva.example.fr").as_str(), "xn--hpital-fva.example.fr");
-        for bad in ["", ":8787", "hôpital.localhost", "a..b", "-a.localhost", "a_b.localhost", "host:port", "a b"] {
+        assert_eq!(
+            host("xn--hpital-fva.example.fr").as_str(),
+            "xn--hpital-fva.example.fr"
+        );
+        for bad in [
+            "",
+            ":8787",
+            "hôpital.localhost",
+            "a..b",
+            "-a.localhost",
+            "a_b.localhost",
+            "host:port",
+            "a b",
+        ] {
             assert!(HostName::parse(bad).is_none(), "{bad:?}");
         }
         assert!(HostName::parse(&"a".repeat(64)).is_none());
@@ -232,29 +287,65 @@ mod tests {
 
     #[test]
     fn subdomain_header_and_custom_domain() {
-        assert_eq!(resolve_str("hopital-paris.localhost:8787", None), Ok(slug("hopital-paris")));
-        assert_eq!(resolve_str("HOPITAL-PARIS.localhost.", None), Ok(slug("hopital-paris")));
-        assert_eq!(resolve_str("localhost:8787", Some("Clinique-Dakar")), Ok(slug("clinique-dakar")));
+        assert_eq!(
+            resolve_str("hopital-paris.localhost:8787", None),
+            Ok(slug("hopital-paris"))
+        );
+        assert_eq!(
+            resolve_str("HOPITAL-PARIS.localhost.", None),
+            Ok(slug("hopital-paris"))
+        );
+        assert_eq!(
+            resolve_str("localhost:8787", Some("Clinique-Dakar")),
+            Ok(slug("clinique-dakar"))
+        );
         assert_eq!(resolve_str("localhost", None), Err(ResolveError::NoTenant));
-        assert_eq!(resolve_str("127.0.0.1:8787", Some("clinique-dakar")), Ok(slug("clinique-dakar")));
-        assert_eq!(resolve_str("127.0.0.1:8787", None), Err(ResolveError::NoTenant));
+        assert_eq!(
+            resolve_str("127.0.0.1:8787", Some("clinique-dakar")),
+            Ok(slug("clinique-dakar"))
+        );
+        assert_eq!(
+            resolve_str("127.0.0.1:8787", None),
+            Err(ResolveError::NoTenant)
+        );
         assert_eq!(
             resolve_str("www.clinique-sante.fr", None),
             Ok(TenantSelector::Domain("www.clinique-sante.fr".into()))
         );
         // The subdomain wins over the header: a header cannot redirect a clinic's host.
-        assert_eq!(resolve_str("hopital-paris.localhost", Some("clinique-dakar")), Ok(slug("hopital-paris")));
+        assert_eq!(
+            resolve_str("hopital-paris.localhost", Some("clinique-dakar")),
+            Ok(slug("hopital-paris"))
+        );
     }
 
     #[test]
     fn reserved_deep_and_invalid_subdomains_are_not_clinics() {
-        for h in ["www.localhost", "api.localhost", "admin.localhost", "static.localhost", "cdn.localhost"] {
+        for h in [
+            "www.localhost",
+            "api.localhost",
+            "admin.localhost",
+            "static.localhost",
+            "cdn.localhost",
+        ] {
             assert_eq!(resolve_str(h, None), Err(ResolveError::NoTenant), "{h}");
         }
-        assert_eq!(resolve_str("a.hopital-paris.localhost", None), Err(ResolveError::NoTenant));
-        assert!(matches!(resolve_str("xn--hpital-fva.localhost", None), Err(ResolveError::BadSlug(_))));
-        assert!(matches!(resolve_str("localhost", Some("bad slug")), Err(ResolveError::BadSlug(_))));
-        assert!(matches!(resolve_str("localhost", Some("www")), Err(ResolveError::BadSlug(SlugError::Reserved(_)))));
+        assert_eq!(
+            resolve_str("a.hopital-paris.localhost", None),
+            Err(ResolveError::NoTenant)
+        );
+        assert!(matches!(
+            resolve_str("xn--hpital-fva.localhost", None),
+            Err(ResolveError::BadSlug(_))
+        ));
+        assert!(matches!(
+            resolve_str("localhost", Some("bad slug")),
+            Err(ResolveError::BadSlug(_))
+        ));
+        assert!(matches!(
+            resolve_str("localhost", Some("www")),
+            Err(ResolveError::BadSlug(SlugError::Reserved(_)))
+        ));
     }
 
     #[test]

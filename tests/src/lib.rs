@@ -27,8 +27,9 @@ pub const EDGES: [Edge; 2] = [Edge::Workers, Edge::Spin];
 pub fn stack() -> &'static StackInfo {
     static STACK: OnceLock<StackInfo> = OnceLock::new();
     STACK.get_or_init(|| {
-        let path = std::env::var("TELEMED_STACK")
-            .expect("TELEMED_STACK is not set: run the end-to-end tests through `cargo xtask test`");
+        let path = std::env::var("TELEMED_STACK").expect(
+            "TELEMED_STACK is not set: run the end-to-end tests through `cargo xtask test`",
+        );
         StackInfo::load(path.as_ref()).expect("reading the stack description")
     })
 }
@@ -63,9 +64,19 @@ impl Edge {
 
     /// Sends a request to this edge with `host` as Host (the URL stays 127.0.0.1: the
     /// runtimes rebuild the URL from Host, as they do in production).
-    pub fn request(self, method: &str, host: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+    pub fn request(
+        self,
+        method: &str,
+        host: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
         let mut r = client()
-            .request(method.parse().expect("method"), format!("{}{path}", self.base()))
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", self.base()),
+            )
             .header("host", host);
         for (k, v) in headers {
             r = r.header(*k, *v);
@@ -73,7 +84,8 @@ impl Edge {
         if let Some(b) = body {
             r = r.body(b.to_owned());
         }
-        r.send().unwrap_or_else(|e| panic!("{self:?} {method} {host}{path}: {e}"))
+        r.send()
+            .unwrap_or_else(|e| panic!("{self:?} {method} {host}{path}: {e}"))
     }
 
     pub fn get(self, host: &str, path: &str, headers: &[(&str, &str)]) -> Response {
@@ -87,8 +99,15 @@ pub fn new_clinic(prefix: &str, name: &str, country: &str) -> String {
     let mut r = [0u8; 4];
     getrandom::fill(&mut r).expect("randomness");
     let slug = format!("{prefix}-{:08x}", u32::from_le_bytes(r));
-    let out = stack().create_tenant(&slug, name, country).expect("running regional-db tenant create");
-    assert!(out.status.success(), "creating {slug}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = stack()
+        .create_tenant(&slug, name, country)
+        .expect("running regional-db tenant create");
+    assert!(
+        out.status.success(),
+        "creating {slug}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     slug
 }
 
@@ -101,12 +120,21 @@ pub fn token_at(tenant: &str, scope: &str, issued_at: u64, ttl: u64) -> String {
     let keys = stack().keys().expect("stack keys");
     keys.api_signing_key()
         .expect("api key")
-        .sign_api(tenant.parse().expect("slug"), "e2e-tests", scope, issued_at, ttl)
+        .sign_api(
+            tenant.parse().expect("slug"),
+            "e2e-tests",
+            scope,
+            issued_at,
+            ttl,
+        )
         .expect("signing")
 }
 
 pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
 }
 
 /// The edge→region calls every region has received so far: batches sent by an edge and
@@ -116,9 +144,16 @@ pub fn edge_calls_received() -> u64 {
         .regions
         .iter()
         .map(|r| {
-            let text = client().get(format!("{}/metrics", r.url)).send().and_then(|r| r.text()).expect("metrics");
-            metric_sum(&text, "regional_batch_requests_total", Some(("origin", "edge")))
-                + metric_sum(&text, "regional_directory_requests_total", None)
+            let text = client()
+                .get(format!("{}/metrics", r.url))
+                .send()
+                .and_then(|r| r.text())
+                .expect("metrics");
+            metric_sum(
+                &text,
+                "regional_batch_requests_total",
+                Some(("origin", "edge")),
+            ) + metric_sum(&text, "regional_directory_requests_total", None)
         })
         .sum()
 }
@@ -135,5 +170,8 @@ pub fn metric_sum(text: &str, name: &str, label: Option<(&str, &str)>) -> u64 {
 
 /// Response headers as a map of lowercase name → value, for comparisons.
 pub fn headers(r: &Response) -> HashMap<String, String> {
-    r.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect()
+    r.headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect()
 }

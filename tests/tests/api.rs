@@ -18,7 +18,14 @@ fn patient(family: &str) -> String {
     .to_string()
 }
 
-fn call(edge: Edge, method: &str, slug: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value, reqwest::header::HeaderMap) {
+fn call(
+    edge: Edge,
+    method: &str,
+    slug: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let auth = token.map(|t| format!("Bearer {t}"));
     let mut h: Vec<(&str, &str)> = vec![("content-type", "application/fhir+json")];
     if let Some(a) = &auth {
@@ -28,7 +35,8 @@ fn call(edge: Edge, method: &str, slug: &str, path: &str, token: Option<&str>, b
     let status = r.status().as_u16();
     let hdrs = r.headers().clone();
     let text = r.text().unwrap();
-    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{edge:?} {method} {path}: not JSON ({e}): {text}"));
+    let v = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{edge:?} {method} {path}: not JSON ({e}): {text}"));
     (status, v, hdrs)
 }
 
@@ -38,10 +46,27 @@ fn assert_outcome(v: &Value, what: &str) {
 }
 
 fn list_families(edge: Edge, slug: &str, tok: &str, family: &str) -> Vec<String> {
-    let (s, b, _) = call(edge, "GET", slug, &format!("/v1/patients?name={family}&_count=100"), Some(tok), None);
+    let (s, b, _) = call(
+        edge,
+        "GET",
+        slug,
+        &format!("/v1/patients?name={family}&_count=100"),
+        Some(tok),
+        None,
+    );
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["type"], "searchset");
-    b["entry"].as_array().unwrap().iter().map(|e| e["resource"]["name"][0]["family"].as_str().unwrap().to_owned()).collect()
+    b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["resource"]["name"][0]["family"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
 }
 
 #[test]
@@ -50,24 +75,60 @@ fn a_patient_belongs_to_its_clinic_only() {
         let paris = token("hopital-paris", ALL);
         let dakar = token("clinique-dakar", ALL);
         let family = unique("Iso");
-        let (s, created, h) = call(edge, "POST", "hopital-paris", "/v1/patients", Some(&paris), Some(&patient(&family)));
+        let (s, created, h) = call(
+            edge,
+            "POST",
+            "hopital-paris",
+            "/v1/patients",
+            Some(&paris),
+            Some(&patient(&family)),
+        );
         assert_eq!(s, 201, "{edge:?}: {created}");
         let id = created["id"].as_str().unwrap().to_owned();
-        assert!(h["location"].to_str().unwrap().ends_with(&format!("/v1/patients/{id}")));
+        assert!(
+            h["location"]
+                .to_str()
+                .unwrap()
+                .ends_with(&format!("/v1/patients/{id}"))
+        );
         assert_eq!(created["meta"]["versionId"], "1");
 
-        let (s, read, _) = call(edge, "GET", "hopital-paris", &format!("/v1/patients/{id}"), Some(&paris), None);
+        let (s, read, _) = call(
+            edge,
+            "GET",
+            "hopital-paris",
+            &format!("/v1/patients/{id}"),
+            Some(&paris),
+            None,
+        );
         assert_eq!(s, 200, "{edge:?}");
         assert_eq!(read["name"][0]["family"], family.as_str());
-        assert_eq!(list_families(edge, "hopital-paris", &paris, &family), vec![family.clone()]);
+        assert_eq!(
+            list_families(edge, "hopital-paris", &paris, &family),
+            vec![family.clone()]
+        );
 
         // Another clinic cannot see it, not even that it exists.
-        let (s, b, _) = call(edge, "GET", "clinique-dakar", &format!("/v1/patients/{id}"), Some(&dakar), None);
+        let (s, b, _) = call(
+            edge,
+            "GET",
+            "clinique-dakar",
+            &format!("/v1/patients/{id}"),
+            Some(&dakar),
+            None,
+        );
         assert_eq!(s, 404, "{edge:?}: {b}");
         assert_outcome(&b, "other clinic by id");
         assert!(list_families(edge, "clinique-dakar", &dakar, &family).is_empty());
         // hopital-paris's token on clinique-dakar's host.
-        let (s, b, _) = call(edge, "GET", "clinique-dakar", "/v1/patients", Some(&paris), None);
+        let (s, b, _) = call(
+            edge,
+            "GET",
+            "clinique-dakar",
+            "/v1/patients",
+            Some(&paris),
+            None,
+        );
         assert_eq!(s, 403, "{edge:?}");
         assert_outcome(&b, "token of another clinic");
     }
@@ -76,25 +137,64 @@ fn a_patient_belongs_to_its_clinic_only() {
 #[test]
 fn errors_are_operation_outcomes_with_the_right_status() {
     let stranger = SigningKey::from_seed([42; 32]);
-    let forged = stranger.sign_api("hopital-paris".parse().unwrap(), "x", ALL, now_secs(), 600).unwrap();
+    let forged = stranger
+        .sign_api("hopital-paris".parse().unwrap(), "x", ALL, now_secs(), 600)
+        .unwrap();
     let expired = token_at("hopital-paris", ALL, now_secs() - 3600, 600);
     let ok = token("hopital-paris", ALL);
     let read_only = token("hopital-paris", "system/Patient.rs");
     let unknown_id = "/v1/patients/00000000-0000-4000-8000-000000000000";
     let cases: Vec<(&str, &str, Option<&str>, Option<String>, u16)> = vec![
-        ("malformed JSON", "POST", Some(&ok), Some("{\"resourceType\": ".into()), 400),
+        (
+            "malformed JSON",
+            "POST",
+            Some(&ok),
+            Some("{\"resourceType\": ".into()),
+            400,
+        ),
         ("missing token", "GET", None, None, 401),
         ("expired token", "GET", Some(&expired), None, 401),
         ("forged token", "GET", Some(&forged), None, 401),
         ("garbage token", "GET", Some("abc.def.ghi"), None, 401),
-        ("missing scope", "POST", Some(&read_only), Some(patient("Scope")), 403),
-        ("wrong resource type", "POST", Some(&ok), Some(json!({"resourceType": "Observation"}).to_string()), 422),
-        ("invalid gender", "POST", Some(&ok), Some(patient("G").replace("female", "F")), 422),
-        ("missing required field (GDPR/HDS)", "POST", Some(&ok), Some(json!({"resourceType": "Patient", "name": [{"family": "X"}]}).to_string()), 422),
+        (
+            "missing scope",
+            "POST",
+            Some(&read_only),
+            Some(patient("Scope")),
+            403,
+        ),
+        (
+            "wrong resource type",
+            "POST",
+            Some(&ok),
+            Some(json!({"resourceType": "Observation"}).to_string()),
+            422,
+        ),
+        (
+            "invalid gender",
+            "POST",
+            Some(&ok),
+            Some(patient("G").replace("female", "F")),
+            422,
+        ),
+        (
+            "missing required field (GDPR/HDS)",
+            "POST",
+            Some(&ok),
+            Some(json!({"resourceType": "Patient", "name": [{"family": "X"}]}).to_string()),
+            422,
+        ),
     ];
     for edge in EDGES {
         for (what, method, tok, body, want) in &cases {
-            let (s, b, h) = call(edge, method, "hopital-paris", "/v1/patients", *tok, body.as_deref());
+            let (s, b, h) = call(
+                edge,
+                method,
+                "hopital-paris",
+                "/v1/patients",
+                *tok,
+                body.as_deref(),
+            );
             assert_eq!(s, *want, "{edge:?} {what}: {b}");
             assert_outcome(&b, what);
             if *want == 401 {
@@ -104,16 +204,48 @@ fn errors_are_operation_outcomes_with_the_right_status() {
         let (s, b, _) = call(edge, "GET", "hopital-paris", unknown_id, Some(&ok), None);
         assert_eq!(s, 404, "{edge:?}");
         assert_outcome(&b, "unknown id");
-        let (s, b, _) = call(edge, "GET", "hopital-paris", "/v1/patients/not-a-uuid", Some(&ok), None);
+        let (s, b, _) = call(
+            edge,
+            "GET",
+            "hopital-paris",
+            "/v1/patients/not-a-uuid",
+            Some(&ok),
+            None,
+        );
         assert_eq!(s, 404, "{edge:?}");
         assert_outcome(&b, "malformed id");
-        let (s, b, _) = call(edge, "GET", "no-such-clinic-x", "/v1/patients", Some(&ok), None);
-        assert_eq!(s, 403, "{edge:?}: a token names its clinic; another host is refused first: {b}");
-        let (s, b, _) = call(edge, "DELETE", "hopital-paris", "/v1/patients", Some(&ok), None);
+        let (s, b, _) = call(
+            edge,
+            "GET",
+            "no-such-clinic-x",
+            "/v1/patients",
+            Some(&ok),
+            None,
+        );
+        assert_eq!(
+            s, 403,
+            "{edge:?}: a token names its clinic; another host is refused first: {b}"
+        );
+        let (s, b, _) = call(
+            edge,
+            "DELETE",
+            "hopital-paris",
+            "/v1/patients",
+            Some(&ok),
+            None,
+        );
         assert_eq!(s, 405, "{edge:?}");
         assert_outcome(&b, "method");
-        let r = edge.request("POST", &edge.host_for("hopital-paris"), "/v1/patients",
-            &[("authorization", &format!("Bearer {ok}")), ("content-type", "text/plain")], Some(&patient("T")));
+        let r = edge.request(
+            "POST",
+            &edge.host_for("hopital-paris"),
+            "/v1/patients",
+            &[
+                ("authorization", &format!("Bearer {ok}")),
+                ("content-type", "text/plain"),
+            ],
+            Some(&patient("T")),
+        );
         assert_eq!(r.status(), 415, "{edge:?}");
     }
 }
@@ -128,7 +260,10 @@ fn a_new_clinic_enforces_its_country_policy_even_on_a_cold_edge() {
         let body = json!({"resourceType": "Patient", "name": [{"family": "NoGender", "given": ["A"]}], "birthDate": "2000"}).to_string();
         let (s, b, _) = call(edge, "POST", &slug, "/v1/patients", Some(&tok), Some(&body));
         assert_eq!(s, 422, "{edge:?}: {b}");
-        assert_eq!(b["issue"][0]["expression"][0], "Patient.gender", "{edge:?}: {b}");
+        assert_eq!(
+            b["issue"][0]["expression"][0], "Patient.gender",
+            "{edge:?}: {b}"
+        );
     }
 }
 
@@ -138,26 +273,66 @@ fn search_pages_with_count_and_next_links() {
     let tok = token(&slug, ALL);
     let edge = Edge::Spin;
     for i in 0..3 {
-        let (s, b, _) = call(edge, "POST", &slug, "/v1/patients", Some(&tok), Some(&patient(&format!("Page{i}"))));
+        let (s, b, _) = call(
+            edge,
+            "POST",
+            &slug,
+            "/v1/patients",
+            Some(&tok),
+            Some(&patient(&format!("Page{i}"))),
+        );
         assert_eq!(s, 201, "{b}");
     }
     for edge in EDGES {
-        let (s, first, _) = call(edge, "GET", &slug, "/v1/patients?_count=2", Some(&tok), None);
+        let (s, first, _) = call(
+            edge,
+            "GET",
+            &slug,
+            "/v1/patients?_count=2",
+            Some(&tok),
+            None,
+        );
         assert_eq!(s, 200);
         assert_eq!(first["total"], 3, "{edge:?}");
         assert_eq!(first["entry"].as_array().unwrap().len(), 2);
-        let next = first["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").expect("a next link")["url"]
+        let next = first["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "next")
+            .expect("a next link")["url"]
             .as_str()
             .unwrap()
             .to_owned();
         let path = &next[next.find("/v1/").unwrap()..];
         let (s, second, _) = call(edge, "GET", &slug, path, Some(&tok), None);
         assert_eq!(s, 200);
-        let names: Vec<_> = first["entry"].as_array().unwrap().iter().chain(second["entry"].as_array().unwrap())
-            .map(|e| e["resource"]["name"][0]["family"].as_str().unwrap().to_owned()).collect();
+        let names: Vec<_> = first["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(second["entry"].as_array().unwrap())
+            .map(|e| {
+                e["resource"]["name"][0]["family"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
         assert_eq!(names, ["Page0", "Page1", "Page2"], "{edge:?}");
-        assert!(second["link"].as_array().unwrap().iter().all(|l| l["relation"] != "next"), "{edge:?}: last page");
-        let h = headers(&edge.get(&edge.host_for(&slug), "/v1/patients", &[("authorization", &format!("Bearer {tok}"))]));
+        assert!(
+            second["link"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|l| l["relation"] != "next"),
+            "{edge:?}: last page"
+        );
+        let h = headers(&edge.get(
+            &edge.host_for(&slug),
+            "/v1/patients",
+            &[("authorization", &format!("Bearer {tok}"))],
+        ));
         assert_eq!(h["cache-control"], "no-store");
         assert!(h["content-type"].starts_with("application/fhir+json"));
     }

@@ -12,35 +12,64 @@ fn locale(tag: &str) -> Locale {
 }
 
 fn greeting(tag: &str, clinic: &str) -> String {
-    escape(&message(locale(tag), "home-greeting", &[("clinic", Arg::Str(clinic))]))
+    escape(&message(
+        locale(tag),
+        "home-greeting",
+        &[("clinic", Arg::Str(clinic))],
+    ))
 }
 
 #[test]
 fn arabic_page_is_rtl_with_negotiation_headers_on_both_edges() {
     for edge in EDGES {
-        let r = edge.get(&edge.host_for("hopital-paris"), "/", &[("accept-language", "ar-MA,ar;q=0.9")]);
+        let r = edge.get(
+            &edge.host_for("hopital-paris"),
+            "/",
+            &[("accept-language", "ar-MA,ar;q=0.9")],
+        );
         assert_eq!(r.status(), 200, "{edge:?}");
         let h = headers(&r);
         assert_eq!(h["content-language"], "ar", "{edge:?}");
-        assert!(h["vary"].to_ascii_lowercase().contains("accept-language"), "{edge:?}: {}", h["vary"]);
-        assert!(h["cache-control"].starts_with("public"), "{edge:?}: {}", h["cache-control"]);
+        assert!(
+            h["vary"].to_ascii_lowercase().contains("accept-language"),
+            "{edge:?}: {}",
+            h["vary"]
+        );
+        assert!(
+            h["cache-control"].starts_with("public"),
+            "{edge:?}: {}",
+            h["cache-control"]
+        );
         assert!(h.contains_key("server-timing"), "{edge:?}");
         let body = r.text().unwrap();
         assert!(body.contains(r#"<html lang="ar" dir="rtl">"#), "{edge:?}");
-        assert!(body.contains(&greeting("ar", "Hôpital Paris Santé")), "{edge:?}: Arabic greeting missing");
-        assert!(body.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)), "{edge:?}: no Arabic script");
+        assert!(
+            body.contains(&greeting("ar", "Hôpital Paris Santé")),
+            "{edge:?}: Arabic greeting missing"
+        );
+        assert!(
+            body.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+            "{edge:?}: no Arabic script"
+        );
     }
 }
 
 #[test]
 fn english_for_en_gb() {
     for edge in EDGES {
-        let r = edge.get(&edge.host_for("hopital-paris"), "/", &[("accept-language", "en-GB,en;q=0.8")]);
+        let r = edge.get(
+            &edge.host_for("hopital-paris"),
+            "/",
+            &[("accept-language", "en-GB,en;q=0.8")],
+        );
         assert_eq!(r.status(), 200);
         assert_eq!(headers(&r)["content-language"], "en");
         let body = r.text().unwrap();
         assert!(body.contains(r#"<html lang="en" dir="ltr">"#), "{edge:?}");
-        assert!(body.contains(&greeting("en", "Hôpital Paris Santé")), "{edge:?}");
+        assert!(
+            body.contains(&greeting("en", "Hôpital Paris Santé")),
+            "{edge:?}"
+        );
     }
 }
 
@@ -65,22 +94,41 @@ fn workers_cache_hits_for_any_spelling_of_the_same_locale() {
     }
     let hit = hit.expect("the repeated request never hit the edge cache");
     assert_eq!(headers(&hit)["content-language"], "ar");
-    assert_eq!(hit.text().unwrap(), first_body, "a hit serves the same page");
+    assert_eq!(
+        hit.text().unwrap(),
+        first_body,
+        "a hit serves the same page"
+    );
     let plain = edge.get(&host, "/", &[("accept-language", "ar")]);
-    assert_eq!(headers(&plain)["x-cache"], "HIT", "`ar` shares the entry of `ar-MA,ar;q=0.9`");
+    assert_eq!(
+        headers(&plain)["x-cache"],
+        "HIT",
+        "`ar` shares the entry of `ar-MA,ar;q=0.9`"
+    );
     let english = edge.get(&host, "/", &[("accept-language", "en")]);
-    assert_eq!(headers(&english)["x-cache"], "MISS", "another locale is another entry");
+    assert_eq!(
+        headers(&english)["x-cache"],
+        "MISS",
+        "another locale is another entry"
+    );
     assert_eq!(headers(&english)["content-language"], "en");
 }
 
 #[test]
 fn unknown_clinic_is_a_localized_404() {
     for edge in EDGES {
-        let r = edge.get(&edge.host_for("no-such-clinic-here"), "/", &[("accept-language", "es")]);
+        let r = edge.get(
+            &edge.host_for("no-such-clinic-here"),
+            "/",
+            &[("accept-language", "es")],
+        );
         assert_eq!(r.status(), 404, "{edge:?}");
         assert_eq!(headers(&r)["content-language"], "es");
         let body = r.text().unwrap();
-        assert!(body.contains(&escape(&message(locale("es"), "not-found-title", &[]))), "{edge:?}");
+        assert!(
+            body.contains(&escape(&message(locale("es"), "not-found-title", &[]))),
+            "{edge:?}"
+        );
     }
 }
 
@@ -88,9 +136,21 @@ fn unknown_clinic_is_a_localized_404() {
 fn x_tenant_slug_on_the_apex_names_the_clinic() {
     for edge in EDGES {
         let apex = format!("localhost:{}", edge.base().rsplit(':').next().unwrap());
-        let r = edge.get(&apex, "/", &[("x-tenant-slug", "clinique-dakar"), ("accept-language", "fr")]);
+        let r = edge.get(
+            &apex,
+            "/",
+            &[
+                ("x-tenant-slug", "clinique-dakar"),
+                ("accept-language", "fr"),
+            ],
+        );
         assert_eq!(r.status(), 200, "{edge:?}");
-        assert!(r.text().unwrap().contains(&greeting("fr", "Clinique de Dakar")), "{edge:?}");
+        assert!(
+            r.text()
+                .unwrap()
+                .contains(&greeting("fr", "Clinique de Dakar")),
+            "{edge:?}"
+        );
         let r = edge.get(&apex, "/", &[]);
         assert_eq!(r.status(), 404, "{edge:?}: the apex alone is no clinic");
     }
@@ -104,11 +164,25 @@ fn query_locale_sets_a_cookie_and_is_private() {
         assert_eq!(r.status(), 200);
         let h = headers(&r);
         assert_eq!(h["content-language"], "es", "{edge:?}");
-        assert!(h["set-cookie"].starts_with("locale=es;"), "{edge:?}: {:?}", h.get("set-cookie"));
+        assert!(
+            h["set-cookie"].starts_with("locale=es;"),
+            "{edge:?}: {:?}",
+            h.get("set-cookie")
+        );
         assert!(h["cache-control"].starts_with("private"), "{edge:?}");
-        let r = edge.get(&host, "/", &[("cookie", "theme=dark; locale=ar"), ("accept-language", "en")]);
+        let r = edge.get(
+            &host,
+            "/",
+            &[
+                ("cookie", "theme=dark; locale=ar"),
+                ("accept-language", "en"),
+            ],
+        );
         let h = headers(&r);
-        assert_eq!(h["content-language"], "ar", "{edge:?}: the cookie beats Accept-Language");
+        assert_eq!(
+            h["content-language"], "ar",
+            "{edge:?}: the cookie beats Accept-Language"
+        );
         assert!(h["cache-control"].starts_with("private"), "{edge:?}");
         assert!(!h.contains_key("set-cookie"));
         // An unsupported ?locale= is ignored, not an error.
@@ -126,7 +200,10 @@ fn clinic_names_are_html_escaped() {
         assert_eq!(r.status(), 200);
         let body = r.text().unwrap();
         assert!(!body.contains("<script>"), "{edge:?}");
-        assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Soins&quot;"), "{edge:?}");
+        assert!(
+            body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Soins&quot;"),
+            "{edge:?}"
+        );
         // No Accept-Language: the clinic's country (Senegal) decides.
         assert!(body.contains(r#"<html lang="fr" dir="ltr">"#), "{edge:?}");
     }
@@ -134,13 +211,25 @@ fn clinic_names_are_html_escaped() {
 
 #[test]
 fn both_edges_answer_alike() {
-    for (host_slug, path, al) in [("hopital-paris", "/", "ar"), ("no-such-clinic-here", "/", "en"), ("hopital-paris", "/nope", "fr")] {
+    for (host_slug, path, al) in [
+        ("hopital-paris", "/", "ar"),
+        ("no-such-clinic-here", "/", "en"),
+        ("hopital-paris", "/nope", "fr"),
+    ] {
         let answers: Vec<_> = EDGES
             .iter()
             .map(|e| {
                 let r = e.get(&e.host_for(host_slug), path, &[("accept-language", al)]);
                 let mut h = headers(&r);
-                for platform in ["x-cache", "server-timing", "date", "content-length", "connection", "transfer-encoding", "cf-ray"] {
+                for platform in [
+                    "x-cache",
+                    "server-timing",
+                    "date",
+                    "content-length",
+                    "connection",
+                    "transfer-encoding",
+                    "cf-ray",
+                ] {
                     h.remove(platform);
                 }
                 h.retain(|k, _| !k.starts_with("cf-"));

@@ -10,8 +10,15 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn forwarded(region: &str) -> u64 {
     let r = stack().region(region).unwrap();
-    let text = reqwest::blocking::get(format!("{}/metrics", r.url)).unwrap().text().unwrap();
-    metric_sum(&text, "regional_batch_requests_total", Some(("origin", "forwarded")))
+    let text = reqwest::blocking::get(format!("{}/metrics", r.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    metric_sum(
+        &text,
+        "regional_batch_requests_total",
+        Some(("origin", "forwarded")),
+    )
 }
 
 fn calls_of(f: impl FnOnce() -> u16) -> (u16, u64) {
@@ -29,27 +36,59 @@ fn one_region_call_per_request_cold_or_warm() {
             let slug = new_clinic("rt", "Round Trip Clinic", country);
             let tok = format!("Bearer {}", token(&slug, "system/Patient.cruds"));
             let host = edge.host_for(&slug);
-            let body = json!({"resourceType": "Patient", "name": [{"family": "Trip", "given": ["One"]}],
-                              "gender": "other", "birthDate": "1980-01-01"}).to_string();
+            let body =
+                json!({"resourceType": "Patient", "name": [{"family": "Trip", "given": ["One"]}],
+                              "gender": "other", "birthDate": "1980-01-01"})
+                .to_string();
             let (s, n) = calls_of(|| {
-                edge.request("POST", &host, "/v1/patients", &[("authorization", &tok), ("content-type", "application/fhir+json")], Some(&body))
-                    .status().as_u16()
+                edge.request(
+                    "POST",
+                    &host,
+                    "/v1/patients",
+                    &[
+                        ("authorization", &tok),
+                        ("content-type", "application/fhir+json"),
+                    ],
+                    Some(&body),
+                )
+                .status()
+                .as_u16()
             });
             assert_eq!((s, n), (201, 1), "{edge:?} {country}: cold POST");
-            let (s, n) = calls_of(|| edge.get(&host, "/v1/patients", &[("authorization", &tok)]).status().as_u16());
+            let (s, n) = calls_of(|| {
+                edge.get(&host, "/v1/patients", &[("authorization", &tok)])
+                    .status()
+                    .as_u16()
+            });
             assert_eq!((s, n), (200, 1), "{edge:?} {country}: GET list");
-            let (s, n) = calls_of(|| edge.get(&host, "/v1/patients/00000000-0000-4000-8000-000000000000", &[("authorization", &tok)]).status().as_u16());
+            let (s, n) = calls_of(|| {
+                edge.get(
+                    &host,
+                    "/v1/patients/00000000-0000-4000-8000-000000000000",
+                    &[("authorization", &tok)],
+                )
+                .status()
+                .as_u16()
+            });
             assert_eq!((s, n), (404, 1), "{edge:?} {country}: GET unknown id");
         }
     }
     // Pages: a cold Workers edge makes one directory call, then serves from its cache.
     let slug = new_clinic("rtpage", "Round Trip Page", "MA");
     let edge = Edge::Workers;
-    let (s, n) = calls_of(|| edge.get(&edge.host_for(&slug), "/", &[("accept-language", "ar")]).status().as_u16());
+    let (s, n) = calls_of(|| {
+        edge.get(&edge.host_for(&slug), "/", &[("accept-language", "ar")])
+            .status()
+            .as_u16()
+    });
     assert_eq!((s, n), (200, 1), "cold page");
     let mut last = (0, u64::MAX);
     for _ in 0..50 {
-        last = calls_of(|| edge.get(&edge.host_for(&slug), "/", &[("accept-language", "ar")]).status().as_u16());
+        last = calls_of(|| {
+            edge.get(&edge.host_for(&slug), "/", &[("accept-language", "ar")])
+                .status()
+                .as_u16()
+        });
         if last.1 == 0 {
             break;
         }
@@ -72,7 +111,15 @@ fn the_nearest_region_forwards_to_the_home_region() {
     let slug = new_clinic("fwd", "Forwarded Clinic", "ZA");
     let tok = format!("Bearer {}", token(&slug, "system/Patient.cruds"));
     let before = forwarded("af-south");
-    let r = Edge::Spin.get(&Edge::Spin.host_for(&slug), "/v1/patients", &[("authorization", &tok)]);
+    let r = Edge::Spin.get(
+        &Edge::Spin.host_for(&slug),
+        "/v1/patients",
+        &[("authorization", &tok)],
+    );
     assert_eq!(r.status(), 200);
-    assert_eq!(forwarded("af-south") - before, 1, "af-south received the batch forwarded by eu-west");
+    assert_eq!(
+        forwarded("af-south") - before,
+        1,
+        "af-south received the batch forwarded by eu-west"
+    );
 }

@@ -1,1 +1,25 @@
+//! `xtask`: the developer tasks of Telemed Edge, as a library so that the end-to-end tests
+//! and `regional-db`'s integration tests share the same stack and Postgres harness.
+//!
+//! - [`tools`]: idempotent installers of what the build and the stack need.
+//! - [`build`]: builds of both edge functions, sizes.
+//! - [`pg`]: a real Postgres cluster under `target/`.
+//! - [`keys`]: the local stack's signing keys.
+//! - [`stack`]: the whole local stack (regions, edges), started and stopped together.
 #![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+pub mod build;
+pub mod keys;
+pub mod pg;
+pub mod stack;
+pub mod tools;
+
+/// The repository root (this crate lives in `<root>/xtask`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ has a parent")
+        .to_path_buf()
+}

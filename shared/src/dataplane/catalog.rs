@@ -71,10 +71,18 @@ pub struct Statement {
 }
 
 const fn p(name: &'static str, ty: ParamType) -> Param {
-    Param { name, ty, nullable: false }
+    Param {
+        name,
+        ty,
+        nullable: false,
+    }
 }
 const fn opt(name: &'static str, ty: ParamType) -> Param {
-    Param { name, ty, nullable: true }
+    Param {
+        name,
+        ty,
+        nullable: true,
+    }
 }
 
 /// Statement names, so callers never spell them twice.
@@ -103,7 +111,10 @@ pub static CATALOG: &[Statement] = &[
             opt("birth_date", ParamType::Text),
             opt("gender", ParamType::Text),
         ],
-        audit: Some(Audit { action: "create", resource_type: "Patient" }),
+        audit: Some(Audit {
+            action: "create",
+            resource_type: "Patient",
+        }),
     },
     Statement {
         name: names::PATIENT_READ,
@@ -111,7 +122,10 @@ pub static CATALOG: &[Statement] = &[
         access: Access::Read,
         scope: SchemaScope::Tenant,
         params: &[p("id", ParamType::Uuid)],
-        audit: Some(Audit { action: "read", resource_type: "Patient" }),
+        audit: Some(Audit {
+            action: "read",
+            resource_type: "Patient",
+        }),
     },
     Statement {
         name: names::PATIENT_SEARCH,
@@ -132,7 +146,10 @@ pub static CATALOG: &[Statement] = &[
             opt("gender", ParamType::Text),
             p("limit", ParamType::Int8),
         ],
-        audit: Some(Audit { action: "search", resource_type: "Patient" }),
+        audit: Some(Audit {
+            action: "search",
+            resource_type: "Patient",
+        }),
     },
     Statement {
         name: names::PATIENT_COUNT,
@@ -142,7 +159,11 @@ pub static CATALOG: &[Statement] = &[
                 AND ($3::text IS NULL OR gender = $3)",
         access: Access::Read,
         scope: SchemaScope::Tenant,
-        params: &[opt("name_prefix", ParamType::Text), opt("birth_date", ParamType::Text), opt("gender", ParamType::Text)],
+        params: &[
+            opt("name_prefix", ParamType::Text),
+            opt("birth_date", ParamType::Text),
+            opt("gender", ParamType::Text),
+        ],
         audit: None,
     },
     Statement {
@@ -189,7 +210,10 @@ pub fn version() -> &'static str {
         for s in CATALOG {
             feed(s.name);
             feed(s.sql);
-            feed(&format!("{:?}{:?}{:?}{:?}", s.access, s.scope, s.params, s.audit));
+            feed(&format!(
+                "{:?}{:?}{:?}{:?}",
+                s.access, s.scope, s.params, s.audit
+            ));
         }
         format!("{h:016x}")
     })
@@ -202,12 +226,20 @@ mod tests {
     #[test]
     fn names_are_unique_and_params_match_placeholders() {
         for (i, s) in CATALOG.iter().enumerate() {
-            assert!(CATALOG[i + 1..].iter().all(|o| o.name != s.name), "duplicate {}", s.name);
+            assert!(
+                CATALOG[i + 1..].iter().all(|o| o.name != s.name),
+                "duplicate {}",
+                s.name
+            );
             // Every $n up to the declared count appears, and none beyond it.
             for n in 1..=s.params.len() {
                 assert!(s.sql.contains(&format!("${n}")), "{} lacks ${n}", s.name);
             }
-            assert!(!s.sql.contains(&format!("${}", s.params.len() + 1)), "{} has an undeclared param", s.name);
+            assert!(
+                !s.sql.contains(&format!("${}", s.params.len() + 1)),
+                "{} has an undeclared param",
+                s.name
+            );
             if s.access == Access::Write {
                 assert!(s.sql.contains("RETURNING"), "{} must return rows", s.name);
             }

@@ -7,7 +7,10 @@ use http::{Method, Request};
 
 use super::{
     catalog,
-    wire::{BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, ErrorCode, RegionError},
+    wire::{
+        BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, ErrorCode,
+        RegionError,
+    },
 };
 use crate::{
     auth::EdgeClaims,
@@ -26,7 +29,10 @@ pub enum DataError {
     Unreachable { region: RegionId, message: String },
     /// The region answered with a typed error.
     #[error("region {region} refused: {error}")]
-    Region { region: RegionId, error: RegionError },
+    Region {
+        region: RegionId,
+        error: RegionError,
+    },
     /// The region answered something that is not the protocol (a version or proxy fault).
     #[error("region {region} answered outside the protocol: {message}")]
     Protocol { region: RegionId, message: String },
@@ -59,7 +65,11 @@ pub struct RegionClient<'a, H: Host> {
 
 impl<'a, H: Host> RegionClient<'a, H> {
     pub fn new(host: &'a H, config: &'a EdgeConfig) -> Self {
-        Self { host, config, timings: RefCell::new(Vec::new()) }
+        Self {
+            host,
+            config,
+            timings: RefCell::new(Vec::new()),
+        }
     }
 
     /// The calls made so far (one per request is the budget).
@@ -76,21 +86,43 @@ impl<'a, H: Host> RegionClient<'a, H> {
         actor: Option<&str>,
         batch: &BatchRequest,
     ) -> Result<BatchResponse, DataError> {
-        let claims = EdgeClaims { tenant: Some(tenant.clone()), actor: actor.map(str::to_owned) };
+        let claims = EdgeClaims {
+            tenant: Some(tenant.clone()),
+            actor: actor.map(str::to_owned),
+        };
         let body = serde_json::to_vec(batch).expect("wire types serialise");
-        self.call(region, Method::POST, BATCH_PATH.to_owned(), claims, body).await
+        self.call(region, Method::POST, BATCH_PATH.to_owned(), claims, body)
+            .await
     }
 
     /// Asks `region` for a clinic's directory entry; `Ok(None)` if it has no such clinic.
-    pub async fn directory(&self, region: &RegionId, selector: &TenantSelector) -> Result<Option<TenantEntry>, DataError> {
+    pub async fn directory(
+        &self,
+        region: &RegionId,
+        selector: &TenantSelector,
+    ) -> Result<Option<TenantEntry>, DataError> {
         let query = match selector {
             TenantSelector::Slug(s) => format!("slug={s}"),
             TenantSelector::Domain(d) => format!("domain={d}"),
         };
-        let claims = EdgeClaims { tenant: None, actor: None };
-        match self.call(region, Method::GET, format!("{DIRECTORY_PATH}?{query}"), claims, Vec::new()).await {
+        let claims = EdgeClaims {
+            tenant: None,
+            actor: None,
+        };
+        match self
+            .call(
+                region,
+                Method::GET,
+                format!("{DIRECTORY_PATH}?{query}"),
+                claims,
+                Vec::new(),
+            )
+            .await
+        {
             Ok(entry) => Ok(Some(entry)),
-            Err(DataError::Region { error, .. }) if error.code == ErrorCode::UnknownTenant => Ok(None),
+            Err(DataError::Region { error, .. }) if error.code == ErrorCode::UnknownTenant => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -110,7 +142,10 @@ impl<'a, H: Host> RegionClient<'a, H> {
             .config
             .edge_key
             .sign_edge(claims, now / 1000)
-            .map_err(|e| DataError::Protocol { region: region.clone(), message: e.to_string() })?;
+            .map_err(|e| DataError::Protocol {
+                region: region.clone(),
+                message: e.to_string(),
+            })?;
         let request = Request::builder()
             .method(method)
             .uri(format!("{base}{path_and_query}"))
@@ -119,23 +154,38 @@ impl<'a, H: Host> RegionClient<'a, H> {
             .header("content-type", "application/json")
             .header("accept", "application/json")
             .body(body)
-            .map_err(|e| DataError::Protocol { region: region.clone(), message: e.to_string() })?;
+            .map_err(|e| DataError::Protocol {
+                region: region.clone(),
+                message: e.to_string(),
+            })?;
         let result = self.host.fetch(request).await;
-        self.timings.borrow_mut().push(CallTiming { region: region.clone(), millis: self.host.now_millis().saturating_sub(now) });
-        let response = result.map_err(|e| DataError::Unreachable { region: region.clone(), message: e.0 })?;
+        self.timings.borrow_mut().push(CallTiming {
+            region: region.clone(),
+            millis: self.host.now_millis().saturating_sub(now),
+        });
+        let response = result.map_err(|e| DataError::Unreachable {
+            region: region.clone(),
+            message: e.0,
+        })?;
         let status = response.status();
         let body = response.into_body();
         if status.is_success() {
-            return serde_json::from_slice(&body)
-                .map_err(|e| DataError::Protocol { region: region.clone(), message: format!("undecodable {status} body: {e}") });
+            return serde_json::from_slice(&body).map_err(|e| DataError::Protocol {
+                region: region.clone(),
+                message: format!("undecodable {status} body: {e}"),
+            });
         }
         match serde_json::from_slice::<RegionError>(&body) {
             Ok(error) => Err(DataError::Region { region, error }),
             // A proxy or load balancer error page: treat 5xx as unreachable, others as faults.
-            Err(_) if status.is_server_error() => {
-                Err(DataError::Unreachable { region, message: format!("HTTP {status} without a protocol body") })
-            }
-            Err(_) => Err(DataError::Protocol { region, message: format!("HTTP {status} without a protocol body") }),
+            Err(_) if status.is_server_error() => Err(DataError::Unreachable {
+                region,
+                message: format!("HTTP {status} without a protocol body"),
+            }),
+            Err(_) => Err(DataError::Protocol {
+                region,
+                message: format!("HTTP {status} without a protocol body"),
+            }),
         }
     }
 }

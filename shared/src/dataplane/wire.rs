@@ -129,7 +129,11 @@ pub struct RegionError {
 
 impl RegionError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), statement: None }
+        Self {
+            code,
+            message: message.into(),
+            statement: None,
+        }
     }
 
     pub fn at(mut self, statement: usize) -> Self {
@@ -145,8 +149,12 @@ mod tests {
     #[test]
     fn unknown_fields_are_refused() {
         let r: Result<BatchRequest, _> = serde_json::from_str(r#"{"statements":[],"tenant":"x"}"#);
-        assert!(r.is_err(), "a tenant in the body must be refused, never trusted");
-        let r: BatchRequest = serde_json::from_str(r#"{"statements":[{"name":"a","params":[1,"x",null]}]}"#).unwrap();
+        assert!(
+            r.is_err(),
+            "a tenant in the body must be refused, never trusted"
+        );
+        let r: BatchRequest =
+            serde_json::from_str(r#"{"statements":[{"name":"a","params":[1,"x",null]}]}"#).unwrap();
         assert!(!r.want_directory);
         assert_eq!(r.statements[0].params.len(), 3);
     }
@@ -156,7 +164,8 @@ mod tests {
         assert_eq!(ErrorCode::Overloaded.status(), 503);
         assert!(ErrorCode::Overloaded.retryable());
         assert!(!ErrorCode::Conflict.retryable());
-        let e: RegionError = serde_json::from_str(r#"{"code":"unknown_tenant","message":"m"}"#).unwrap();
+        let e: RegionError =
+            serde_json::from_str(r#"{"code":"unknown_tenant","message":"m"}"#).unwrap();
         assert_eq!(e.code.status(), 404);
     }
 }

@@ -58,7 +58,11 @@ pub struct Issue {
 
 impl Issue {
     pub fn new(code: IssueCode, diagnostics: impl Into<String>) -> Self {
-        Self { code, diagnostics: diagnostics.into(), expression: None }
+        Self {
+            code,
+            diagnostics: diagnostics.into(),
+            expression: None,
+        }
     }
 
     pub fn at(mut self, expression: impl Into<String>) -> Self {
@@ -83,7 +87,12 @@ pub fn operation_outcome(issues: &[Issue]) -> Value {
 }
 
 /// A `searchset` Bundle.
-pub fn searchset(self_url: &str, next_url: Option<&str>, total: Option<u64>, entries: Vec<(String, Value)>) -> Value {
+pub fn searchset(
+    self_url: &str,
+    next_url: Option<&str>,
+    total: Option<u64>,
+    entries: Vec<(String, Value)>,
+) -> Value {
     let mut links = vec![json!({ "relation": "self", "url": self_url })];
     if let Some(next) = next_url {
         links.push(json!({ "relation": "next", "url": next }));
@@ -92,7 +101,8 @@ pub fn searchset(self_url: &str, next_url: Option<&str>, total: Option<u64>, ent
         .into_iter()
         .map(|(full_url, resource)| json!({ "fullUrl": full_url, "resource": resource, "search": { "mode": "match" } }))
         .collect();
-    let mut b = json!({ "resourceType": "Bundle", "type": "searchset", "link": links, "entry": entry });
+    let mut b =
+        json!({ "resourceType": "Bundle", "type": "searchset", "link": links, "entry": entry });
     if let Some(t) = total {
         b["total"] = json!(t);
     }
@@ -105,7 +115,8 @@ mod tests {
 
     #[test]
     fn outcome_shape() {
-        let o = operation_outcome(&[Issue::new(IssueCode::Value, "bad gender").at("Patient.gender")]);
+        let o =
+            operation_outcome(&[Issue::new(IssueCode::Value, "bad gender").at("Patient.gender")]);
         assert_eq!(o["resourceType"], "OperationOutcome");
         assert_eq!(o["issue"][0]["severity"], "error");
         assert_eq!(o["issue"][0]["code"], "value");
@@ -114,7 +125,12 @@ mod tests {
 
     #[test]
     fn bundle_shape() {
-        let b = searchset("http://x/v1/patients", Some("http://x/v1/patients?_cursor=a"), Some(3), vec![("u".into(), json!({}))]);
+        let b = searchset(
+            "http://x/v1/patients",
+            Some("http://x/v1/patients?_cursor=a"),
+            Some(3),
+            vec![("u".into(), json!({}))],
+        );
         assert_eq!(b["type"], "searchset");
         assert_eq!(b["total"], 3);
         assert_eq!(b["link"][1]["relation"], "next");

@@ -11,17 +11,57 @@ use crate::compliance::{PatientField, Policy};
 
 /// Every element of R4 `Patient` (https://hl7.org/fhir/R4/patient.html).
 const ELEMENTS: &[&str] = &[
-    "resourceType", "id", "meta", "implicitRules", "language", "text", "contained", "extension",
-    "modifierExtension", "identifier", "active", "name", "telecom", "gender", "birthDate",
-    "deceasedBoolean", "deceasedDateTime", "address", "maritalStatus", "multipleBirthBoolean",
-    "multipleBirthInteger", "photo", "contact", "communication", "generalPractitioner",
-    "managingOrganization", "link",
+    "resourceType",
+    "id",
+    "meta",
+    "implicitRules",
+    "language",
+    "text",
+    "contained",
+    "extension",
+    "modifierExtension",
+    "identifier",
+    "active",
+    "name",
+    "telecom",
+    "gender",
+    "birthDate",
+    "deceasedBoolean",
+    "deceasedDateTime",
+    "address",
+    "maritalStatus",
+    "multipleBirthBoolean",
+    "multipleBirthInteger",
+    "photo",
+    "contact",
+    "communication",
+    "generalPractitioner",
+    "managingOrganization",
+    "link",
 ];
 const GENDERS: &[&str] = &["male", "female", "other", "unknown"];
-const NAME_USES: &[&str] = &["usual", "official", "temp", "nickname", "anonymous", "old", "maiden"];
+const NAME_USES: &[&str] = &[
+    "usual",
+    "official",
+    "temp",
+    "nickname",
+    "anonymous",
+    "old",
+    "maiden",
+];
 const ARRAYS: &[&str] = &[
-    "identifier", "name", "telecom", "address", "contained", "extension", "modifierExtension", "photo",
-    "contact", "communication", "generalPractitioner", "link",
+    "identifier",
+    "name",
+    "telecom",
+    "address",
+    "contained",
+    "extension",
+    "modifierExtension",
+    "photo",
+    "contact",
+    "communication",
+    "generalPractitioner",
+    "link",
 ];
 
 /// A validated patient, ready for `patient.create`.
@@ -48,40 +88,56 @@ pub enum PatientError {
 /// Validates a `Patient` for creation under the clinic's `policy`. `today` (`YYYY-MM-DD`)
 /// bounds `birthDate`.
 pub fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPatient, PatientError> {
-    let Value::Object(mut obj) = body else { return Err(PatientError::NotAResource) };
+    let Value::Object(mut obj) = body else {
+        return Err(PatientError::NotAResource);
+    };
     let mut issues = Vec::new();
     match obj.get("resourceType") {
         Some(Value::String(t)) if t == "Patient" => {}
         Some(Value::String(t)) => {
             return Err(PatientError::Invalid(vec![
-                Issue::new(IssueCode::Invalid, format!("expected a Patient, got a {t}")).at("resourceType"),
+                Issue::new(IssueCode::Invalid, format!("expected a Patient, got a {t}"))
+                    .at("resourceType"),
             ]));
         }
         _ => {
             return Err(PatientError::Invalid(vec![
-                Issue::new(IssueCode::Required, "resourceType \"Patient\" is required").at("resourceType"),
+                Issue::new(IssueCode::Required, "resourceType \"Patient\" is required")
+                    .at("resourceType"),
             ]));
         }
     }
     for key in obj.keys() {
         if !ELEMENTS.contains(&key.as_str()) && !key.starts_with('_') {
-            issues.push(Issue::new(IssueCode::Structure, format!("unknown element {key:?}")).at(format!("Patient.{key}")));
+            issues.push(
+                Issue::new(IssueCode::Structure, format!("unknown element {key:?}"))
+                    .at(format!("Patient.{key}")),
+            );
         }
     }
     for key in ARRAYS {
         if obj.get(*key).is_some_and(|v| !v.is_array()) {
-            issues.push(Issue::new(IssueCode::Structure, format!("{key} must be an array")).at(format!("Patient.{key}")));
+            issues.push(
+                Issue::new(IssueCode::Structure, format!("{key} must be an array"))
+                    .at(format!("Patient.{key}")),
+            );
         }
     }
     if obj.get("active").is_some_and(|v| !v.is_boolean()) {
-        issues.push(Issue::new(IssueCode::Value, "active must be true or false").at("Patient.active"));
+        issues.push(
+            Issue::new(IssueCode::Value, "active must be true or false").at("Patient.active"),
+        );
     }
     let gender = match obj.get("gender") {
         None => None,
         Some(Value::String(g)) if GENDERS.contains(&g.as_str()) => Some(g.clone()),
         Some(_) => {
             issues.push(
-                Issue::new(IssueCode::Value, "gender must be one of male, female, other, unknown").at("Patient.gender"),
+                Issue::new(
+                    IssueCode::Value,
+                    "gender must be one of male, female, other, unknown",
+                )
+                .at("Patient.gender"),
             );
             None
         }
@@ -90,12 +146,18 @@ pub fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPati
         None => None,
         Some(Value::String(d)) if is_fhir_date(d) && d.as_str() <= today => Some(d.clone()),
         Some(Value::String(d)) if is_fhir_date(d) => {
-            issues.push(Issue::new(IssueCode::Value, "birthDate is in the future").at("Patient.birthDate"));
+            issues.push(
+                Issue::new(IssueCode::Value, "birthDate is in the future").at("Patient.birthDate"),
+            );
             None
         }
         Some(_) => {
             issues.push(
-                Issue::new(IssueCode::Value, "birthDate must be a date: YYYY, YYYY-MM or YYYY-MM-DD").at("Patient.birthDate"),
+                Issue::new(
+                    IssueCode::Value,
+                    "birthDate must be a date: YYYY, YYYY-MM or YYYY-MM-DD",
+                )
+                .at("Patient.birthDate"),
             );
             None
         }
@@ -110,8 +172,15 @@ pub fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPati
         };
         if !present {
             issues.push(
-                Issue::new(IssueCode::Required, format!("{} is required under {}", field.fhir_path(), policy.regulation))
-                    .at(field.fhir_path()),
+                Issue::new(
+                    IssueCode::Required,
+                    format!(
+                        "{} is required under {}",
+                        field.fhir_path(),
+                        policy.regulation
+                    ),
+                )
+                .at(field.fhir_path()),
             );
         }
     }
@@ -121,7 +190,13 @@ pub fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPati
     // Server-owned elements: a create assigns them.
     obj.remove("id");
     obj.remove("meta");
-    Ok(NewPatient { resource: Value::Object(obj), family, given, birth_date, gender })
+    Ok(NewPatient {
+        resource: Value::Object(obj),
+        family,
+        given,
+        birth_date,
+        gender,
+    })
 }
 
 fn non_blank(v: &Value) -> Option<&str> {
@@ -130,7 +205,9 @@ fn non_blank(v: &Value) -> Option<&str> {
 
 /// Checks `name` (HumanName[]) and returns the first family and first given name.
 fn check_names(names: Option<&Value>, issues: &mut Vec<Issue>) -> (Option<String>, Option<String>) {
-    let Some(Value::Array(names)) = names else { return (None, None) };
+    let Some(Value::Array(names)) = names else {
+        return (None, None);
+    };
     let (mut family, mut given) = (None, None);
     for (i, n) in names.iter().enumerate() {
         let at = |e: &str| format!("Patient.name[{i}]{e}");
@@ -144,7 +221,10 @@ fn check_names(names: Option<&Value>, issues: &mut Vec<Issue>) -> (Option<String
                 Some(f) => {
                     family.get_or_insert_with(|| f.trim().to_owned());
                 }
-                None => issues.push(Issue::new(IssueCode::Value, "family must be a non-empty string").at(at(".family"))),
+                None => issues.push(
+                    Issue::new(IssueCode::Value, "family must be a non-empty string")
+                        .at(at(".family")),
+                ),
             },
         }
         match n.get("given") {
@@ -154,12 +234,19 @@ fn check_names(names: Option<&Value>, issues: &mut Vec<Issue>) -> (Option<String
                     given.get_or_insert_with(|| first.trim().to_owned());
                 }
             }
-            Some(_) => issues.push(Issue::new(IssueCode::Value, "given must be an array of non-empty strings").at(at(".given"))),
+            Some(_) => issues.push(
+                Issue::new(
+                    IssueCode::Value,
+                    "given must be an array of non-empty strings",
+                )
+                .at(at(".given")),
+            ),
         }
         if let Some(u) = n.get("use")
-            && !u.as_str().is_some_and(|u| NAME_USES.contains(&u)) {
-                issues.push(Issue::new(IssueCode::Value, "unknown name use").at(at(".use")));
-            }
+            && !u.as_str().is_some_and(|u| NAME_USES.contains(&u))
+        {
+            issues.push(Issue::new(IssueCode::Value, "unknown name use").at(at(".use")));
+        }
     }
     (family, given)
 }
@@ -167,12 +254,18 @@ fn check_names(names: Option<&Value>, issues: &mut Vec<Issue>) -> (Option<String
 /// A FHIR `date`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, and a real calendar day.
 pub fn is_fhir_date(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    let num = |p: &str, len: usize| (p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse::<u32>().ok()).flatten();
+    let num = |p: &str, len: usize| {
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse::<u32>().ok())
+            .flatten()
+    };
     match parts.as_slice() {
         [y] => num(y, 4).is_some(),
         [y, m] => num(y, 4).is_some() && num(m, 2).is_some_and(|m| (1..=12).contains(&m)),
         [y, m, d] => match (num(y, 4), num(m, 2), num(d, 2)) {
-            (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) => d >= 1 && d <= days_in_month(y, m),
+            (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) => {
+                d >= 1 && d <= days_in_month(y, m)
+            }
             _ => false,
         },
         _ => false,
@@ -212,7 +305,10 @@ pub fn from_row(row: &Map<String, Value>) -> Option<Value> {
     let mut resource = row.get("resource")?.clone();
     let obj = resource.as_object_mut()?;
     obj.insert("id".into(), json!(id));
-    obj.insert("meta".into(), json!({ "versionId": version.to_string(), "lastUpdated": last_updated }));
+    obj.insert(
+        "meta".into(),
+        json!({ "versionId": version.to_string(), "lastUpdated": last_updated }),
+    );
     Some(resource)
 }
 
@@ -242,7 +338,10 @@ mod tests {
         assert_eq!(p.given.as_deref(), Some("Awa"));
         assert_eq!(p.birth_date.as_deref(), Some("1990-02-28"));
         assert!(p.resource.get("id").is_none() && p.resource.get("meta").is_none());
-        assert_eq!(p.resource["telecom"][0]["value"], "+221", "uninterpreted elements round-trip");
+        assert_eq!(
+            p.resource["telecom"][0]["value"], "+221",
+            "uninterpreted elements round-trip"
+        );
     }
 
     fn issues(v: Value, policy: &Policy) -> Vec<Issue> {
@@ -254,28 +353,44 @@ mod tests {
 
     #[test]
     fn wrong_type_unknown_elements_and_bad_values_are_refused() {
-        assert_eq!(validate_new(json!([1]), &fr(), TODAY), Err(PatientError::NotAResource));
+        assert_eq!(
+            validate_new(json!([1]), &fr(), TODAY),
+            Err(PatientError::NotAResource)
+        );
         let i = issues(json!({"resourceType": "Observation"}), &fr());
         assert!(i[0].diagnostics.contains("Observation"));
-        assert_eq!(issues(json!({"name": []}), &sn())[0].code, IssueCode::Required);
+        assert_eq!(
+            issues(json!({"name": []}), &sn())[0].code,
+            IssueCode::Required
+        );
         let mut p = ok_patient();
         p["colour"] = json!("blue");
         p["gender"] = json!("F");
         p["birthDate"] = json!("1990-02-30");
         let i = issues(p, &fr());
         let at: Vec<_> = i.iter().filter_map(|i| i.expression.as_deref()).collect();
-        assert!(at.contains(&"Patient.colour") && at.contains(&"Patient.gender") && at.contains(&"Patient.birthDate"), "{at:?}");
+        assert!(
+            at.contains(&"Patient.colour")
+                && at.contains(&"Patient.gender")
+                && at.contains(&"Patient.birthDate"),
+            "{at:?}"
+        );
         let mut p = ok_patient();
         p["birthDate"] = json!("2030-01-01");
         assert!(issues(p, &fr())[0].diagnostics.contains("future"));
         let mut p = ok_patient();
         p["name"] = json!([{"family": "  ", "given": "Awa"}]);
-        assert_eq!(issues(p, &fr()).len(), 4, "blank family, given not an array, then required family and given");
+        assert_eq!(
+            issues(p, &fr()).len(),
+            4,
+            "blank family, given not an array, then required family and given"
+        );
     }
 
     #[test]
     fn country_policy_decides_required_fields() {
-        let minimal = json!({"resourceType": "Patient", "name": [{"family": "Ndiaye"}], "birthDate": "1985"});
+        let minimal =
+            json!({"resourceType": "Patient", "name": [{"family": "Ndiaye"}], "birthDate": "1985"});
         assert!(validate_new(minimal.clone(), &sn(), TODAY).is_ok());
         let i = issues(minimal, &fr());
         let missing: Vec<_> = i.iter().filter_map(|i| i.expression.as_deref()).collect();
@@ -288,7 +403,17 @@ mod tests {
         for ok in ["2000", "2000-02", "2000-02-29", "1999-12-31"] {
             assert!(is_fhir_date(ok), "{ok}");
         }
-        for bad in ["", "99", "2000-2", "2000-13", "1900-02-29", "2001-04-31", "2000-01-01T00:00", "2000/01/01", "２０００"] {
+        for bad in [
+            "",
+            "99",
+            "2000-2",
+            "2000-13",
+            "1900-02-29",
+            "2001-04-31",
+            "2000-01-01T00:00",
+            "2000/01/01",
+            "２０００",
+        ] {
             assert!(!is_fhir_date(bad), "{bad}");
         }
     }
@@ -304,7 +429,8 @@ mod tests {
     fn rows_become_resources() {
         let row: Map<String, Value> = serde_json::from_value(json!({
             "id": "5b0c…", "version_id": 1, "last_updated": "2026-11-24T07:00:00+00:00",
-            "resource": {"resourceType": "Patient"}})).unwrap();
+            "resource": {"resourceType": "Patient"}}))
+        .unwrap();
         let r = from_row(&row).unwrap();
         assert_eq!(r["meta"]["versionId"], "1");
         assert_eq!(r["id"], "5b0c…");

@@ -1,0 +1,211 @@
+//! The `regional-db` binary: `serve`, `migrate`, `tenant create`. Every flag can also come
+//! from the environment, as a deployment sets it.
+#![forbid(unsafe_code)]
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::{Context, Result};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
+use regional_db::{Config, db, migrate, provision, server};
+use telemed_shared::{auth::VerifyingKeys, geo::RegionId};
+
+#[derive(Parser)]
+#[command(name = "regional-db", about = "Telemed Edge regional service", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the edge→region protocol.
+    Serve(ServeArgs),
+    /// Bring the control schema (if it is in this region's database) and every clinic
+    /// schema homed here up to date. Idempotent.
+    Migrate(DbArgs),
+    /// Manage clinics.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a clinic homed in this region: schema, migrations, directory entry.
+    Create(CreateArgs),
+}
+
+/// Where this instance is and which databases it uses.
+#[derive(Args)]
+struct DbArgs {
+    /// This instance's region (must be in infra/regions.toml).
+    #[arg(long, env = "REGION")]
+    region: String,
+    /// This region's primary.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+    /// The database holding the control schema; defaults to DATABASE_URL.
+    #[arg(long, env = "CONTROL_DATABASE_URL", hide_env_values = true)]
+    control_database_url: Option<String>,
+}
+
+impl DbArgs {
+    fn region(&self) -> Result<RegionId> {
+        let region: RegionId = self.region.parse()?;
+        anyhow::ensure!(
+            telemed_shared::geo::RegionMap::embedded()
+                .get(region.as_str())
+                .is_some(),
+            "region {region} is not in the region map"
+        );
+        Ok(region)
+    }
+
+    fn control_is_local(&self) -> bool {
+        self.control_database_url
+            .as_ref()
+            .is_none_or(|c| c == &self.database_url)
+    }
+
+    /// Operator commands need a couple of connections and may wait for them.
+    fn pools(&self) -> Result<(deadpool_postgres::Pool, deadpool_postgres::Pool)> {
+        let wait = Duration::from_secs(30);
+        let pool = db::pool(&self.database_url, 2, wait)?;
+        let control = match &self.control_database_url {
+            Some(url) if !self.control_is_local() => db::pool(url, 2, wait)?,
+            _ => pool.clone(),
+        };
+        Ok((pool, control))
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN", default_value = "127.0.0.1:7101")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Comma-separated base64 Ed25519 public keys that edge tokens may be signed with.
+    #[arg(long, env = "EDGE_TOKEN_PUBLIC_KEYS")]
+    edge_token_public_keys: String,
+    /// The other regions' regional-db base URLs: `us-east=http://127.0.0.1:7102,…`.
+    #[arg(long, env = "PEER_URLS", default_value = "")]
+    peer_urls: String,
+    /// Connections per database pool.
+    #[arg(long, env = "POOL_SIZE", default_value_t = 16)]
+    pool_size: usize,
+}
+
+#[derive(Args)]
+struct CreateArgs {
+    #[arg(long)]
+    slug: String,
+    #[arg(long)]
+    name: String,
+    /// ISO 3166-1 alpha-2 country; decides the home region (data residency).
+    #[arg(long)]
+    country: String,
+    /// Custom domains of the clinic (repeatable).
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// This instance's region. Given on the command line, it also asks for the clinic to be
+    /// homed there, which residency allows only for countries no region lists.
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            // Postgres NOTICEs (`… already exists, skipping`) are not news.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tokio_postgres=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches)?;
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            let region = args.region()?;
+            let (pool, control) = args.pools()?;
+            let report =
+                migrate::run(&region, &pool, &control, args.control_is_local(), true).await?;
+            println!(
+                "migrated {region}: {} control migration(s), {} tenant migration(s) over {} clinic schema(s)",
+                report.control_applied, report.tenant_applied, report.tenants
+            );
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create(args)) => {
+            let region = args.db.region()?;
+            // `--region` on the command line is a request to home the clinic there; from
+            // the environment it only says where this instance runs.
+            let explicit = matches
+                .subcommand_matches("tenant")
+                .and_then(|m| m.subcommand_matches("create"))
+                .and_then(|m| m.value_source("region"))
+                == Some(ValueSource::CommandLine);
+            let (pool, control) = args.db.pools()?;
+            let req = provision::NewTenant {
+                slug: args.slug,
+                name: args.name,
+                country: args.country,
+                region: explicit.then(|| region.to_string()),
+                domains: args.domains,
+            };
+            let target = provision::Target {
+                region: &region,
+                pool: &pool,
+                control: &control,
+                control_is_local: args.db.control_is_local(),
+            };
+            let e = provision::create(&req, &target).await?;
+            println!(
+                "created clinic {} ({}, home {}, locale {}, currency {}, schema \"{}\")",
+                e.slug,
+                e.country,
+                e.home_region,
+                e.default_locale,
+                e.currency,
+                e.slug.schema_name()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let region = args.db.region()?;
+    let keys = VerifyingKeys::from_base64_list(&args.edge_token_public_keys)
+        .context("EDGE_TOKEN_PUBLIC_KEYS")?;
+    let mut config = Config::new(region.clone(), args.db.database_url.clone(), keys);
+    config.control_database_url = args.db.control_database_url.clone();
+    config.peers = server::parse_peers(&args.peer_urls)?;
+    config.pool_size = args.pool_size;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!(%region, addr = %listener.local_addr()?, "regional-db serving");
+    regional_db::run(listener, config, shutdown_signal()).await?;
+    tracing::info!("regional-db stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what an orchestrator sends) starts a graceful shutdown.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,326 @@
+//! Creating a clinic: its schema in its home region's database, its migrations, and its
+//! entry in the directory (the control schema).
+//!
+//! All or nothing: the schema and its migrations are one transaction; when the directory is
+//! in the same database it joins that transaction, otherwise the clinic is registered last
+//! and the fresh schema is dropped again if registration fails. A clinic is never left
+//! half-created, and never visible in the directory without its schema.
+
+use deadpool_postgres::{GenericClient, Pool};
+use telemed_shared::{
+    country::CountryCode,
+    geo::{RegionId, RegionMap},
+    tenant::{HostName, TenantEntry, TenantSlug, TenantStatus},
+};
+
+use crate::{
+    db::quote_ident,
+    error::Error,
+    migrate::{self, pool_error},
+};
+
+/// What the operator asked for, unparsed.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub slug: String,
+    pub name: String,
+    pub country: String,
+    /// An explicit home region. Data residency allows it only where it is the country's
+    /// home anyway, or the country is in no region's list.
+    pub region: Option<String>,
+    pub domains: Vec<String>,
+}
+
+/// Where the command runs: this instance's region and its databases.
+pub struct Target<'a> {
+    pub region: &'a RegionId,
+    pub pool: &'a Pool,
+    pub control: &'a Pool,
+    /// The control schema lives in this region's own database (one transaction is possible).
+    pub control_is_local: bool,
+}
+
+/// Validates the request, decides the home region and the clinic's defaults, without
+/// touching a database.
+pub fn plan(req: &NewTenant, this_region: &RegionId) -> Result<TenantEntry, Error> {
+    let slug: TenantSlug = req.slug.parse()?;
+    let country: CountryCode = req.country.parse()?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::Config(
+            "a clinic name has 1 to 200 characters".into(),
+        ));
+    }
+    let map = RegionMap::embedded();
+    let computed = &map.home_for_country(&country).id;
+    let mapped = map.regions().iter().any(|r| r.countries.contains(&country));
+    let home = match &req.region {
+        None => computed.clone(),
+        Some(r) => {
+            let requested: RegionId = r.parse().map_err(|e| Error::Config(format!("{e}")))?;
+            if map.get(requested.as_str()).is_none() {
+                return Err(Error::Config(format!(
+                    "region {requested} is not in the region map"
+                )));
+            }
+            if mapped && &requested != computed {
+                return Err(Error::Residency {
+                    country: country.to_string(),
+                    required: computed.clone(),
+                    requested,
+                });
+            }
+            requested
+        }
+    };
+    if &home != this_region {
+        return Err(Error::WrongRegion {
+            slug: slug.to_string(),
+            home,
+            this: this_region.clone(),
+        });
+    }
+    let mut domains = req
+        .domains
+        .iter()
+        .map(|d| {
+            HostName::parse(d)
+                .filter(|h| h.as_str().contains('.') && !h.as_str().starts_with('['))
+                .map(|h| h.as_str().to_owned())
+                .ok_or_else(|| Error::Config(format!("{d:?} is not a domain name")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    domains.sort();
+    domains.dedup();
+    Ok(TenantEntry {
+        slug,
+        name: name.to_owned(),
+        default_locale: country.default_locale_tag().unwrap_or("fr").to_owned(),
+        currency: country.default_currency().to_owned(),
+        country,
+        home_region: home,
+        plan: "standard".into(),
+        status: TenantStatus::Active,
+        domains,
+    })
+}
+
+/// Creates the clinic. See the module documentation for the all-or-nothing guarantee.
+pub async fn create(req: &NewTenant, target: &Target<'_>) -> Result<TenantEntry, Error> {
+    let entry = plan(req, target.region)?;
+    let schema = quote_ident(&entry.slug.schema_name());
+
+    {
+        let control = target.control.get().await.map_err(pool_error)?;
+        if control
+            .query_opt(
+                "SELECT 1 FROM control.tenants WHERE slug = $1",
+                &[&entry.slug.as_str()],
+            )
+            .await?
+            .is_some()
+        {
+            return Err(Error::AlreadyExists(format!("clinic {}", entry.slug)));
+        }
+        if let Some(row) = control
+            .query_opt(
+                "SELECT domain FROM control.tenant_domains WHERE domain = ANY($1)",
+                &[&entry.domains],
+            )
+            .await?
+        {
+            return Err(Error::AlreadyExists(format!(
+                "domain {}",
+                row.get::<_, String>(0)
+            )));
+        }
+    }
+
+    let mut client = target.pool.get().await.map_err(pool_error)?;
+    let tx = client.transaction().await?;
+    if let Err(e) = tx.batch_execute(&format!("CREATE SCHEMA {schema}")).await {
+        if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_SCHEMA) {
+            return Err(Error::AlreadyExists(format!("schema {schema}")));
+        }
+        return Err(e.into());
+    }
+    migrate::migrate_tenant_in(&tx, &entry.slug).await?;
+    install_policy(&tx, &schema, &entry).await?;
+
+    if target.control_is_local {
+        register(&tx, &entry).await?;
+        tx.commit().await?;
+        return Ok(entry);
+    }
+    tx.commit().await?;
+    let registered = async {
+        let mut control = target.control.get().await.map_err(pool_error)?;
+        let ctx = control.transaction().await?;
+        register(&ctx, &entry).await?;
+        ctx.commit().await?;
+        Ok::<_, Error>(())
+    }
+    .await;
+    if let Err(e) = registered {
+        // Undo the schema: nothing of this clinic may outlive a failed creation.
+        if let Err(drop_err) = client
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+        {
+            tracing::error!(error = %drop_err, %schema, "could not drop the schema of a failed creation");
+        }
+        return Err(e);
+    }
+    Ok(entry)
+}
+
+/// Installs the country's required patient fields as check constraints, so the clinic's
+/// schema enforces its regulation whatever the caller knew (see `PatientField::constraint_name`).
+async fn install_policy(
+    tx: &impl GenericClient,
+    schema: &str,
+    e: &TenantEntry,
+) -> Result<(), Error> {
+    let policy = telemed_shared::compliance::policy_for(&e.country);
+    for field in policy.required_patient_fields {
+        tx.batch_execute(&format!(
+            "ALTER TABLE {schema}.patients ADD CONSTRAINT {} CHECK ({} IS NOT NULL)",
+            field.constraint_name(),
+            field.column()
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+async fn register(tx: &impl GenericClient, e: &TenantEntry) -> Result<(), Error> {
+    let version = i32::try_from(migrate::tenant_schema_version()).unwrap_or(i32::MAX);
+    let inserted = tx
+        .execute(
+            "INSERT INTO control.tenants \
+               (slug, name, country, home_region, default_locale, currency, plan, status, schema_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8)",
+            &[
+                &e.slug.as_str(),
+                &e.name,
+                &e.country.as_str(),
+                &e.home_region.as_str(),
+                &e.default_locale,
+                &e.currency,
+                &e.plan,
+                &version,
+            ],
+        )
+        .await;
+    if let Err(err) = inserted {
+        if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+            return Err(Error::AlreadyExists(format!("clinic {}", e.slug)));
+        }
+        return Err(err.into());
+    }
+    for d in &e.domains {
+        tx.execute(
+            "INSERT INTO control.tenant_domains (domain, slug) VALUES ($1, $2)",
+            &[d, &e.slug.as_str()],
+        )
+        .await
+        .map_err(|err| match err.code() {
+            Some(c) if *c == tokio_postgres::error::SqlState::UNIQUE_VIOLATION => {
+                Error::AlreadyExists(format!("domain {d}"))
+            }
+            _ => err.into(),
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(slug: &str, country: &str, region: Option<&str>) -> NewTenant {
+        NewTenant {
+            slug: slug.into(),
+            name: "Clinique".into(),
+            country: country.into(),
+            region: region.map(Into::into),
+            domains: vec![
+                "WWW.Clinique.example.".into(),
+                "www.clinique.example".into(),
+            ],
+        }
+    }
+
+    fn region(s: &str) -> RegionId {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn defaults_come_from_the_country() {
+        let e = plan(&req("clinique-dakar", "sn", None), &region("af-south")).unwrap();
+        assert_eq!(
+            (e.country.as_str(), e.home_region.as_str()),
+            ("SN", "af-south")
+        );
+        assert_eq!(
+            (e.default_locale.as_str(), e.currency.as_str()),
+            ("fr", "XOF")
+        );
+        assert_eq!(e.domains, ["www.clinique.example"]);
+        // A country with no served language gets the platform default.
+        let e = plan(&req("clinic-tokyo", "JP", None), &region("eu-west")).unwrap();
+        assert_eq!(e.default_locale, "fr");
+    }
+
+    #[test]
+    fn residency_and_region_are_enforced() {
+        let err = plan(&req("clinic-ny", "US", None), &region("eu-west")).unwrap_err();
+        assert!(
+            matches!(&err, Error::WrongRegion { home, .. } if home.as_str() == "us-east"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("run this on the us-east instance"),
+            "{err}"
+        );
+
+        let err = plan(
+            &req("hopital-paris", "FR", Some("us-east")),
+            &region("us-east"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Residency { .. }), "{err}");
+
+        // An unmapped country may be homed where the operator says.
+        let e = plan(
+            &req("clinic-tokyo", "JP", Some("us-east")),
+            &region("us-east"),
+        )
+        .unwrap();
+        assert_eq!(e.home_region.as_str(), "us-east");
+        assert!(
+            plan(
+                &req("clinic-tokyo", "JP", Some("mars-1")),
+                &region("mars-1")
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_input_is_refused_clearly() {
+        let err = plan(&req("www", "FR", None), &region("eu-west")).unwrap_err();
+        assert!(err.to_string().contains("reserved"), "{err}");
+        assert!(matches!(
+            plan(&req("Bad_Slug", "FR", None), &region("eu-west")),
+            Err(Error::Slug(_))
+        ));
+        assert!(matches!(
+            plan(&req("ok-slug", "FRA", None), &region("eu-west")),
+            Err(Error::Country(_))
+        ));
+        let mut r = req("ok-slug", "FR", None);
+        r.domains = vec!["not a domain".into()];
+        assert!(plan(&r, &region("eu-west")).is_err());
+    }
+}

@@ -1,0 +1,503 @@
+//! The HTTP service: `POST /v1/batch`, `GET /v1/directory`, `/healthz`, `/metrics`.
+//!
+//! A batch goes: edge token → catalog version → body size → parse → every statement known,
+//! tenant-scoped and well typed → the clinic's directory entry → run here if this is its
+//! home region, else forward the identical request once to its home region.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::Arc,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{Query, State, rejection::QueryRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use deadpool_postgres::Pool;
+use serde::Deserialize;
+use telemed_shared::{
+    auth::{self, EdgeClaims, VerifyingKeys},
+    dataplane::{
+        catalog::{self, SchemaScope},
+        wire::{
+            BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, ErrorCode,
+            FORWARDED_HEADER, MAX_BATCH_BYTES, MAX_STATEMENTS, RegionError,
+        },
+    },
+    geo::{RegionId, RegionMap},
+    tenant::{HostName, TenantEntry, TenantSlug, TenantStatus},
+};
+
+use crate::{
+    db::{self, Call},
+    directory::Directory,
+    error::{self, Error},
+    metrics::{Metrics, code_label},
+    params,
+};
+
+/// Everything `serve` needs; built by the binary from flags and environment.
+pub struct Config {
+    /// This instance's region; must be in the region map.
+    pub region: RegionId,
+    /// This region's primary.
+    pub database_url: String,
+    /// The database holding the `control` schema; `None` when it is `database_url`.
+    pub control_database_url: Option<String>,
+    /// Public keys that edge tokens may be signed with (rotation: several).
+    pub edge_keys: VerifyingKeys,
+    /// Base URLs of the other regions' `regional-db`, for forwarding.
+    pub peers: HashMap<RegionId, String>,
+    /// Connections per pool.
+    pub pool_size: usize,
+    /// How long a request waits for a connection before answering `overloaded`.
+    pub pool_wait: Duration,
+    /// How long directory entries are cached.
+    pub directory_ttl: Duration,
+}
+
+impl Config {
+    /// A configuration with the production defaults for the tunables.
+    pub fn new(region: RegionId, database_url: String, edge_keys: VerifyingKeys) -> Self {
+        Self {
+            region,
+            database_url,
+            control_database_url: None,
+            edge_keys,
+            peers: HashMap::new(),
+            pool_size: 16,
+            pool_wait: Duration::from_millis(250),
+            directory_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Parses `us-east=http://127.0.0.1:7102,af-south=http://…`.
+pub fn parse_peers(list: &str) -> Result<HashMap<RegionId, String>, Error> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (region, url) = pair.split_once('=').ok_or_else(|| {
+                Error::Config(format!("PEER_URLS entry {pair:?} is not region=url"))
+            })?;
+            let region: RegionId = region
+                .trim()
+                .parse()
+                .map_err(|e| Error::Config(format!("PEER_URLS: {e}")))?;
+            let url = url.trim().trim_end_matches('/');
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(Error::Config(format!(
+                    "PEER_URLS: {url:?} is not an http(s) URL"
+                )));
+            }
+            Ok((region, url.to_owned()))
+        })
+        .collect()
+}
+
+struct AppState {
+    region: RegionId,
+    pool: Pool,
+    control: Pool,
+    /// The control schema is in this region's database (one pool serves both).
+    control_is_local: bool,
+    directory: Directory,
+    keys: VerifyingKeys,
+    peers: HashMap<RegionId, String>,
+    http: reqwest::Client,
+    metrics: Metrics,
+}
+
+/// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let app = router(config)?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// The service's routes over a fresh state (pools connect lazily: start-up does not need
+/// the database).
+pub fn router(config: Config) -> Result<Router, Error> {
+    if RegionMap::embedded().get(config.region.as_str()).is_none() {
+        return Err(Error::Config(format!(
+            "region {} is not in the region map",
+            config.region
+        )));
+    }
+    let pool = db::pool(&config.database_url, config.pool_size, config.pool_wait)?;
+    let control_is_local = config
+        .control_database_url
+        .as_ref()
+        .is_none_or(|url| url == &config.database_url);
+    let control = match &config.control_database_url {
+        Some(url) if !control_is_local => db::pool(url, config.pool_size, config.pool_wait)?,
+        _ => pool.clone(),
+    };
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(15))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_keepalive(Duration::from_secs(30))
+        .build()
+        .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+    let state = Arc::new(AppState {
+        region: config.region,
+        directory: Directory::new(control.clone(), config.directory_ttl),
+        pool,
+        control,
+        control_is_local,
+        keys: config.edge_keys,
+        peers: config.peers,
+        http,
+        metrics: Metrics::new(),
+    });
+    Ok(Router::new()
+        .route(BATCH_PATH, post(batch))
+        .route(DIRECTORY_PATH, get(directory))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state))
+}
+
+/// A refusal as the wire says: JSON `RegionError`, its code's status, `Retry-After` when a
+/// retry can help.
+fn refuse(state: &AppState, err: RegionError) -> Response {
+    state
+        .metrics
+        .errors
+        .with_label_values(&[&code_label(err.code)])
+        .inc();
+    let status =
+        StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, axum::Json(&err)).into_response();
+    if err.code.retryable() {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    resp
+}
+
+/// `ok`, or the status code: relayed answers of a home region have no local error code.
+fn outcome(resp: &Response) -> String {
+    if resp.status().is_success() {
+        "ok".to_owned()
+    } else {
+        resp.status().as_str().to_owned()
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn verify(state: &AppState, headers: &HeaderMap) -> Result<EdgeClaims, RegionError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    auth::bearer(value)
+        .and_then(|token| state.keys.verify_edge(token, now_secs()))
+        .map_err(|e| RegionError::new(ErrorCode::Unauthorized, e.to_string()))
+}
+
+async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let forwarded_by = headers
+        .get(FORWARDED_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    state
+        .metrics
+        .batches
+        .with_label_values(&[if forwarded_by.is_some() {
+            "forwarded"
+        } else {
+            "edge"
+        }])
+        .inc();
+    let resp = match batch_inner(&state, &headers, body, forwarded_by.as_deref()).await {
+        Ok(resp) => resp,
+        Err(err) => refuse(&state, err),
+    };
+    state
+        .metrics
+        .request_duration
+        .with_label_values(&["batch", &outcome(&resp)])
+        .observe(started.elapsed().as_secs_f64());
+    resp
+}
+
+async fn batch_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    forwarded_by: Option<&str>,
+) -> Result<Response, RegionError> {
+    let claims = verify(state, headers)?;
+    let catalog_version = headers.get(CATALOG_HEADER).and_then(|v| v.to_str().ok());
+    if catalog_version != Some(catalog::version()) {
+        return Err(RegionError::new(
+            ErrorCode::CatalogMismatch,
+            format!(
+                "this region runs catalog {}, the request was built for {}",
+                catalog::version(),
+                catalog_version.unwrap_or("none")
+            ),
+        ));
+    }
+    let slug = claims.tenant.clone().ok_or_else(|| {
+        RegionError::new(ErrorCode::Unauthorized, "the edge token names no clinic")
+    })?;
+
+    let too_large = || {
+        RegionError::new(
+            ErrorCode::TooLarge,
+            format!("a batch body is at most {MAX_BATCH_BYTES} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BATCH_BYTES) {
+        return Err(too_large());
+    }
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BATCH_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    let request: BatchRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| RegionError::new(ErrorCode::BadRequest, format!("malformed batch: {e}")))?;
+    if request.statements.len() > MAX_STATEMENTS {
+        return Err(RegionError::new(
+            ErrorCode::TooLarge,
+            format!(
+                "a batch has at most {MAX_STATEMENTS} statements, this one has {}",
+                request.statements.len()
+            ),
+        ));
+    }
+    let calls = request
+        .statements
+        .iter()
+        .enumerate()
+        .map(|(i, call)| {
+            let statement = catalog::lookup(&call.name)
+                .filter(|s| s.scope == SchemaScope::Tenant)
+                .ok_or_else(|| {
+                    RegionError::new(
+                        ErrorCode::UnknownStatement,
+                        format!("no tenant statement named {:?}", call.name),
+                    )
+                    .at(i)
+                })?;
+            Ok(Call {
+                statement,
+                params: params::convert(statement, i, &call.params)?,
+            })
+        })
+        .collect::<Result<Vec<_>, RegionError>>()?;
+
+    let entry = tenant_entry(state, &slug).await?;
+    if entry.home_region != state.region {
+        if let Some(from) = forwarded_by {
+            // Directories disagree (a move in progress, a stale cache): never bounce twice.
+            tracing::warn!(tenant = %slug, home = %entry.home_region, from, "forwarded batch for a clinic not homed here");
+            return Err(RegionError::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "clinic {slug} is not homed in {} (forwarded by {from}); not forwarding again",
+                    state.region
+                ),
+            ));
+        }
+        return forward(state, headers, bytes, &entry.home_region).await;
+    }
+
+    let mut client = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
+    let actor = claims.actor.as_deref().unwrap_or("edge");
+    let metrics = &state.metrics;
+    let results = db::run_batch(&mut client, &slug, actor, &calls, |stmt, took, outcome| {
+        let outcome = match outcome {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => code_label(e.code),
+        };
+        metrics
+            .statement_duration
+            .with_label_values(&[stmt.name, &outcome])
+            .observe(took.as_secs_f64());
+    })
+    .await?;
+    let response = BatchResponse {
+        region: state.region.clone(),
+        results,
+        directory: request.want_directory.then_some(entry),
+    };
+    Ok(axum::Json(response).into_response())
+}
+
+/// The clinic's entry, refusing unknown and suspended clinics.
+async fn tenant_entry(state: &AppState, slug: &TenantSlug) -> Result<TenantEntry, RegionError> {
+    let entry =
+        state.directory.by_slug(slug).await?.ok_or_else(|| {
+            RegionError::new(ErrorCode::UnknownTenant, format!("no clinic {slug}"))
+        })?;
+    if entry.status == TenantStatus::Suspended {
+        return Err(RegionError::new(
+            ErrorCode::TenantSuspended,
+            format!("clinic {slug} is suspended"),
+        ));
+    }
+    Ok(entry)
+}
+
+/// Sends the identical request (token, catalog version, body) to the home region and relays
+/// its answer, status and body unchanged.
+async fn forward(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Bytes,
+    home: &RegionId,
+) -> Result<Response, RegionError> {
+    let unavailable =
+        |why: &str| RegionError::new(ErrorCode::Unavailable, format!("home region {home} {why}"));
+    let base = state.peers.get(home).ok_or_else(|| {
+        tracing::error!(%home, "no PEER_URLS entry for a home region");
+        unavailable("is not reachable from this region")
+    })?;
+    let mut req = state
+        .http
+        .post(format!("{base}{BATCH_PATH}"))
+        .header(FORWARDED_HEADER, state.region.as_str())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body);
+    for name in [
+        header::AUTHORIZATION,
+        CATALOG_HEADER.parse().expect("a valid header name"),
+    ] {
+        if let Some(v) = headers.get(&name) {
+            req = req.header(name, v);
+        }
+    }
+    let resp = req.send().await.map_err(|e| {
+        tracing::warn!(%home, error = %e, "forwarding failed");
+        unavailable("cannot be reached now")
+    })?;
+    let status = resp.status();
+    let mut out = Response::builder().status(status.as_u16());
+    for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
+        if let Some(v) = resp.headers().get(name.as_str()) {
+            out = out.header(name, v.as_bytes());
+        }
+    }
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|_| unavailable("dropped the answer"))?;
+    out.body(Body::from(body)).map_err(|_| error::internal())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectoryQuery {
+    slug: Option<String>,
+    domain: Option<String>,
+}
+
+async fn directory(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<DirectoryQuery>, QueryRejection>,
+) -> Response {
+    let started = Instant::now();
+    state.metrics.directory.inc();
+    let result = async {
+        verify(&state, &headers)?;
+        let bad = |m: &str| RegionError::new(ErrorCode::BadRequest, m);
+        let Query(q) = query.map_err(|_| bad("expected ?slug=… or ?domain=…"))?;
+        let entry = match (q.slug, q.domain) {
+            (Some(slug), None) => {
+                let slug: TenantSlug = slug
+                    .parse()
+                    .map_err(|e: telemed_shared::tenant::SlugError| bad(&e.to_string()))?;
+                state.directory.by_slug(&slug).await?
+            }
+            (None, Some(domain)) => {
+                let host = HostName::parse(&domain).ok_or_else(|| bad("not a domain name"))?;
+                state.directory.by_domain(host.as_str()).await?
+            }
+            _ => return Err(bad("expected exactly one of ?slug=… or ?domain=…")),
+        };
+        entry.ok_or_else(|| RegionError::new(ErrorCode::UnknownTenant, "no such clinic"))
+    }
+    .await;
+    let resp = match result {
+        Ok(entry) => {
+            let mut resp = axum::Json(entry).into_response();
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("max-age=30"),
+            );
+            resp
+        }
+        Err(e) => refuse(&state, e),
+    };
+    state
+        .metrics
+        .request_duration
+        .with_label_values(&["directory", &outcome(&resp)])
+        .observe(started.elapsed().as_secs_f64());
+    resp
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let probe = async {
+        let client = state.pool.get().await.ok()?;
+        client.simple_query("SELECT 1").await.ok()
+    };
+    match tokio::time::timeout(Duration::from_secs(1), probe).await {
+        Ok(Some(_)) => (StatusCode::OK, "ok\n").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let mut pools = vec![("primary", &state.pool)];
+    if !state.control_is_local {
+        pools.push(("control", &state.control));
+    }
+    let text = state.metrics.render(&pools);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse() {
+        let p =
+            parse_peers(" us-east=http://127.0.0.1:7102/ ,af-south=https://af.example").unwrap();
+        assert_eq!(
+            p[&"us-east".parse::<RegionId>().unwrap()],
+            "http://127.0.0.1:7102"
+        );
+        assert_eq!(p.len(), 2);
+        assert!(parse_peers("").unwrap().is_empty());
+        assert!(parse_peers("us-east").is_err());
+        assert!(parse_peers("US=http://x").is_err());
+        assert!(parse_peers("us-east=ftp://x").is_err());
+    }
+}

@@ -1,0 +1,1025 @@
+//! `regional-db` against a real Postgres cluster (started once per test binary by
+//! `xtask::pg`, stopped when the binary exits). Two databases of the cluster stand for two
+//! regions' primaries: `region_eu` (eu-west, which also holds the control schema) and
+//! `region_us` (us-east, whose control database is eu-west's). Each test uses its own clinics.
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::OnceLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use regional_db::{Config, db, migrate, provision};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use telemed_shared::{
+    auth::{EdgeClaims, SigningKey, VerifyingKeys},
+    dataplane::{
+        catalog::{self, names},
+        wire::{BATCH_PATH, CATALOG_HEADER, FORWARDED_HEADER, MAX_BATCH_BYTES},
+    },
+    geo::RegionId,
+    tenant::TenantEntry,
+};
+use xtask::pg::{PgCluster, PgOptions};
+
+const EU: &str = "region_eu";
+const US: &str = "region_us";
+
+struct Stack {
+    cluster: PgCluster,
+    /// The edge's signing key pair (raw bytes: the key type is rebuilt where needed).
+    edge_key: Vec<u8>,
+}
+
+fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("regional-db-pg");
+        let mut cluster = PgCluster::start(
+            &dir,
+            PgOptions {
+                port: None,
+                reuse_existing: true,
+            },
+        )
+        .expect("postgres starts");
+        cluster.stop_when_process_exits().expect("watchdog");
+        for name in [EU, US] {
+            cluster.drop_database(name).unwrap();
+            cluster.create_database(name).unwrap();
+        }
+        // The control schema lives in eu-west's database. Set up on a runtime of its own:
+        // each test has its own runtime, and nothing here may outlive this one.
+        let eu = cluster.url(EU);
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let pool = db::pool(&eu, 1, Duration::from_secs(10)).unwrap();
+                migrate::run(&region("eu-west"), &pool, &pool, true, false)
+                    .await
+                    .unwrap();
+            })
+        })
+        .join()
+        .unwrap();
+        let edge_key = jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes();
+        Stack { cluster, edge_key }
+    })
+}
+
+fn region(s: &str) -> RegionId {
+    s.parse().unwrap()
+}
+
+fn url(db: &str) -> String {
+    stack().cluster.url(db)
+}
+
+fn psql(db: &str, sql: &str) -> String {
+    stack().cluster.psql(db, sql).unwrap().trim().to_owned()
+}
+
+fn signer() -> SigningKey {
+    SigningKey::from_key_pair_bytes(&stack().edge_key).unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn token(tenant: Option<&str>, actor: Option<&str>) -> String {
+    let claims = EdgeClaims {
+        tenant: tenant.map(|t| t.parse().unwrap()),
+        actor: actor.map(Into::into),
+    };
+    signer().sign_edge(claims, now()).unwrap()
+}
+
+/// The databases of a region: (its own, the control database).
+fn dbs(r: &str) -> (&'static str, &'static str) {
+    match r {
+        "eu-west" => (EU, EU),
+        "us-east" => (US, EU),
+        _ => panic!("no database for {r}"),
+    }
+}
+
+async fn create_tenant_as(
+    this: &str,
+    slug: &str,
+    country: &str,
+    home: Option<&str>,
+    domains: &[&str],
+) -> Result<TenantEntry, regional_db::Error> {
+    let (own, control) = dbs(this);
+    let pool = db::pool(&url(own), 2, Duration::from_secs(10)).unwrap();
+    let control_pool = if own == control {
+        pool.clone()
+    } else {
+        db::pool(&url(control), 2, Duration::from_secs(10)).unwrap()
+    };
+    let req = provision::NewTenant {
+        slug: slug.into(),
+        name: format!("Clinic {slug}"),
+        country: country.into(),
+        region: home.map(Into::into),
+        domains: domains.iter().map(|d| d.to_string()).collect(),
+    };
+    let r = region(this);
+    let target = provision::Target {
+        region: &r,
+        pool: &pool,
+        control: &control_pool,
+        control_is_local: own == control,
+    };
+    provision::create(&req, &target).await
+}
+
+async fn create_tenant(slug: &str, country: &str) -> TenantEntry {
+    let home = if ["US", "CA"].contains(&country) {
+        "us-east"
+    } else {
+        "eu-west"
+    };
+    create_tenant_as(home, slug, country, None, &[])
+        .await
+        .expect("tenant created")
+}
+
+/// A running `regional-db` for a region, on 127.0.0.1:0, stopped with the test's runtime.
+struct Server {
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn serve_with(r: &str, tune: impl FnOnce(&mut Config)) -> Server {
+    let (own, control) = dbs(r);
+    let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
+    let mut config = Config::new(region(r), url(own), keys);
+    config.control_database_url = Some(url(control));
+    tune(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(regional_db::run(listener, config, std::future::pending()));
+    Server {
+        base,
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn serve(r: &str) -> Server {
+    serve_with(r, |_| {}).await
+}
+
+impl Server {
+    async fn batch_raw(
+        &self,
+        token: Option<&str>,
+        catalog: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{BATCH_PATH}", self.base))
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(c) = catalog {
+            req = req.header(CATALOG_HEADER, c);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn batch(&self, token: &str, body: Value) -> (StatusCode, Value) {
+        self.batch_raw(
+            Some(token),
+            Some(catalog::version()),
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+
+    async fn get(&self, path_and_query: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(format!("{}{path_and_query}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn metric(&self, line_prefix: &str) -> f64 {
+        let text = self.get("/metrics", None).await.text().await.unwrap();
+        text.lines()
+            .find(|l| l.starts_with(line_prefix))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+fn patient(family: &str, given: &str, gender: &str) -> Value {
+    json!({
+        "name": names::PATIENT_CREATE,
+        "params": [{"resourceType": "Patient", "name": [{"family": family}]}, family, given, "1980-02-03", gender]
+    })
+}
+
+fn code(body: &Value) -> &str {
+    body["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    stack();
+    create_tenant("migrate-a", "FR").await;
+    let pool = db::pool(&url(EU), 2, Duration::from_secs(10)).unwrap();
+    let before = psql(EU, "SELECT count(*) FROM control.schema_migrations");
+    let report = migrate::run(&region("eu-west"), &pool, &pool, true, false)
+        .await
+        .unwrap();
+    assert_eq!(report.control_applied, 0);
+    assert_eq!(
+        report.tenant_applied, 0,
+        "a created clinic is already up to date"
+    );
+    assert!(report.tenants >= 1);
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM control.schema_migrations"),
+        before
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(*) FROM tenant_migrate_a.schema_migrations"
+        ),
+        "1"
+    );
+
+    // A clinic schema that lost its history is brought back up by migrate: forget its
+    // version and drop what the migration made, then migrate twice.
+    psql(
+        EU,
+        "DROP TABLE tenant_migrate_a.patients, tenant_migrate_a.audit_events; DELETE FROM tenant_migrate_a.schema_migrations",
+    );
+    let report = migrate::run(&region("eu-west"), &pool, &pool, true, false)
+        .await
+        .unwrap();
+    assert!(report.tenant_applied >= 1);
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM tenant_migrate_a.patients"),
+        "0"
+    );
+    let again = migrate::run(&region("eu-west"), &pool, &pool, true, false)
+        .await
+        .unwrap();
+    assert_eq!((again.control_applied, again.tenant_applied), (0, 0));
+
+    // us-east does not own the control schema: it only migrates its own clinics.
+    create_tenant("migrate-us", "US").await;
+    let us = db::pool(&url(US), 2, Duration::from_secs(10)).unwrap();
+    let report = migrate::run(&region("us-east"), &us, &pool, false, false)
+        .await
+        .unwrap();
+    assert_eq!(report.control_applied, 0);
+    assert!(report.tenants >= 1);
+    assert_eq!(
+        psql(
+            US,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'control'"
+        ),
+        "0"
+    );
+}
+
+#[tokio::test]
+async fn tenant_create_valid_invalid_duplicate_and_wrong_region() {
+    stack();
+    let e = create_tenant_as(
+        "eu-west",
+        "create-ok",
+        "fr",
+        None,
+        &["www.create-ok.example"],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            e.home_region.as_str(),
+            e.default_locale.as_str(),
+            e.currency.as_str()
+        ),
+        ("eu-west", "fr", "EUR")
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT country || ' ' || home_region || ' ' || status FROM control.tenants WHERE slug = 'create-ok'"
+        ),
+        "FR eu-west active"
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT slug FROM control.tenant_domains WHERE domain = 'www.create-ok.example'"
+        ),
+        "create-ok"
+    );
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM tenant_create_ok.patients"),
+        "0"
+    );
+
+    let err = create_tenant_as("eu-west", "Not_A_Slug", "FR", None, &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, regional_db::Error::Slug(_)), "{err}");
+    let err = create_tenant_as("eu-west", "admin", "FR", None, &[])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("reserved"), "{err}");
+
+    let err = create_tenant_as("eu-west", "create-ok", "FR", None, &[])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let err = create_tenant_as(
+        "eu-west",
+        "create-ok-2",
+        "FR",
+        None,
+        &["www.create-ok.example"],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("domain www.create-ok.example already exists"),
+        "{err}"
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_create_ok_2'"
+        ),
+        "0"
+    );
+
+    let err = create_tenant_as("eu-west", "create-ny", "US", None, &[])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("homed in us-east"), "{err}");
+    let err = create_tenant_as("us-east", "create-paris", "FR", Some("us-east"), &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, regional_db::Error::Residency { .. }), "{err}");
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(*) FROM control.tenants WHERE slug IN ('create-ny', 'create-paris')"
+        ),
+        "0"
+    );
+
+    // us-east's directory is in another database: the schema is made there, the entry here.
+    let e = create_tenant_as("us-east", "create-jp", "JP", Some("us-east"), &[])
+        .await
+        .unwrap();
+    assert_eq!(e.home_region.as_str(), "us-east");
+    assert_eq!(
+        psql(US, "SELECT count(*) FROM tenant_create_jp.patients"),
+        "0"
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT home_region FROM control.tenants WHERE slug = 'create-jp'"
+        ),
+        "us-east"
+    );
+}
+
+#[tokio::test]
+async fn batch_create_read_search_round_trip_with_audit() {
+    stack();
+    create_tenant("round-trip", "FR").await;
+    let s = serve("eu-west").await;
+    let t = token(Some("round-trip"), Some("dr-house"));
+    let (status, body) =
+        s.batch(&t, json!({"statements": [patient("Dupont", "Marie", "female"), patient("Durand", "Paul", "male")]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["region"], "eu-west");
+    assert!(body.get("directory").is_none());
+    let row = &body["results"][0]["rows"][0];
+    for key in ["id", "version_id", "last_updated", "resource"] {
+        assert!(row.get(key).is_some(), "row lacks {key}: {row}");
+    }
+    assert_eq!(row["resource"]["resourceType"], "Patient");
+    let id = row["id"].as_str().unwrap().to_owned();
+
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [
+                {"name": names::PATIENT_READ, "params": [id]},
+                {"name": names::PATIENT_SEARCH, "params": [null, "du", null, null, 10]},
+                {"name": names::PATIENT_COUNT, "params": [null, null, "female"]},
+                {"name": names::PATIENT_SEARCH, "params": [null, "zzz", null, null, 10]},
+            ], "want_directory": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["rows"][0]["id"], id);
+    let found: Vec<&str> = body["results"][1]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resource"]["name"][0]["family"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["Dupont", "Durand"]);
+    assert_eq!(body["results"][2]["rows"][0]["total"], 1);
+    assert_eq!(body["results"][3]["rows"], json!([]));
+    assert_eq!(body["directory"]["slug"], "round-trip");
+    assert_eq!(body["directory"]["home_region"], "eu-west");
+
+    // Two creates, one read (1 row), one search with 2 rows, one empty search; count is not audited.
+    let audit = psql(
+        EU,
+        "SELECT string_agg(action || ':' || coalesce(resource_id, '-') , ',' ORDER BY id) FROM tenant_round_trip.audit_events",
+    );
+    let parts: Vec<&str> = audit.split(',').collect();
+    assert_eq!(parts.len(), 6, "{audit}");
+    assert_eq!(parts.iter().filter(|p| p.starts_with("create:")).count(), 2);
+    assert!(parts.contains(&format!("read:{id}").as_str()), "{audit}");
+    assert_eq!(parts.iter().filter(|p| p.starts_with("search:")).count(), 3);
+    assert!(
+        parts.contains(&"search:-"),
+        "an empty search is audited with no resource: {audit}"
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT DISTINCT actor FROM tenant_round_trip.audit_events"
+        ),
+        "dr-house"
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT DISTINCT statement FROM tenant_round_trip.audit_events WHERE action = 'read'"
+        ),
+        names::PATIENT_READ
+    );
+}
+
+#[tokio::test]
+async fn tenants_are_isolated_by_schema_pinning() {
+    stack();
+    create_tenant("iso-a", "FR").await;
+    create_tenant("iso-b", "FR").await;
+    let s = serve("eu-west").await;
+    let (status, body) = s
+        .batch(
+            &token(Some("iso-a"), None),
+            json!({"statements": [patient("Secret", "A", "other")]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["results"][0]["rows"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let tb = token(Some("iso-b"), None);
+    let (status, body) = s
+        .batch(
+            &tb,
+            json!({"statements": [
+                {"name": names::PATIENT_READ, "params": [id]},
+                {"name": names::PATIENT_SEARCH, "params": [null, null, null, null, 100]},
+                {"name": names::PATIENT_COUNT, "params": [null, null, null]},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["rows"], json!([]), "B read A's patient");
+    assert_eq!(
+        body["results"][1]["rows"],
+        json!([]),
+        "B's search saw A's patients"
+    );
+    assert_eq!(body["results"][2]["rows"][0]["total"], 0);
+    // The audit actor defaults to the edge when the token names none.
+    assert_eq!(
+        psql(EU, "SELECT DISTINCT actor FROM tenant_iso_a.audit_events"),
+        "edge"
+    );
+
+    // A tenant in the body is refused outright (the tenant comes from the token only).
+    let (status, body) = s
+        .batch(&tb, json!({"statements": [], "tenant": "iso-a"}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+}
+
+#[tokio::test]
+async fn tokens_catalog_and_statements_are_checked() {
+    stack();
+    create_tenant("checks", "FR").await;
+    let s = serve("eu-west").await;
+    let read =
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]})
+            .to_string();
+
+    let forged = {
+        let other = SigningKey::from_key_pair_bytes(
+            &jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes(),
+        )
+        .unwrap();
+        other
+            .sign_edge(
+                EdgeClaims {
+                    tenant: Some("checks".parse().unwrap()),
+                    actor: None,
+                },
+                now(),
+            )
+            .unwrap()
+    };
+    let expired = signer()
+        .sign_edge(
+            EdgeClaims {
+                tenant: Some("checks".parse().unwrap()),
+                actor: None,
+            },
+            now() - 3600,
+        )
+        .unwrap();
+    let no_tenant = token(None, None);
+    for (what, t) in [
+        ("forged", Some(forged.as_str())),
+        ("expired", Some(&expired)),
+        ("absent", None),
+        ("tenantless", Some(&no_tenant)),
+    ] {
+        let (status, body) = s
+            .batch_raw(t, Some(catalog::version()), read.clone().into_bytes())
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNAUTHORIZED, "unauthorized"),
+            "{what}: {body}"
+        );
+    }
+
+    let t = token(Some("checks"), None);
+    let (status, body) = s
+        .batch_raw(
+            Some(&t),
+            Some("0000000000000000"),
+            read.clone().into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "catalog_mismatch")
+    );
+    let (status, _) = s.batch_raw(Some(&t), None, read.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, body) = s
+        .batch_raw(Some(&t), Some(catalog::version()), read.into_bytes())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let count = json!({"name": names::PATIENT_COUNT, "params": [null, null, null]});
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [count, {"name": "patient.drop", "params": []}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body), &body["statement"]),
+        (StatusCode::BAD_REQUEST, "unknown_statement", &json!(1))
+    );
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [{"name": names::DIRECTORY_BY_SLUG, "params": ["checks"]}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body), &body["statement"]),
+        (StatusCode::BAD_REQUEST, "unknown_statement", &json!(0))
+    );
+
+    let (status, body) = s.batch(&t, json!({"statements": [{"name": names::PATIENT_SEARCH, "params": [null, null, null, null, "ten"]}]})).await;
+    assert_eq!(
+        (status, code(&body), &body["statement"]),
+        (StatusCode::BAD_REQUEST, "bad_request", &json!(0))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("`limit`"),
+        "{body}"
+    );
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [{"name": names::PATIENT_READ, "params": ["nope"]}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let (status, body) = s
+        .batch_raw(Some(&t), Some(catalog::version()), b"{not json".to_vec())
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let many: Vec<Value> = (0..17)
+        .map(|_| json!({"name": names::PATIENT_COUNT, "params": [null, null, null]}))
+        .collect();
+    let (status, body) = s.batch(&t, json!({"statements": many})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+
+    let huge =
+        json!({"statements": [patient(&"x".repeat(MAX_BATCH_BYTES), "A", "male")]}).to_string();
+    let (status, body) = s
+        .batch_raw(Some(&t), Some(catalog::version()), huge.into_bytes())
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+
+    // Constraint violations are typed client errors, and the transaction is all or nothing.
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [patient("Ok", "A", "male"), patient("Bad", "B", "robot")]}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body), &body["statement"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "constraint_violation",
+            &json!(1)
+        )
+    );
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM tenant_checks.patients"),
+        "0",
+        "the first insert was rolled back"
+    );
+    let not_patient = json!({"name": names::PATIENT_CREATE, "params": [{"resourceType": "Observation"}, null, null, null, null]});
+    let (status, body) = s.batch(&t, json!({"statements": [not_patient]})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "constraint_violation")
+    );
+
+    // The error counter saw them, by code.
+    assert!(
+        s.metric("regional_errors_total{code=\"unauthorized\"}")
+            .await
+            >= 4.0
+    );
+    assert!(
+        s.metric("regional_errors_total{code=\"constraint_violation\"}")
+            .await
+            >= 2.0
+    );
+}
+
+#[tokio::test]
+async fn unknown_and_suspended_tenants() {
+    stack();
+    create_tenant("suspended-one", "FR").await;
+    psql(
+        EU,
+        "UPDATE control.tenants SET status = 'suspended' WHERE slug = 'suspended-one'",
+    );
+    let s = serve("eu-west").await;
+    let count =
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]});
+    let (status, body) = s
+        .batch(&token(Some("no-such-clinic"), None), count.clone())
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::NOT_FOUND, "unknown_tenant")
+    );
+    let (status, body) = s.batch(&token(Some("suspended-one"), None), count).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "tenant_suspended")
+    );
+}
+
+#[tokio::test]
+async fn batches_for_another_region_are_forwarded_once() {
+    stack();
+    create_tenant("fwd-ny", "US").await;
+    create_tenant("fwd-paris", "FR").await;
+    let us = serve("us-east").await;
+    let eu = {
+        let peer = us.base.clone();
+        serve_with("eu-west", move |c| {
+            c.peers = HashMap::from([(region("us-east"), peer)])
+        })
+        .await
+    };
+    let t = token(Some("fwd-ny"), Some("nurse-1"));
+    let (status, body) = eu
+        .batch(
+            &t,
+            json!({"statements": [patient("Smith", "Ann", "female")], "want_directory": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["region"], "us-east", "run in the home region");
+    assert_eq!(body["directory"]["home_region"], "us-east");
+    assert_eq!(
+        psql(US, "SELECT family FROM tenant_fwd_ny.patients"),
+        "Smith"
+    );
+    assert_eq!(
+        psql(US, "SELECT actor FROM tenant_fwd_ny.audit_events"),
+        "nurse-1"
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_fwd_ny'"
+        ),
+        "0"
+    );
+
+    assert_eq!(
+        eu.metric("regional_batch_requests_total{origin=\"edge\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(
+        eu.metric("regional_batch_requests_total{origin=\"forwarded\"}")
+            .await,
+        0.0
+    );
+    assert_eq!(
+        us.metric("regional_batch_requests_total{origin=\"forwarded\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(
+        us.metric("regional_batch_requests_total{origin=\"edge\"}")
+            .await,
+        0.0
+    );
+
+    // Errors of the home region are relayed as they are.
+    let (status, body) = eu
+        .batch(&t, json!({"statements": [patient("Bad", "X", "robot")]}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "constraint_violation")
+    );
+
+    // A forwarded batch for a clinic not homed in the receiver is refused, never re-forwarded.
+    let resp = us
+        .http
+        .post(format!("{}{BATCH_PATH}", us.base))
+        .bearer_auth(token(Some("fwd-paris"), None))
+        .header(CATALOG_HEADER, catalog::version())
+        .header(FORWARDED_HEADER, "af-south")
+        .body(json!({"statements": []}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not forwarding again"),
+        "{body}"
+    );
+    assert_eq!(
+        us.metric("regional_batch_requests_total{origin=\"forwarded\"}")
+            .await,
+        3.0
+    );
+    assert_eq!(
+        eu.metric("regional_batch_requests_total{origin=\"forwarded\"}")
+            .await,
+        0.0,
+        "never bounced back"
+    );
+
+    // An unreachable home region is a retryable 503.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let lonely = serve_with("eu-west", move |c| {
+        c.peers = HashMap::from([(region("us-east"), format!("http://{closed}"))])
+    })
+    .await;
+    let resp = lonely
+        .http
+        .post(format!("{}{BATCH_PATH}", lonely.base))
+        .bearer_auth(&t)
+        .header(CATALOG_HEADER, catalog::version())
+        .body(json!({"statements": []}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers().get("retry-after").unwrap(), "1");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "unavailable");
+}
+
+#[tokio::test]
+async fn directory_lookups() {
+    stack();
+    create_tenant_as(
+        "eu-west",
+        "dir-clinic",
+        "MA",
+        None,
+        &["rdv.dir-clinic.example"],
+    )
+    .await
+    .unwrap();
+    // us-east answers directory look-ups from the control database too.
+    let s = serve("us-east").await;
+    let t = token(None, None);
+    let resp = s.get("/v1/directory?slug=dir-clinic", Some(&t)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers().get("cache-control").unwrap(), "max-age=30");
+    let e: TenantEntry = resp.json().await.unwrap();
+    assert_eq!(
+        (
+            e.country.as_str(),
+            e.default_locale.as_str(),
+            e.currency.as_str()
+        ),
+        ("MA", "ar", "MAD")
+    );
+    assert_eq!(e.domains, ["rdv.dir-clinic.example"]);
+
+    let e: TenantEntry = s
+        .get("/v1/directory?domain=RDV.dir-clinic.example", Some(&t))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e.slug.as_str(), "dir-clinic");
+
+    assert_eq!(
+        s.get("/v1/directory?slug=no-such-clinic", Some(&t))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.get("/v1/directory?domain=nobody.example", Some(&t))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    for bad in [
+        "/v1/directory",
+        "/v1/directory?slug=Bad_Slug",
+        "/v1/directory?slug=a-b&domain=x.example",
+        "/v1/directory?x=1",
+    ] {
+        assert_eq!(
+            s.get(bad, Some(&t)).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        s.get("/v1/directory?slug=dir-clinic", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(s.metric("regional_directory_requests_total").await, 9.0);
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    stack();
+    // us-east has two pools: its own database and the control database.
+    let s = serve("us-east").await;
+    assert_eq!(s.get("/healthz", None).await.status(), StatusCode::OK);
+    let text = s.get("/metrics", None).await.text().await.unwrap();
+    for name in [
+        "regional_pool_size{pool=\"primary\"}",
+        "regional_pool_size{pool=\"control\"}",
+        "regional_pool_in_use{pool=\"primary\"}",
+        "regional_pool_waiting{pool=\"primary\"}",
+        "regional_batch_requests_total{origin=\"edge\"} 0",
+        "regional_batch_requests_total{origin=\"forwarded\"} 0",
+        "regional_directory_requests_total 0",
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+
+    // A database that does not answer makes the instance unhealthy, and batches unavailable.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dead = serve_with("eu-west", |c| {
+        c.database_url = format!("postgres://postgres:x@{closed}/none");
+        c.control_database_url = None;
+    })
+    .await;
+    assert_eq!(
+        dead.get("/healthz", None).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let (status, body) = dead
+        .batch(&token(Some("health-x"), None), json!({"statements": []}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    );
+}
+
+#[tokio::test]
+async fn a_saturated_pool_answers_overloaded() {
+    stack();
+    create_tenant("busy-clinic", "FR").await;
+    let s = serve_with("eu-west", |c| {
+        c.pool_size = 1;
+        c.pool_wait = Duration::from_millis(100);
+    })
+    .await;
+    let t = token(Some("busy-clinic"), None);
+    let count =
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]});
+    // Warm the directory cache so the blocked batch holds the only connection.
+    assert_eq!(s.batch(&t, count.clone()).await.0, StatusCode::OK);
+
+    // Another session locks the clinic's table: the next batch holds the one connection.
+    let locker = std::thread::spawn(|| {
+        psql(
+            EU,
+            "BEGIN; LOCK TABLE tenant_busy_clinic.patients IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;",
+        )
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let blocked = {
+        let (base, t, body) = (s.base.clone(), t.clone(), count.to_string());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}{BATCH_PATH}"))
+                .bearer_auth(t)
+                .header(CATALOG_HEADER, catalog::version())
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = s.batch(&t, count).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+    );
+    assert_eq!(
+        blocked.await.unwrap(),
+        StatusCode::OK,
+        "the blocked batch completes once the lock is gone"
+    );
+    locker.join().unwrap();
+}
