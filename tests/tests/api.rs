@@ -144,7 +144,9 @@ fn errors_are_operation_outcomes_with_the_right_status() {
     let ok = token("hopital-paris", ALL);
     let read_only = token("hopital-paris", "system/Patient.rs");
     let unknown_id = "/v1/patients/00000000-0000-4000-8000-000000000000";
-    let cases: Vec<(&str, &str, Option<&str>, Option<String>, u16)> = vec![
+    /// (what, method, token, body, expected status)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Option<String>, u16);
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             "POST",
