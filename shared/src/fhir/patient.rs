@@ -96,8 +96,11 @@ pub fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPati
         Some(Value::String(t)) if t == "Patient" => {}
         Some(Value::String(t)) => {
             return Err(PatientError::Invalid(vec![
-                Issue::new(IssueCode::Invalid, format!("expected a Patient, got a {t}"))
-                    .at("resourceType"),
+                Issue::new(
+                    IssueCode::Invalid,
+                    format!("expected a Patient resource, got {t}"),
+                )
+                .at("resourceType"),
             ]));
         }
         _ => {
