@@ -165,6 +165,16 @@ fn fhir_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
         .expect("static header names")
 }
 
+/// A single resource, with its version as a weak `ETag` (FHIR versioning).
+fn resource_response(status: StatusCode, resource: &Value) -> Response<Vec<u8>> {
+    let mut r = fhir_response(status, resource);
+    let version = resource["meta"]["versionId"].as_str().unwrap_or("1");
+    if let Ok(v) = format!("W/\"{version}\"").parse() {
+        r.headers_mut().insert("etag", v);
+    }
+    r
+}
+
 fn from_data_error(e: DataError) -> ApiError {
     match e.code() {
         ErrorCode::UnknownTenant => ApiError::NoClinic,
@@ -409,18 +419,10 @@ async fn create_patient<H: crate::host::Host>(
         .ok_or(ApiError::Upstream)?;
     let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
     let id = resource["id"].as_str().unwrap_or_default().to_owned();
-    let mut r = fhir_response(StatusCode::CREATED, &resource);
+    let mut r = resource_response(StatusCode::CREATED, &resource);
     let location = format!("{}/v1/patients/{id}", base_url(req));
     if let Ok(v) = location.parse() {
         r.headers_mut().insert("location", v);
-    }
-    if let Ok(v) = format!(
-        "W/\"{}\"",
-        resource["meta"]["versionId"].as_str().unwrap_or("1")
-    )
-    .parse()
-    {
-        r.headers_mut().insert("etag", v);
     }
     Ok(r)
 }
@@ -462,16 +464,7 @@ async fn read_patient<H: crate::host::Host>(
         .first()
         .ok_or_else(not_found)?;
     let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
-    let mut r = fhir_response(StatusCode::OK, &resource);
-    if let Ok(v) = format!(
-        "W/\"{}\"",
-        resource["meta"]["versionId"].as_str().unwrap_or("1")
-    )
-    .parse()
-    {
-        r.headers_mut().insert("etag", v);
-    }
-    Ok(r)
+    Ok(resource_response(StatusCode::OK, &resource))
 }
 
 /// Search parameters we understand, validated.

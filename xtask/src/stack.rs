@@ -151,11 +151,15 @@ impl Proc {
     }
 
     fn stop(&mut self) {
-        let pgid = self.child.id().to_string();
+        let group = format!("-{}", self.child.id());
+        let signal = |sig: &str| {
+            let _ = Command::new("kill")
+                .args([sig, "--", &group])
+                .stderr(Stdio::null())
+                .status();
+        };
         // Signal the whole group (wrangler → workerd), then make sure.
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{pgid}")])
-            .status();
+        signal("-TERM");
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -163,9 +167,8 @@ impl Proc {
             }
             thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
-            .status();
+        // Descendants may outlive the leader: the group gets a KILL either way.
+        signal("-KILL");
         let _ = self.child.wait();
     }
 }
