@@ -223,6 +223,7 @@ fn both_edges_answer_alike() {
                 let mut h = headers(&r);
                 for platform in [
                     "x-cache",
+                    "age",
                     "server-timing",
                     "date",
                     "content-length",
