@@ -1,4 +1,5 @@
-//! Running catalog statements: pools, schema pinning, the batch transaction, the audit trail.
+//! Running catalog statements: pools, schema pinning, the batch transaction, the audit trail,
+//! idempotency keys.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use serde_json::{Map, Value};
 use telemed_shared::{
     dataplane::{
         catalog::Statement,
-        wire::{RegionError, StatementResult},
+        wire::{ErrorCode, Idempotency, RegionError, StatementResult},
     },
     tenant::TenantSlug,
 };
@@ -97,16 +98,31 @@ pub async fn query_rows(
         .collect()
 }
 
+/// What a batch gave back.
+#[derive(Debug)]
+pub struct Ran {
+    pub results: Vec<StatementResult>,
+    /// The results are those an earlier batch with the same idempotency key committed:
+    /// nothing ran this time.
+    pub replayed: bool,
+}
+
 /// Runs a batch for `slug` in one transaction pinned to its schema, appending audit events
 /// for statements over health data in the same transaction: either everything (data and
 /// trail) commits, or nothing does.
+///
+/// With `idempotency`, the key is claimed first in the same transaction and the results are
+/// stored with it before the commit: a batch whose key an earlier batch committed is not
+/// run (nor audited) again, its stored results are returned; a batch whose key is held by
+/// a transaction still running waits for it to end.
 pub async fn run_batch(
     client: &mut deadpool_postgres::Client,
     slug: &TenantSlug,
     actor: &str,
     calls: &[Call],
+    idempotency: Option<&Idempotency>,
     mut on_statement: impl FnMut(&Statement, Duration, Result<(), &RegionError>),
-) -> Result<Vec<StatementResult>, RegionError> {
+) -> Result<Ran, RegionError> {
     let tx = client
         .transaction()
         .await
@@ -114,6 +130,16 @@ pub async fn run_batch(
     pin_schema(&tx, slug)
         .await
         .map_err(|e| error::from_postgres(&e))?;
+    if let Some(idem) = idempotency
+        && let Some(results) = claim_key(&tx, idem).await?
+    {
+        // Nothing was written: committing ends the transaction as well as a rollback.
+        tx.commit().await.map_err(|e| error::from_postgres(&e))?;
+        return Ok(Ran {
+            results,
+            replayed: true,
+        });
+    }
     let mut results = Vec::with_capacity(calls.len());
     for (i, call) in calls.iter().enumerate() {
         let started = std::time::Instant::now();
@@ -143,8 +169,94 @@ pub async fn run_batch(
         }
         results.push(StatementResult { rows });
     }
+    if let Some(idem) = idempotency {
+        store_results(&tx, idem, &results).await?;
+    }
     tx.commit().await.map_err(|e| error::from_postgres(&e))?;
-    Ok(results)
+    Ok(Ran {
+        results,
+        replayed: false,
+    })
+}
+
+/// Claims `idem.key` for the current transaction: `None` when it is ours now (run the
+/// batch), the stored results when an earlier batch with the same fingerprint committed it.
+///
+/// `ON CONFLICT DO NOTHING` waits while another transaction holds an uncommitted row with
+/// the key; once that one commits, the insert does nothing and the next statement (a new
+/// snapshot, under read committed) sees the row; had it rolled back, the insert claims it.
+async fn claim_key(
+    tx: &impl GenericClient,
+    idem: &Idempotency,
+) -> Result<Option<Vec<StatementResult>>, RegionError> {
+    let pg = |e: tokio_postgres::Error| error::from_postgres(&e);
+    let insert = tx
+        .prepare_typed_cached(
+            "INSERT INTO idempotency_keys (key, fingerprint) VALUES ($1, $2) \
+             ON CONFLICT (key) DO NOTHING RETURNING 1",
+            &[Type::TEXT, Type::TEXT],
+        )
+        .await
+        .map_err(pg)?;
+    if tx
+        .query_opt(&insert, &[&idem.key, &idem.fingerprint])
+        .await
+        .map_err(pg)?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let select = tx
+        .prepare_typed_cached(
+            "SELECT fingerprint, results FROM idempotency_keys WHERE key = $1",
+            &[Type::TEXT],
+        )
+        .await
+        .map_err(pg)?;
+    let Some(row) = tx.query_opt(&select, &[&idem.key]).await.map_err(pg)? else {
+        // Purged between the two statements: the next attempt claims it.
+        return Err(RegionError::new(
+            ErrorCode::Unavailable,
+            "the idempotency key changed hands; retry",
+        ));
+    };
+    let fingerprint: String = row.try_get(0).map_err(pg)?;
+    if fingerprint != idem.fingerprint {
+        return Err(RegionError::new(
+            ErrorCode::IdempotencyMismatch,
+            "this idempotency key was already used for a different request",
+        ));
+    }
+    let stored: Option<Value> = row.try_get(1).map_err(pg)?;
+    let results = stored.and_then(|v| serde_json::from_value(v).ok());
+    match results {
+        Some(results) => Ok(Some(results)),
+        None => {
+            tracing::error!(key = %idem.key, "a committed idempotency key without results");
+            Err(error::internal())
+        }
+    }
+}
+
+/// Stores a batch's results with its key, in the batch's transaction.
+async fn store_results(
+    tx: &impl GenericClient,
+    idem: &Idempotency,
+    results: &[StatementResult],
+) -> Result<(), RegionError> {
+    let pg = |e: tokio_postgres::Error| error::from_postgres(&e);
+    let value = serde_json::to_value(results).map_err(|_| error::internal())?;
+    let update = tx
+        .prepare_typed_cached(
+            "UPDATE idempotency_keys SET results = $2 WHERE key = $1",
+            &[Type::TEXT, Type::JSONB],
+        )
+        .await
+        .map_err(pg)?;
+    tx.execute(&update, &[&idem.key, &value])
+        .await
+        .map_err(pg)?;
+    Ok(())
 }
 
 /// One audit event per returned row (its `id`), or one with no resource when nothing was

@@ -6,15 +6,17 @@
 //! region), and provisions and migrates the schemas it serves.
 //!
 //! # Layout
-//! - [`server`]: the HTTP routes (`/v1/batch`, `/v1/directory`, `/healthz`, `/metrics`) and
-//!   [`run`]; where a request starts.
+//! - [`server`]: the HTTP routes (`/v1/batch`, `/v1/directory`, `/v1/edge-timings`,
+//!   `/healthz`, `/metrics`) and [`run`]; where a request starts.
 //! - [`params`]: JSON parameters → typed bind values, per the catalog.
-//! - [`db`]: pools, schema pinning, the batch transaction and its audit trail.
+//! - [`db`]: pools, schema pinning, the batch transaction, its audit trail and its
+//!   idempotency key.
 //! - [`directory`]: the tenant directory over the control database, cached briefly.
 //! - [`migrate`]: embedded migrations of the control schema and of every clinic schema.
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
 //! - [`error`]: operator-command errors, and the one mapping of failures to wire errors.
-//! - `metrics`: the Prometheus registry of an instance.
+//! - `metrics`: the Prometheus registry of an instance (its series are listed there);
+//!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).
 #![forbid(unsafe_code)]
 
 pub mod db;
@@ -24,6 +26,7 @@ mod metrics;
 pub mod migrate;
 pub mod params;
 pub mod provision;
+pub mod sampling;
 pub mod server;
 
 pub use error::Error;

@@ -94,6 +94,10 @@ struct ServeArgs {
     /// Connections per database pool.
     #[arg(long, env = "POOL_SIZE", default_value_t = 16)]
     pool_size: usize,
+    /// This region's streaming replica, sampled for `regional_replica_lag_seconds`; without
+    /// it the region has no replica and the lag is exported as 0.
+    #[arg(long, env = "REPLICA_DATABASE_URL", hide_env_values = true)]
+    replica_database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -131,8 +135,7 @@ async fn main() -> Result<()> {
         Command::Migrate(args) => {
             let region = args.region()?;
             let (pool, control) = args.pools()?;
-            let report =
-                migrate::run(&region, &pool, &control, args.control_is_local(), true).await?;
+            let report = migrate::run(&region, &pool, &control, true).await?;
             println!(
                 "migrated {region}: {} control migration(s), {} tenant migration(s) over {} clinic schema(s)",
                 report.control_applied, report.tenant_applied, report.tenants
@@ -185,6 +188,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.control_database_url = args.db.control_database_url.clone();
     config.peers = server::parse_peers(&args.peer_urls)?;
     config.pool_size = args.pool_size;
+    config.replica_database_url = args.replica_database_url.filter(|u| !u.trim().is_empty());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -4,13 +4,25 @@
 //! `regional_batch_requests_total{origin="edge"|"forwarded"}` and
 //! `regional_directory_requests_total` count requests as received: the end-to-end tests read
 //! them to prove that a page costs one edge→region call. Keep their names and labels.
+//! Timing beacons of the edges (`POST /v1/edge-timings`) are counted in neither: they have
+//! their own series, `edge_request_duration_seconds` and `edge_responses_total`.
+//!
+//! What the dashboards and alerts of `infra/` query (a test checks each name is here):
+//! - `regional_request_duration_seconds{route,outcome}`, `regional_statement_duration_seconds{statement,outcome}`
+//! - `regional_errors_total{code}` (wire error codes)
+//! - `regional_pool_{size,in_use,idle,waiting,max_size}{pool}`, read at scrape time
+//! - `regional_tenants{country}`: active clinics homed here, refreshed periodically
+//! - `regional_replica_lag_seconds`: sampled from the replica (0 when there is none)
+//! - `edge_request_duration_seconds{region,colo,route,cache}`, `edge_responses_total{region,route,status_class}`
+
+use std::{collections::BTreeMap, sync::Mutex};
 
 use deadpool_postgres::Pool;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
-use telemed_shared::dataplane::wire::ErrorCode;
+use telemed_shared::dataplane::wire::{EdgeTiming, ErrorCode};
 
 pub struct Metrics {
     registry: Registry,
@@ -20,8 +32,16 @@ pub struct Metrics {
     pub statement_duration: HistogramVec,
     pub errors: IntCounterVec,
     pool_size: IntGaugeVec,
+    pool_max_size: IntGaugeVec,
     pool_in_use: IntGaugeVec,
+    pool_idle: IntGaugeVec,
     pool_waiting: IntGaugeVec,
+    tenants: IntGaugeVec,
+    /// Countries ever exported, so that one whose last clinic left drops to 0.
+    tenant_countries: Mutex<BTreeMap<String, ()>>,
+    pub replica_lag: Gauge,
+    edge_duration: HistogramVec,
+    edge_responses: IntCounterVec,
 }
 
 /// Latency buckets from 1 ms to 5 s: a batch on a warm connection is a few milliseconds.
@@ -29,8 +49,14 @@ const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// Edge latency buckets around the 100 ms budget (DESIGN.md: one round trip at most).
+const EDGE_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
 impl Metrics {
-    pub fn new() -> Self {
+    /// `replica`: whether a replica is configured (the lag's help says so when not).
+    pub fn new(replica: bool) -> Self {
         let registry = Registry::new();
         let batches = IntCounterVec::new(
             Opts::new(
@@ -77,6 +103,48 @@ impl Metrics {
             "regional_pool_waiting",
             "Requests waiting for a connection.",
         );
+        let pool_idle = gauge(
+            "regional_pool_idle",
+            "Open connections of a pool not checked out.",
+        );
+        let pool_max_size = gauge(
+            "regional_pool_max_size",
+            "The most connections a pool opens (in_use / max_size is its saturation).",
+        );
+        let tenants = IntGaugeVec::new(
+            Opts::new(
+                "regional_tenants",
+                "Active clinics homed in this region, by country (refreshed every 30 s).",
+            ),
+            &["country"],
+        )
+        .expect("valid metric");
+        let replica_lag = Gauge::new(
+            "regional_replica_lag_seconds",
+            if replica {
+                "Replay lag of this region's replica (0 when fully replayed; +Inf when it cannot be queried)."
+            } else {
+                "Replay lag of this region's replica. No replica is configured (REPLICA_DATABASE_URL): always 0."
+            },
+        )
+        .expect("valid metric");
+        let edge_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "edge_request_duration_seconds",
+                "Edge response time as the edges report it to their nearest region (this one), by colo, route and edge cache outcome.",
+            )
+            .buckets(EDGE_BUCKETS.to_vec()),
+            &["region", "colo", "route", "cache"],
+        )
+        .expect("valid metric");
+        let edge_responses = IntCounterVec::new(
+            Opts::new(
+                "edge_responses_total",
+                "Edge responses reported to this region, by route and status class (2xx…5xx).",
+            ),
+            &["region", "route", "status_class"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(batches.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(directory.clone()),
@@ -86,6 +154,12 @@ impl Metrics {
             Box::new(pool_size.clone()),
             Box::new(pool_in_use.clone()),
             Box::new(pool_waiting.clone()),
+            Box::new(pool_idle.clone()),
+            Box::new(pool_max_size.clone()),
+            Box::new(tenants.clone()),
+            Box::new(replica_lag.clone()),
+            Box::new(edge_duration.clone()),
+            Box::new(edge_responses.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -101,9 +175,42 @@ impl Metrics {
             statement_duration,
             errors,
             pool_size,
+            pool_max_size,
             pool_in_use,
+            pool_idle,
             pool_waiting,
+            tenants,
+            tenant_countries: Mutex::new(BTreeMap::new()),
+            replica_lag,
+            edge_duration,
+            edge_responses,
         }
+    }
+
+    /// Replaces the clinics-by-country gauge with a fresh count.
+    pub fn set_tenants(&self, counts: &BTreeMap<String, i64>) {
+        let mut known = self.tenant_countries.lock().expect("tenant countries");
+        for country in counts.keys() {
+            known.insert(country.clone(), ());
+        }
+        for country in known.keys() {
+            self.tenants
+                .with_label_values(&[country])
+                .set(counts.get(country).copied().unwrap_or(0));
+        }
+    }
+
+    /// Counts one edge timing beacon received by `region`.
+    pub fn observe_edge(&self, region: &str, timing: &EdgeTiming) {
+        let colo = sanitize_colo(&timing.colo);
+        let route = timing.route.as_str();
+        self.edge_duration
+            .with_label_values(&[region, &colo, route, timing.cache.as_str()])
+            .observe(timing.duration_ms as f64 / 1000.0);
+        let class = format!("{}xx", timing.status / 100);
+        self.edge_responses
+            .with_label_values(&[region, route, &class])
+            .inc();
     }
 
     /// The text exposition, with pool gauges read at scrape time.
@@ -111,9 +218,15 @@ impl Metrics {
         for (name, pool) in pools {
             let s = pool.status();
             self.pool_size.with_label_values(&[name]).set(s.size as i64);
+            self.pool_max_size
+                .with_label_values(&[name])
+                .set(s.max_size as i64);
             self.pool_in_use
                 .with_label_values(&[name])
                 .set(s.size.saturating_sub(s.available) as i64);
+            self.pool_idle
+                .with_label_values(&[name])
+                .set(s.available as i64);
             self.pool_waiting
                 .with_label_values(&[name])
                 .set(s.waiting as i64);
@@ -128,8 +241,20 @@ impl Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(false)
     }
+}
+
+/// A colo label as the edge sent it, bounded: at most 8 of `[A-Z0-9]` (Cloudflare colos
+/// are IATA codes), else `UNKNOWN`.
+pub fn sanitize_colo(colo: &str) -> String {
+    let c: String = colo
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .take(8)
+        .collect();
+    if c.is_empty() { "UNKNOWN".into() } else { c }
 }
 
 /// The wire name of a code (`unknown_tenant`), as a metric label.
@@ -148,5 +273,30 @@ mod tests {
     fn labels_are_wire_names() {
         assert_eq!(code_label(ErrorCode::UnknownTenant), "unknown_tenant");
         assert_eq!(code_label(ErrorCode::CatalogMismatch), "catalog_mismatch");
+    }
+
+    #[test]
+    fn colos_are_bounded() {
+        assert_eq!(sanitize_colo("cdg"), "CDG");
+        assert_eq!(sanitize_colo("unknown"), "UNKNOWN");
+        assert_eq!(sanitize_colo("a\"}b{c-1234567890"), "ABC12345");
+        assert_eq!(sanitize_colo("--"), "UNKNOWN");
+    }
+
+    #[test]
+    fn a_country_without_clinics_drops_to_zero() {
+        let m = Metrics::new(false);
+        m.set_tenants(&BTreeMap::from([("FR".into(), 2), ("MA".into(), 1)]));
+        m.set_tenants(&BTreeMap::from([("FR".into(), 3)]));
+        let text = m.render(&[]);
+        assert!(
+            text.contains("regional_tenants{country=\"FR\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("regional_tenants{country=\"MA\"} 0"),
+            "{text}"
+        );
+        assert!(text.contains("always 0"), "{text}");
     }
 }

@@ -144,20 +144,23 @@ async fn apply_pending(
     Ok(applied)
 }
 
-/// `regional-db migrate`: the control schema if `control_is_local`, then every clinic homed
-/// in `region`, with a progress bar on stderr (hidden when stderr is not a terminal, or when
-/// `progress` is false).
+/// `regional-db migrate`: the control schema in this region's database, then every clinic
+/// homed in `region` (listed by the control-plane primary, `control`), with a progress bar on
+/// stderr (hidden when stderr is not a terminal, or when `progress` is false).
+///
+/// Every region holds the control schema: the control plane's is the primary, the others'
+/// are logical-replication subscribers of it (so every region can serve the directory), and
+/// a subscriber's tables must exist before it subscribes.
 pub async fn run(
     region: &RegionId,
     pool: &Pool,
     control: &Pool,
-    control_is_local: bool,
     progress: bool,
 ) -> Result<Report, Error> {
-    let mut report = Report::default();
-    if control_is_local {
-        report.control_applied = migrate_control(control).await?;
-    }
+    let mut report = Report {
+        control_applied: migrate_control(pool).await?,
+        ..Report::default()
+    };
     let slugs: Vec<TenantSlug> = {
         let client = control.get().await.map_err(pool_error)?;
         let rows = client

@@ -1,8 +1,12 @@
-//! The HTTP service: `POST /v1/batch`, `GET /v1/directory`, `/healthz`, `/metrics`.
+//! The HTTP service: `POST /v1/batch`, `GET /v1/directory`, `POST /v1/edge-timings`,
+//! `/healthz`, `/metrics`.
 //!
 //! A batch goes: edge token → catalog version → body size → parse → every statement known,
 //! tenant-scoped and well typed → the clinic's directory entry → run here if this is its
-//! home region, else forward the identical request once to its home region.
+//! home region, else forward the identical request once to its home region. Its answer
+//! carries `Server-Timing: db;dur=<ms>`, the time spent in Postgres (relayed from the home
+//! region when forwarded). A write batch with an idempotency key runs at most once: a
+//! repeat gets the stored results with `telemed-idempotent-replay: true` ([`db::run_batch`]).
 
 use std::{
     collections::HashMap,
@@ -15,7 +19,7 @@ use axum::{
     Router,
     body::{Body, Bytes},
     extract::{Query, State, rejection::QueryRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -24,10 +28,13 @@ use serde::Deserialize;
 use telemed_shared::{
     auth::{self, EdgeClaims, VerifyingKeys},
     dataplane::{
-        catalog::{self, SchemaScope},
+        catalog::{self, Access, SchemaScope},
         wire::{
-            BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, ErrorCode,
-            FORWARDED_HEADER, MAX_BATCH_BYTES, MAX_STATEMENTS, RegionError,
+            BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH,
+            EDGE_TIMINGS_PATH, EdgeTiming, ErrorCode, FORWARDED_HEADER, Idempotency,
+            MAX_BATCH_BYTES, MAX_EDGE_TIMING_BYTES, MAX_FINGERPRINT_BYTES,
+            MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, REPLAY_HEADER, RegionError,
+            SERVER_TIMING_HEADER,
         },
     },
     geo::{RegionId, RegionMap},
@@ -39,7 +46,7 @@ use crate::{
     directory::Directory,
     error::{self, Error},
     metrics::{Metrics, code_label},
-    params,
+    params, sampling,
 };
 
 /// Everything `serve` needs; built by the binary from flags and environment.
@@ -50,6 +57,9 @@ pub struct Config {
     pub database_url: String,
     /// The database holding the `control` schema; `None` when it is `database_url`.
     pub control_database_url: Option<String>,
+    /// This region's streaming replica, sampled for `regional_replica_lag_seconds`;
+    /// `None` when the region has none (the lag is then exported as 0).
+    pub replica_database_url: Option<String>,
     /// Public keys that edge tokens may be signed with (rotation: several).
     pub edge_keys: VerifyingKeys,
     /// Base URLs of the other regions' `regional-db`, for forwarding.
@@ -69,6 +79,7 @@ impl Config {
             region,
             database_url,
             control_database_url: None,
+            replica_database_url: None,
             edge_keys,
             peers: HashMap::new(),
             pool_size: 16,
@@ -113,24 +124,55 @@ struct AppState {
     peers: HashMap<RegionId, String>,
     http: reqwest::Client,
     metrics: Metrics,
+    /// A one-connection pool to the replica, for the lag sampler.
+    replica: Option<Pool>,
 }
 
-/// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Serves on `listener` until `shutdown` completes, then drains in-flight requests. The
+/// background samplers (clinics by country, replica lag) run meanwhile.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let app = router(config)?;
-    axum::serve(listener, app)
+    let state = app_state(config)?;
+    let mut samplers = tokio::task::JoinSet::new();
+    {
+        let state = state.clone();
+        samplers.spawn(async move {
+            sampling::tenants_loop(state.control.clone(), state.region.clone(), &state.metrics)
+                .await;
+        });
+    }
+    if let Some(replica) = state.replica.clone() {
+        let state = state.clone();
+        samplers.spawn(async move { sampling::replica_lag_loop(replica, &state.metrics).await });
+    }
+    let served = axum::serve(listener, routes(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    samplers.shutdown().await;
+    served?;
     Ok(())
 }
 
 /// The service's routes over a fresh state (pools connect lazily: start-up does not need
-/// the database).
+/// the database). Without [`run`]'s background samplers: `regional_tenants` stays empty.
 pub fn router(config: Config) -> Result<Router, Error> {
+    Ok(routes(app_state(config)?))
+}
+
+fn routes(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(BATCH_PATH, post(batch))
+        .route(DIRECTORY_PATH, get(directory))
+        .route(EDGE_TIMINGS_PATH, post(edge_timings))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
     if RegionMap::embedded().get(config.region.as_str()).is_none() {
         return Err(Error::Config(format!(
             "region {} is not in the region map",
@@ -153,7 +195,12 @@ pub fn router(config: Config) -> Result<Router, Error> {
         .tcp_keepalive(Duration::from_secs(30))
         .build()
         .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
-    let state = Arc::new(AppState {
+    let replica = config
+        .replica_database_url
+        .as_deref()
+        .map(|url| db::pool(url, 1, Duration::from_secs(1)))
+        .transpose()?;
+    Ok(Arc::new(AppState {
         region: config.region,
         directory: Directory::new(control.clone(), config.directory_ttl),
         pool,
@@ -162,14 +209,9 @@ pub fn router(config: Config) -> Result<Router, Error> {
         keys: config.edge_keys,
         peers: config.peers,
         http,
-        metrics: Metrics::new(),
-    });
-    Ok(Router::new()
-        .route(BATCH_PATH, post(batch))
-        .route(DIRECTORY_PATH, get(directory))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .with_state(state))
+        metrics: Metrics::new(replica.is_some()),
+        replica,
+    }))
 }
 
 /// A refusal as the wire says: JSON `RegionError`, its code's status, `Retry-After` when a
@@ -309,6 +351,9 @@ async fn batch_inner(
             })
         })
         .collect::<Result<Vec<_>, RegionError>>()?;
+    if let Some(idem) = &request.idempotency {
+        check_idempotency(idem, &calls)?;
+    }
 
     let entry = tenant_entry(state, &slug).await?;
     if entry.home_region != state.region {
@@ -329,23 +374,61 @@ async fn batch_inner(
     let mut client = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
     let actor = claims.actor.as_deref().unwrap_or("edge");
     let metrics = &state.metrics;
-    let results = db::run_batch(&mut client, &slug, actor, &calls, |stmt, took, outcome| {
-        let outcome = match outcome {
-            Ok(()) => "ok".to_owned(),
-            Err(e) => code_label(e.code),
-        };
-        metrics
-            .statement_duration
-            .with_label_values(&[stmt.name, &outcome])
-            .observe(took.as_secs_f64());
-    })
+    // Postgres time: the transaction from BEGIN to COMMIT (not the wait for a connection).
+    let db_started = Instant::now();
+    let ran = db::run_batch(
+        &mut client,
+        &slug,
+        actor,
+        &calls,
+        request.idempotency.as_ref(),
+        |stmt, took, outcome| {
+            let outcome = match outcome {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => code_label(e.code),
+            };
+            metrics
+                .statement_duration
+                .with_label_values(&[stmt.name, &outcome])
+                .observe(took.as_secs_f64());
+        },
+    )
     .await?;
+    let db_millis = db_started.elapsed().as_secs_f64() * 1000.0;
     let response = BatchResponse {
         region: state.region.clone(),
-        results,
+        results: ran.results,
         directory: request.want_directory.then_some(entry),
+        replayed: ran.replayed,
     };
-    Ok(axum::Json(response).into_response())
+    let mut resp = axum::Json(response).into_response();
+    if ran.replayed {
+        resp.headers_mut()
+            .insert(REPLAY_HEADER, HeaderValue::from_static("true"));
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("db;dur={db_millis:.1}")) {
+        resp.headers_mut().insert(SERVER_TIMING_HEADER, v);
+    }
+    Ok(resp)
+}
+
+/// An idempotency key belongs on a batch that writes, and is bounded.
+fn check_idempotency(idem: &Idempotency, calls: &[Call]) -> Result<(), RegionError> {
+    let bad = |m: String| Err(RegionError::new(ErrorCode::BadRequest, m));
+    if !calls.iter().any(|c| c.statement.access == Access::Write) {
+        return bad("an idempotency key is only accepted on a batch that writes".into());
+    }
+    if idem.key.is_empty() || idem.key.len() > MAX_IDEMPOTENCY_KEY_BYTES {
+        return bad(format!(
+            "an idempotency key has 1 to {MAX_IDEMPOTENCY_KEY_BYTES} bytes"
+        ));
+    }
+    if idem.fingerprint.is_empty() || idem.fingerprint.len() > MAX_FINGERPRINT_BYTES {
+        return bad(format!(
+            "an idempotency fingerprint has 1 to {MAX_FINGERPRINT_BYTES} bytes"
+        ));
+    }
+    Ok(())
 }
 
 /// The clinic's entry, refusing unknown and suspended clinics.
@@ -364,7 +447,7 @@ async fn tenant_entry(state: &AppState, slug: &TenantSlug) -> Result<TenantEntry
 }
 
 /// Sends the identical request (token, catalog version, body) to the home region and relays
-/// its answer, status and body unchanged.
+/// its answer, status and body unchanged (with its `Retry-After` and `Server-Timing`).
 async fn forward(
     state: &AppState,
     headers: &HeaderMap,
@@ -397,10 +480,17 @@ async fn forward(
     })?;
     let status = resp.status();
     let mut out = Response::builder().status(status.as_u16());
-    for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
+    for name in [
+        header::CONTENT_TYPE,
+        header::RETRY_AFTER,
+        HeaderName::from_static(REPLAY_HEADER),
+    ] {
         if let Some(v) = resp.headers().get(name.as_str()) {
             out = out.header(name, v.as_bytes());
         }
+    }
+    if let Some(v) = resp.headers().get(SERVER_TIMING_HEADER) {
+        out = out.header(SERVER_TIMING_HEADER, v.as_bytes());
     }
     let body = resp
         .bytes()
@@ -460,6 +550,51 @@ async fn directory(
         .with_label_values(&["directory", &outcome(&resp)])
         .observe(started.elapsed().as_secs_f64());
     resp
+}
+
+/// `POST /v1/edge-timings`: an edge's timing of one response (see [`EdgeTiming`]), counted
+/// in `edge_request_duration_seconds` — and in neither `regional_batch_requests_total` nor
+/// `regional_directory_requests_total`, which count data calls. Any edge token will do (it
+/// names no clinic); the labels are closed sets, so a junk one is refused, not exported.
+async fn edge_timings(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        verify(&state, &headers)?;
+        let too_large = || {
+            RegionError::new(
+                ErrorCode::TooLarge,
+                format!("a timing report is at most {MAX_EDGE_TIMING_BYTES} bytes"),
+            )
+        };
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_EDGE_TIMING_BYTES) {
+            return Err(too_large());
+        }
+        let bytes = axum::body::to_bytes(body, MAX_EDGE_TIMING_BYTES)
+            .await
+            .map_err(|_| too_large())?;
+        let timing: EdgeTiming = serde_json::from_slice(&bytes).map_err(|e| {
+            RegionError::new(ErrorCode::BadRequest, format!("malformed timing: {e}"))
+        })?;
+        if !(100..=599).contains(&timing.status) {
+            return Err(RegionError::new(
+                ErrorCode::BadRequest,
+                format!("{} is not an HTTP status", timing.status),
+            ));
+        }
+        state.metrics.observe_edge(state.region.as_str(), &timing);
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(&state, e),
+    }
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {

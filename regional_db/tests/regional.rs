@@ -17,7 +17,10 @@ use telemed_shared::{
     auth::{EdgeClaims, SigningKey, VerifyingKeys},
     dataplane::{
         catalog::{self, names},
-        wire::{BATCH_PATH, CATALOG_HEADER, FORWARDED_HEADER, MAX_BATCH_BYTES},
+        wire::{
+            BATCH_PATH, CATALOG_HEADER, FORWARDED_HEADER, MAX_BATCH_BYTES,
+            MAX_IDEMPOTENCY_KEY_BYTES, REPLAY_HEADER,
+        },
     },
     geo::RegionId,
     tenant::TenantEntry,
@@ -56,7 +59,7 @@ fn stack() -> &'static Stack {
         std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
                 let pool = db::pool(&eu, 1, Duration::from_secs(10)).unwrap();
-                migrate::run(&region("eu-west"), &pool, &pool, true, false)
+                migrate::run(&region("eu-west"), &pool, &pool, false)
                     .await
                     .unwrap();
             })
@@ -246,7 +249,7 @@ async fn migrate_is_idempotent() {
     create_tenant("migrate-a", "FR").await;
     let pool = db::pool(&url(EU), 2, Duration::from_secs(10)).unwrap();
     let before = psql(EU, "SELECT count(*) FROM control.schema_migrations");
-    let report = migrate::run(&region("eu-west"), &pool, &pool, true, false)
+    let report = migrate::run(&region("eu-west"), &pool, &pool, false)
         .await
         .unwrap();
     assert_eq!(report.control_applied, 0);
@@ -264,16 +267,16 @@ async fn migrate_is_idempotent() {
             EU,
             "SELECT count(*) FROM tenant_migrate_a.schema_migrations"
         ),
-        "1"
+        migrate::tenant_migrations().len().to_string()
     );
 
     // A clinic schema that lost its history is brought back up by migrate: forget its
     // version and drop what the migration made, then migrate twice.
     psql(
         EU,
-        "DROP TABLE tenant_migrate_a.patients, tenant_migrate_a.audit_events; DELETE FROM tenant_migrate_a.schema_migrations",
+        "DROP TABLE tenant_migrate_a.patients, tenant_migrate_a.audit_events, tenant_migrate_a.idempotency_keys; DELETE FROM tenant_migrate_a.schema_migrations",
     );
-    let report = migrate::run(&region("eu-west"), &pool, &pool, true, false)
+    let report = migrate::run(&region("eu-west"), &pool, &pool, false)
         .await
         .unwrap();
     assert!(report.tenant_applied >= 1);
@@ -281,25 +284,35 @@ async fn migrate_is_idempotent() {
         psql(EU, "SELECT count(*) FROM tenant_migrate_a.patients"),
         "0"
     );
-    let again = migrate::run(&region("eu-west"), &pool, &pool, true, false)
+    let again = migrate::run(&region("eu-west"), &pool, &pool, false)
         .await
         .unwrap();
     assert_eq!((again.control_applied, again.tenant_applied), (0, 0));
 
-    // us-east does not own the control schema: it only migrates its own clinics.
+    // us-east does not own the control schema: it holds a local copy of its tables (for the
+    // logical-replication subscriber) and migrates the clinics the primary says it homes.
     create_tenant("migrate-us", "US").await;
     let us = db::pool(&url(US), 2, Duration::from_secs(10)).unwrap();
-    let report = migrate::run(&region("us-east"), &us, &pool, false, false)
+    let report = migrate::run(&region("us-east"), &us, &pool, false)
         .await
         .unwrap();
-    assert_eq!(report.control_applied, 0);
     assert!(report.tenants >= 1);
     assert_eq!(
         psql(
             US,
             "SELECT count(*) FROM pg_namespace WHERE nspname = 'control'"
         ),
-        "0"
+        "1"
+    );
+    let again = migrate::run(&region("us-east"), &us, &pool, false)
+        .await
+        .unwrap();
+    assert_eq!((again.control_applied, again.tenant_applied), (0, 0));
+    // The primary's directory is untouched by a replica region's migration.
+    assert_eq!(
+        psql(US, "SELECT count(*) FROM control.tenants"),
+        "0",
+        "the copy is filled by replication, never by migrate"
     );
 }
 
@@ -1022,4 +1035,190 @@ async fn a_saturated_pool_answers_overloaded() {
         "the blocked batch completes once the lock is gone"
     );
     locker.join().unwrap();
+}
+
+/// A batch sent as the edge sends it, with the response's headers.
+async fn post_batch(
+    base: &str,
+    token: &str,
+    body: &Value,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}{BATCH_PATH}"))
+        .bearer_auth(token)
+        .header(CATALOG_HEADER, catalog::version())
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn with_key(mut batch: Value, key: &str, fingerprint: &str) -> Value {
+    batch["idempotency"] = json!({"key": key, "fingerprint": fingerprint});
+    batch
+}
+
+#[tokio::test]
+async fn idempotent_writes_replay_once_and_refuse_another_body() {
+    stack();
+    create_tenant("idem-replay", "FR").await;
+    let s = serve("eu-west").await;
+    let t = token(Some("idem-replay"), Some("app-1"));
+    let create = with_key(
+        json!({"statements": [patient("Replay", "Ana", "female")]}),
+        "k1",
+        "f1",
+    );
+    let (status, h, first) = post_batch(&s.base, &t, &create).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(first.get("replayed").is_none(), "{first}");
+    assert!(h.get(REPLAY_HEADER).is_none());
+
+    let (status, h, again) = post_batch(&s.base, &t, &create).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["replayed"], true);
+    assert_eq!(h.get(REPLAY_HEADER).unwrap(), "true");
+    assert_eq!(
+        again["results"], first["results"],
+        "the first answer, as it was"
+    );
+    let count = |table: &str| {
+        psql(
+            EU,
+            &format!("SELECT count(*) FROM tenant_idem_replay.{table}"),
+        )
+    };
+    assert_eq!(count("patients"), "1");
+    assert_eq!(count("idempotency_keys"), "1");
+    assert_eq!(count("audit_events"), "1", "a replay is not audited again");
+
+    // Through a region that forwards it: still a replay, and said so.
+    let us = {
+        let home = s.base.clone();
+        serve_with("us-east", move |c| {
+            c.peers = HashMap::from([(region("eu-west"), home)])
+        })
+        .await
+    };
+    let (status, h, forwarded) = post_batch(&us.base, &t, &create).await;
+    assert_eq!(status, StatusCode::OK, "{forwarded}");
+    assert_eq!(forwarded["results"], first["results"]);
+    assert_eq!(h.get(REPLAY_HEADER).unwrap(), "true");
+
+    // The same key for another request is refused, and writes nothing.
+    let other = with_key(
+        json!({"statements": [patient("Other", "Bo", "male")]}),
+        "k1",
+        "f2",
+    );
+    let (status, _, body) = post_batch(&s.base, &t, &other).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_mismatch"),
+        "{body}"
+    );
+    assert_eq!(count("patients"), "1");
+
+    // A key on a batch that only reads, or out of bounds, is a malformed request.
+    let read =
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]});
+    for (what, batch) in [
+        ("read-only", with_key(read, "k3", "f3")),
+        ("empty key", with_key(create.clone(), "", "f1")),
+        (
+            "long key",
+            with_key(
+                create.clone(),
+                &"k".repeat(MAX_IDEMPOTENCY_KEY_BYTES + 1),
+                "f1",
+            ),
+        ),
+        ("empty fingerprint", with_key(create.clone(), "k4", "")),
+    ] {
+        let (status, _, body) = post_batch(&s.base, &t, &batch).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+            "{what}: {body}"
+        );
+    }
+
+    // A write that failed left no key: its retry runs.
+    let bad = with_key(
+        json!({"statements": [patient("Bad", "X", "robot")]}),
+        "k2",
+        "f5",
+    );
+    let (status, _, body) = post_batch(&s.base, &t, &bad).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "constraint_violation")
+    );
+    assert_eq!(count("idempotency_keys"), "1");
+    let good = with_key(
+        json!({"statements": [patient("Good", "Y", "male")]}),
+        "k2",
+        "f5",
+    );
+    let (status, _, body) = post_batch(&s.base, &t, &good).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("replayed").is_none());
+    assert_eq!(count("patients"), "2");
+}
+
+#[tokio::test]
+async fn concurrent_duplicates_write_once() {
+    stack();
+    create_tenant("idem-race", "FR").await;
+    let s = serve("eu-west").await;
+    let t = token(Some("idem-race"), None);
+    let create = with_key(
+        json!({"statements": [patient("Race", "Rita", "female")]}),
+        "race-1",
+        "f",
+    );
+    // Hold the patients table so that the first batch, key claimed, waits inside its
+    // transaction while the second arrives: the second must wait on the key, not insert.
+    let locker = std::thread::spawn(|| {
+        psql(
+            EU,
+            "BEGIN; LOCK TABLE tenant_idem_race.patients IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;",
+        )
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let send = || {
+        let (base, t, body) = (s.base.clone(), t.clone(), create.clone());
+        tokio::spawn(async move { post_batch(&base, &t, &body).await })
+    };
+    let (a, b) = (send(), send());
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    locker.join().unwrap();
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.2,
+        b.2
+    );
+    assert_eq!(a.2["results"], b.2["results"]);
+    let replays = [&a.2, &b.2]
+        .iter()
+        .filter(|r| r["replayed"] == true)
+        .count();
+    assert_eq!(replays, 1, "one ran, the other replayed: {} {}", a.2, b.2);
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM tenant_idem_race.patients"),
+        "1"
+    );
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM tenant_idem_race.audit_events"),
+        "1"
+    );
 }

@@ -5,6 +5,13 @@
 //! statements of a request travel as one batch — to the clinic's home region when the edge
 //! has its directory entry, else to the nearest region, which forwards it and returns the
 //! entry for the edge to cache.
+//!
+//! Writes are idempotent: `POST` accepts an `Idempotency-Key` (the IETF httpapi draft's
+//! header). The key, namespaced by the caller, and a fingerprint of the request travel with
+//! the batch; the clinic's home region stores them with the write, so the same key and body
+//! again replay the first answer (`Idempotent-Replayed: true`) and the same key with another
+//! request is refused (422). A write without a key gets one the edge draws, so the edge may
+//! retry it once when the region's answer is lost or the region asks for a retry.
 
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
@@ -16,7 +23,7 @@ use crate::{
     dataplane::{
         catalog::names,
         client::DataError,
-        wire::{BatchRequest, BatchResponse, Call, ErrorCode},
+        wire::{BatchRequest, BatchResponse, Call, ErrorCode, Idempotency},
     },
     edge::Ctx,
     fhir::{
@@ -31,6 +38,11 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Page size when `_count` is absent, and the most a page may hold.
 pub const DEFAULT_COUNT: u32 = 20;
 pub const MAX_COUNT: u32 = 100;
+/// The request header that makes a write safe to retry, and its longest accepted value.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// Set on a response that repeats the stored answer to an earlier request with the same key.
+pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// Everything the API can answer besides success, each with one status.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +192,14 @@ fn from_data_error(e: DataError) -> ApiError {
         ErrorCode::UnknownTenant => ApiError::NoClinic,
         ErrorCode::TenantSuspended => ApiError::ClinicSuspended,
         ErrorCode::Conflict => ApiError::Conflict("the write conflicts with existing data".into()),
+        ErrorCode::IdempotencyMismatch => ApiError::Unprocessable(vec![
+            Issue::new(
+                IssueCode::Conflict,
+                "this Idempotency-Key was already used for a different request; \
+                 use a new key for a new request",
+            )
+            .at("Idempotency-Key"),
+        ]),
         ErrorCode::ConstraintViolation => {
             let message = match &e {
                 DataError::Region { error, .. } => error.message.clone(),
@@ -329,12 +349,97 @@ fn require(
     }
 }
 
+/// The client's `Idempotency-Key`, if it sent one: a single value of 1 to
+/// [`MAX_IDEMPOTENCY_KEY_LEN`] visible ASCII characters.
+fn client_idempotency_key(req: &Request<Vec<u8>>) -> Result<Option<String>, ApiError> {
+    let mut values = req.headers().get_all(IDEMPOTENCY_KEY_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::BadRequest(vec![
+            Issue::new(
+                IssueCode::Value,
+                format!(
+                    "Idempotency-Key must be one value of 1 to {MAX_IDEMPOTENCY_KEY_LEN} \
+                     visible ASCII characters"
+                ),
+            )
+            .at("Idempotency-Key"),
+        ])
+    };
+    let bytes = value.as_bytes();
+    if values.next().is_some()
+        || bytes.is_empty()
+        || bytes.len() > MAX_IDEMPOTENCY_KEY_LEN
+        || !bytes.iter().all(u8::is_ascii_graphic)
+    {
+        return Err(bad());
+    }
+    value
+        .to_str()
+        .map(|k| Some(k.to_owned()))
+        .map_err(|_| bad())
+}
+
+/// Lowercase hex, as fingerprints and namespaced keys are sent.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The idempotency of a write: the client's key namespaced by its caller (two apps of one
+/// clinic never share a key space), else a random key of the edge's own; the fingerprint
+/// binds the key to the clinic, the caller, the method, the path and the exact body, each
+/// length-prefixed so that no two requests feed the hash the same bytes.
+fn idempotency<H: crate::host::Host>(
+    ctx: &Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    principal: &ApiPrincipal,
+    client_key: Option<&str>,
+) -> Idempotency {
+    let key = match client_key {
+        Some(k) => format!(
+            "{}:{k}",
+            hex(&hmac_sha256::Hash::hash(principal.subject.as_bytes()))
+        ),
+        None => {
+            let mut r = [0u8; 16];
+            ctx.host.fill_random(&mut r);
+            format!("edge:{}", hex(&r))
+        }
+    };
+    let mut h = hmac_sha256::Hash::new();
+    for part in [
+        principal.tenant.as_str().as_bytes(),
+        principal.subject.as_bytes(),
+        req.method().as_str().as_bytes(),
+        req.uri().path().as_bytes(),
+        req.body(),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    Idempotency {
+        key,
+        fingerprint: hex(&h.finalize()),
+    }
+}
+
 /// Sends the request's one batch and caches the directory entry if the region returned it.
+///
+/// A write (one with `idempotency`) whose answer was lost, or that the region asked to
+/// retry, is sent once more with the same key: if the first attempt did commit, the region
+/// replays its results instead of writing again. Reads and writes that succeed cost one call.
 async fn run<H: crate::host::Host>(
     ctx: &mut Ctx<'_, H>,
     principal: &ApiPrincipal,
     entry: Option<TenantEntry>,
     statements: Vec<Call>,
+    idempotency: Option<Idempotency>,
 ) -> Result<BatchResponse, ApiError> {
     let (region, want_directory) = match &entry {
         Some(e) => (e.home_region.clone(), false),
@@ -343,12 +448,17 @@ async fn run<H: crate::host::Host>(
     let batch = BatchRequest {
         statements,
         want_directory,
+        idempotency,
     };
-    let response = ctx
-        .region
-        .batch(&region, &principal.tenant, Some(&principal.subject), &batch)
-        .await
-        .map_err(from_data_error)?;
+    let send = || {
+        ctx.region
+            .batch(&region, &principal.tenant, Some(&principal.subject), &batch)
+    };
+    let mut result = send().await;
+    if batch.idempotency.is_some() && result.as_ref().is_err_and(|e| e.code().retryable()) {
+        result = send().await;
+    }
+    let response = result.map_err(from_data_error)?;
     if let Some(dir) = &response.directory {
         ctx.remember_tenant(&TenantSelector::Slug(dir.slug.clone()), Some(dir));
     }
@@ -379,6 +489,7 @@ async fn create_patient<H: crate::host::Host>(
     if req.body().len() > MAX_BODY_BYTES {
         return Err(ApiError::TooLarge);
     }
+    let client_key = client_idempotency_key(req)?;
     let body: Value = serde_json::from_slice(req.body()).map_err(|e| {
         ApiError::BadRequest(vec![Issue::new(
             IssueCode::Structure,
@@ -411,7 +522,8 @@ async fn create_patient<H: crate::host::Host>(
             json!(new.gender),
         ],
     };
-    let response = run(ctx, principal, entry, vec![call]).await?;
+    let idempotency = idempotency(ctx, req, principal, client_key.as_deref());
+    let response = run(ctx, principal, entry, vec![call], Some(idempotency)).await?;
     let row = response
         .results
         .first()
@@ -423,6 +535,14 @@ async fn create_patient<H: crate::host::Host>(
     let location = format!("{}/v1/patients/{id}", base_url(req));
     if let Ok(v) = location.parse() {
         r.headers_mut().insert("location", v);
+    }
+    // Only the client's own key is news to the client: a replay of the edge's retry is the
+    // answer to this very request.
+    if response.replayed && client_key.is_some() {
+        r.headers_mut().insert(
+            IDEMPOTENT_REPLAYED_HEADER,
+            http::HeaderValue::from_static("true"),
+        );
     }
     Ok(r)
 }
@@ -455,7 +575,7 @@ async fn read_patient<H: crate::host::Host>(
         name: names::PATIENT_READ.into(),
         params: vec![json!(id)],
     };
-    let response = run(ctx, principal, entry, vec![call]).await?;
+    let response = run(ctx, principal, entry, vec![call], None).await?;
     let row = response
         .results
         .first()
@@ -606,7 +726,7 @@ async fn search_patients<H: crate::host::Host>(
             params: filters.to_vec(),
         },
     ];
-    let response = run(ctx, principal, entry, statements).await?;
+    let response = run(ctx, principal, entry, statements, None).await?;
     let [page, count] = response.results.as_slice() else {
         return Err(ApiError::Upstream);
     };
@@ -728,6 +848,21 @@ mod tests {
             })
             .status(),
             503
+        );
+        let mismatch = from_data_error(DataError::Region {
+            region: "eu-west".parse().unwrap(),
+            error: crate::dataplane::wire::RegionError::new(ErrorCode::IdempotencyMismatch, "m"),
+        })
+        .into_response();
+        assert_eq!(mismatch.status(), 422);
+        let body: Value = serde_json::from_slice(mismatch.body()).unwrap();
+        assert_eq!(body["issue"][0]["expression"][0], "Idempotency-Key");
+        assert!(
+            body["issue"][0]["diagnostics"]
+                .as_str()
+                .unwrap()
+                .contains("already used for a different request"),
+            "{body}"
         );
     }
 }

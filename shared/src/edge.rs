@@ -12,7 +12,10 @@ use http::{Method, Request, Response, StatusCode, header::HeaderValue};
 use crate::{
     api, cache,
     config::EdgeConfig,
-    dataplane::client::{DataError, RegionClient},
+    dataplane::{
+        client::{CallTiming, DataError, RegionClient},
+        wire::{CacheOutcome, EdgeTiming, TimedRoute},
+    },
     directory,
     geo::{GeoHint, RegionId},
     host::{Background, Handled, Host},
@@ -106,21 +109,50 @@ pub async fn handle<H: Host>(
     if request.method() == Method::HEAD {
         response.body_mut().clear();
     }
-    // Server-Timing: total edge time, then each region call (at most one by design).
-    let mut timing = format!("edge;dur={}", host.now_millis().saturating_sub(started));
-    for (i, call) in ctx.region.timings().iter().enumerate() {
-        timing.push_str(&format!(
-            ", region{i};desc=\"{}\";dur={}",
-            call.region, call.millis
-        ));
-    }
+    let edge_millis = host.now_millis().saturating_sub(started);
+    let timing = server_timing(edge_millis, &ctx.region.timings());
     if let Ok(v) = HeaderValue::from_str(&timing) {
         response.headers_mut().insert("server-timing", v);
+    }
+    // The beacon goes to the nearest region after the response, whatever the outcome.
+    let cache = match response.headers().get("x-cache").map(HeaderValue::as_bytes) {
+        Some(b"HIT") => CacheOutcome::Hit,
+        Some(b"MISS") => CacheOutcome::Miss,
+        _ => CacheOutcome::None,
+    };
+    let report = EdgeTiming {
+        colo: ctx.geo.colo.clone().unwrap_or_else(|| "unknown".into()),
+        route: TimedRoute::of_path(request.uri().path()),
+        cache,
+        status: response.status().as_u16(),
+        duration_ms: edge_millis,
+    };
+    if let Some(request) = ctx.region.timing_report(&ctx.nearest_region(), &report) {
+        ctx.background.push(Background::ReportTiming { request });
     }
     Handled {
         response,
         background: ctx.background,
     }
+}
+
+/// `Server-Timing`: the edge's total, then each region call (at most one by design) with
+/// the region's own Postgres time when it reported one:
+/// `edge;dur=41, region;desc="eu-west";dur=38, db;dur=2.4`.
+fn server_timing(edge_millis: u64, calls: &[CallTiming]) -> String {
+    let mut timing = format!("edge;dur={edge_millis}");
+    for (i, call) in calls.iter().enumerate() {
+        // Metric names must be unique within the header: the rare second call gets a suffix.
+        let n = if i == 0 { String::new() } else { i.to_string() };
+        timing.push_str(&format!(
+            ", region{n};desc=\"{}\";dur={}",
+            call.region, call.millis
+        ));
+        if let Some(db) = call.db_millis {
+            timing.push_str(&format!(", db{n};dur={db:.1}"));
+        }
+    }
+    timing
 }
 
 fn header<'r>(req: &'r Request<Vec<u8>>, name: &str) -> Option<&'r str> {
@@ -303,7 +335,7 @@ mod tests {
     use super::*;
     use crate::{
         auth::SigningKey,
-        dataplane::wire::{BatchRequest, BatchResponse, StatementResult},
+        dataplane::wire::{BatchRequest, BatchResponse, EDGE_TIMINGS_PATH, StatementResult},
         host::FetchError,
     };
 
@@ -318,12 +350,23 @@ mod tests {
     struct TestHost {
         cache: RefCell<HashMap<String, Response<Vec<u8>>>>,
         calls: RefCell<Vec<(String, Option<BatchRequest>)>>,
+        /// Timing beacons, apart from `calls`: they are not data calls.
+        beacons: RefCell<Vec<(String, EdgeTiming)>>,
         clinics: Vec<TenantEntry>,
+        /// How many of the next batches get no answer (a transport failure).
+        lost_batches: std::cell::Cell<u32>,
+        /// Batches are answered as replays of a stored result.
+        replay: std::cell::Cell<bool>,
     }
 
     impl Host for TestHost {
         async fn fetch(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, FetchError> {
             let uri = request.uri().to_string();
+            if request.uri().path() == EDGE_TIMINGS_PATH {
+                let report = serde_json::from_slice(request.body()).expect("an EdgeTiming");
+                self.beacons.borrow_mut().push((uri, report));
+                return Ok(Response::builder().status(204).body(Vec::new()).unwrap());
+            }
             let batch: Option<BatchRequest> = serde_json::from_slice(request.body()).ok();
             self.calls.borrow_mut().push((uri.clone(), batch.clone()));
             let respond = |status: u16, body: Value| {
@@ -339,6 +382,10 @@ mod tests {
                 };
             }
             let batch = batch.expect("a batch");
+            if self.lost_batches.get() > 0 {
+                self.lost_batches.set(self.lost_batches.get() - 1);
+                return Err(FetchError("connection reset".into()));
+            }
             let row = json!({"id": "00000000-0000-4000-8000-000000000001", "seq": 1, "version_id": 1,
                              "last_updated": "2026-11-24T00:00:00+00:00", "resource": {"resourceType": "Patient"}});
             let results = batch.statements.iter().map(|s| StatementResult {
@@ -357,8 +404,13 @@ mod tests {
                 region: "eu-west".parse().unwrap(),
                 results: results.collect(),
                 directory: batch.want_directory.then(|| self.clinics[0].clone()),
+                replayed: self.replay.get(),
             };
-            respond(200, serde_json::to_value(response).unwrap())
+            let mut ok = respond(200, serde_json::to_value(response).unwrap())?;
+            // As regional-db does: how long Postgres took for the batch.
+            ok.headers_mut()
+                .insert("server-timing", HeaderValue::from_static("db;dur=2.25"));
+            Ok(ok)
         }
         async fn cache_get(&self, key: &str) -> Option<Response<Vec<u8>>> {
             self.cache.borrow().get(key).cloned()
@@ -368,6 +420,13 @@ mod tests {
         }
         fn now_millis(&self) -> u64 {
             1_795_478_400_000
+        }
+        fn fill_random(&self, buf: &mut [u8]) {
+            // Deterministic, and different for each call made so far.
+            let seed = self.calls.borrow().len() as u8;
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = seed.wrapping_mul(31).wrapping_add(i as u8);
+            }
         }
     }
 
@@ -395,6 +454,9 @@ mod tests {
         let host = TestHost {
             cache: RefCell::default(),
             calls: RefCell::default(),
+            beacons: RefCell::default(),
+            lost_batches: Default::default(),
+            replay: Default::default(),
             clinics: vec![
                 clinic("sandton-care", "ZA", "en", "af-south"),
                 clinic("casablanca-sante", "MA", "ar", "eu-west"),
@@ -513,9 +575,82 @@ mod tests {
         assert!(!calls[1].1.as_ref().unwrap().want_directory);
         let timing = r.headers()["server-timing"].to_str().unwrap();
         assert!(
-            timing.contains("edge;dur=") && timing.contains(r#"desc="af-south""#),
+            timing.contains("edge;dur=") && timing.contains(r#"region;desc="af-south";dur="#),
             "{timing}"
         );
+        assert!(
+            timing.ends_with(", db;dur=2.2") || timing.ends_with(", db;dur=2.3"),
+            "the region's Postgres time is relayed: {timing}"
+        );
+    }
+
+    #[test]
+    fn every_response_reports_its_timing_to_the_nearest_region_afterwards() {
+        let (host, config, _) = setup();
+        let geo = GeoHint::from_parts(Some("ZA"), Some("AF"), None, None, Some("JNB"));
+        let page = |geo: GeoHint| {
+            let request = Request::builder()
+                .uri("http://sandton-care.localhost/")
+                .header("accept-language", "en")
+                .body(Vec::new())
+                .unwrap();
+            block_on(handle(&host, &config, geo, request))
+        };
+        let h = page(geo.clone());
+        assert!(
+            host.beacons.borrow().is_empty(),
+            "nothing is sent before the response"
+        );
+        assert!(
+            matches!(h.background.last(), Some(Background::ReportTiming { .. })),
+            "{:?}",
+            h.background
+        );
+        let timing = h.response.headers()["server-timing"].to_str().unwrap();
+        assert!(
+            timing.contains(r#"region;desc="af-south";dur="#) && !timing.contains("db;"),
+            "a directory call reports no db time: {timing}"
+        );
+        run_background(&host, h);
+        run_background(&host, page(geo));
+        run_background(
+            &host,
+            get(
+                &host,
+                &config,
+                "http://sandton-care.localhost/v1/patients/x",
+                &[],
+            ),
+        );
+        let beacons = host.beacons.borrow();
+        let summary: Vec<(&str, &str, &str, &str, u16)> = beacons
+            .iter()
+            .map(|(uri, t)| {
+                (
+                    uri.as_str(),
+                    t.colo.as_str(),
+                    t.route.as_str(),
+                    t.cache.as_str(),
+                    t.status,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("http://af.test/v1/edge-timings", "JNB", "page", "miss", 200),
+                ("http://af.test/v1/edge-timings", "JNB", "page", "hit", 200),
+                // No geo: the default region, no colo; the API consults no cache.
+                (
+                    "http://eu.test/v1/edge-timings",
+                    "unknown",
+                    "api_patient",
+                    "none",
+                    401
+                ),
+            ]
+        );
+        assert_eq!(host.calls.borrow().len(), 1, "beacons are not data calls");
     }
 
     #[test]
@@ -629,5 +764,179 @@ mod tests {
         ));
         assert_eq!(h.response.status(), 500);
         assert!(!String::from_utf8_lossy(h.response.body()).contains("APEX_DOMAIN"));
+    }
+
+    /// `POST /v1/patients` on sandton-care as `subject`, with extra headers.
+    fn post_patient(
+        host: &TestHost,
+        config: &EdgeConfig,
+        api: &SigningKey,
+        subject: &str,
+        headers: &[(&str, HeaderValue)],
+    ) -> Response<Vec<u8>> {
+        let token = api
+            .sign_api(
+                "sandton-care".parse().unwrap(),
+                subject,
+                "system/Patient.cruds",
+                host.now_millis() / 1000,
+                60,
+            )
+            .unwrap();
+        let mut b = Request::builder()
+            .method("POST")
+            .uri("http://sandton-care.localhost/v1/patients")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/fhir+json");
+        for (k, v) in headers {
+            b = b.header(*k, v.clone());
+        }
+        let body = json!({"resourceType": "Patient", "name": [{"family": "Idem", "given": ["Po"]}],
+                          "gender": "female", "birthDate": "1990-01-01"});
+        run_background(
+            host,
+            block_on(handle(
+                host,
+                config,
+                GeoHint::default(),
+                b.body(body.to_string().into_bytes()).unwrap(),
+            )),
+        )
+    }
+
+    fn sent_idempotency(host: &TestHost, call: usize) -> crate::dataplane::wire::Idempotency {
+        host.calls.borrow()[call]
+            .1
+            .as_ref()
+            .unwrap()
+            .idempotency
+            .clone()
+            .expect("a write carries an idempotency key")
+    }
+
+    #[test]
+    fn writes_carry_a_namespaced_key_and_replays_are_flagged() {
+        let (host, config, api) = setup();
+        let key = |k: &'static str| [("idempotency-key", HeaderValue::from_static(k))];
+
+        // No key from the client: the edge draws one of its own.
+        let r = post_patient(&host, &config, &api, "app-1", &[]);
+        assert_eq!(r.status(), 201, "{}", String::from_utf8_lossy(r.body()));
+        assert!(r.headers().get("idempotent-replayed").is_none());
+        let drawn = sent_idempotency(&host, 0);
+        assert!(drawn.key.starts_with("edge:"), "{}", drawn.key);
+        assert_eq!(drawn.fingerprint.len(), 64);
+
+        // The client's key, namespaced by its subject; the fingerprint does not depend on
+        // the key but on who sent what.
+        let r = post_patient(&host, &config, &api, "app-1", &key("order-42"));
+        assert_eq!(r.status(), 201);
+        let first = sent_idempotency(&host, 1);
+        assert_eq!(
+            first.key,
+            format!("{}:order-42", api::hex(&hmac_sha256::Hash::hash(b"app-1")))
+        );
+        assert_eq!(first.fingerprint, drawn.fingerprint);
+        let r = post_patient(&host, &config, &api, "app-2", &key("order-42"));
+        assert_eq!(r.status(), 201);
+        let other = sent_idempotency(&host, 2);
+        assert_ne!(other.key, first.key, "two apps never share a key");
+        assert_ne!(other.fingerprint, first.fingerprint);
+        assert_eq!(host.calls.borrow().len(), 3, "one call per write");
+
+        // The region replays: the client that sent the key is told so.
+        host.replay.set(true);
+        let r = post_patient(&host, &config, &api, "app-1", &key("order-42"));
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.headers()["idempotent-replayed"], "true");
+        assert_eq!(sent_idempotency(&host, 3), first);
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["id"], "00000000-0000-4000-8000-000000000001");
+        let r = post_patient(&host, &config, &api, "app-1", &[]);
+        assert!(
+            r.headers().get("idempotent-replayed").is_none(),
+            "a replay of the edge's own retry is this request's answer"
+        );
+    }
+
+    #[test]
+    fn a_lost_write_is_retried_once_with_the_same_key() {
+        let (host, config, api) = setup();
+        host.lost_batches.set(1);
+        let r = post_patient(&host, &config, &api, "app-1", &[]);
+        assert_eq!(r.status(), 201, "{}", String::from_utf8_lossy(r.body()));
+        assert_eq!(host.calls.borrow().len(), 2);
+        assert_eq!(sent_idempotency(&host, 0), sent_idempotency(&host, 1));
+
+        host.lost_batches.set(2);
+        let r = post_patient(&host, &config, &api, "app-1", &[]);
+        assert_eq!(r.status(), 503, "one retry only");
+        assert_eq!(r.headers()["retry-after"], "1");
+        assert_eq!(host.calls.borrow().len(), 4);
+        assert_ne!(
+            sent_idempotency(&host, 2),
+            sent_idempotency(&host, 0),
+            "a new request, a new key"
+        );
+        assert_eq!(sent_idempotency(&host, 2), sent_idempotency(&host, 3));
+
+        // Reads carry no key and are not retried.
+        host.lost_batches.set(1);
+        let token = api
+            .sign_api(
+                "sandton-care".parse().unwrap(),
+                "app-1",
+                "system/Patient.rs",
+                host.now_millis() / 1000,
+                60,
+            )
+            .unwrap();
+        let r = get(
+            &host,
+            &config,
+            "http://sandton-care.localhost/v1/patients",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .response;
+        assert_eq!(r.status(), 503);
+        let calls = host.calls.borrow();
+        assert_eq!(calls.len(), 5);
+        assert_eq!(calls[4].1.as_ref().unwrap().idempotency, None);
+    }
+
+    #[test]
+    fn a_bad_idempotency_key_is_refused_without_a_region_call() {
+        let (host, config, api) = setup();
+        let long = HeaderValue::from_str(&"k".repeat(256)).unwrap();
+        let cases: Vec<Vec<(&str, HeaderValue)>> = vec![
+            vec![("idempotency-key", HeaderValue::from_static(""))],
+            vec![("idempotency-key", long)],
+            vec![("idempotency-key", HeaderValue::from_static("two words"))],
+            vec![(
+                "idempotency-key",
+                HeaderValue::from_bytes("clé".as_bytes()).unwrap(),
+            )],
+            vec![
+                ("idempotency-key", HeaderValue::from_static("a")),
+                ("idempotency-key", HeaderValue::from_static("b")),
+            ],
+        ];
+        for headers in cases {
+            let r = post_patient(&host, &config, &api, "app-1", &headers);
+            assert_eq!(r.status(), 400, "{headers:?}");
+            let body: Value = serde_json::from_slice(r.body()).unwrap();
+            assert_eq!(body["resourceType"], "OperationOutcome");
+            assert_eq!(body["issue"][0]["expression"][0], "Idempotency-Key");
+        }
+        assert!(host.calls.borrow().is_empty());
+        let longest = HeaderValue::from_str(&"~".repeat(255)).unwrap();
+        let r = post_patient(
+            &host,
+            &config,
+            &api,
+            "app-1",
+            &[("idempotency-key", longest)],
+        );
+        assert_eq!(r.status(), 201);
     }
 }

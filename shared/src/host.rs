@@ -28,22 +28,34 @@ pub trait Host {
 
     /// Milliseconds since the Unix epoch.
     fn now_millis(&self) -> u64;
+
+    /// Fills `buf` from the platform's cryptographically secure generator (idempotency
+    /// keys the edge draws for its own writes). A platform without one cannot run the core.
+    fn fill_random(&self, buf: &mut [u8]);
 }
 
-/// Work that must not delay the response (cache fills). The adapter runs it after the
-/// response is sent where the platform allows (`ctx.wait_until` on Workers), else inline.
+/// Work that must not delay the response. The adapters run it after the response is sent
+/// (`ctx.wait_until` on Workers; after the body is finished under wasi:http).
 #[derive(Debug)]
 pub enum Background {
+    /// Fill the edge cache.
     CachePut {
         key: String,
         response: Response<Vec<u8>>,
     },
+    /// Report this request's timing to the nearest region: a signed
+    /// `POST /v1/edge-timings` (see [`crate::dataplane::wire::EdgeTiming`]), built by the
+    /// core. Best effort: a lost beacon is a missing sample, never an error.
+    ReportTiming { request: Request<Vec<u8>> },
 }
 
 impl Background {
     pub async fn run<H: Host>(self, host: &H) {
         match self {
             Background::CachePut { key, response } => host.cache_put(&key, response).await,
+            Background::ReportTiming { request } => {
+                let _ = host.fetch(request).await;
+            }
         }
     }
 }

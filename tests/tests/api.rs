@@ -339,3 +339,96 @@ fn search_pages_with_count_and_next_links() {
         assert!(h["content-type"].starts_with("application/fhir+json"));
     }
 }
+
+/// `POST /v1/patients` with an `Idempotency-Key`.
+fn post_with_key(
+    edge: Edge,
+    slug: &str,
+    tok: &str,
+    key: &str,
+    body: &str,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let auth = format!("Bearer {tok}");
+    let r = edge.request(
+        "POST",
+        &edge.host_for(slug),
+        "/v1/patients",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/fhir+json"),
+            ("idempotency-key", key),
+        ],
+        Some(body),
+    );
+    let status = r.status().as_u16();
+    let h = r.headers().clone();
+    let text = r.text().unwrap();
+    let v = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{edge:?} POST with key: not JSON ({e}): {text}"));
+    (status, v, h)
+}
+
+#[test]
+fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
+    let slug = new_clinic("idem", "Clinique Idempotente", "FR");
+    let tok = token(&slug, ALL);
+    for edge in EDGES {
+        let key = unique("order-");
+        let family = unique("Idem");
+        let body = patient(&family);
+        let (s, first, h) = post_with_key(edge, &slug, &tok, &key, &body);
+        assert_eq!(s, 201, "{edge:?}: {first}");
+        assert!(!h.contains_key("idempotent-replayed"), "{edge:?}");
+        let (s, again, h2) = post_with_key(edge, &slug, &tok, &key, &body);
+        assert_eq!(s, 201, "{edge:?}: {again}");
+        assert_eq!(h2["idempotent-replayed"], "true", "{edge:?}");
+        assert_eq!(again["id"], first["id"], "{edge:?}");
+        assert_eq!(again["meta"], first["meta"], "{edge:?}");
+        assert_eq!(h2["location"], h["location"], "{edge:?}");
+        assert_eq!(
+            list_families(edge, &slug, &tok, &family),
+            vec![family.clone()],
+            "{edge:?}: written once"
+        );
+
+        // The same key for another patient is refused; nothing is written.
+        let (s, b, _) = post_with_key(edge, &slug, &tok, &key, &patient(&unique("Other")));
+        assert_eq!(s, 422, "{edge:?}: {b}");
+        assert_outcome(&b, "key reused with another body");
+        assert_eq!(
+            b["issue"][0]["expression"][0], "Idempotency-Key",
+            "{edge:?}"
+        );
+
+        let (s, b, _) = post_with_key(edge, &slug, &tok, "two words", &body);
+        assert_eq!(s, 400, "{edge:?}: {b}");
+        assert_outcome(&b, "malformed key");
+    }
+
+    // The key lives in the clinic's region, not in an edge: either edge replays it.
+    let key = unique("cross-");
+    let family = unique("Cross");
+    let (s, first, _) = post_with_key(Edge::Workers, &slug, &tok, &key, &patient(&family));
+    assert_eq!(s, 201, "{first}");
+    let (s, again, h) = post_with_key(Edge::Spin, &slug, &tok, &key, &patient(&family));
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(h["idempotent-replayed"], "true");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(
+        list_families(Edge::Spin, &slug, &tok, &family),
+        vec![family.clone()]
+    );
+
+    // Another app of the same clinic has its own keys.
+    let other_app = telemed_e2e::stack()
+        .keys()
+        .expect("stack keys")
+        .api_signing_key()
+        .expect("api key")
+        .sign_api(slug.parse().unwrap(), "another-app", ALL, now_secs(), 600)
+        .unwrap();
+    let (s, b, h) = post_with_key(Edge::Spin, &slug, &other_app, &key, &patient(&family));
+    assert_eq!(s, 201, "{b}");
+    assert!(!h.contains_key("idempotent-replayed"));
+    assert_ne!(b["id"], first["id"]);
+}

@@ -64,6 +64,8 @@ pub const DEMO_CLINICS: &[(&str, &str, &str)] = &[
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StackInfo {
     pub workers_url: String,
+    /// `REGION_URLS` as the edges are configured with it.
+    pub region_urls: String,
     pub spin_url: String,
     pub regions: Vec<RegionInfo>,
     pub keys_file: PathBuf,
@@ -212,6 +214,44 @@ fn wait_http(url: &str, what: &str, log: &Path, timeout: Duration) -> Result<()>
     )
 }
 
+/// The publication every region subscribes to: the directory tables of the control schema.
+const DIRECTORY_PUBLICATION: &str = "control_directory";
+
+/// Logical replication of the directory: the control plane publishes it, every other
+/// region subscribes (idempotent, so `cargo xtask up` can restart on existing clusters).
+fn replicate_directory(
+    cluster: &PgCluster,
+    region: &str,
+    is_control_plane: bool,
+    control_url: &str,
+) -> Result<()> {
+    let exists = |catalog: &str, column: &str, name: &str| -> Result<bool> {
+        let sql = format!("SELECT count(*) FROM {catalog} WHERE {column} = '{name}'");
+        Ok(cluster.psql("telemed", &sql)?.trim() != "0")
+    };
+    // Each subscription owns a replication slot on the publisher, named after it: one per region.
+    let subscription = format!("{DIRECTORY_PUBLICATION}_{}", region.replace('-', "_"));
+    if is_control_plane {
+        if !exists("pg_publication", "pubname", DIRECTORY_PUBLICATION)? {
+            cluster.psql(
+                "telemed",
+                &format!("CREATE PUBLICATION {DIRECTORY_PUBLICATION} FOR TABLE control.tenants, control.tenant_domains"),
+            )?;
+        }
+    } else if !exists("pg_subscription", "subname", &subscription)? {
+        // The connection string holds the primary's local password: it stays inside this
+        // machine's catalogs (pg_subscription is readable by superusers only).
+        cluster.psql(
+            "telemed",
+            &format!(
+                "CREATE SUBSCRIPTION {subscription} CONNECTION '{}' PUBLICATION {DIRECTORY_PUBLICATION}",
+                control_url.replace('\'', "''")
+            ),
+        )?;
+    }
+    Ok(())
+}
+
 impl Stack {
     /// Starts the whole stack. `workers_build` and `spin_wasm` are the built edge artefacts;
     /// `demo` creates the demo clinics.
@@ -238,6 +278,7 @@ impl Stack {
         let mut stack = Stack {
             info: StackInfo {
                 workers_url: format!("http://127.0.0.1:{}", spec.workers_port),
+                region_urls: String::new(),
                 spin_url: format!("http://127.0.0.1:{}", spec.spin_port),
                 regions: Vec::new(),
                 keys_file: keys_file.clone(),
@@ -286,7 +327,9 @@ impl Stack {
             .map(|r| format!("{}={}", r.id, r.url))
             .collect();
         let peers = peers.join(",");
-        for r in stack.info.regions.clone() {
+        for (r, cluster) in stack.info.regions.clone().iter().zip(&stack.clusters) {
+            // Clinics are listed by (and versions recorded in) the control-plane primary;
+            // the control schema's tables are created locally in every region.
             let status = Command::new(&regional_db_bin)
                 .args(["migrate", "--region", &r.id])
                 .env("DATABASE_URL", &r.database_url)
@@ -296,11 +339,13 @@ impl Stack {
             if !status.success() {
                 bail!("regional-db migrate failed in {}", r.id);
             }
+            replicate_directory(cluster, &r.id, r.id == control, &control_url)?;
             let listen = r.url.trim_start_matches("http://").to_owned();
             let mut cmd = Command::new(&regional_db_bin);
+            // Directory reads come from the region's own (replicated) control schema.
             cmd.args(["serve", "--region", &r.id, "--listen", &listen])
                 .env("DATABASE_URL", &r.database_url)
-                .env("CONTROL_DATABASE_URL", &r.control_database_url)
+                .env("CONTROL_DATABASE_URL", &r.database_url)
                 .env("EDGE_TOKEN_PUBLIC_KEYS", keys.edge_public()?)
                 .env("PEER_URLS", &peers)
                 .env("RUST_LOG", "info");
@@ -325,11 +370,15 @@ impl Stack {
         }
 
         let region_urls = peers;
+        stack.info.region_urls = region_urls.clone();
         let edge_env = [
             ("REGION_URLS", region_urls.clone()),
             ("EDGE_TOKEN_KEY", keys.edge.clone()),
             ("API_TOKEN_PUBLIC_KEYS", keys.api_public()?),
             ("APEX_DOMAIN", "localhost".to_owned()),
+            // Local stacks only: the Spin edge honours `x-dev-geo-*` headers, so tests can
+            // place a request anywhere (spin.toml, the production manifest, keeps it off).
+            ("DEV_GEO_HEADERS", "1".to_owned()),
         ];
         // Workers: secrets through .dev.vars (never on a command line), the rest as vars.
         let dev_vars = root.join(".dev.vars");

@@ -23,8 +23,11 @@ pub const WASMTIME_VERSION: &str = "48.0.8";
 pub const POSTGRES_BIN_DIR: &str = "/usr/lib/postgresql/15/bin";
 /// Debian's `chromium`, driven by `playwright-core` in the browser tests.
 pub const CHROMIUM_BIN: &str = "/usr/bin/chromium";
+/// Debian's `prometheus` package ships it: checks `infra/prometheus/` (config, rules, rule tests).
+pub const PROMTOOL_BIN: &str = "/usr/bin/promtool";
 
-/// Everything: Rust targets, npm tools, worker-build, wasm-bindgen, Wasmtime, Postgres, Chromium.
+/// Everything: Rust targets, npm tools, worker-build, wasm-bindgen, Wasmtime, Postgres,
+/// Chromium, promtool.
 pub fn ensure_all() -> Result<()> {
     ensure_rust_targets()?;
     ensure_npm()?;
@@ -33,6 +36,7 @@ pub fn ensure_all() -> Result<()> {
     ensure_wasmtime()?;
     ensure_postgres()?;
     ensure_chromium()?;
+    ensure_promtool()?;
     Ok(())
 }
 
@@ -285,6 +289,11 @@ pub fn ensure_postgres() -> Result<()> {
 /// Chromium from Debian, for the browser tests (`playwright-core` drives it).
 pub fn ensure_chromium() -> Result<()> {
     ensure_debian_package("chromium", Path::new(CHROMIUM_BIN))
+}
+
+/// `promtool` from Debian's `prometheus`, for the checks of `infra/prometheus/`.
+pub fn ensure_promtool() -> Result<()> {
+    ensure_debian_package("prometheus", Path::new(PROMTOOL_BIN))
 }
 
 /// `apt-get update && apt-get install -y <package>` when `marker` is missing, through

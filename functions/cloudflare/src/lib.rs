@@ -3,9 +3,10 @@
 //! # Layout
 //! - [`fetch`] (the `#[event(fetch)]` entry point): `worker::Request` → `http::Request` (full
 //!   URL, headers, body) plus a [`GeoHint`] from `request.cf`; configuration from `env`;
-//!   the core's answer back to a JS `Response`; cache fills handed to `ctx.wait_until`.
-//! - [`Workers`]: the core's ports on workerd — `fetch()`, the default edge cache, `Date.now()`.
-//!   Randomness comes from `crypto.getRandomValues` (the getrandom features in Cargo.toml).
+//!   the core's answer back to a JS `Response`; background work (cache fills, timing
+//!   beacons) handed to `ctx.wait_until`, so it runs after the response.
+//! - [`Workers`]: the core's ports on workerd — `fetch()`, the default edge cache, `Date.now()`,
+//!   and randomness from `crypto.getRandomValues` (the getrandom features in Cargo.toml).
 //!
 //! Conversions go through `web_sys` directly where `worker`'s wrappers are lossy (its
 //! `Method` turns unknown verbs into GET) or panic on bad input (its `Cf` getters unwrap).
@@ -94,6 +95,12 @@ impl Host for Workers {
 
     fn now_millis(&self) -> u64 {
         Date::now().as_millis()
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        // `crypto.getRandomValues`, present in every Workers isolate; without it the core
+        // could not sign either.
+        getrandom_04::fill(buf).expect("crypto.getRandomValues is available on Workers");
     }
 }
 

@@ -3,12 +3,16 @@
 //!
 //! # Layout
 //! - [`handle`] (the `#[http_component]` entry point, `wasi:http/incoming-handler@0.2.0`):
-//!   the request arrives as `http::Request` with its full URI (`http://host:port/path`, the
-//!   authority from the client's Host); configuration comes from the component's
-//!   environment (`spin.toml` `[component.*.environment]`, `wasmtime serve --env`).
+//!   the request is read whole into an `http::Request` with its full URI
+//!   (`http://host:port/path`, the authority from the client's Host); configuration comes
+//!   from the component's environment (`spin.toml` `[component.*.environment]`,
+//!   `wasmtime serve --env`). The response is sent through the `ResponseOutparam` and its
+//!   body finished *before* the core's background work (timing beacons) runs, so that
+//!   work never delays the client.
 //! - [`Wasi`]: the core's ports over plain WASI — outbound `wasi:http` (`spin_sdk::http::send`),
-//!   `wasi:clocks`, and no edge cache (an instance lives for one request; the core then
-//!   lets the nearest region answer the directory lookup, see DESIGN.md "Data plane").
+//!   `wasi:clocks`, `wasi:random` (through getrandom), and no edge cache (an instance lives
+//!   for one request; the core then lets the nearest region answer the directory lookup,
+//!   see DESIGN.md "Data plane").
 //!
 //! Only `wasi:*` interfaces are imported: no Spin key-value, variables or databases.
 //!
@@ -23,6 +27,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use spin_sdk::http::{
+    Fields, IncomingRequest, OutgoingResponse, ResponseOutparam,
+    conversions::TryFromIncomingRequest,
+};
 use telemed_shared::{
     edge,
     geo::GeoHint,
@@ -33,14 +41,26 @@ use telemed_shared::{
 /// code the macro generates; there is none of ours).
 #[allow(unsafe_code)]
 mod export {
+    use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+
     #[spin_sdk::http_component]
-    async fn handle(request: http::Request<Vec<u8>>) -> anyhow::Result<http::Response<Vec<u8>>> {
-        Ok(super::handle(request).await)
+    async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+        super::handle(request, response_out).await;
     }
 }
 
-/// Serves one request through the core.
-async fn handle(request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+/// Serves one request through the core: answers the client first, then runs the core's
+/// background work (timing beacons; cache fills are no-ops here) in the same invocation.
+async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
+    // The same conversion the request/response form of `#[http_component]` makes.
+    let request = match <http::Request<Vec<u8>>>::try_from_incoming_request(incoming).await {
+        Ok(request) => request,
+        Err(e) => {
+            eprintln!("unreadable request: {e}");
+            send(response_out, plain(StatusCode::BAD_REQUEST, "bad request")).await;
+            return;
+        }
+    };
     let geo = if std::env::var("DEV_GEO_HEADERS").is_ok_and(|v| v == "1") {
         dev_geo_hint(request.headers())
     } else {
@@ -50,11 +70,54 @@ async fn handle(request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
         response,
         background,
     } = edge::serve(&Wasi, |name| std::env::var(name).ok(), geo, request).await;
-    // Nothing to run after the response on this host: its only background work is cache
-    // fills, and it has no cache. Run them anyway so a future port is not silently skipped.
+    send(response_out, response).await;
     for task in background {
         task.run(&Wasi).await;
     }
+}
+
+/// Sets the response and writes its body whole; the body is finished (the client sees the
+/// end of the response) when this returns.
+async fn send(response_out: ResponseOutparam, response: http::Response<Vec<u8>>) {
+    let (parts, body) = response.into_parts();
+    let headers: Vec<(String, Vec<u8>)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let outgoing = match Fields::from_list(&headers) {
+        Ok(fields) => {
+            let outgoing = OutgoingResponse::new(fields);
+            match outgoing.set_status_code(parts.status.as_u16()) {
+                Ok(()) => Some((outgoing, body)),
+                Err(()) => None,
+            }
+        }
+        Err(e) => {
+            eprintln!("response headers refused by the host: {e:?}");
+            None
+        }
+    };
+    let (outgoing, body) = outgoing.unwrap_or_else(|| {
+        let fields = Fields::new();
+        let _ = fields.set("content-type", &[b"text/plain; charset=utf-8".to_vec()]);
+        let fallback = OutgoingResponse::new(fields);
+        let _ = fallback.set_status_code(500);
+        (fallback, b"internal error".to_vec())
+    });
+    // `set_with_body` drops the body sink when it returns, which finishes the body.
+    if let Err(e) = response_out.set_with_body(outgoing, body).await {
+        eprintln!("sending the response: {e}");
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> http::Response<Vec<u8>> {
+    let mut response = http::Response::new(text.as_bytes().to_vec());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
@@ -98,6 +161,11 @@ impl Host for Wasi {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        // `wasi:random`, which every wasi:http host provides.
+        getrandom_04::fill(buf).expect("wasi:random is available");
     }
 }
 

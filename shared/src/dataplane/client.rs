@@ -8,8 +8,8 @@ use http::{Method, Request};
 use super::{
     catalog,
     wire::{
-        BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, ErrorCode,
-        RegionError,
+        BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, EDGE_TIMINGS_PATH,
+        EdgeTiming, ErrorCode, RegionError, SERVER_TIMING_HEADER, server_timing_db_millis,
     },
 };
 use crate::{
@@ -52,8 +52,13 @@ impl DataError {
 /// One completed region call, for `Server-Timing`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallTiming {
+    /// The region called (which, for a forwarded batch, is not the one that ran it).
     pub region: RegionId,
+    /// The whole call as the edge saw it: network, region and database.
     pub millis: u64,
+    /// Time spent in Postgres, as the region reported it (`Server-Timing: db;dur=…`);
+    /// `None` when it did not (directory look-ups, errors, transport faults).
+    pub db_millis: Option<f64>,
 }
 
 /// Calls regions on behalf of one request and remembers each call's timing.
@@ -127,21 +132,39 @@ impl<'a, H: Host> RegionClient<'a, H> {
         }
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(
+    /// The timing beacon for `region` (the nearest): a signed `POST /v1/edge-timings`,
+    /// for the adapter to send after the response. `None` if it cannot be signed.
+    pub fn timing_report(
+        &self,
+        region: &RegionId,
+        timing: &EdgeTiming,
+    ) -> Option<Request<Vec<u8>>> {
+        let claims = EdgeClaims {
+            tenant: None,
+            actor: None,
+        };
+        let body = serde_json::to_vec(timing).expect("wire types serialise");
+        self.signed_request(region, Method::POST, EDGE_TIMINGS_PATH, claims, body)
+            .ok()
+            .map(|(_, request)| request)
+    }
+
+    /// A request to `region` (or the default region when it has no URL) carrying a fresh
+    /// edge token and the catalog version.
+    fn signed_request(
         &self,
         region: &RegionId,
         method: Method,
-        path_and_query: String,
+        path_and_query: &str,
         claims: EdgeClaims,
         body: Vec<u8>,
-    ) -> Result<T, DataError> {
+    ) -> Result<(RegionId, Request<Vec<u8>>), DataError> {
         let (region, base) = self.config.region_url(region);
         let region = region.clone();
-        let now = self.host.now_millis();
         let token = self
             .config
             .edge_key
-            .sign_edge(claims, now / 1000)
+            .sign_edge(claims, self.host.now_millis() / 1000)
             .map_err(|e| DataError::Protocol {
                 region: region.clone(),
                 message: e.to_string(),
@@ -158,10 +181,31 @@ impl<'a, H: Host> RegionClient<'a, H> {
                 region: region.clone(),
                 message: e.to_string(),
             })?;
+        Ok((region, request))
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        region: &RegionId,
+        method: Method,
+        path_and_query: String,
+        claims: EdgeClaims,
+        body: Vec<u8>,
+    ) -> Result<T, DataError> {
+        let now = self.host.now_millis();
+        let (region, request) =
+            self.signed_request(region, method, &path_and_query, claims, body)?;
         let result = self.host.fetch(request).await;
+        let db_millis = result.as_ref().ok().and_then(|r| {
+            r.headers()
+                .get(SERVER_TIMING_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(server_timing_db_millis)
+        });
         self.timings.borrow_mut().push(CallTiming {
             region: region.clone(),
             millis: self.host.now_millis().saturating_sub(now),
+            db_millis,
         });
         let response = result.map_err(|e| DataError::Unreachable {
             region: region.clone(),

@@ -3,9 +3,11 @@
 //! ```text
 //! POST /v1/batch                     Authorization: Bearer <edge token: tenant, actor>
 //! Telemed-Catalog: <catalog::version()>
-//! { "statements": [{"name": "patient.create", "params": [...]}], "want_directory": true }
+//! { "statements": [{"name": "patient.create", "params": [...]}], "want_directory": true,
+//!   "idempotency": {"key": "…", "fingerprint": "<sha-256 hex>"}? }
 //!
-//! 200 { "region": "eu-west", "results": [{"rows": [{...}]}], "directory": {...}? }
+//! 200 { "region": "eu-west", "results": [{"rows": [{...}]}], "directory": {...}?, "replayed": true? }
+//!     telemed-idempotent-replay: true (when `replayed`)
 //! 4xx/5xx { "code": "unknown_statement", "message": "...", "statement": 0 }
 //!
 //! GET /v1/directory?slug=…|domain=…   Authorization: Bearer <edge token without tenant>
@@ -15,6 +17,13 @@
 //! A region that is not the clinic's home forwards the same batch (same edge token) to the
 //! home region with `Telemed-Forwarded-By: <region>`; a forwarded batch is never forwarded
 //! again.
+//!
+//! Idempotency: every write batch the edge sends carries an [`Idempotency`] key (the API
+//! client's, namespaced by its principal, or one the edge draws), so the edge can retry a
+//! write whose answer it did not get. The home region records the key in the same
+//! transaction as the write; the same key again with the same fingerprint gets the stored
+//! results back (`replayed`), nothing runs twice; with another fingerprint it is refused
+//! ([`ErrorCode::IdempotencyMismatch`]). A batch that failed left no key behind.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +36,18 @@ pub const FORWARDED_HEADER: &str = "telemed-forwarded-by";
 /// Larger batches are refused (413): the edge never needs more.
 pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
 pub const MAX_STATEMENTS: usize = 16;
+/// Response header of a batch whose results are the stored ones of an earlier attempt.
+pub const REPLAY_HEADER: &str = "telemed-idempotent-replay";
+/// Longest idempotency key a region accepts (the edge's are at most 64 + 1 + 255 bytes).
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 512;
+/// Longest fingerprint a region accepts (the edge's are 64 hex digits).
+pub const MAX_FINGERPRINT_BYTES: usize = 128;
+/// The edge's timing beacon (see [`EdgeTiming`]).
+pub const EDGE_TIMINGS_PATH: &str = "/v1/edge-timings";
+/// A beacon is a few dozen bytes; anything over this is refused (413).
+pub const MAX_EDGE_TIMING_BYTES: usize = 1024;
+/// The region's answer to a batch says how long Postgres took: `db;dur=<ms>`.
+pub const SERVER_TIMING_HEADER: &str = "server-timing";
 
 /// One statement call: a catalog name and its parameters, positionally.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +66,19 @@ pub struct BatchRequest {
     /// Ask the region to return the clinic's directory entry with the results (a cold edge).
     #[serde(default)]
     pub want_directory: bool,
+    /// Makes a write batch safe to retry; refused on a batch that only reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<Idempotency>,
+}
+
+/// The identity of a write: retries of one write share the key, and the fingerprint (a
+/// hash of who asked what) tells a retry from another write that reuses the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Idempotency {
+    /// Unique per clinic for as long as keys are kept (at least 24 hours).
+    pub key: String,
+    pub fingerprint: String,
 }
 
 /// The rows one statement returned, each a JSON object of its columns.
@@ -61,6 +95,10 @@ pub struct BatchResponse {
     pub results: Vec<StatementResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<TenantEntry>,
+    /// The results are those stored by an earlier batch with the same idempotency key:
+    /// nothing ran this time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
 }
 
 /// What went wrong in a region, typed so each side maps it to one status in one place.
@@ -90,6 +128,9 @@ pub enum ErrorCode {
     Overloaded,
     /// The database or the home region cannot be reached now; retry later.
     Unavailable,
+    /// The idempotency key was already used for a different request (another body,
+    /// caller or path); retrying cannot help, a new key can.
+    IdempotencyMismatch,
     /// A fault of the region itself.
     Internal,
 }
@@ -104,7 +145,7 @@ impl ErrorCode {
             Self::TooLarge => 413,
             Self::UnknownTenant => 404,
             Self::TenantSuspended => 403,
-            Self::ConstraintViolation => 422,
+            Self::ConstraintViolation | Self::IdempotencyMismatch => 422,
             Self::Overloaded | Self::Unavailable => 503,
             Self::Internal => 500,
         }
@@ -142,6 +183,110 @@ impl RegionError {
     }
 }
 
+/// What an edge reports to its nearest region after each response, in the background:
+///
+/// ```text
+/// POST /v1/edge-timings              Authorization: Bearer <edge token without tenant>
+/// {"colo": "CDG", "route": "page", "cache": "hit", "status": 200, "duration_ms": 12}
+/// 204 | 400 (unknown route or cache, bad field) | 401 | 413
+/// ```
+///
+/// The labels are closed sets computed in the core (never a raw path), so the region's
+/// histogram keeps a bounded number of series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeTiming {
+    /// The point of presence (`CDG`), or `unknown`; the region keeps ≤ 8 `[A-Z0-9]`.
+    pub colo: String,
+    pub route: TimedRoute,
+    pub cache: CacheOutcome,
+    /// The HTTP status the edge answered.
+    pub status: u16,
+    /// Time from the request's arrival to the response, as the edge measured it.
+    pub duration_ms: u64,
+}
+
+/// The kind of request a timing is for: a small closed set, to bound label cardinality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimedRoute {
+    /// A public page (`/`).
+    Page,
+    /// `/v1/patients` (search, create).
+    ApiPatients,
+    /// `/v1/patients/{id}`.
+    ApiPatient,
+    /// Any other path under `/v1`.
+    ApiOther,
+    /// Anything else (unknown pages, bad hosts).
+    Other,
+}
+
+impl TimedRoute {
+    /// The route of a request path.
+    pub fn of_path(path: &str) -> Self {
+        let api = if path == "/v1" {
+            Some("")
+        } else {
+            path.strip_prefix("/v1/")
+        };
+        match api {
+            Some("patients" | "patients/") => Self::ApiPatients,
+            Some(rest) => match rest.strip_prefix("patients/") {
+                Some(id) if !id.is_empty() && !id.contains('/') => Self::ApiPatient,
+                _ => Self::ApiOther,
+            },
+            None if path == "/" => Self::Page,
+            None => Self::Other,
+        }
+    }
+
+    /// The label value (the wire name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::ApiPatients => "api_patients",
+            Self::ApiPatient => "api_patient",
+            Self::ApiOther => "api_other",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Whether the edge cache answered: `none` when the cache was not consulted (the API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+    None,
+}
+
+impl CacheOutcome {
+    /// The label value (the wire name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::None => "none",
+        }
+    }
+}
+
+/// The `dur` of the `db` entry of a `Server-Timing` value, in milliseconds.
+pub fn server_timing_db_millis(value: &str) -> Option<f64> {
+    value.split(',').find_map(|entry| {
+        let mut parts = entry.split(';').map(str::trim);
+        if parts.next()? != "db" {
+            return None;
+        }
+        parts
+            .find_map(|p| p.strip_prefix("dur="))
+            .and_then(|d| d.parse::<f64>().ok())
+            .filter(|d| d.is_finite() && *d >= 0.0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +302,67 @@ mod tests {
             serde_json::from_str(r#"{"statements":[{"name":"a","params":[1,"x",null]}]}"#).unwrap();
         assert!(!r.want_directory);
         assert_eq!(r.statements[0].params.len(), 3);
+        assert_eq!(r.idempotency, None);
+        assert!(
+            !serde_json::to_string(&r).unwrap().contains("idempotency"),
+            "absent, not null"
+        );
+        let r: BatchRequest = serde_json::from_str(
+            r#"{"statements":[],"idempotency":{"key":"k","fingerprint":"f"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.idempotency.unwrap().key, "k");
+        let r: Result<BatchRequest, _> = serde_json::from_str(
+            r#"{"statements":[],"idempotency":{"key":"k","fingerprint":"f","x":1}}"#,
+        );
+        assert!(r.is_err());
+        let ok: BatchResponse =
+            serde_json::from_str(r#"{"region":"eu-west","results":[]}"#).unwrap();
+        assert!(!ok.replayed);
+        assert!(!serde_json::to_string(&ok).unwrap().contains("replayed"));
+    }
+
+    #[test]
+    fn timed_routes_are_a_closed_set() {
+        for (path, route) in [
+            ("/", TimedRoute::Page),
+            ("/v1/patients", TimedRoute::ApiPatients),
+            ("/v1/patients/", TimedRoute::ApiPatients),
+            ("/v1/patients/0000-1", TimedRoute::ApiPatient),
+            ("/v1/patients/a/b", TimedRoute::ApiOther),
+            ("/v1", TimedRoute::ApiOther),
+            ("/v1/observations", TimedRoute::ApiOther),
+            ("/v10", TimedRoute::Other),
+            ("/about", TimedRoute::Other),
+        ] {
+            assert_eq!(TimedRoute::of_path(path), route, "{path}");
+        }
+        let t: EdgeTiming = serde_json::from_str(
+            r#"{"colo":"CDG","route":"api_patient","cache":"none","status":200,"duration_ms":7}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.route.as_str(), t.cache.as_str()),
+            ("api_patient", "none")
+        );
+        assert!(
+            serde_json::from_str::<EdgeTiming>(
+                r#"{"colo":"CDG","route":"/v1/x","cache":"none","status":200,"duration_ms":7}"#
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn server_timing_db_entry() {
+        assert_eq!(server_timing_db_millis("db;dur=3.25"), Some(3.25));
+        assert_eq!(
+            server_timing_db_millis(r#"edge;dur=1, db;desc="pg";dur=2"#),
+            Some(2.0)
+        );
+        assert_eq!(server_timing_db_millis("dbx;dur=3"), None);
+        assert_eq!(server_timing_db_millis("db;dur=NaN"), None);
+        assert_eq!(server_timing_db_millis("db"), None);
     }
 
     #[test]
@@ -164,6 +370,11 @@ mod tests {
         assert_eq!(ErrorCode::Overloaded.status(), 503);
         assert!(ErrorCode::Overloaded.retryable());
         assert!(!ErrorCode::Conflict.retryable());
+        assert_eq!(ErrorCode::IdempotencyMismatch.status(), 422);
+        assert!(!ErrorCode::IdempotencyMismatch.retryable());
+        let e: RegionError =
+            serde_json::from_str(r#"{"code":"idempotency_mismatch","message":"m"}"#).unwrap();
+        assert_eq!(e.code, ErrorCode::IdempotencyMismatch);
         let e: RegionError =
             serde_json::from_str(r#"{"code":"unknown_tenant","message":"m"}"#).unwrap();
         assert_eq!(e.code.status(), 404);

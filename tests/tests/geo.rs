@@ -1,0 +1,104 @@
+//! Geo routing: a cold edge asks the NEAREST region for the directory. On Workers the geo
+//! comes from `request.cf` (set per request through Miniflare, the workerd test harness);
+//! on the Spin edge from the `x-dev-geo-*` headers, honoured only because the local stack
+//! turns `DEV_GEO_HEADERS` on. Counted on the regions' side, in a binary of its own.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use telemed_e2e::{Edge, metric_sum, new_clinic, stack};
+use xtask::workspace_root;
+
+fn directory_calls(region: &str) -> u64 {
+    let r = stack().region(region).unwrap();
+    let text = reqwest::blocking::get(format!("{}/metrics", r.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    metric_sum(&text, "regional_directory_requests_total", None)
+}
+
+/// Requests through the Workers edge in Miniflare, each with its own `cf`.
+fn miniflare(requests: &Value) -> Vec<Value> {
+    let keys = stack().keys().unwrap();
+    let out = Command::new("node")
+        .current_dir(workspace_root())
+        .arg("tests/miniflare/dispatch.mjs")
+        .arg(requests.to_string())
+        .env("APEX_DOMAIN", "localhost")
+        .env("REGION_URLS", &stack().region_urls)
+        .env("EDGE_TOKEN_KEY", &keys.edge)
+        .env("API_TOKEN_PUBLIC_KEYS", keys.api_public().unwrap())
+        .output()
+        .expect("running node");
+    assert!(
+        out.status.success(),
+        "miniflare: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A placement: Cloudflare's `cf`, the Spin edge's dev headers, the region to be asked.
+type Placement = (Value, Vec<(&'static str, &'static str)>, &'static str);
+
+fn placements() -> Vec<Placement> {
+    vec![
+        (
+            json!({"country": "ZA", "continent": "AF", "colo": "JNB", "latitude": "-26.2", "longitude": "28.0"}),
+            vec![("x-dev-geo-country", "ZA"), ("x-dev-geo-colo", "JNB")],
+            "af-south",
+        ),
+        (
+            json!({"country": "US", "continent": "NA", "colo": "IAD", "latitude": "38.9", "longitude": "-77.0"}),
+            vec![("x-dev-geo-country", "US")],
+            "us-east",
+        ),
+        (
+            // Unmapped country: the coordinates decide (Nairobi is nearest Johannesburg).
+            json!({"country": "UG", "continent": "AF", "colo": "NBO", "latitude": "0.3", "longitude": "32.6"}),
+            vec![
+                ("x-dev-geo-country", "UG"),
+                ("x-dev-geo-lat", "0.3"),
+                ("x-dev-geo-lon", "32.6"),
+            ],
+            "af-south",
+        ),
+        (
+            json!({"country": "FR", "continent": "EU", "colo": "CDG", "latitude": "48.9", "longitude": "2.4"}),
+            vec![("x-dev-geo-country", "FR")],
+            "eu-west",
+        ),
+    ]
+}
+
+#[test]
+fn a_cold_edge_reads_the_directory_from_the_nearest_region() {
+    for (cf, dev_headers, region) in placements() {
+        // A clinic homed in eu-west, unseen by any edge: only the placement picks the region.
+        let slug = new_clinic("geo", "Clinique Géo", "FR");
+        let host = format!("{slug}.localhost");
+
+        let before = directory_calls(region);
+        let answers = miniflare(&json!([{ "url": format!("http://{host}/"), "cf": cf }]));
+        assert_eq!(answers[0]["status"], 200, "workers {cf}");
+        assert_eq!(
+            directory_calls(region) - before,
+            1,
+            "workers placed at {cf} must ask {region}"
+        );
+
+        let before = directory_calls(region);
+        let r = Edge::Spin.get(&Edge::Spin.host_for(&slug), "/", &dev_headers);
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            directory_calls(region) - before,
+            1,
+            "spin placed by {dev_headers:?} must ask {region}"
+        );
+    }
+}
