@@ -29,8 +29,9 @@ pub enum ConfigError {
 pub struct EdgeConfig {
     /// The platform's apex domain: clinics live at `<slug>.<apex>` (`APEX_DOMAIN`).
     pub apex: HostName,
-    /// Base URL of each region's `regional-db` (`REGION_URLS=eu-west=http://…,us-east=…`).
-    pub region_urls: BTreeMap<RegionId, String>,
+    /// Base URLs of each region's `regional-db` instances, never empty
+    /// (`REGION_URLS=eu-west=http://a|http://b,us-east=…`).
+    pub region_urls: BTreeMap<RegionId, Vec<String>>,
     /// Signs edge→region tokens (`EDGE_TOKEN_KEY`, base64 Ed25519 key pair: a secret).
     pub edge_key: SigningKey,
     /// Verifies API bearer tokens (`API_TOKEN_PUBLIC_KEYS`, comma-separated base64).
@@ -65,18 +66,23 @@ impl EdgeConfig {
                 name: "REGION_URLS",
                 reason,
             };
-            let (id, url) = pair
+            let (id, urls) = pair
                 .split_once('=')
-                .ok_or_else(|| invalid(format!("{pair:?} is not region=url")))?;
+                .ok_or_else(|| invalid(format!("{pair:?} is not region=url[|url…]")))?;
             let id: RegionId = id.trim().parse().map_err(|e| invalid(format!("{e}")))?;
             if regions.get(id.as_str()).is_none() {
                 return Err(invalid(format!("{id} is not in infra/regions.toml")));
             }
-            let url = url.trim().trim_end_matches('/');
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid(format!("{url:?} is not an http(s) URL")));
+            let mut instances = Vec::new();
+            for url in urls.split('|').map(|u| u.trim().trim_end_matches('/')) {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(invalid(format!("{url:?} is not an http(s) URL")));
+                }
+                instances.push(url.to_owned());
             }
-            region_urls.insert(id, url.to_owned());
+            if region_urls.insert(id.clone(), instances).is_some() {
+                return Err(invalid(format!("{id} is listed twice")));
+            }
         }
         if !region_urls.contains_key(&regions.default_region().id) {
             return Err(ConfigError::Invalid {
@@ -101,15 +107,54 @@ impl EdgeConfig {
         })
     }
 
-    /// The URL of `region`, or of the default region when `region` has none configured.
-    pub fn region_url(&self, region: &RegionId) -> (&RegionId, &str) {
-        match self.region_urls.get_key_value(region) {
-            Some((id, url)) => (id, url),
-            None => {
-                let d = &self.regions.default_region().id;
-                let (id, url) = self.region_urls.get_key_value(d).expect("checked at load");
-                (id, url)
-            }
+    /// The `regional-db` instances of `region` (at least one), or of the default region
+    /// when `region` has none configured.
+    pub fn region_instances(&self, region: &RegionId) -> (&RegionId, &[String]) {
+        let found = self.region_urls.get_key_value(region).or_else(|| {
+            self.region_urls
+                .get_key_value(&self.regions.default_region().id)
+        });
+        let (id, urls) = found.expect("the default region is checked at load");
+        (id, urls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(region_urls: &str) -> Result<EdgeConfig, ConfigError> {
+        let key = SigningKey::from_seed([3; 32]);
+        EdgeConfig::from_lookup(|name| match name {
+            "APEX_DOMAIN" => Some("localhost".into()),
+            "REGION_URLS" => Some(region_urls.into()),
+            "EDGE_TOKEN_KEY" => Some(key.to_base64()),
+            "API_TOKEN_PUBLIC_KEYS" => Some(key.public_base64()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn regions_may_list_several_instances() {
+        let c = load("eu-west=http://a:1|http://b:2/, af-south=https://af").unwrap();
+        let eu: RegionId = "eu-west".parse().unwrap();
+        assert_eq!(c.region_instances(&eu).1, ["http://a:1", "http://b:2"]);
+        // A region without instances falls back to the default region.
+        let us: RegionId = "us-east".parse().unwrap();
+        assert_eq!(c.region_instances(&us).0.as_str(), "eu-west");
+    }
+
+    #[test]
+    fn bad_region_urls_are_refused() {
+        for bad in [
+            "af-south=http://a",
+            "eu-west=ftp://a",
+            "eu-west=http://a|",
+            "eu-west=http://a,eu-west=http://b",
+            "mars=http://a,eu-west=http://b",
+            "eu-west",
+        ] {
+            assert!(load(bad).is_err(), "{bad}");
         }
     }
 }

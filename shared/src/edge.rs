@@ -362,6 +362,10 @@ mod tests {
     impl Host for TestHost {
         async fn fetch(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, FetchError> {
             let uri = request.uri().to_string();
+            if uri.starts_with("http://down.test") {
+                self.calls.borrow_mut().push((uri, None));
+                return Err(FetchError("connection refused".into()));
+            }
             if request.uri().path() == EDGE_TIMINGS_PATH {
                 let report = serde_json::from_slice(request.body()).expect("an EdgeTiming");
                 self.beacons.borrow_mut().push((uri, report));
@@ -405,6 +409,8 @@ mod tests {
                 results: results.collect(),
                 directory: batch.want_directory.then(|| self.clinics[0].clone()),
                 replayed: self.replay.get(),
+                lsn: None,
+                served_by: None,
             };
             let mut ok = respond(200, serde_json::to_value(response).unwrap())?;
             // As regional-db does: how long Postgres took for the batch.
@@ -436,6 +442,44 @@ mod tests {
             "default_locale": locale, "currency": "EUR", "plan": "standard", "status": "active"}),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn an_instance_that_is_down_costs_one_more_call_not_an_error() {
+        let (host, _, api) = setup();
+        let edge = SigningKey::from_seed([2; 32]);
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("APEX_DOMAIN", "localhost".into()),
+            (
+                "REGION_URLS",
+                "eu-west=http://down.test|http://eu.test".into(),
+            ),
+            ("EDGE_TOKEN_KEY", edge.to_base64()),
+            ("API_TOKEN_PUBLIC_KEYS", api.public_base64()),
+        ]);
+        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        // The test clock starts the rotation at the first instance, the one that is down.
+        let r = get(&host, &config, "http://casablanca-sante.localhost/", &[]).response;
+        assert_eq!(r.status(), 200);
+        let calls: Vec<String> = host.calls.borrow().iter().map(|c| c.0.clone()).collect();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert!(
+            calls[0].starts_with("http://down.test/") && calls[1].starts_with("http://eu.test/"),
+            "{calls:?}"
+        );
+        // With every instance down, the visitor gets the localized 503, not a 500.
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("APEX_DOMAIN", "localhost".into()),
+            (
+                "REGION_URLS",
+                "eu-west=http://down.test|http://down.test.b".into(),
+            ),
+            ("EDGE_TOKEN_KEY", edge.to_base64()),
+            ("API_TOKEN_PUBLIC_KEYS", api.public_base64()),
+        ]);
+        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        let r = get(&host, &config, "http://ghost-two.localhost/", &[]).response;
+        assert_eq!(r.status(), 503);
     }
 
     fn setup() -> (TestHost, EdgeConfig, SigningKey) {

@@ -78,6 +78,13 @@ pub struct Region {
     pub countries: Vec<CountryCode>,
     #[serde(default)]
     pub continents: Vec<String>,
+    /// How many `regional-db` instances serve the region (deployment shape; at least 1).
+    #[serde(default = "one")]
+    pub instances: u16,
+}
+
+fn one() -> u16 {
+    1
 }
 
 #[derive(Deserialize)]

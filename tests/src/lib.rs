@@ -144,16 +144,27 @@ pub fn edge_calls_received() -> u64 {
         .regions
         .iter()
         .map(|r| {
+            region_metric(
+                &r.id,
+                "regional_batch_requests_total",
+                Some(("origin", "edge")),
+            ) + region_metric(&r.id, "regional_directory_requests_total", None)
+        })
+        .sum()
+}
+
+/// A counter summed over every `regional-db` instance of `region`.
+pub fn region_metric(region: &str, name: &str, label: Option<(&str, &str)>) -> u64 {
+    let r = stack().region(region).expect("a region of the stack");
+    r.urls
+        .iter()
+        .map(|url| {
             let text = client()
-                .get(format!("{}/metrics", r.url))
+                .get(format!("{url}/metrics"))
                 .send()
                 .and_then(|r| r.text())
                 .expect("metrics");
-            metric_sum(
-                &text,
-                "regional_batch_requests_total",
-                Some(("origin", "edge")),
-            ) + metric_sum(&text, "regional_directory_requests_total", None)
+            metric_sum(&text, name, label)
         })
         .sum()
 }

@@ -6,16 +6,11 @@
 use std::process::Command;
 
 use serde_json::{Value, json};
-use telemed_e2e::{Edge, metric_sum, new_clinic, stack};
+use telemed_e2e::{Edge, new_clinic, region_metric, stack};
 use xtask::workspace_root;
 
 fn directory_calls(region: &str) -> u64 {
-    let r = stack().region(region).unwrap();
-    let text = reqwest::blocking::get(format!("{}/metrics", r.url))
-        .unwrap()
-        .text()
-        .unwrap();
-    metric_sum(&text, "regional_directory_requests_total", None)
+    region_metric(region, "regional_directory_requests_total", None)
 }
 
 /// Requests through the Workers edge in Miniflare, each with its own `cf`.

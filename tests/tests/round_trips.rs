@@ -3,19 +3,14 @@
 //! traffic is counted.
 
 use serde_json::json;
-use telemed_e2e::{EDGES, Edge, edge_calls_received, metric_sum, new_clinic, stack, token};
+use telemed_e2e::{EDGES, Edge, edge_calls_received, new_clinic, region_metric, token};
 
 /// The counters are global: the tests of this binary must not run at the same time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn forwarded(region: &str) -> u64 {
-    let r = stack().region(region).unwrap();
-    let text = reqwest::blocking::get(format!("{}/metrics", r.url))
-        .unwrap()
-        .text()
-        .unwrap();
-    metric_sum(
-        &text,
+    region_metric(
+        region,
         "regional_batch_requests_total",
         Some(("origin", "forwarded")),
     )

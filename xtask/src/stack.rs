@@ -66,6 +66,8 @@ pub struct StackInfo {
     pub workers_url: String,
     /// `REGION_URLS` as the edges are configured with it.
     pub region_urls: String,
+    /// `PEER_URLS` as the regions are configured with it (first instance of each region).
+    pub peer_urls: String,
     pub spin_url: String,
     pub regions: Vec<RegionInfo>,
     pub keys_file: PathBuf,
@@ -76,8 +78,12 @@ pub struct StackInfo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegionInfo {
     pub id: String,
-    /// Base URL of the region's `regional-db`.
+    /// Base URL of the region's first `regional-db` instance.
     pub url: String,
+    /// Base URLs of all its instances (`url` first).
+    pub urls: Vec<String>,
+    /// Process (group) ids of those instances, as started.
+    pub pids: Vec<u32>,
     pub database_url: String,
     pub control_database_url: String,
 }
@@ -98,8 +104,144 @@ impl StackInfo {
         StackKeys::load_or_create(&self.keys_file)
     }
 
-    /// `regional-db tenant create`, run in the clinic's home region (as an operator would).
+    /// The `regional-db serve` command of instance `k` of `region`: one definition for the
+    /// stack and for tests that restart an instance.
+    pub fn regional_db_serve(&self, region: &str, k: usize) -> Result<Command> {
+        let r = self
+            .region(region)
+            .with_context(|| format!("no region {region}"))?;
+        let url = r
+            .urls
+            .get(k)
+            .with_context(|| format!("{region} has no instance {k}"))?;
+        let mut cmd = Command::new(&self.regional_db_bin);
+        // Directory reads come from the region's own (replicated) control schema.
+        cmd.args([
+            "serve",
+            "--region",
+            region,
+            "--listen",
+            url.trim_start_matches("http://"),
+        ])
+        .env("DATABASE_URL", &r.database_url)
+        .env("CONTROL_DATABASE_URL", &r.database_url)
+        .env("EDGE_TOKEN_PUBLIC_KEYS", self.keys()?.edge_public()?)
+        .env("PEER_URLS", &self.peer_urls)
+        .env("RUST_LOG", "info");
+        Ok(cmd)
+    }
+
+    /// Kills instance `k` of `region` (a failure test). Restart it with
+    /// [`Self::restart_instance`].
+    pub fn kill_instance(&self, region: &str, k: usize) -> Result<()> {
+        let r = self
+            .region(region)
+            .with_context(|| format!("no region {region}"))?;
+        let pid = r
+            .pids
+            .get(k)
+            .with_context(|| format!("{region} has no instance {k}"))?;
+        Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status()?;
+        Ok(())
+    }
+
+    /// Starts instance `k` of `region` again and waits until it is healthy. The stack
+    /// stops it with everything else.
+    pub fn restart_instance(&self, region: &str, k: usize) -> Result<()> {
+        use std::{io::Write as _, os::unix::process::CommandExt};
+        let name = format!("regional-db-{region}-{k}");
+        let log_path = self.logs_dir.join(format!("{name}.log"));
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)?;
+        let child = self
+            .regional_db_serve(region, k)?
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("restarting {name}"))?;
+        let mut pids = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(respawned_pids(&self.logs_dir))?;
+        writeln!(pids, "{}", child.id())?;
+        let url = &self.region(region).expect("checked above").urls[k];
+        wait_http(
+            &format!("{url}/healthz"),
+            &name,
+            &log_path,
+            Duration::from_secs(30),
+        )
+    }
+
+    /// `regional-db tenant create`, run in the clinic's home region (as an operator would),
+    /// then waits until every region's directory serves the new clinic: logical replication
+    /// is asynchronous, and a clinic is usable everywhere only once it has arrived.
     pub fn create_tenant(
+        &self,
+        slug: &str,
+        name: &str,
+        country: &str,
+    ) -> Result<std::process::Output> {
+        let out = self.create_tenant_unreplicated(slug, name, country)?;
+        if out.status.success() {
+            self.wait_replicated(slug)?;
+        }
+        Ok(out)
+    }
+
+    /// Polls every region's `/v1/directory` for `slug`, for up to 15 s.
+    pub fn wait_replicated(&self, slug: &str) -> Result<()> {
+        use telemed_shared::{
+            auth::{EdgeClaims, SigningKey},
+            dataplane::{catalog, wire::CATALOG_HEADER},
+        };
+        let edge =
+            SigningKey::from_base64(&self.keys()?.edge).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        for r in &self.regions {
+            loop {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_secs();
+                let claims = EdgeClaims {
+                    tenant: None,
+                    actor: None,
+                };
+                let token = edge
+                    .sign_edge(claims, now)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let status = client
+                    .get(format!("{}/v1/directory?slug={slug}", r.url))
+                    .bearer_auth(token)
+                    .header(CATALOG_HEADER, catalog::version())
+                    .send()
+                    .map(|r| r.status().as_u16());
+                if matches!(status, Ok(200)) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!(
+                        "clinic {slug} did not reach {}'s directory within 15 s (last: {status:?})",
+                        r.id
+                    );
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
+    }
+
+    fn create_tenant_unreplicated(
         &self,
         slug: &str,
         name: &str,
@@ -183,8 +325,22 @@ pub struct Stack {
     clusters: Vec<PgCluster>,
 }
 
+/// Instances restarted by tests ([`StackInfo::restart_instance`]), one process group a line,
+/// so that stopping the stack stops them too.
+fn respawned_pids(logs: &Path) -> PathBuf {
+    logs.join("respawned.pids")
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
+        let respawned = respawned_pids(&self.info.logs_dir);
+        for pid in fs::read_to_string(&respawned).unwrap_or_default().lines() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", pid.trim())])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = fs::remove_file(respawned);
         for p in self.procs.iter_mut().rev() {
             p.stop();
         }
@@ -279,6 +435,7 @@ impl Stack {
             info: StackInfo {
                 workers_url: format!("http://127.0.0.1:{}", spec.workers_port),
                 region_urls: String::new(),
+                peer_urls: String::new(),
                 spin_url: format!("http://127.0.0.1:{}", spec.spin_port),
                 regions: Vec::new(),
                 keys_file: keys_file.clone(),
@@ -313,8 +470,14 @@ impl Stack {
                 control_url = database_url.clone();
             }
             stack.clusters.push(cluster);
+            // Instance k of region i listens on region_port_base + i + 10 k.
+            let urls: Vec<String> = (0..region.instances.max(1))
+                .map(|k| format!("http://127.0.0.1:{}", spec.region_port_base + i + 10 * k))
+                .collect();
             stack.info.regions.push(RegionInfo {
-                url: format!("http://127.0.0.1:{}", spec.region_port_base + i),
+                url: urls[0].clone(),
+                urls,
+                pids: Vec::new(),
                 id,
                 database_url,
                 control_database_url: control_url.clone(),
@@ -327,6 +490,8 @@ impl Stack {
             .map(|r| format!("{}={}", r.id, r.url))
             .collect();
         let peers = peers.join(",");
+        stack.info.peer_urls = peers.clone();
+        let _ = fs::remove_file(respawned_pids(&logs));
         for (r, cluster) in stack.info.regions.clone().iter().zip(&stack.clusters) {
             // Clinics are listed by (and versions recorded in) the control-plane primary;
             // the control schema's tables are created locally in every region.
@@ -340,23 +505,22 @@ impl Stack {
                 bail!("regional-db migrate failed in {}", r.id);
             }
             replicate_directory(cluster, &r.id, r.id == control, &control_url)?;
-            let listen = r.url.trim_start_matches("http://").to_owned();
-            let mut cmd = Command::new(&regional_db_bin);
-            // Directory reads come from the region's own (replicated) control schema.
-            cmd.args(["serve", "--region", &r.id, "--listen", &listen])
-                .env("DATABASE_URL", &r.database_url)
-                .env("CONTROL_DATABASE_URL", &r.database_url)
-                .env("EDGE_TOKEN_PUBLIC_KEYS", keys.edge_public()?)
-                .env("PEER_URLS", &peers)
-                .env("RUST_LOG", "info");
-            let name = format!("regional-db-{}", r.id);
-            stack.procs.push(Proc::spawn(&name, &mut cmd, &logs)?);
-            wait_http(
-                &format!("{}/healthz", r.url),
-                &name,
-                &logs.join(format!("{name}.log")),
-                Duration::from_secs(30),
-            )?;
+            for k in 0..r.urls.len() {
+                let name = format!("regional-db-{}-{k}", r.id);
+                let mut cmd = stack.info.regional_db_serve(&r.id, k)?;
+                let proc = Proc::spawn(&name, &mut cmd, &logs)?;
+                let pid = proc.child.id();
+                stack.procs.push(proc);
+                if let Some(info) = stack.info.regions.iter_mut().find(|x| x.id == r.id) {
+                    info.pids.push(pid);
+                }
+                wait_http(
+                    &format!("{}/healthz", r.urls[k]),
+                    &name,
+                    &logs.join(format!("{name}.log")),
+                    Duration::from_secs(30),
+                )?;
+            }
         }
         if demo {
             for (slug, name, country) in DEMO_CLINICS {
@@ -369,7 +533,14 @@ impl Stack {
             }
         }
 
-        let region_urls = peers;
+        // The edges know every instance of every region (`|`-separated) and fail over.
+        let region_urls = stack
+            .info
+            .regions
+            .iter()
+            .map(|r| format!("{}={}", r.id, r.urls.join("|")))
+            .collect::<Vec<_>>()
+            .join(",");
         stack.info.region_urls = region_urls.clone();
         let edge_env = [
             ("REGION_URLS", region_urls.clone()),

@@ -144,22 +144,23 @@ impl<'a, H: Host> RegionClient<'a, H> {
             actor: None,
         };
         let body = serde_json::to_vec(timing).expect("wire types serialise");
-        self.signed_request(region, Method::POST, EDGE_TIMINGS_PATH, claims, body)
+        let (region, instances) = self.config.region_instances(region);
+        let base = &instances[self.first_instance(instances.len())];
+        self.signed_request(region, base, Method::POST, EDGE_TIMINGS_PATH, claims, body)
             .ok()
-            .map(|(_, request)| request)
     }
 
-    /// A request to `region` (or the default region when it has no URL) carrying a fresh
-    /// edge token and the catalog version.
+    /// A request to one instance (`base`) of `region`, carrying a fresh edge token and the
+    /// catalog version.
     fn signed_request(
         &self,
         region: &RegionId,
+        base: &str,
         method: Method,
         path_and_query: &str,
         claims: EdgeClaims,
         body: Vec<u8>,
-    ) -> Result<(RegionId, Request<Vec<u8>>), DataError> {
-        let (region, base) = self.config.region_url(region);
+    ) -> Result<Request<Vec<u8>>, DataError> {
         let region = region.clone();
         let token = self
             .config
@@ -181,7 +182,13 @@ impl<'a, H: Host> RegionClient<'a, H> {
                 region: region.clone(),
                 message: e.to_string(),
             })?;
-        Ok((region, request))
+        Ok(request)
+    }
+
+    /// Which instance of `n` to try first: rotating with the clock, so the instances of a
+    /// region share the load without the edge keeping any state.
+    fn first_instance(&self, n: usize) -> usize {
+        (self.host.now_millis() % n.max(1) as u64) as usize
     }
 
     async fn call<T: serde::de::DeserializeOwned>(
@@ -192,24 +199,49 @@ impl<'a, H: Host> RegionClient<'a, H> {
         claims: EdgeClaims,
         body: Vec<u8>,
     ) -> Result<T, DataError> {
-        let now = self.host.now_millis();
-        let (region, request) =
-            self.signed_request(region, method, &path_and_query, claims, body)?;
-        let result = self.host.fetch(request).await;
-        let db_millis = result.as_ref().ok().and_then(|r| {
-            r.headers()
-                .get(SERVER_TIMING_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(server_timing_db_millis)
-        });
-        self.timings.borrow_mut().push(CallTiming {
+        // Instances of a region are tried in turn, from a rotating start (spreading the
+        // load), and only when one gives no HTTP answer at all: an instance that is down
+        // costs one more call, never an error. Resending is safe: reads are reads, and every
+        // write carries an idempotency key.
+        let (region, instances) = self.config.region_instances(region);
+        let region = region.clone();
+        let first = self.first_instance(instances.len());
+        let mut last_error = None;
+        let mut answered = None;
+        for i in 0..instances.len() {
+            let base = &instances[(first + i) % instances.len()];
+            let now = self.host.now_millis();
+            let request = self.signed_request(
+                &region,
+                base,
+                method.clone(),
+                &path_and_query,
+                claims.clone(),
+                body.clone(),
+            )?;
+            let result = self.host.fetch(request).await;
+            let db_millis = result.as_ref().ok().and_then(|r| {
+                r.headers()
+                    .get(SERVER_TIMING_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(server_timing_db_millis)
+            });
+            self.timings.borrow_mut().push(CallTiming {
+                region: region.clone(),
+                millis: self.host.now_millis().saturating_sub(now),
+                db_millis,
+            });
+            match result {
+                Ok(response) => {
+                    answered = Some(response);
+                    break;
+                }
+                Err(e) => last_error = Some(e.0),
+            }
+        }
+        let response = answered.ok_or_else(|| DataError::Unreachable {
             region: region.clone(),
-            millis: self.host.now_millis().saturating_sub(now),
-            db_millis,
-        });
-        let response = result.map_err(|e| DataError::Unreachable {
-            region: region.clone(),
-            message: e.0,
+            message: last_error.unwrap_or_default(),
         })?;
         let status = response.status();
         let body = response.into_body();

@@ -1,0 +1,88 @@
+//! High availability inside a region: with one of eu-west's two `regional-db` instances
+//! killed, both edges keep answering through the other; with both down, a clear 503 with
+//! `Retry-After`; restarted, service resumes. Restores what it kills, so later tests see
+//! the whole stack.
+
+use telemed_e2e::{EDGES, metric_sum, new_clinic, stack, token};
+
+fn batches_at(url: &str) -> u64 {
+    let text = reqwest::blocking::get(format!("{url}/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    metric_sum(
+        &text,
+        "regional_batch_requests_total",
+        Some(("origin", "edge")),
+    )
+}
+
+/// Restarts killed instances even when an assertion fails.
+struct Restore(Vec<usize>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        for k in &self.0 {
+            stack()
+                .restart_instance("eu-west", *k)
+                .expect("restarting eu-west's instance");
+        }
+    }
+}
+
+#[test]
+fn a_region_serves_through_its_other_instance_and_fails_clearly_without_any() {
+    let eu = stack().region("eu-west").unwrap();
+    assert!(
+        eu.urls.len() >= 2,
+        "eu-west runs two instances (infra/regions.toml)"
+    );
+    let slug = new_clinic("ha", "Clinique Haute Dispo", "FR");
+    let auth = format!("Bearer {}", token(&slug, "system/Patient.cruds"));
+    let list = |edge: telemed_e2e::Edge| {
+        edge.get(
+            &edge.host_for(&slug),
+            "/v1/patients",
+            &[("authorization", &auth)],
+        )
+    };
+    // Warm both edges' directory so their API calls go straight to the home region.
+    for edge in EDGES {
+        assert_eq!(list(edge).status(), 200);
+    }
+
+    stack().kill_instance("eu-west", 0).unwrap();
+    let mut restore = Restore(vec![0]);
+    let survivor = eu.urls[1].clone();
+    for edge in EDGES {
+        let before = batches_at(&survivor);
+        for _ in 0..6 {
+            let r = list(edge);
+            assert_eq!(
+                r.status(),
+                200,
+                "{edge:?}: one instance down must not be an error"
+            );
+        }
+        assert_eq!(
+            batches_at(&survivor) - before,
+            6,
+            "{edge:?}: all served by the other instance"
+        );
+    }
+
+    stack().kill_instance("eu-west", 1).unwrap();
+    restore.0.push(1);
+    for edge in EDGES {
+        let r = list(edge);
+        assert_eq!(r.status(), 503, "{edge:?}: no instance left");
+        assert_eq!(r.headers()["retry-after"], "1");
+        let body: serde_json::Value = r.json().unwrap();
+        assert_eq!(body["resourceType"], "OperationOutcome");
+    }
+
+    drop(restore);
+    for edge in EDGES {
+        assert_eq!(list(edge).status(), 200, "{edge:?}: back after the restart");
+    }
+}
