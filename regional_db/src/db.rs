@@ -105,6 +105,31 @@ pub struct Ran {
     /// The results are those an earlier batch with the same idempotency key committed:
     /// nothing ran this time.
     pub replayed: bool,
+    /// For a batch that writes: the primary's WAL position right after the commit (`X/Y`),
+    /// which covers the commit record. `None` for reads (and if it could not be read).
+    pub lsn: Option<String>,
+    /// Audit events not written yet ([`AuditMode::Deferred`]): append them on the primary
+    /// with [`append_deferred_audit`] before answering.
+    pub deferred_audit: Vec<AuditEntry>,
+}
+
+/// Where a batch's audit events go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditMode {
+    /// In the batch's own transaction (the primary): data and trail commit together.
+    InTransaction,
+    /// Collected in [`Ran::deferred_audit`]: the batch runs on a read-only replica.
+    Deferred,
+}
+
+/// The audit events of one statement, to be appended later (a replica cannot write them).
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub action: &'static str,
+    pub statement: &'static str,
+    pub resource_type: &'static str,
+    /// One event per id; `None` for a statement that returned nothing.
+    pub ids: Vec<Option<String>>,
 }
 
 /// Runs a batch for `slug` in one transaction pinned to its schema, appending audit events
@@ -121,10 +146,38 @@ pub async fn run_batch(
     actor: &str,
     calls: &[Call],
     idempotency: Option<&Idempotency>,
+    on_statement: impl FnMut(&Statement, Duration, Result<(), &RegionError>),
+) -> Result<Ran, RegionError> {
+    run_batch_with(
+        client,
+        slug,
+        actor,
+        calls,
+        idempotency,
+        AuditMode::InTransaction,
+        on_statement,
+    )
+    .await
+}
+
+/// [`run_batch`], with the audit events either in the transaction or deferred (a read-only
+/// batch on a replica: the transaction is then `READ ONLY`).
+pub async fn run_batch_with(
+    client: &mut deadpool_postgres::Client,
+    slug: &TenantSlug,
+    actor: &str,
+    calls: &[Call],
+    idempotency: Option<&Idempotency>,
+    audit_mode: AuditMode,
     mut on_statement: impl FnMut(&Statement, Duration, Result<(), &RegionError>),
 ) -> Result<Ran, RegionError> {
+    let writes = calls
+        .iter()
+        .any(|c| c.statement.access == telemed_shared::dataplane::catalog::Access::Write);
     let tx = client
-        .transaction()
+        .build_transaction()
+        .read_only(audit_mode == AuditMode::Deferred)
+        .start()
         .await
         .map_err(|e| error::from_postgres(&e))?;
     pin_schema(&tx, slug)
@@ -135,12 +188,17 @@ pub async fn run_batch(
     {
         // Nothing was written: committing ends the transaction as well as a rollback.
         tx.commit().await.map_err(|e| error::from_postgres(&e))?;
+        // The write it replays committed earlier: the current position covers it too.
+        let lsn = current_lsn(client).await;
         return Ok(Ran {
             results,
             replayed: true,
+            lsn,
+            deferred_audit: Vec::new(),
         });
     }
     let mut results = Vec::with_capacity(calls.len());
+    let mut deferred_audit = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         let started = std::time::Instant::now();
         let outcome = query_rows(&tx, call.statement, &call.params).await;
@@ -156,16 +214,18 @@ pub async fn run_batch(
             }
         };
         if let Some(audit) = call.statement.audit {
-            append_audit(
-                &tx,
-                actor,
-                audit.action,
-                call.statement.name,
-                audit.resource_type,
-                &rows,
-            )
-            .await
-            .map_err(|e| error::from_postgres(&e).at(i))?;
+            let entry = AuditEntry {
+                action: audit.action,
+                statement: call.statement.name,
+                resource_type: audit.resource_type,
+                ids: audit_ids(&rows),
+            };
+            match audit_mode {
+                AuditMode::InTransaction => append_audit(&tx, actor, &entry)
+                    .await
+                    .map_err(|e| error::from_postgres(&e).at(i))?,
+                AuditMode::Deferred => deferred_audit.push(entry),
+            }
         }
         results.push(StatementResult { rows });
     }
@@ -173,10 +233,68 @@ pub async fn run_batch(
         store_results(&tx, idem, &results).await?;
     }
     tx.commit().await.map_err(|e| error::from_postgres(&e))?;
+    let lsn = if writes {
+        current_lsn(client).await
+    } else {
+        None
+    };
     Ok(Ran {
         results,
         replayed: false,
+        lsn,
+        deferred_audit,
     })
+}
+
+/// The primary's WAL position now (`pg_current_wal_lsn()`), on the connection that just
+/// committed: at or past the end of its commit record. `None` (logged) if it fails: the
+/// write is committed all the same, the caller only loses read-your-writes routing.
+async fn current_lsn(client: &deadpool_postgres::Client) -> Option<String> {
+    match client
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .await
+    {
+        Ok(row) => row.try_get(0).ok(),
+        Err(e) => {
+            tracing::warn!(error = %error::describe(&e), "reading the commit LSN");
+            None
+        }
+    }
+}
+
+/// Whether this server (a replica) has replayed the WAL up to `min_lsn` (`X/Y`, already
+/// validated). `false` on a server that is not in recovery (no replay position).
+pub async fn replayed(
+    client: &impl GenericClient,
+    min_lsn: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false)",
+            &[&min_lsn],
+        )
+        .await?;
+    row.try_get(0)
+}
+
+/// Appends the audit events of a batch that ran on the replica, in one short transaction on
+/// the primary pinned to the clinic's schema.
+pub async fn append_deferred_audit(
+    client: &mut deadpool_postgres::Client,
+    slug: &TenantSlug,
+    actor: &str,
+    entries: &[AuditEntry],
+) -> Result<(), RegionError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let pg = |e: tokio_postgres::Error| error::from_postgres(&e);
+    let tx = client.transaction().await.map_err(pg)?;
+    pin_schema(&tx, slug).await.map_err(pg)?;
+    for entry in entries {
+        append_audit(&tx, actor, entry).await.map_err(pg)?;
+    }
+    tx.commit().await.map_err(pg)
 }
 
 /// Claims `idem.key` for the current transaction: `None` when it is ours now (run the
@@ -259,16 +377,9 @@ async fn store_results(
     Ok(())
 }
 
-/// One audit event per returned row (its `id`), or one with no resource when nothing was
-/// returned (a search that found nothing is still a search), in a single statement.
-async fn append_audit(
-    tx: &impl GenericClient,
-    actor: &str,
-    action: &str,
-    statement: &str,
-    resource_type: &str,
-    rows: &[Map<String, Value>],
-) -> Result<(), tokio_postgres::Error> {
+/// The resources a statement returned (their `id`s), or one `None` when nothing was
+/// returned (a search that found nothing is still a search).
+fn audit_ids(rows: &[Map<String, Value>]) -> Vec<Option<String>> {
     let mut ids: Vec<Option<String>> = rows
         .iter()
         .map(|r| match r.get("id") {
@@ -280,6 +391,15 @@ async fn append_audit(
     if ids.is_empty() {
         ids.push(None);
     }
+    ids
+}
+
+/// One audit event per id of `entry`, in a single statement.
+async fn append_audit(
+    tx: &impl GenericClient,
+    actor: &str,
+    entry: &AuditEntry,
+) -> Result<(), tokio_postgres::Error> {
     let sql = "INSERT INTO audit_events (actor, action, statement, resource_type, resource_id) \
                SELECT $1, $2, $3, $4, unnest($5::text[])";
     let prepared = tx
@@ -296,7 +416,13 @@ async fn append_audit(
         .await?;
     tx.execute(
         &prepared,
-        &[&actor, &action, &statement, &resource_type, &ids],
+        &[
+            &actor,
+            &entry.action,
+            &entry.statement,
+            &entry.resource_type,
+            &entry.ids,
+        ],
     )
     .await?;
     Ok(())

@@ -94,8 +94,10 @@ struct ServeArgs {
     /// Connections per database pool.
     #[arg(long, env = "POOL_SIZE", default_value_t = 16)]
     pool_size: usize,
-    /// This region's streaming replica, sampled for `regional_replica_lag_seconds`; without
-    /// it the region has no replica and the lag is exported as 0.
+    /// This region's streaming replica: read-only batches run there (unless it lags behind
+    /// the caller's last write or is down: then on the primary), and it is sampled for
+    /// `regional_replica_lag_seconds`. Without it every batch runs on the primary and the
+    /// lag is exported as 0. POOL_SIZE connections at most.
     #[arg(long, env = "REPLICA_DATABASE_URL", hide_env_values = true)]
     replica_database_url: Option<String>,
 }

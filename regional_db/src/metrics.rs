@@ -13,6 +13,10 @@
 //! - `regional_pool_{size,in_use,idle,waiting,max_size}{pool}`, read at scrape time
 //! - `regional_tenants{country}`: active clinics homed here, refreshed periodically
 //! - `regional_replica_lag_seconds`: sampled from the replica (0 when there is none)
+//! - `regional_reads_total{target}`: read-only batches by the server that ran them
+//!   (`primary`|`replica`), and `regional_replica_fallbacks_total{reason}`: reads meant for
+//!   the replica that the primary served (`lagging`: the caller's write not replayed yet;
+//!   `unhealthy`: the replica is marked down; `error`: the replica failed this read)
 //! - `edge_request_duration_seconds{region,colo,route,cache}`, `edge_responses_total{region,route,status_class}`
 
 use std::{collections::BTreeMap, sync::Mutex};
@@ -40,6 +44,8 @@ pub struct Metrics {
     /// Countries ever exported, so that one whose last clinic left drops to 0.
     tenant_countries: Mutex<BTreeMap<String, ()>>,
     pub replica_lag: Gauge,
+    pub reads: IntCounterVec,
+    pub replica_fallbacks: IntCounterVec,
     edge_duration: HistogramVec,
     edge_responses: IntCounterVec,
 }
@@ -145,6 +151,22 @@ impl Metrics {
             &["region", "route", "status_class"],
         )
         .expect("valid metric");
+        let reads = IntCounterVec::new(
+            Opts::new(
+                "regional_reads_total",
+                "Read-only batches run here, by the server that ran them (primary or replica).",
+            ),
+            &["target"],
+        )
+        .expect("valid metric");
+        let replica_fallbacks = IntCounterVec::new(
+            Opts::new(
+                "regional_replica_fallbacks_total",
+                "Reads meant for the replica that the primary served, by reason (lagging, unhealthy, error).",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(batches.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(directory.clone()),
@@ -158,6 +180,8 @@ impl Metrics {
             Box::new(pool_max_size.clone()),
             Box::new(tenants.clone()),
             Box::new(replica_lag.clone()),
+            Box::new(reads.clone()),
+            Box::new(replica_fallbacks.clone()),
             Box::new(edge_duration.clone()),
             Box::new(edge_responses.clone()),
         ] {
@@ -166,6 +190,9 @@ impl Metrics {
         // Both origins are exported from the start, so readers see 0 rather than nothing.
         for origin in ["edge", "forwarded"] {
             batches.with_label_values(&[origin]);
+        }
+        for target in ["primary", "replica"] {
+            reads.with_label_values(&[target]);
         }
         Self {
             registry,
@@ -182,6 +209,8 @@ impl Metrics {
             tenants,
             tenant_countries: Mutex::new(BTreeMap::new()),
             replica_lag,
+            reads,
+            replica_fallbacks,
             edge_duration,
             edge_responses,
         }

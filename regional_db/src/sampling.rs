@@ -73,8 +73,9 @@ pub async fn tenants_loop(control: Pool, region: RegionId, metrics: &Metrics) {
 }
 
 /// Samples `regional_replica_lag_seconds` every [`REPLICA_LAG_EVERY`]. A replica that
-/// cannot be queried is reported as infinitely behind, so the lag alert fires.
-pub async fn replica_lag_loop(replica: Pool, metrics: &Metrics) {
+/// cannot be queried is reported as infinitely behind, so the lag alert fires. Each
+/// sample's success is also told to `on_sample` (the read routing's health of the replica).
+pub async fn replica_lag_loop(replica: Pool, metrics: &Metrics, on_sample: impl Fn(bool)) {
     let mut tick = tokio::time::interval(REPLICA_LAG_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -90,6 +91,7 @@ pub async fn replica_lag_loop(replica: Pool, metrics: &Metrics) {
                 f64::INFINITY
             }
         };
+        on_sample(lag.is_finite());
         metrics.replica_lag.set(lag);
     }
 }

@@ -7,6 +7,23 @@
 //! carries `Server-Timing: db;dur=<ms>`, the time spent in Postgres (relayed from the home
 //! region when forwarded). A write batch with an idempotency key runs at most once: a
 //! repeat gets the stored results with `telemed-idempotent-replay: true` ([`db::run_batch`]).
+//!
+//! Read/write split (DESIGN.md, "regional service"): a batch that writes runs on the
+//! primary and its answer carries the commit's WAL position (`lsn`). A batch that only
+//! reads runs on the replica (`REPLICA_DATABASE_URL`) when the replica is healthy and, if
+//! the request carries `min_lsn` (the caller's last write), has replayed it: checked on
+//! the replica connection before the batch runs, polled for up to [`REPLAY_WAIT`], and
+//! otherwise the primary serves the read — a caller never reads older than its own write.
+//! A replica that cannot be reached or fails a read is marked down for [`REPLICA_DOWN_FOR`]
+//! and the read is retried on the primary: no error reaches the caller. `served_by` says
+//! which server answered; `regional_reads_total{target}` counts them.
+//!
+//! Audit of replica reads: a replica is read-only, so the audit events of a read it served
+//! are appended on the primary right after, in one short transaction, before the answer is
+//! sent. The trade-off: trail and read no longer commit atomically (a read whose trail
+//! cannot be written is answered with an error, so no data leaves without its trail, but a
+//! crash between the two could leave a trail for a read never delivered), and a replica
+//! read still costs one short primary statement when it touches health data.
 
 use std::{
     collections::HashMap,
@@ -34,7 +51,7 @@ use telemed_shared::{
             EDGE_TIMINGS_PATH, EdgeTiming, ErrorCode, FORWARDED_HEADER, Idempotency,
             MAX_BATCH_BYTES, MAX_EDGE_TIMING_BYTES, MAX_FINGERPRINT_BYTES,
             MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, REPLAY_HEADER, RegionError,
-            SERVER_TIMING_HEADER,
+            SERVED_BY_PRIMARY, SERVED_BY_REPLICA, SERVER_TIMING_HEADER, format_lsn, parse_lsn,
         },
     },
     geo::{RegionId, RegionMap},
@@ -57,8 +74,9 @@ pub struct Config {
     pub database_url: String,
     /// The database holding the `control` schema; `None` when it is `database_url`.
     pub control_database_url: Option<String>,
-    /// This region's streaming replica, sampled for `regional_replica_lag_seconds`;
-    /// `None` when the region has none (the lag is then exported as 0).
+    /// This region's streaming replica: read-only batches run there (see the module
+    /// documentation), and it is sampled for `regional_replica_lag_seconds`. `None` when
+    /// the region has none (every batch runs on the primary; the lag is exported as 0).
     pub replica_database_url: Option<String>,
     /// Public keys that edge tokens may be signed with (rotation: several).
     pub edge_keys: VerifyingKeys,
@@ -126,6 +144,40 @@ struct AppState {
     metrics: Metrics,
     /// A one-connection pool to the replica, for the lag sampler.
     replica: Option<Pool>,
+    /// The replica's pool for reads (`pool_size` connections), and its health.
+    reads: Option<ReplicaReads>,
+}
+
+/// How long a read whose `min_lsn` the replica has not replayed waits for it before the
+/// primary serves it.
+pub const REPLAY_WAIT: Duration = Duration::from_millis(50);
+const REPLAY_POLL: Duration = Duration::from_millis(10);
+/// How long a replica that failed is left alone (reads go to the primary meanwhile).
+pub const REPLICA_DOWN_FOR: Duration = Duration::from_secs(5);
+/// The longest a read waits for a replica connection (busy pool or slow connect) before
+/// the primary serves it.
+const REPLICA_CHECKOUT: Duration = Duration::from_millis(500);
+
+struct ReplicaReads {
+    pool: Pool,
+    /// Set when the replica failed (a checkout, a read, a lag sample): reads skip it until then.
+    down_until: std::sync::Mutex<Option<Instant>>,
+}
+
+impl ReplicaReads {
+    fn healthy(&self) -> bool {
+        let down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
+        down.is_none_or(|until| Instant::now() >= until)
+    }
+
+    fn mark_down(&self) {
+        *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + REPLICA_DOWN_FOR);
+    }
+
+    fn mark_up(&self) {
+        *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight requests. The
@@ -146,7 +198,18 @@ pub async fn run(
     }
     if let Some(replica) = state.replica.clone() {
         let state = state.clone();
-        samplers.spawn(async move { sampling::replica_lag_loop(replica, &state.metrics).await });
+        samplers.spawn(async move {
+            sampling::replica_lag_loop(replica, &state.metrics, |ok| {
+                if let Some(reads) = &state.reads {
+                    if ok {
+                        reads.mark_up()
+                    } else {
+                        reads.mark_down()
+                    }
+                }
+            })
+            .await;
+        });
     }
     let served = axum::serve(listener, routes(state))
         .with_graceful_shutdown(shutdown)
@@ -200,6 +263,16 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
         .as_deref()
         .map(|url| db::pool(url, 1, Duration::from_secs(1)))
         .transpose()?;
+    let reads = config
+        .replica_database_url
+        .as_deref()
+        .map(|url| {
+            Ok::<_, Error>(ReplicaReads {
+                pool: db::pool(url, config.pool_size, REPLICA_CHECKOUT)?,
+                down_until: std::sync::Mutex::new(None),
+            })
+        })
+        .transpose()?;
     Ok(Arc::new(AppState {
         region: config.region,
         directory: Directory::new(control.clone(), config.directory_ttl),
@@ -211,6 +284,7 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
         http,
         metrics: Metrics::new(replica.is_some()),
         replica,
+        reads,
     }))
 }
 
@@ -354,6 +428,18 @@ async fn batch_inner(
     if let Some(idem) = &request.idempotency {
         check_idempotency(idem, &calls)?;
     }
+    let min_lsn = request
+        .min_lsn
+        .as_deref()
+        .map(|s| {
+            parse_lsn(s).map(format_lsn).ok_or_else(|| {
+                RegionError::new(
+                    ErrorCode::BadRequest,
+                    format!("min_lsn {s:?} is not an LSN (X/Y, hexadecimal)"),
+                )
+            })
+        })
+        .transpose()?;
 
     let entry = tenant_entry(state, &slug).await?;
     if entry.home_region != state.region {
@@ -371,35 +457,48 @@ async fn batch_inner(
         return forward(state, headers, bytes, &entry.home_region).await;
     }
 
-    let mut client = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
     let actor = claims.actor.as_deref().unwrap_or("edge");
     let metrics = &state.metrics;
+    let read_only = calls.iter().all(|c| c.statement.access == Access::Read);
     // Postgres time: the transaction from BEGIN to COMMIT (not the wait for a connection).
-    let db_started = Instant::now();
-    let ran = db::run_batch(
-        &mut client,
-        &slug,
-        actor,
-        &calls,
-        request.idempotency.as_ref(),
-        |stmt, took, outcome| {
-            let outcome = match outcome {
-                Ok(()) => "ok".to_owned(),
-                Err(e) => code_label(e.code),
-            };
-            metrics
-                .statement_duration
-                .with_label_values(&[stmt.name, &outcome])
-                .observe(took.as_secs_f64());
-        },
-    )
-    .await?;
+    let mut db_started = Instant::now();
+    let on_replica = match &state.reads {
+        Some(reads) if read_only => {
+            read_on_replica(state, reads, &slug, actor, &calls, min_lsn.as_deref()).await?
+        }
+        _ => None,
+    };
+    let (ran, served_by) = match on_replica {
+        Some(ran) => (ran, SERVED_BY_REPLICA),
+        None => {
+            let mut client = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
+            if state.reads.is_some() && read_only {
+                // The replica's attempt is not Postgres time of this answer.
+                db_started = Instant::now();
+            }
+            let ran = db::run_batch(
+                &mut client,
+                &slug,
+                actor,
+                &calls,
+                request.idempotency.as_ref(),
+                |stmt, took, outcome| observe_statement(metrics, stmt, took, outcome),
+            )
+            .await?;
+            (ran, SERVED_BY_PRIMARY)
+        }
+    };
+    if read_only {
+        metrics.reads.with_label_values(&[served_by]).inc();
+    }
     let db_millis = db_started.elapsed().as_secs_f64() * 1000.0;
     let response = BatchResponse {
         region: state.region.clone(),
         results: ran.results,
         directory: request.want_directory.then_some(entry),
         replayed: ran.replayed,
+        lsn: ran.lsn,
+        served_by: Some(served_by.to_owned()),
     };
     let mut resp = axum::Json(response).into_response();
     if ran.replayed {
@@ -410,6 +509,114 @@ async fn batch_inner(
         resp.headers_mut().insert(SERVER_TIMING_HEADER, v);
     }
     Ok(resp)
+}
+
+fn observe_statement(
+    metrics: &Metrics,
+    stmt: &catalog::Statement,
+    took: Duration,
+    outcome: Result<(), &RegionError>,
+) {
+    let outcome = match outcome {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => code_label(e.code),
+    };
+    metrics
+        .statement_duration
+        .with_label_values(&[stmt.name, &outcome])
+        .observe(took.as_secs_f64());
+}
+
+/// Runs a read-only batch on the replica, if it is healthy and has replayed `min_lsn`
+/// (waiting up to [`REPLAY_WAIT`] for it), then appends its audit events on the primary.
+/// `None`: the primary must serve it (counted in `regional_replica_fallbacks_total`); a
+/// replica that failed is marked down. An error only when the audit trail cannot be
+/// written: the rows are then not returned.
+async fn read_on_replica(
+    state: &AppState,
+    reads: &ReplicaReads,
+    slug: &TenantSlug,
+    actor: &str,
+    calls: &[Call],
+    min_lsn: Option<&str>,
+) -> Result<Option<db::Ran>, RegionError> {
+    let fallback = |reason: &str| {
+        state
+            .metrics
+            .replica_fallbacks
+            .with_label_values(&[reason])
+            .inc()
+    };
+    if !reads.healthy() {
+        fallback("unhealthy");
+        return Ok(None);
+    }
+    let mut client = match reads.pool.get().await {
+        Ok(client) => client,
+        Err(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => {
+            // Busy, not broken: the primary takes this one.
+            fallback("error");
+            return Ok(None);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "replica unreachable; reads go to the primary");
+            reads.mark_down();
+            fallback("error");
+            return Ok(None);
+        }
+    };
+    if let Some(lsn) = min_lsn {
+        let deadline = Instant::now() + REPLAY_WAIT;
+        loop {
+            match db::replayed(&client, lsn).await {
+                Ok(true) => break,
+                Ok(false) if Instant::now() < deadline => tokio::time::sleep(REPLAY_POLL).await,
+                Ok(false) => {
+                    fallback("lagging");
+                    return Ok(None);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %error::describe(&e), "replica replay check failed; reads go to the primary");
+                    reads.mark_down();
+                    fallback("error");
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    let metrics = &state.metrics;
+    let ran = db::run_batch_with(
+        &mut client,
+        slug,
+        actor,
+        calls,
+        None,
+        db::AuditMode::Deferred,
+        |stmt, took, outcome| observe_statement(metrics, stmt, took, outcome),
+    )
+    .await;
+    drop(client);
+    let ran = match ran {
+        Ok(ran) => ran,
+        Err(e) => {
+            // A bad parameter would fail on the primary too, and say so; anything else
+            // (connection lost, recovery conflict) is the replica's fault.
+            if !matches!(
+                e.code,
+                ErrorCode::BadRequest | ErrorCode::Conflict | ErrorCode::ConstraintViolation
+            ) {
+                tracing::warn!(error = %e, "replica read failed; reads go to the primary");
+                reads.mark_down();
+            }
+            fallback("error");
+            return Ok(None);
+        }
+    };
+    if !ran.deferred_audit.is_empty() {
+        let mut primary = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
+        db::append_deferred_audit(&mut primary, slug, actor, &ran.deferred_audit).await?;
+    }
+    Ok(Some(ran))
 }
 
 /// An idempotency key belongs on a batch that writes, and is bounded.
@@ -610,6 +817,9 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let mut pools = vec![("primary", &state.pool)];
+    if let Some(reads) = &state.reads {
+        pools.push(("replica", &reads.pool));
+    }
     if !state.control_is_local {
         pools.push(("control", &state.control));
     }

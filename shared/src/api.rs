@@ -12,6 +12,15 @@
 //! again replay the first answer (`Idempotent-Replayed: true`) and the same key with another
 //! request is refused (422). A write without a key gets one the edge draws, so the edge may
 //! retry it once when the region's answer is lost or the region asks for a retry.
+//!
+//! Read-your-writes: reads may be served by the home region's streaming replica, which can
+//! lag. A successful write answers `X-Telemed-Lsn: <region>:<lsn>` (the region that ran it,
+//! and its commit's WAL position). A client that must see its own write on its next reads
+//! echoes that value back as `X-Telemed-Min-Lsn`; a read then is served by the replica only
+//! once it has replayed that position, else by the primary. A value naming another region
+//! than the clinic's home is ignored (a position only means something in its own region);
+//! a malformed one is refused (400). Browser sessions (a cookie) are not covered: API
+//! clients are apps.
 
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
@@ -23,13 +32,14 @@ use crate::{
     dataplane::{
         catalog::names,
         client::DataError,
-        wire::{BatchRequest, BatchResponse, Call, ErrorCode, Idempotency},
+        wire::{BatchRequest, BatchResponse, Call, ErrorCode, Idempotency, format_lsn, parse_lsn},
     },
     edge::Ctx,
     fhir::{
         self, CONTENT_TYPE, Issue, IssueCode,
         patient::{self, PatientError},
     },
+    geo::RegionId,
     tenant::{ResolveError, TenantEntry, TenantSelector, TenantStatus},
 };
 
@@ -43,6 +53,52 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 /// Set on a response that repeats the stored answer to an earlier request with the same key.
 pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
+/// Response header of a successful write: `<region>:<lsn>`, see the module documentation.
+pub const LSN_HEADER: &str = "x-telemed-lsn";
+/// Request header of a read: the `X-Telemed-Lsn` of the caller's last write, echoed back.
+pub const MIN_LSN_HEADER: &str = "x-telemed-min-lsn";
+
+/// The position of a client's last write: the region that ran it and its WAL position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientLsn {
+    pub region: RegionId,
+    /// `X/Y` as Postgres prints it (validated).
+    pub lsn: String,
+}
+
+impl ClientLsn {
+    /// `eu-west:0/16B3740`; `None` when malformed.
+    pub fn parse(value: &str) -> Option<Self> {
+        let (region, lsn) = value.trim().split_once(':')?;
+        let region: RegionId = region.parse().ok()?;
+        let lsn = format_lsn(parse_lsn(lsn)?);
+        Some(Self { region, lsn })
+    }
+
+    /// The header value, the inverse of [`ClientLsn::parse`].
+    pub fn header_value(&self) -> String {
+        format!("{}:{}", self.region, self.lsn)
+    }
+}
+
+/// The client's `X-Telemed-Min-Lsn`, if it sent one; a malformed or repeated one is 400.
+fn client_min_lsn(req: &Request<Vec<u8>>) -> Result<Option<ClientLsn>, ApiError> {
+    let mut values = req.headers().get_all(MIN_LSN_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let parsed = value.to_str().ok().and_then(ClientLsn::parse);
+    match parsed {
+        Some(lsn) if values.next().is_none() => Ok(Some(lsn)),
+        _ => Err(ApiError::BadRequest(vec![
+            Issue::new(
+                IssueCode::Value,
+                "X-Telemed-Min-Lsn must be one value <region>:<lsn>, as X-Telemed-Lsn gave it",
+            )
+            .at("X-Telemed-Min-Lsn"),
+        ])),
+    }
+}
 
 /// Everything the API can answer besides success, each with one status.
 #[derive(Debug, Clone, PartialEq)]
@@ -434,21 +490,30 @@ fn idempotency<H: crate::host::Host>(
 /// A write (one with `idempotency`) whose answer was lost, or that the region asked to
 /// retry, is sent once more with the same key: if the first attempt did commit, the region
 /// replays its results instead of writing again. Reads and writes that succeed cost one call.
+///
+/// `min_lsn` (a read's `X-Telemed-Min-Lsn`) travels with the batch when it names the
+/// clinic's home region, or when the edge does not know the home yet (then the worst case
+/// is a read the primary serves that the replica could have).
 async fn run<H: crate::host::Host>(
     ctx: &mut Ctx<'_, H>,
     principal: &ApiPrincipal,
     entry: Option<TenantEntry>,
     statements: Vec<Call>,
     idempotency: Option<Idempotency>,
+    min_lsn: Option<ClientLsn>,
 ) -> Result<BatchResponse, ApiError> {
     let (region, want_directory) = match &entry {
         Some(e) => (e.home_region.clone(), false),
         None => (ctx.nearest_region(), true),
     };
+    let min_lsn = min_lsn
+        .filter(|m| entry.as_ref().is_none_or(|e| e.home_region == m.region))
+        .map(|m| m.lsn);
     let batch = BatchRequest {
         statements,
         want_directory,
         idempotency,
+        min_lsn,
     };
     let send = || {
         ctx.region
@@ -523,7 +588,7 @@ async fn create_patient<H: crate::host::Host>(
         ],
     };
     let idempotency = idempotency(ctx, req, principal, client_key.as_deref());
-    let response = run(ctx, principal, entry, vec![call], Some(idempotency)).await?;
+    let response = run(ctx, principal, entry, vec![call], Some(idempotency), None).await?;
     let row = response
         .results
         .first()
@@ -544,6 +609,12 @@ async fn create_patient<H: crate::host::Host>(
             http::HeaderValue::from_static("true"),
         );
     }
+    if let Some(lsn) = &response.lsn
+        && let Some(lsn) = ClientLsn::parse(&format!("{}:{lsn}", response.region))
+        && let Ok(v) = lsn.header_value().parse()
+    {
+        r.headers_mut().insert(LSN_HEADER, v);
+    }
     Ok(r)
 }
 
@@ -563,19 +634,20 @@ fn parse_uuid(id: &str) -> Option<String> {
 
 async fn read_patient<H: crate::host::Host>(
     ctx: &mut Ctx<'_, H>,
-    _req: &Request<Vec<u8>>,
+    req: &Request<Vec<u8>>,
     principal: &ApiPrincipal,
     entry: Option<TenantEntry>,
     id: &str,
 ) -> Result<Response<Vec<u8>>, ApiError> {
     require(principal, "Patient", Perms::READ, "system/Patient.r")?;
+    let min_lsn = client_min_lsn(req)?;
     let not_found = || ApiError::NotFound(format!("Patient/{id} is not known"));
     let id = parse_uuid(id).ok_or_else(not_found)?;
     let call = Call {
         name: names::PATIENT_READ.into(),
         params: vec![json!(id)],
     };
-    let response = run(ctx, principal, entry, vec![call], None).await?;
+    let response = run(ctx, principal, entry, vec![call], None, min_lsn).await?;
     let row = response
         .results
         .first()
@@ -726,7 +798,8 @@ async fn search_patients<H: crate::host::Host>(
             params: filters.to_vec(),
         },
     ];
-    let response = run(ctx, principal, entry, statements, None).await?;
+    let min_lsn = client_min_lsn(req)?;
+    let response = run(ctx, principal, entry, statements, None, min_lsn).await?;
     let [page, count] = response.results.as_slice() else {
         return Err(ApiError::Upstream);
     };
@@ -806,6 +879,46 @@ mod tests {
                 .after_seq,
             Some(42)
         );
+    }
+
+    #[test]
+    fn client_lsns() {
+        let l = ClientLsn::parse("eu-west:16/b374d848").unwrap();
+        assert_eq!(l.region.as_str(), "eu-west");
+        assert_eq!(l.lsn, "16/B374D848");
+        assert_eq!(l.header_value(), "eu-west:16/B374D848");
+        assert_eq!(ClientLsn::parse(&l.header_value()), Some(l));
+        for bad in [
+            "",
+            "eu-west",
+            "eu-west:",
+            ":0/1",
+            "EU:0/1",
+            "eu-west:0/1/2",
+            "eu-west:x/1",
+        ] {
+            assert_eq!(ClientLsn::parse(bad), None, "{bad:?}");
+        }
+        let req = |values: &[&str]| {
+            let mut b = Request::builder().uri("https://x.localhost/v1/patients");
+            for v in values {
+                b = b.header(MIN_LSN_HEADER, *v);
+            }
+            b.body(Vec::new()).unwrap()
+        };
+        assert_eq!(client_min_lsn(&req(&[])).unwrap(), None);
+        assert_eq!(
+            client_min_lsn(&req(&["us-east:0/1"])).unwrap().unwrap().lsn,
+            "0/1"
+        );
+        for bad in [
+            &["0/1"][..],
+            &["eu-west:zz"],
+            &["eu-west:0/1", "eu-west:0/2"],
+        ] {
+            let e = client_min_lsn(&req(bad)).unwrap_err();
+            assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+        }
     }
 
     #[test]

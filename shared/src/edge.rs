@@ -409,8 +409,9 @@ mod tests {
                 results: results.collect(),
                 directory: batch.want_directory.then(|| self.clinics[0].clone()),
                 replayed: self.replay.get(),
-                lsn: None,
-                served_by: None,
+                // As regional-db does: a write answers its commit's WAL position.
+                lsn: batch.idempotency.is_some().then(|| "0/16B3740".to_owned()),
+                served_by: Some("primary".to_owned()),
             };
             let mut ok = respond(200, serde_json::to_value(response).unwrap())?;
             // As regional-db does: how long Postgres took for the batch.
@@ -982,5 +983,55 @@ mod tests {
             &[("idempotency-key", longest)],
         );
         assert_eq!(r.status(), 201);
+    }
+    #[test]
+    fn writes_answer_their_lsn_and_reads_pass_the_clients_back_to_the_home_region() {
+        let (host, config, api) = setup();
+        let r = post_patient(&host, &config, &api, "app-1", &[]);
+        assert_eq!(r.status(), 201);
+        // The test region answers as eu-west.
+        assert_eq!(r.headers()[api::LSN_HEADER], "eu-west:0/16B3740");
+        host.calls.borrow_mut().clear();
+
+        let token = api
+            .sign_api(
+                "sandton-care".parse().unwrap(),
+                "t",
+                "system/Patient.rs",
+                host.now_millis() / 1000,
+                60,
+            )
+            .unwrap();
+        let auth = format!("Bearer {token}");
+        let read = |min_lsn: &str| {
+            get(
+                &host,
+                &config,
+                "http://sandton-care.localhost/v1/patients/00000000-0000-4000-8000-000000000001",
+                &[("authorization", &auth), ("x-telemed-min-lsn", min_lsn)],
+            )
+            .response
+        };
+        let sent_min_lsn = |call: usize| {
+            host.calls.borrow()[call]
+                .1
+                .as_ref()
+                .unwrap()
+                .min_lsn
+                .clone()
+        };
+        // The clinic (home af-south) is known from the write's directory entry.
+        assert_eq!(read("af-south:0/1a").status(), 200);
+        assert_eq!(sent_min_lsn(0).as_deref(), Some("0/1A"));
+        // A position of another region means nothing to the home region's replica.
+        assert_eq!(read("eu-west:0/16B3740").status(), 200);
+        assert_eq!(sent_min_lsn(1), None);
+        // Malformed: 400 with an OperationOutcome, and no call.
+        let r = read("af-south:16B3740");
+        assert_eq!(r.status(), 400);
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["resourceType"], "OperationOutcome");
+        assert_eq!(body["issue"][0]["expression"][0], "X-Telemed-Min-Lsn");
+        assert_eq!(host.calls.borrow().len(), 2);
     }
 }

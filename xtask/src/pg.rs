@@ -118,26 +118,212 @@ impl PgCluster {
             cluster.initdb()?;
         }
 
-        if let Some(port) = cluster.running_port() {
+        cluster.boot(&options)?;
+        Ok(cluster)
+    }
+
+    /// Starts a streaming replica of `primary` in `data_dir`: `pg_basebackup -R -X stream`
+    /// over a replication connection (the primary's `pg_hba.conf` gets a
+    /// `host replication all 127.0.0.1/32 scram-sha-256` line if it has none), then a hot
+    /// standby on its own port, waiting until it accepts (read-only) connections. Its
+    /// superuser password is the primary's (the password file comes with the base backup).
+    /// With `reuse_existing`, an existing replica directory is started (or adopted) as is.
+    /// The replica's `application_name` is its directory's name; see
+    /// [`PgCluster::start_replica_named`].
+    pub fn start_replica(
+        primary: &PgCluster,
+        data_dir: impl AsRef<Path>,
+        options: PgOptions,
+    ) -> Result<Self> {
+        let name = data_dir
+            .as_ref()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("replica")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>();
+        Self::start_replica_named(primary, data_dir, options, &name)
+    }
+
+    /// [`PgCluster::start_replica`] with the `application_name` the replica connects to its
+    /// primary with (what the primary's `synchronous_standby_names` would list; the primary's
+    /// setting is left untouched here). Names are `[A-Za-z0-9_]`.
+    pub fn start_replica_named(
+        primary: &PgCluster,
+        data_dir: impl AsRef<Path>,
+        options: PgOptions,
+        application_name: &str,
+    ) -> Result<Self> {
+        if application_name.is_empty()
+            || !application_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            bail!("application_name {application_name:?} must be [A-Za-z0-9_]+");
+        }
+        let bin_dir = find_bin_dir()?;
+        let run_as = is_root()?.then(|| SUPERUSER.to_owned());
+        let data_dir = prepare_data_dir(data_dir.as_ref(), run_as.as_deref())?;
+        let mut cluster = PgCluster {
+            data_dir,
+            port: 0,
+            password: primary.password.clone(),
+            bin_dir,
+            run_as,
+            owned: false,
+            detached: false,
+            stopped: false,
+            watchdog: None,
+        };
+        if cluster.data_dir.join("PG_VERSION").exists() {
+            if !options.reuse_existing {
+                bail!(
+                    "{} is already an initialised Postgres data directory (ask to reuse it, or remove it)",
+                    cluster.data_dir.display()
+                );
+            }
+            if !cluster.data_dir.join("standby.signal").exists() {
+                bail!(
+                    "{} is not a replica's data directory (no standby.signal)",
+                    cluster.data_dir.display()
+                );
+            }
+        } else {
+            primary.allow_local_replication()?;
+            cluster.base_backup(primary, application_name)?;
+        }
+        cluster.boot(&options)?;
+        Ok(cluster)
+    }
+
+    /// Whether the server is a standby (`pg_is_in_recovery()`).
+    pub fn is_in_recovery(&self) -> Result<bool> {
+        Ok(self.psql("postgres", "SELECT pg_is_in_recovery()")?.trim() == "t")
+    }
+
+    /// Makes sure `pg_hba.conf` lets the superuser open replication connections from
+    /// 127.0.0.1 with a password (initdb's default file has the line; a hand-edited one may
+    /// not), reloading the server if it had to be added.
+    fn allow_local_replication(&self) -> Result<()> {
+        let hba = self.data_dir.join("pg_hba.conf");
+        let text =
+            fs::read_to_string(&hba).with_context(|| format!("reading {}", hba.display()))?;
+        let present = text.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() >= 5
+                && f[0] == "host"
+                && f[1] == "replication"
+                && (f[2] == "all" || f[2] == SUPERUSER)
+                && f[3] == "127.0.0.1/32"
+                && f[4] == "scram-sha-256"
+        });
+        if present {
+            return Ok(());
+        }
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&hba)
+            .and_then(|mut f| {
+                f.write_all(b"\n# Added by xtask::pg: streaming replicas.\nhost replication all 127.0.0.1/32 scram-sha-256\n")
+            })
+            .context("configuring pg_hba.conf")?;
+        self.psql("postgres", "SELECT pg_reload_conf()")?;
+        Ok(())
+    }
+
+    /// `pg_basebackup -R -X stream` of `primary` into this (empty) data directory, then the
+    /// replica's own settings: its socket directory, `hot_standby`, and a `primary_conninfo`
+    /// naming it `application_name`.
+    fn base_backup(&mut self, primary: &PgCluster, application_name: &str) -> Result<()> {
+        let out = self
+            .pg_cmd("pg_basebackup")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args([
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+                "-h",
+                "127.0.0.1",
+            ])
+            .args(["-p", &primary.port.to_string(), "-U", SUPERUSER, "-w"])
+            .env("PGPASSWORD", &self.password)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .stdin(Stdio::null())
+            .output()
+            .context("running pg_basebackup")?;
+        check(&out, "pg_basebackup")?;
+        // The primary's log came with the backup.
+        let _ = fs::write(self.data_dir.join(LOG_FILE), "");
+        let dir = self.data_dir.to_string_lossy().replace('\'', "''");
+        let sockets = if dir.len() <= MAX_SOCKET_DIR_LEN {
+            dir
+        } else {
+            String::new()
+        };
+        let conf = format!(
+            "\n# Added by xtask::pg: a streaming replica.\n\
+             unix_socket_directories = '{sockets}'\n\
+             hot_standby = on\n"
+        );
+        // postgresql.auto.conf is read last, and its last primary_conninfo wins over the
+        // one `-R` wrote. It holds the password, like the password file beside it (0600).
+        let conninfo = format!(
+            "host=127.0.0.1 port={} user={SUPERUSER} password={} application_name={application_name}",
+            primary.port, self.password
+        );
+        let auto = format!(
+            "# Added by xtask::pg: this replica's name on its primary.\n\
+             primary_conninfo = '{}'\n",
+            conninfo.replace('\'', "''")
+        );
+        fs::OpenOptions::new()
+            .append(true)
+            .open(self.data_dir.join("postgresql.conf"))
+            .and_then(|mut f| f.write_all(conf.as_bytes()))
+            .context("configuring the replica's postgresql.conf")?;
+        fs::OpenOptions::new()
+            .append(true)
+            .open(self.data_dir.join("postgresql.auto.conf"))
+            .and_then(|mut f| f.write_all(auto.as_bytes()))
+            .context("configuring the replica's postgresql.auto.conf")?;
+        if !self.data_dir.join(PASSWORD_FILE).exists() {
+            write_private(
+                &self.data_dir.join(PASSWORD_FILE),
+                &self.password,
+                self.run_as.as_deref(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Adopts a server already running on the data directory, or starts one (on
+    /// `options.port`, or a free port), and waits until it accepts connections.
+    fn boot(&mut self, options: &PgOptions) -> Result<()> {
+        if let Some(port) = self.running_port() {
             // A server of an earlier run is still up on this data directory: use it as is.
-            cluster.port = port;
-            cluster.wait_ready()?;
-            return Ok(cluster);
+            self.port = port;
+            self.wait_ready()?;
+            return Ok(());
         }
 
         let mut attempts = 0;
         loop {
-            cluster.port = match options.port {
+            self.port = match options.port {
                 Some(p) => p,
                 None => free_port()?,
             };
-            match cluster.pg_ctl_start() {
+            match self.pg_ctl_start() {
                 Ok(()) => break,
                 // A picked port can be taken between our probe and the server's bind.
                 Err(e)
                     if options.port.is_none()
                         && attempts < 3
-                        && cluster.log_tail(5).contains("could not bind") =>
+                        && self.log_tail(5).contains("could not bind") =>
                 {
                     attempts += 1;
                     note(&format!("retrying on another port: {e:#}"));
@@ -145,9 +331,8 @@ impl PgCluster {
                 Err(e) => return Err(e),
             }
         }
-        cluster.owned = true;
-        cluster.wait_ready()?;
-        Ok(cluster)
+        self.owned = true;
+        self.wait_ready()
     }
 
     /// `postgres://postgres:<password>@127.0.0.1:<port>/<db>`. Holds the password: hand it to
@@ -392,6 +577,38 @@ impl PgCluster {
         out.current_dir("/");
         out
     }
+}
+
+/// Stops a server running on the data directory `data_dir` stands for (as [`PgCluster::start`]
+/// resolves it: possibly under `/tmp/telemed-pg/`) and deletes the directory — a replica
+/// to be re-cloned from its primary, a cluster to start afresh.
+pub fn remove_data_dir(data_dir: impl AsRef<Path>) -> Result<()> {
+    let run_as = is_root()?.then(|| SUPERUSER.to_owned());
+    let data_dir = prepare_data_dir(data_dir.as_ref(), run_as.as_deref())?;
+    let cluster = PgCluster {
+        data_dir,
+        port: 0,
+        password: String::new(),
+        bin_dir: find_bin_dir()?,
+        run_as,
+        owned: false,
+        detached: true,
+        stopped: true,
+        watchdog: None,
+    };
+    if cluster.running_port().is_some() {
+        let out = cluster
+            .pg_cmd("pg_ctl")
+            .arg("stop")
+            .arg("-D")
+            .arg(&cluster.data_dir)
+            .args(["-m", "immediate", "-w", "-t", "60"])
+            .output()
+            .context("running pg_ctl stop")?;
+        check(&out, "pg_ctl stop")?;
+    }
+    fs::remove_dir_all(&cluster.data_dir)
+        .with_context(|| format!("removing {}", cluster.data_dir.display()))
 }
 
 impl Drop for PgCluster {

@@ -4,9 +4,10 @@
 //! POST /v1/batch                     Authorization: Bearer <edge token: tenant, actor>
 //! Telemed-Catalog: <catalog::version()>
 //! { "statements": [{"name": "patient.create", "params": [...]}], "want_directory": true,
-//!   "idempotency": {"key": "…", "fingerprint": "<sha-256 hex>"}? }
+//!   "idempotency": {"key": "…", "fingerprint": "<sha-256 hex>"}?, "min_lsn": "0/16B3740"? }
 //!
-//! 200 { "region": "eu-west", "results": [{"rows": [{...}]}], "directory": {...}?, "replayed": true? }
+//! 200 { "region": "eu-west", "results": [{"rows": [{...}]}], "directory": {...}?, "replayed": true?,
+//!       "lsn": "0/16B3740"? (writes), "served_by": "primary"|"replica"? }
 //!     telemed-idempotent-replay: true (when `replayed`)
 //! 4xx/5xx { "code": "unknown_statement", "message": "...", "statement": 0 }
 //!
@@ -69,6 +70,12 @@ pub struct BatchRequest {
     /// Makes a write batch safe to retry; refused on a batch that only reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency: Option<Idempotency>,
+    /// Read-your-writes: the commit LSN (`X/Y`, see [`parse_lsn`]) of the caller's last
+    /// write, as a [`BatchResponse::lsn`] gave it. A read-only batch is then served by the
+    /// region's replica only once the replica has replayed it, else by the primary. A
+    /// malformed value is refused (400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_lsn: Option<String>,
 }
 
 /// The identity of a write: retries of one write share the key, and the fingerprint (a
@@ -99,6 +106,36 @@ pub struct BatchResponse {
     /// nothing ran this time.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replayed: bool,
+    /// For a batch that writes: the primary's WAL position right after the commit (`X/Y`),
+    /// to pass back as [`BatchRequest::min_lsn`] so the caller's next reads see its write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lsn: Option<String>,
+    /// Which server ran the statements: [`SERVED_BY_PRIMARY`] or [`SERVED_BY_REPLICA`]
+    /// (observability; absent from older regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
+}
+
+/// [`BatchResponse::served_by`] of a batch run on the region's primary.
+pub const SERVED_BY_PRIMARY: &str = "primary";
+/// [`BatchResponse::served_by`] of a read-only batch run on the region's streaming replica.
+pub const SERVED_BY_REPLICA: &str = "replica";
+
+/// A Postgres LSN as Postgres prints it (`16/B374D848`: two hex numbers of 1 to 8 digits),
+/// as a 64-bit position; `None` when malformed.
+pub fn parse_lsn(s: &str) -> Option<u64> {
+    let (hi, lo) = s.split_once('/')?;
+    let part = |p: &str| {
+        (!p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u32::from_str_radix(p, 16).ok())
+            .flatten()
+    };
+    Some((u64::from(part(hi)?) << 32) | u64::from(part(lo)?))
+}
+
+/// An LSN in Postgres' text form (`X/Y`, upper-case hex), the inverse of [`parse_lsn`].
+pub fn format_lsn(lsn: u64) -> String {
+    format!("{:X}/{:X}", lsn >> 32, lsn & 0xFFFF_FFFF)
 }
 
 /// What went wrong in a region, typed so each side maps it to one status in one place.
@@ -363,6 +400,38 @@ mod tests {
         assert_eq!(server_timing_db_millis("dbx;dur=3"), None);
         assert_eq!(server_timing_db_millis("db;dur=NaN"), None);
         assert_eq!(server_timing_db_millis("db"), None);
+    }
+
+    #[test]
+    fn lsns() {
+        assert_eq!(parse_lsn("0/0"), Some(0));
+        assert_eq!(parse_lsn("16/B374D848"), Some(0x16_B374_D848));
+        assert_eq!(parse_lsn("ffffffff/ffffffff"), Some(u64::MAX));
+        for bad in [
+            "",
+            "/",
+            "1/",
+            "/1",
+            "1/2/3",
+            "G/1",
+            "+1/1",
+            "123456789/0",
+            "1 /2",
+            "12",
+        ] {
+            assert_eq!(parse_lsn(bad), None, "{bad:?}");
+        }
+        assert_eq!(format_lsn(0x16_B374_D848), "16/B374D848");
+        assert_eq!(parse_lsn(&format_lsn(42)), Some(42));
+        let r: BatchRequest =
+            serde_json::from_str(r#"{"statements":[],"min_lsn":"0/16B3740"}"#).unwrap();
+        assert_eq!(r.min_lsn.as_deref(), Some("0/16B3740"));
+        let ok: BatchResponse = serde_json::from_str(
+            r#"{"region":"eu-west","results":[],"lsn":"0/1","served_by":"primary"}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.lsn.as_deref(), Some("0/1"));
+        assert_eq!(ok.served_by.as_deref(), Some(SERVED_BY_PRIMARY));
     }
 
     #[test]
