@@ -81,6 +81,9 @@ pub struct Region {
     /// How many `regional-db` instances serve the region (deployment shape; at least 1).
     #[serde(default = "one")]
     pub instances: u16,
+    /// Whether the region's Postgres has a streaming replica serving reads (deployment shape).
+    #[serde(default)]
+    pub replica: bool,
 }
 
 fn one() -> u16 {

@@ -85,6 +85,9 @@ pub struct RegionInfo {
     /// Process (group) ids of those instances, as started.
     pub pids: Vec<u32>,
     pub database_url: String,
+    /// The region's streaming replica, when it has one (reads go there).
+    #[serde(default)]
+    pub replica_database_url: Option<String>,
     pub control_database_url: String,
 }
 
@@ -128,6 +131,9 @@ impl StackInfo {
         .env("EDGE_TOKEN_PUBLIC_KEYS", self.keys()?.edge_public()?)
         .env("PEER_URLS", &self.peer_urls)
         .env("RUST_LOG", "info");
+        if let Some(replica) = &r.replica_database_url {
+            cmd.env("REPLICA_DATABASE_URL", replica);
+        }
         Ok(cmd)
     }
 
@@ -323,6 +329,8 @@ pub struct Stack {
     pub info_path: PathBuf,
     procs: Vec<Proc>,
     clusters: Vec<PgCluster>,
+    /// Streaming replicas, stopped before their primaries.
+    replicas: Vec<PgCluster>,
 }
 
 /// Instances restarted by tests ([`StackInfo::restart_instance`]), one process group a line,
@@ -344,7 +352,7 @@ impl Drop for Stack {
         for p in self.procs.iter_mut().rev() {
             p.stop();
         }
-        for c in self.clusters.iter_mut() {
+        for c in self.replicas.iter_mut().chain(self.clusters.iter_mut()) {
             let _ = c.stop();
         }
     }
@@ -445,6 +453,7 @@ impl Stack {
             info_path: dir.join("stack.json"),
             procs: Vec::new(),
             clusters: Vec::new(),
+            replicas: Vec::new(),
         };
         let region_index = |id: &str| {
             map.regions()
@@ -469,6 +478,27 @@ impl Stack {
             if id == control {
                 control_url = database_url.clone();
             }
+            // A streaming replica (`pg_basebackup -R`) on pg_port_base + i + 10.
+            let replica_database_url = if region.replica {
+                eprintln!(
+                    "· {id}: streaming replica on 127.0.0.1:{}",
+                    spec.pg_port_base + i + 10
+                );
+                let replica = PgCluster::start_replica_named(
+                    &cluster,
+                    dir.join("pg").join(format!("{id}-replica")),
+                    PgOptions {
+                        port: Some(spec.pg_port_base + i + 10),
+                        reuse_existing: true,
+                    },
+                    &format!("{}_replica", id.replace('-', "_")),
+                )?;
+                let url = replica.url("telemed");
+                stack.replicas.push(replica);
+                Some(url)
+            } else {
+                None
+            };
             stack.clusters.push(cluster);
             // Instance k of region i listens on region_port_base + i + 10 k.
             let urls: Vec<String> = (0..region.instances.max(1))
@@ -480,6 +510,7 @@ impl Stack {
                 pids: Vec::new(),
                 id,
                 database_url,
+                replica_database_url,
                 control_database_url: control_url.clone(),
             });
         }

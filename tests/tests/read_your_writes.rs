@@ -1,0 +1,135 @@
+//! Read/write split with read-your-writes, through both edges, against eu-west's real
+//! streaming replica: reads go to the replica; a write answers `X-Telemed-Lsn`; with replay
+//! paused, a read that carries it (`X-Telemed-Min-Lsn`) bypasses the lagging replica and
+//! sees the write, while a read without it is served — stale — by the replica.
+
+use std::process::Command;
+
+use serde_json::json;
+use telemed_e2e::{EDGES, new_clinic, region_metric, stack, token};
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("/usr/lib/postgresql/15/bin/psql")
+        .args([url, "-X", "-q", "-t", "-A", "-c", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Resumes replay even when an assertion fails, so later tests see a healthy replica.
+struct Resume<'a>(&'a str);
+
+impl Drop for Resume<'_> {
+    fn drop(&mut self) {
+        psql(self.0, "SELECT pg_wal_replay_resume()");
+    }
+}
+
+fn replica_reads() -> u64 {
+    region_metric(
+        "eu-west",
+        "regional_reads_total",
+        Some(("target", "replica")),
+    )
+}
+
+#[test]
+fn a_write_is_visible_to_its_writer_even_when_the_replica_lags() {
+    let replica = stack()
+        .region("eu-west")
+        .unwrap()
+        .replica_database_url
+        .clone()
+        .expect("eu-west has a streaming replica (infra/regions.toml)");
+    let slug = new_clinic("ryw", "Clinique Lecture", "FR");
+    let auth = format!("Bearer {}", token(&slug, "system/Patient.cruds"));
+    // The clinic's schema must have reached the replica before it can serve it.
+    let schema = format!("tenant_{}", slug.replace('-', "_"));
+    let on_replica = || {
+        psql(
+            &replica,
+            &format!("SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'"),
+        ) == "1"
+    };
+    for _ in 0..100 {
+        if on_replica() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        on_replica(),
+        "the new clinic's schema never reached the replica"
+    );
+    for edge in EDGES {
+        let host = edge.host_for(&slug);
+        let before = replica_reads();
+        let r = edge.get(&host, "/v1/patients", &[("authorization", &auth)]);
+        assert_eq!(r.status(), 200);
+        assert!(
+            replica_reads() > before,
+            "{edge:?}: reads are served by the replica"
+        );
+
+        psql(&replica, "SELECT pg_wal_replay_pause()");
+        let resume = Resume(&replica);
+        let body =
+            json!({"resourceType": "Patient", "name": [{"family": "Lag", "given": ["Read"]}],
+                          "gender": "male", "birthDate": "1970-01-01"})
+            .to_string();
+        let r = edge.request(
+            "POST",
+            &host,
+            "/v1/patients",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/fhir+json"),
+            ],
+            Some(&body),
+        );
+        assert_eq!(r.status(), 201);
+        let lsn = r.headers()["x-telemed-lsn"].to_str().unwrap().to_owned();
+        assert!(lsn.starts_with("eu-west:"), "{edge:?}: {lsn}");
+        let id = r.json::<serde_json::Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/v1/patients/{id}");
+
+        let stale = edge.get(&host, &path, &[("authorization", &auth)]);
+        assert_eq!(
+            stale.status(),
+            404,
+            "{edge:?}: the paused replica has not seen the write"
+        );
+        let fresh = edge.get(
+            &host,
+            &path,
+            &[("authorization", &auth), ("x-telemed-min-lsn", &lsn)],
+        );
+        assert_eq!(
+            fresh.status(),
+            200,
+            "{edge:?}: the writer's read bypasses the lagging replica"
+        );
+
+        drop(resume);
+        let mut caught_up = false;
+        for _ in 0..100 {
+            if edge.get(&host, &path, &[("authorization", &auth)]).status() == 200 {
+                caught_up = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(
+            caught_up,
+            "{edge:?}: the replica catches up once replay resumes"
+        );
+    }
+}
