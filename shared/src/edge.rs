@@ -44,6 +44,16 @@ pub async fn serve<H: Host>(
     }
 }
 
+/// A plain-text response, for the few answers an adapter gives before the core can
+/// (a request its platform cannot even hand over: an unparseable URL, an unreadable body).
+pub fn plain(status: StatusCode, text: &str) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(text.as_bytes().to_vec())
+        .expect("static header name and value")
+}
+
 /// Per-request state: the ports, the region client and the work deferred past the response.
 pub struct Ctx<'a, H: Host> {
     pub host: &'a H,

@@ -29,7 +29,7 @@ use worker::{
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let geo = geo_hint(req.inner());
     let Some(request) = to_core_request(req).await? else {
-        return to_js_response(plain(StatusCode::BAD_REQUEST, "bad request"));
+        return to_js_response(edge::plain(StatusCode::BAD_REQUEST, "bad request"));
     };
     // `[vars]`, `.dev.vars` and `wrangler secret` all arrive as string bindings today; the
     // secret lookup keeps working should workers-rs ever tell the two apart.
@@ -198,14 +198,4 @@ fn to_js_headers(map: &HeaderMap) -> worker::Result<Headers> {
         headers.append(name.as_str(), value)?;
     }
     Ok(headers)
-}
-
-fn plain(status: StatusCode, text: &str) -> http::Response<Vec<u8>> {
-    let mut response = http::Response::new(text.as_bytes().to_vec());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

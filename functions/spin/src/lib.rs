@@ -57,7 +57,11 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
         Ok(request) => request,
         Err(e) => {
             eprintln!("unreadable request: {e}");
-            send(response_out, plain(StatusCode::BAD_REQUEST, "bad request")).await;
+            send(
+                response_out,
+                edge::plain(StatusCode::BAD_REQUEST, "bad request"),
+            )
+            .await;
             return;
         }
     };
@@ -109,16 +113,6 @@ async fn send(response_out: ResponseOutparam, response: http::Response<Vec<u8>>)
     if let Err(e) = response_out.set_with_body(outgoing, body).await {
         eprintln!("sending the response: {e}");
     }
-}
-
-fn plain(status: StatusCode, text: &str) -> http::Response<Vec<u8>> {
-    let mut response = http::Response::new(text.as_bytes().to_vec());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }
 
 /// The core's ports over plain WASI.
