@@ -80,31 +80,42 @@ impl fmt::Debug for PgCluster {
 }
 
 impl PgCluster {
-    /// Initialises `data_dir` if needed and starts the server, waiting until it accepts
-    /// connections. On failure the error carries the tail of the server log.
-    pub fn start(data_dir: impl AsRef<Path>, options: PgOptions) -> Result<Self> {
-        let bin_dir = find_bin_dir()?;
+    /// A handle on `data_dir` (moved under /tmp when the postgres user cannot reach it),
+    /// not yet started: the one place a `PgCluster` is built.
+    fn handle(data_dir: &Path, password: String) -> Result<Self> {
         let run_as = is_root()?.then(|| SUPERUSER.to_owned());
-        let data_dir = prepare_data_dir(data_dir.as_ref(), run_as.as_deref())?;
-        let mut cluster = PgCluster {
-            data_dir,
+        Ok(PgCluster {
+            data_dir: prepare_data_dir(data_dir, run_as.as_deref())?,
             port: 0,
-            password: String::new(),
-            bin_dir,
+            password,
+            bin_dir: find_bin_dir()?,
             run_as,
             owned: false,
             detached: false,
             stopped: false,
             watchdog: None,
-        };
+        })
+    }
 
-        if cluster.data_dir.join("PG_VERSION").exists() {
-            if !options.reuse_existing {
-                bail!(
-                    "{} is already an initialised Postgres data directory (ask to reuse it, or remove it)",
-                    cluster.data_dir.display()
-                );
-            }
+    /// Whether the data directory is already initialised; an error if it is and the
+    /// caller did not ask to reuse it.
+    fn initialised(&self, options: &PgOptions) -> Result<bool> {
+        let exists = self.data_dir.join("PG_VERSION").exists();
+        if exists && !options.reuse_existing {
+            bail!(
+                "{} is already an initialised Postgres data directory (ask to reuse it, or remove it)",
+                self.data_dir.display()
+            );
+        }
+        Ok(exists)
+    }
+
+    /// Initialises `data_dir` if needed and starts the server, waiting until it accepts
+    /// connections. On failure the error carries the tail of the server log.
+    pub fn start(data_dir: impl AsRef<Path>, options: PgOptions) -> Result<Self> {
+        let mut cluster = PgCluster::handle(data_dir.as_ref(), String::new())?;
+
+        if cluster.initialised(&options)? {
             cluster.password = fs::read_to_string(cluster.data_dir.join(PASSWORD_FILE))
                 .with_context(|| {
                     format!(
@@ -162,27 +173,8 @@ impl PgCluster {
         {
             bail!("application_name {application_name:?} must be [A-Za-z0-9_]+");
         }
-        let bin_dir = find_bin_dir()?;
-        let run_as = is_root()?.then(|| SUPERUSER.to_owned());
-        let data_dir = prepare_data_dir(data_dir.as_ref(), run_as.as_deref())?;
-        let mut cluster = PgCluster {
-            data_dir,
-            port: 0,
-            password: primary.password.clone(),
-            bin_dir,
-            run_as,
-            owned: false,
-            detached: false,
-            stopped: false,
-            watchdog: None,
-        };
-        if cluster.data_dir.join("PG_VERSION").exists() {
-            if !options.reuse_existing {
-                bail!(
-                    "{} is already an initialised Postgres data directory (ask to reuse it, or remove it)",
-                    cluster.data_dir.display()
-                );
-            }
+        let mut cluster = PgCluster::handle(data_dir.as_ref(), primary.password.clone())?;
+        if cluster.initialised(&options)? {
             if !cluster.data_dir.join("standby.signal").exists() {
                 bail!(
                     "{} is not a replica's data directory (no standby.signal)",
@@ -583,19 +575,10 @@ impl PgCluster {
 /// resolves it: possibly under `/tmp/telemed-pg/`) and deletes the directory — a replica
 /// to be re-cloned from its primary, a cluster to start afresh.
 pub fn remove_data_dir(data_dir: impl AsRef<Path>) -> Result<()> {
-    let run_as = is_root()?.then(|| SUPERUSER.to_owned());
-    let data_dir = prepare_data_dir(data_dir.as_ref(), run_as.as_deref())?;
-    let cluster = PgCluster {
-        data_dir,
-        port: 0,
-        password: String::new(),
-        bin_dir: find_bin_dir()?,
-        run_as,
-        owned: false,
-        detached: true,
-        stopped: true,
-        watchdog: None,
-    };
+    let mut cluster = PgCluster::handle(data_dir.as_ref(), String::new())?;
+    // Only stopped below, explicitly: dropping this handle must do nothing.
+    cluster.detached = true;
+    cluster.stopped = true;
     if cluster.running_port().is_some() {
         let out = cluster
             .pg_cmd("pg_ctl")
