@@ -457,18 +457,8 @@ mod tests {
 
     #[test]
     fn an_instance_that_is_down_costs_one_more_call_not_an_error() {
-        let (host, _, api) = setup();
-        let edge = SigningKey::from_seed([2; 32]);
-        let vars: HashMap<&str, String> = HashMap::from([
-            ("APEX_DOMAIN", "localhost".into()),
-            (
-                "REGION_URLS",
-                "eu-west=http://down.test|http://eu.test".into(),
-            ),
-            ("EDGE_TOKEN_KEY", edge.to_base64()),
-            ("API_TOKEN_PUBLIC_KEYS", api.public_base64()),
-        ]);
-        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        let (host, _, _) = setup();
+        let config = deployment("eu-west=http://down.test|http://eu.test");
         // The test clock starts the rotation at the first instance, the one that is down.
         let r = get(&host, &config, "http://casablanca-sante.localhost/", &[]).response;
         assert_eq!(r.status(), 200);
@@ -479,33 +469,31 @@ mod tests {
             "{calls:?}"
         );
         // With every instance down, the visitor gets the localized 503, not a 500.
-        let vars: HashMap<&str, String> = HashMap::from([
-            ("APEX_DOMAIN", "localhost".into()),
-            (
-                "REGION_URLS",
-                "eu-west=http://down.test|http://down.test.b".into(),
-            ),
-            ("EDGE_TOKEN_KEY", edge.to_base64()),
-            ("API_TOKEN_PUBLIC_KEYS", api.public_base64()),
-        ]);
-        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        let config = deployment("eu-west=http://down.test|http://down.test.b");
         let r = get(&host, &config, "http://ghost-two.localhost/", &[]).response;
         assert_eq!(r.status(), 503);
     }
 
-    fn setup() -> (TestHost, EdgeConfig, SigningKey) {
-        let api = SigningKey::from_seed([1; 32]);
-        let edge = SigningKey::from_seed([2; 32]);
+    /// The API issuer's key (the edge's is seed 2).
+    fn api_key() -> SigningKey {
+        SigningKey::from_seed([1; 32])
+    }
+
+    /// A deployment with the given `REGION_URLS`.
+    fn deployment(region_urls: &str) -> EdgeConfig {
         let vars: HashMap<&str, String> = HashMap::from([
             ("APEX_DOMAIN", "localhost".into()),
-            (
-                "REGION_URLS",
-                "eu-west=http://eu.test,us-east=http://us.test,af-south=http://af.test".into(),
-            ),
-            ("EDGE_TOKEN_KEY", edge.to_base64()),
-            ("API_TOKEN_PUBLIC_KEYS", api.public_base64()),
+            ("REGION_URLS", region_urls.into()),
+            ("EDGE_TOKEN_KEY", SigningKey::from_seed([2; 32]).to_base64()),
+            ("API_TOKEN_PUBLIC_KEYS", api_key().public_base64()),
         ]);
-        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap()
+    }
+
+    fn setup() -> (TestHost, EdgeConfig, SigningKey) {
+        let api = api_key();
+        let config =
+            deployment("eu-west=http://eu.test,us-east=http://us.test,af-south=http://af.test");
         let host = TestHost {
             cache: RefCell::default(),
             calls: RefCell::default(),
