@@ -3,6 +3,10 @@
 //! edge timing beacon (`POST /v1/edge-timings`), `Server-Timing: db` (also relayed from a
 //! home region), the samplers — and `promtool` accepts `infra/prometheus/`.
 
+mod common;
+
+use common::{Server, region};
+
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
@@ -20,7 +24,7 @@ use telemed_shared::{
         catalog::{self, names},
         wire::{BATCH_PATH, CATALOG_HEADER, EDGE_TIMINGS_PATH, MAX_EDGE_TIMING_BYTES},
     },
-    geo::{RegionId, RegionMap},
+    geo::RegionMap,
 };
 use xtask::pg::{PgCluster, PgOptions};
 
@@ -93,10 +97,6 @@ fn stack() -> &'static Stack {
     })
 }
 
-fn region(s: &str) -> RegionId {
-    s.parse().unwrap()
-}
-
 fn signer() -> SigningKey {
     SigningKey::from_key_pair_bytes(&stack().edge_key).unwrap()
 }
@@ -113,11 +113,6 @@ fn token(tenant: Option<&str>) -> String {
     signer().sign_edge(claims, now).unwrap()
 }
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-}
-
 async fn serve(r: &str, peers: &[(&str, &str)]) -> Server {
     let own = if r == "eu-west" { EU } else { US };
     let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
@@ -127,13 +122,7 @@ async fn serve(r: &str, peers: &[(&str, &str)]) -> Server {
         .iter()
         .map(|(r, url)| (region(r), url.to_string()))
         .collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(regional_db::run(listener, config, std::future::pending()));
-    Server {
-        base,
-        http: reqwest::Client::new(),
-    }
+    Server::spawn(config).await
 }
 
 /// One sample of the text exposition.

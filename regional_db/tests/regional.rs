@@ -3,6 +3,10 @@
 //! regions' primaries: `region_eu` (eu-west, which also holds the control schema) and
 //! `region_us` (us-east, whose control database is eu-west's). Each test uses its own clinics.
 
+mod common;
+
+use common::{Server, region};
+
 use std::{
     collections::HashMap,
     path::Path,
@@ -22,7 +26,6 @@ use telemed_shared::{
             MAX_IDEMPOTENCY_KEY_BYTES, REPLAY_HEADER,
         },
     },
-    geo::RegionId,
     tenant::TenantEntry,
 };
 use xtask::pg::{PgCluster, PgOptions};
@@ -69,10 +72,6 @@ fn stack() -> &'static Stack {
         let edge_key = jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes();
         Stack { cluster, edge_key }
     })
-}
-
-fn region(s: &str) -> RegionId {
-    s.parse().unwrap()
 }
 
 fn url(db: &str) -> String {
@@ -153,25 +152,13 @@ async fn create_tenant(slug: &str, country: &str) -> TenantEntry {
         .expect("tenant created")
 }
 
-/// A running `regional-db` for a region, on 127.0.0.1:0, stopped with the test's runtime.
-struct Server {
-    base: String,
-    http: reqwest::Client,
-}
-
 async fn serve_with(r: &str, tune: impl FnOnce(&mut Config)) -> Server {
     let (own, control) = dbs(r);
     let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
     let mut config = Config::new(region(r), url(own), keys);
     config.control_database_url = Some(url(control));
     tune(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(regional_db::run(listener, config, std::future::pending()));
-    Server {
-        base,
-        http: reqwest::Client::new(),
-    }
+    Server::spawn(config).await
 }
 
 async fn serve(r: &str) -> Server {

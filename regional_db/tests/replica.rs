@@ -5,6 +5,10 @@
 //! replayed it (replay paused with `pg_wal_replay_pause()`); audit events of replica reads
 //! land on the primary; a stopped replica costs no error, the primary serves the reads.
 
+mod common;
+
+use common::Server;
+
 use std::{
     path::Path,
     sync::{Mutex, OnceLock},
@@ -128,11 +132,6 @@ fn replica_psql(sql: &str) -> String {
     replica.psql(DB, sql).unwrap().trim().to_owned()
 }
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-}
-
 async fn serve() -> Server {
     let s = stack();
     let replica_url = s.replica.lock().unwrap().url(DB);
@@ -140,13 +139,7 @@ async fn serve() -> Server {
     let mut config = Config::new(region(), s.primary.url(DB), keys);
     config.replica_database_url = Some(replica_url);
     config.pool_size = 4;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(regional_db::run(listener, config, std::future::pending()));
-    Server {
-        base,
-        http: reqwest::Client::new(),
-    }
+    Server::spawn(config).await
 }
 
 impl Server {
