@@ -8,7 +8,7 @@
 
 use deadpool_postgres::{PoolError, TimeoutType};
 use telemed_shared::{
-    country::BadCountryCode,
+    country::{BadCountryCode, CountryCode},
     dataplane::wire::{ErrorCode, RegionError},
     geo::RegionId,
     tenant::SlugError,
@@ -41,14 +41,27 @@ pub enum Error {
     /// A clinic or one of its domains is already registered.
     #[error("{0} already exists")]
     AlreadyExists(String),
-    /// Data residency forbids homing the clinic in the requested region.
+    /// The requested home region is not a region of the map (`infra/regions.toml`).
     #[error(
-        "clinics in {country} must be homed in {required} (data residency); {requested} was asked"
+        "region {requested} is not in the region map (infra/regions.toml has {})",
+        list(.known, "and")
+    )]
+    UnknownRegion {
+        requested: RegionId,
+        known: Vec<RegionId>,
+    },
+    /// Data residency: the country's policy does not allow homing the clinic in the
+    /// requested region.
+    #[error(
+        "data residency: under {regulation}, clinics in {country} may be homed only in {}, not in {requested}",
+        list(.allowed, "or")
     )]
     Residency {
-        country: String,
-        required: RegionId,
+        country: CountryCode,
+        regulation: &'static str,
         requested: RegionId,
+        /// The country's home region first, then the others its policy allows.
+        allowed: Vec<RegionId>,
     },
     /// The clinic's home is another region: only that region's instance may create it.
     #[error(
@@ -62,6 +75,18 @@ pub enum Error {
     /// The listener or another local resource failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// `a`, `a or b`, `a, b or c` (with `conjunction` = `or`).
+fn list(regions: &[RegionId], conjunction: &str) -> String {
+    match regions {
+        [] => "no region".to_owned(),
+        [one] => one.to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(RegionId::as_str).collect();
+            format!("{} {conjunction} {last}", init.join(", "))
+        }
+    }
 }
 
 /// A database error as it may be logged: code and message, never the `DETAIL` line, which

@@ -12,6 +12,7 @@
 //! - [`db`]: pools, schema pinning, the batch transaction, its audit trail and its
 //!   idempotency key.
 //! - [`directory`]: the tenant directory over the control database, cached briefly.
+//! - [`audit_spool`]: the audit trail of replica reads while the primary is down.
 //! - [`migrate`]: embedded migrations of the control schema and of every clinic schema.
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
 //! - [`error`]: operator-command errors, and the one mapping of failures to wire errors.
@@ -19,6 +20,7 @@
 //!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).
 #![forbid(unsafe_code)]
 
+pub mod audit_spool;
 pub mod db;
 pub mod directory;
 pub mod error;

@@ -100,6 +100,11 @@ struct ServeArgs {
     /// lag is exported as 0. POOL_SIZE connections at most.
     #[arg(long, env = "REPLICA_DATABASE_URL", hide_env_values = true)]
     replica_database_url: Option<String>,
+    /// A directory on this instance's disk where the audit events of reads served by the
+    /// replica wait while the primary is down (drained into it when it is back). Without
+    /// it, such reads are refused with 503 rather than answered without a trail.
+    #[arg(long, env = "AUDIT_SPOOL_DIR")]
+    audit_spool_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -115,7 +120,8 @@ struct CreateArgs {
     #[arg(long = "domain")]
     domains: Vec<String>,
     /// This instance's region. Given on the command line, it also asks for the clinic to be
-    /// homed there, which residency allows only for countries no region lists.
+    /// homed there, which residency allows only where the country's policy does
+    /// (`telemed_shared::compliance::Hosting`).
     #[command(flatten)]
     db: DbArgs,
 }
@@ -191,6 +197,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.peers = server::parse_peers(&args.peer_urls)?;
     config.pool_size = args.pool_size;
     config.replica_database_url = args.replica_database_url.filter(|u| !u.trim().is_empty());
+    config.audit_spool_dir = args.audit_spool_dir;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

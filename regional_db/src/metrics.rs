@@ -17,14 +17,18 @@
 //!   (`primary`|`replica`), and `regional_replica_fallbacks_total{reason}`: reads meant for
 //!   the replica that the primary served (`lagging`: the caller's write not replayed yet;
 //!   `unhealthy`: the replica is marked down; `error`: the replica failed this read)
+//! - `regional_audit_spooled_events`: audit events of replica reads waiting in the local
+//!   spool for the primary to come back, and `regional_directory_fallbacks_total{source}`:
+//!   directory look-ups the primary could not answer (`cache`: a stale entry served;
+//!   `replica`: read from the replica)
 //! - `edge_request_duration_seconds{region,colo,route,cache}`, `edge_responses_total{region,route,status_class}`
 
 use std::{collections::BTreeMap, sync::Mutex};
 
 use deadpool_postgres::Pool;
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 use telemed_shared::dataplane::wire::{EdgeTiming, ErrorCode};
 
@@ -46,6 +50,8 @@ pub struct Metrics {
     pub replica_lag: Gauge,
     pub reads: IntCounterVec,
     pub replica_fallbacks: IntCounterVec,
+    pub audit_spooled: IntGauge,
+    pub directory_fallbacks: IntCounterVec,
     edge_duration: HistogramVec,
     edge_responses: IntCounterVec,
 }
@@ -167,6 +173,19 @@ impl Metrics {
             &["reason"],
         )
         .expect("valid metric");
+        let audit_spooled = IntGauge::new(
+            "regional_audit_spooled_events",
+            "Audit events of reads served while the primary was down, waiting in this instance's spool.",
+        )
+        .expect("valid metric");
+        let directory_fallbacks = IntCounterVec::new(
+            Opts::new(
+                "regional_directory_fallbacks_total",
+                "Directory look-ups the primary could not answer, by what answered (cache, replica).",
+            ),
+            &["source"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(batches.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(directory.clone()),
@@ -182,6 +201,8 @@ impl Metrics {
             Box::new(replica_lag.clone()),
             Box::new(reads.clone()),
             Box::new(replica_fallbacks.clone()),
+            Box::new(audit_spooled.clone()),
+            Box::new(directory_fallbacks.clone()),
             Box::new(edge_duration.clone()),
             Box::new(edge_responses.clone()),
         ] {
@@ -193,6 +214,9 @@ impl Metrics {
         }
         for target in ["primary", "replica"] {
             reads.with_label_values(&[target]);
+        }
+        for source in ["cache", "replica"] {
+            directory_fallbacks.with_label_values(&[source]);
         }
         Self {
             registry,
@@ -211,6 +235,8 @@ impl Metrics {
             replica_lag,
             reads,
             replica_fallbacks,
+            audit_spooled,
+            directory_fallbacks,
             edge_duration,
             edge_responses,
         }

@@ -8,6 +8,7 @@
 
 use deadpool_postgres::{GenericClient, Pool};
 use telemed_shared::{
+    compliance::policy_for,
     country::CountryCode,
     geo::{RegionId, RegionMap},
     tenant::{HostName, TenantEntry, TenantSlug, TenantStatus},
@@ -25,8 +26,8 @@ pub struct NewTenant {
     pub slug: String,
     pub name: String,
     pub country: String,
-    /// An explicit home region. Data residency allows it only where it is the country's
-    /// home anyway, or the country is in no region's list.
+    /// An explicit home region, instead of the one the region map gives the country. Only
+    /// a region the country's policy allows (`compliance::Policy::hosting`) is accepted.
     pub region: Option<String>,
     pub domains: Vec<String>,
 }
@@ -52,22 +53,24 @@ pub fn plan(req: &NewTenant, this_region: &RegionId) -> Result<TenantEntry, Erro
         ));
     }
     let map = RegionMap::embedded();
-    let computed = &map.home_for_country(&country).id;
-    let mapped = map.regions().iter().any(|r| r.countries.contains(&country));
+    let by_country = &map.home_for_country(&country).id;
     let home = match &req.region {
-        None => computed.clone(),
+        None => by_country.clone(),
         Some(r) => {
             let requested: RegionId = r.parse().map_err(|e| Error::Config(format!("{e}")))?;
             if map.get(requested.as_str()).is_none() {
-                return Err(Error::Config(format!(
-                    "region {requested} is not in the region map"
-                )));
-            }
-            if mapped && &requested != computed {
-                return Err(Error::Residency {
-                    country: country.to_string(),
-                    required: computed.clone(),
+                return Err(Error::UnknownRegion {
                     requested,
+                    known: map.regions().iter().map(|r| r.id.clone()).collect(),
+                });
+            }
+            let policy = policy_for(&country);
+            if !policy.hosting.allows(by_country, &requested) {
+                return Err(Error::Residency {
+                    regulation: policy.regulation,
+                    requested,
+                    allowed: policy.hosting.allowed(by_country),
+                    country,
                 });
             }
             requested
@@ -181,7 +184,7 @@ async fn install_policy(
     schema: &str,
     e: &TenantEntry,
 ) -> Result<(), Error> {
-    let policy = telemed_shared::compliance::policy_for(&e.country);
+    let policy = policy_for(&e.country);
     for field in policy.required_patient_fields {
         tx.batch_execute(&format!(
             "ALTER TABLE {schema}.patients ADD CONSTRAINT {} CHECK ({} IS NOT NULL)",
@@ -273,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn residency_and_region_are_enforced() {
+    fn a_clinic_is_created_only_by_its_home_regions_instance() {
         let err = plan(&req("clinic-ny", "US", None), &region("eu-west")).unwrap_err();
         assert!(
             matches!(&err, Error::WrongRegion { home, .. } if home.as_str() == "us-east"),
@@ -283,28 +286,118 @@ mod tests {
             err.to_string().contains("run this on the us-east instance"),
             "{err}"
         );
+    }
 
+    #[test]
+    fn an_override_the_policy_allows_becomes_the_home_region() {
+        for country in ["SN", "ZA"] {
+            let e = plan(
+                &req("clinic-eu", country, Some("eu-west")),
+                &region("eu-west"),
+            )
+            .unwrap();
+            assert_eq!(e.home_region.as_str(), "eu-west", "{country}");
+        }
+        // Asking for the country's own home region is always allowed.
+        let e = plan(
+            &req("hopital-paris", "FR", Some("eu-west")),
+            &region("eu-west"),
+        )
+        .unwrap();
+        assert_eq!(e.home_region.as_str(), "eu-west");
+        // An allowed override still runs only on its own region's instance.
+        let err = plan(
+            &req("clinic-eu", "SN", Some("eu-west")),
+            &region("af-south"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::WrongRegion { home, .. } if home.as_str() == "eu-west"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_override_the_policy_forbids_is_refused_with_the_allowed_regions() {
         let err = plan(
             &req("hopital-paris", "FR", Some("us-east")),
             &region("us-east"),
         )
         .unwrap_err();
-        assert!(matches!(err, Error::Residency { .. }), "{err}");
+        assert!(
+            matches!(
+                &err,
+                Error::Residency { country, requested, allowed, .. }
+                    if country.as_str() == "FR"
+                        && requested.as_str() == "us-east"
+                        && allowed == &[region("eu-west")]
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "data residency: under GDPR/HDS, clinics in FR may be homed only in eu-west, not in us-east"
+        );
 
-        // An unmapped country may be homed where the operator says.
-        let e = plan(
-            &req("clinic-tokyo", "JP", Some("us-east")),
+        let err = plan(
+            &req("clinique-dakar", "SN", Some("us-east")),
             &region("us-east"),
         )
-        .unwrap();
-        assert_eq!(e.home_region.as_str(), "us-east");
-        assert!(
-            plan(
-                &req("clinic-tokyo", "JP", Some("mars-1")),
-                &region("mars-1")
-            )
-            .is_err()
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "data residency: under CDP (loi 2008-12), clinics in SN may be homed only in af-south or eu-west, not in us-east"
         );
+        // Morocco's home is eu-west; South Africa is not on the list its law relies on.
+        let err = plan(
+            &req("casablanca-sante", "MA", Some("af-south")),
+            &region("af-south"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Residency { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_unlisted_country_stays_in_the_region_the_map_gives_it() {
+        for (country, home, other) in [("JP", "eu-west", "us-east"), ("CA", "us-east", "eu-west")] {
+            let err = plan(&req("clinic-x", country, Some(other)), &region(other)).unwrap_err();
+            assert!(
+                matches!(&err, Error::Residency { allowed, .. } if allowed == &[region(home)]),
+                "{country}: {err}"
+            );
+            let e = plan(&req("clinic-x", country, Some(home)), &region(home)).unwrap();
+            assert_eq!(e.home_region.as_str(), home);
+        }
+    }
+
+    #[test]
+    fn an_unknown_region_is_refused_as_such() {
+        let err = plan(
+            &req("clinic-tokyo", "JP", Some("mars-1")),
+            &region("mars-1"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::UnknownRegion { requested, .. } if requested.as_str() == "mars-1"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "region mars-1 is not in the region map (infra/regions.toml has eu-west, us-east and af-south)"
+        );
+        // Known to no map, even for a country whose policy allows another region.
+        let err = plan(
+            &req("clinique-dakar", "SN", Some("mars-1")),
+            &region("mars-1"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::UnknownRegion { .. }), "{err}");
+        let err = plan(
+            &req("clinique-dakar", "SN", Some("Not_A_Region")),
+            &region("af-south"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("invalid region id"), "{err}");
     }
 
     #[test]

@@ -24,6 +24,13 @@
 //! cannot be written is answered with an error, so no data leaves without its trail, but a
 //! crash between the two could leave a trail for a read never delivered), and a replica
 //! read still costs one short primary statement when it touches health data.
+//!
+//! Primary down: writes are refused with `unavailable` (503 + `Retry-After`, nothing half
+//! done); reads keep being served by the replica, their audit events spooled on this
+//! instance's disk until the primary is back ([`crate::audit_spool`]); the directory falls
+//! back to the replica, then to its stale cache ([`Directory`]). With `DATABASE_URL` listing
+//! every server of the region and `target_session_attrs=read-write`, new connections find
+//! the promoted replica by themselves after a failover.
 
 use std::{
     collections::HashMap,
@@ -59,6 +66,7 @@ use telemed_shared::{
 };
 
 use crate::{
+    audit_spool::{self, AuditSpool},
     db::{self, Call},
     directory::Directory,
     error::{self, Error},
@@ -88,6 +96,9 @@ pub struct Config {
     pub pool_wait: Duration,
     /// How long directory entries are cached.
     pub directory_ttl: Duration,
+    /// Where the audit events of replica reads wait while the primary is down (see
+    /// [`crate::audit_spool`]). Without it, such reads are refused.
+    pub audit_spool_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -103,6 +114,7 @@ impl Config {
             pool_size: 16,
             pool_wait: Duration::from_millis(250),
             directory_ttl: Duration::from_secs(5),
+            audit_spool_dir: None,
         }
     }
 }
@@ -146,6 +158,8 @@ struct AppState {
     replica: Option<Pool>,
     /// The replica's pool for reads (`pool_size` connections), and its health.
     reads: Option<ReplicaReads>,
+    /// The audit trail of replica reads while the primary is down.
+    spool: Option<AuditSpool>,
 }
 
 /// How long a read whose `min_lsn` the replica has not replayed waits for it before the
@@ -211,6 +225,17 @@ pub async fn run(
             .await;
         });
     }
+    if state.spool.is_some() {
+        let state = state.clone();
+        samplers.spawn(async move {
+            if let Some(spool) = &state.spool {
+                audit_spool::drain_loop(spool, state.pool.clone(), |n| {
+                    state.metrics.audit_spooled.set(n as i64)
+                })
+                .await;
+            }
+        });
+    }
     let served = axum::serve(listener, routes(state))
         .with_graceful_shutdown(shutdown)
         .await;
@@ -273,18 +298,33 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
             })
         })
         .transpose()?;
+    let spool = config
+        .audit_spool_dir
+        .map(AuditSpool::open)
+        .transpose()
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let metrics = Metrics::new(replica.is_some());
+    // The local replica holds the control schema only when it is the local database's.
+    let directory = Directory::new(control.clone(), config.directory_ttl).with_fallback(
+        reads
+            .as_ref()
+            .filter(|_| control_is_local)
+            .map(|r| r.pool.clone()),
+        metrics.directory_fallbacks.clone(),
+    );
     Ok(Arc::new(AppState {
         region: config.region,
-        directory: Directory::new(control.clone(), config.directory_ttl),
+        directory,
         pool,
         control,
         control_is_local,
         keys: config.edge_keys,
         peers: config.peers,
         http,
-        metrics: Metrics::new(replica.is_some()),
+        metrics,
         replica,
         reads,
+        spool,
     }))
 }
 
@@ -613,10 +653,42 @@ async fn read_on_replica(
         }
     };
     if !ran.deferred_audit.is_empty() {
-        let mut primary = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
-        db::append_deferred_audit(&mut primary, slug, actor, &ran.deferred_audit).await?;
+        audit_replica_read(state, slug, actor, &ran.deferred_audit).await?;
     }
     Ok(Some(ran))
+}
+
+/// Appends the audit events of a replica read on the primary, or — the primary being down
+/// or saturated — to this instance's spool (durably, before the answer). An error, and no
+/// answer, only when neither can take them.
+async fn audit_replica_read(
+    state: &AppState,
+    slug: &TenantSlug,
+    actor: &str,
+    entries: &[db::AuditEntry],
+) -> Result<(), RegionError> {
+    let on_primary = async {
+        let mut primary = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
+        db::append_deferred_audit(&mut primary, slug, actor, entries).await
+    }
+    .await;
+    match (on_primary, &state.spool) {
+        (Err(e), Some(spool))
+            if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Overloaded) =>
+        {
+            match spool.append(slug, actor, entries).await {
+                Ok(n) => {
+                    state.metrics.audit_spooled.add(n as i64);
+                    Ok(())
+                }
+                Err(spool_error) => {
+                    tracing::error!(error = %spool_error, "the audit trail can be written nowhere; refusing the read");
+                    Err(e)
+                }
+            }
+        }
+        (outcome, _) => outcome,
+    }
 }
 
 /// An idempotency key belongs on a batch that writes, and is bounded.

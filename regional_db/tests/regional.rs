@@ -394,20 +394,67 @@ async fn tenant_create_valid_invalid_duplicate_and_wrong_region() {
     );
 
     // us-east's directory is in another database: the schema is made there, the entry here.
-    let e = create_tenant_as("us-east", "create-jp", "JP", Some("us-east"), &[])
+    let e = create_tenant_as("us-east", "create-ca", "CA", Some("us-east"), &[])
         .await
         .unwrap();
     assert_eq!(e.home_region.as_str(), "us-east");
     assert_eq!(
-        psql(US, "SELECT count(*) FROM tenant_create_jp.patients"),
+        psql(US, "SELECT count(*) FROM tenant_create_ca.patients"),
         "0"
     );
     assert_eq!(
         psql(
             EU,
-            "SELECT home_region FROM control.tenants WHERE slug = 'create-jp'"
+            "SELECT home_region FROM control.tenants WHERE slug = 'create-ca'"
         ),
         "us-east"
+    );
+}
+
+#[tokio::test]
+async fn tenant_create_region_override_follows_the_country_policy() {
+    stack();
+    // Senegal's law allows homing in the EU (its home region is af-south).
+    let e = create_tenant_as("eu-west", "override-dakar", "SN", Some("eu-west"), &[])
+        .await
+        .unwrap();
+    assert_eq!(e.home_region.as_str(), "eu-west");
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM tenant_override_dakar.patients"),
+        "0"
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT country || ' ' || home_region FROM control.tenants WHERE slug = 'override-dakar'"
+        ),
+        "SN eu-west"
+    );
+
+    // France's (HDS: hosting in the EEA) does not allow us-east: refused, nothing written.
+    let err = create_tenant_as("us-east", "override-paris", "FR", Some("us-east"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "data residency: under GDPR/HDS, clinics in FR may be homed only in eu-west, not in us-east"
+    );
+    for db in [US, EU] {
+        assert_eq!(
+            psql(
+                db,
+                "SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_override_paris'"
+            ),
+            "0",
+            "{db}"
+        );
+    }
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(*) FROM control.tenants WHERE slug = 'override-paris'"
+        ),
+        "0"
     );
 }
 

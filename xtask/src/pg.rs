@@ -336,8 +336,91 @@ impl PgCluster {
         )
     }
 
+    /// A URL naming this server, then `others` (a primary and its replicas share a
+    /// password), with `target_session_attrs`: `read-write` connects to whichever of them
+    /// is the primary — after a failover, the promoted replica — and `read-only` to a
+    /// standby. Both libpq and tokio-postgres understand it. Holds the password.
+    pub fn url_across(
+        &self,
+        others: &[&PgCluster],
+        db: &str,
+        target_session_attrs: &str,
+    ) -> String {
+        let hosts: Vec<String> = std::iter::once(self)
+            .chain(others.iter().copied())
+            .map(|c| format!("127.0.0.1:{}", c.port))
+            .collect();
+        format!(
+            "postgres://{SUPERUSER}:{}@{}/{db}?target_session_attrs={target_session_attrs}&connect_timeout=2",
+            self.password,
+            hosts.join(",")
+        )
+    }
+
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Makes `standby` (an `application_name`) this primary's synchronous standby: a commit
+    /// is acknowledged only once the standby has flushed it, so promoting the standby loses
+    /// no acknowledged write. Waits until the standby streams in `sync` state. `ALTER
+    /// SYSTEM`, so the setting survives restarts; [`PgCluster::promote`] clears it on the
+    /// promoted server, which has no standby of its own.
+    pub fn require_synchronous_standby(&self, standby: &str) -> Result<()> {
+        if standby.is_empty()
+            || !standby
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            bail!("standby name {standby:?} must be [A-Za-z0-9_]+");
+        }
+        self.psql(
+            "postgres",
+            &format!("ALTER SYSTEM SET synchronous_standby_names = '{standby}'"),
+        )?;
+        self.psql("postgres", "SELECT pg_reload_conf()")?;
+        let sql = format!(
+            "SELECT sync_state FROM pg_stat_replication WHERE application_name = '{standby}'"
+        );
+        for _ in 0..300 {
+            if self.psql("postgres", &sql)?.trim() == "sync" {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        bail!("{standby} did not become a synchronous standby within 30 s")
+    }
+
+    /// A crash: `pg_ctl stop -m immediate` (no shutdown checkpoint; sessions cut), as a
+    /// failure test wants it. Start it again with [`PgCluster::start`].
+    pub fn crash(&mut self) -> Result<()> {
+        self.stopped = true;
+        let out = self
+            .pg_cmd("pg_ctl")
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "immediate", "-w", "-t", "60"])
+            .output()
+            .context("running pg_ctl stop")?;
+        check(&out, "pg_ctl stop -m immediate")
+    }
+
+    /// Promotes this standby to primary (`pg_promote`, waiting for it) and clears its
+    /// `synchronous_standby_names` (inherited with the base backup): until a new standby
+    /// joins, commits are acknowledged by this server alone — what an HA manager does when
+    /// the synchronous standby has become the primary.
+    pub fn promote(&self) -> Result<()> {
+        let promoted = self.psql("postgres", "SELECT pg_promote(true, 60)")?;
+        if promoted.trim() != "t" {
+            bail!("pg_promote did not complete:\n{}", self.log_tail(20));
+        }
+        self.psql("postgres", "ALTER SYSTEM RESET synchronous_standby_names")?;
+        self.psql("postgres", "SELECT pg_reload_conf()")?;
+        if self.is_in_recovery()? {
+            bail!("still in recovery after pg_promote");
+        }
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {
