@@ -178,25 +178,27 @@ impl AuditSpool {
             let events = read_events(path)?;
             let mut client = primary.get().await?;
             let tx = client.transaction().await?;
-            let insert = tx
-                .prepare_typed_cached(
-                    "INSERT INTO audit_events \
-                     (at, actor, action, statement, resource_type, resource_id, spool_id) \
-                     VALUES (to_timestamp($1::float8 / 1000), $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (spool_id) WHERE spool_id IS NOT NULL DO NOTHING",
-                    &[
-                        Type::FLOAT8,
-                        Type::TEXT,
-                        Type::TEXT,
-                        Type::TEXT,
-                        Type::TEXT,
-                        Type::TEXT,
-                        Type::TEXT,
-                    ],
-                )
-                .await?;
             for e in &events {
+                // Pinned first: the statement names the clinic's table (and is re-parsed
+                // by Postgres whenever the search_path differs from its last use).
                 db::pin_schema(&tx, &e.tenant).await?;
+                let insert = tx
+                    .prepare_typed_cached(
+                        "INSERT INTO audit_events \
+                         (at, actor, action, statement, resource_type, resource_id, spool_id) \
+                         VALUES (to_timestamp($1::float8 / 1000), $2, $3, $4, $5, $6, $7) \
+                         ON CONFLICT (spool_id) WHERE spool_id IS NOT NULL DO NOTHING",
+                        &[
+                            Type::FLOAT8,
+                            Type::TEXT,
+                            Type::TEXT,
+                            Type::TEXT,
+                            Type::TEXT,
+                            Type::TEXT,
+                            Type::TEXT,
+                        ],
+                    )
+                    .await?;
                 inserted += tx
                     .execute(
                         &insert,

@@ -40,7 +40,14 @@ pub struct EdgeConfig {
     pub asset_version: String,
     /// The region map (embedded `infra/regions.toml`).
     pub regions: &'static RegionMap,
+    /// How long a public page is fresh, at the edge and downstream, in seconds
+    /// (`PAGE_MAX_AGE`, 1 to 86400, default 60). Past it, the edge re-renders the page,
+    /// and serves the stale copy only if it cannot (`stale-if-error`).
+    pub page_max_age: u64,
 }
+
+/// The default of [`EdgeConfig::page_max_age`].
+pub const DEFAULT_PAGE_MAX_AGE: u64 = 60;
 
 impl EdgeConfig {
     /// Reads the configuration from a variable lookup.
@@ -104,6 +111,18 @@ impl EdgeConfig {
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "1".into()),
             regions,
+            page_max_age: match get("PAGE_MAX_AGE").filter(|v| !v.trim().is_empty()) {
+                None => DEFAULT_PAGE_MAX_AGE,
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=86_400).contains(n))
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name: "PAGE_MAX_AGE",
+                        reason: format!("{v:?} is not a number of seconds from 1 to 86400"),
+                    })?,
+            },
         })
     }
 
@@ -124,14 +143,30 @@ mod tests {
     use super::*;
 
     fn load(region_urls: &str) -> Result<EdgeConfig, ConfigError> {
+        load_with(region_urls, None)
+    }
+
+    fn load_with(region_urls: &str, page_max_age: Option<&str>) -> Result<EdgeConfig, ConfigError> {
         let key = SigningKey::from_seed([3; 32]);
         EdgeConfig::from_lookup(|name| match name {
             "APEX_DOMAIN" => Some("localhost".into()),
             "REGION_URLS" => Some(region_urls.into()),
             "EDGE_TOKEN_KEY" => Some(key.to_base64()),
             "API_TOKEN_PUBLIC_KEYS" => Some(key.public_base64()),
+            "PAGE_MAX_AGE" => page_max_age.map(Into::into),
             _ => None,
         })
+    }
+
+    #[test]
+    fn page_freshness_is_bounded_seconds() {
+        let eu = "eu-west=http://a";
+        assert_eq!(load(eu).unwrap().page_max_age, DEFAULT_PAGE_MAX_AGE);
+        assert_eq!(load_with(eu, Some(" 5 ")).unwrap().page_max_age, 5);
+        for bad in ["0", "-1", "86401", "1m", "1.5"] {
+            let err = load_with(eu, Some(bad)).err().expect(bad);
+            assert!(err.to_string().contains("PAGE_MAX_AGE"), "{err}");
+        }
     }
 
     #[test]

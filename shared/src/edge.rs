@@ -10,7 +10,8 @@
 use http::{Method, Request, Response, StatusCode, header::HeaderValue};
 
 use crate::{
-    api, cache,
+    api,
+    cache::{self, Freshness},
     config::EdgeConfig,
     dataplane::{
         client::{CallTiming, DataError, RegionClient},
@@ -128,6 +129,7 @@ pub async fn handle<H: Host>(
     let cache = match response.headers().get("x-cache").map(HeaderValue::as_bytes) {
         Some(b"HIT") => CacheOutcome::Hit,
         Some(b"MISS") => CacheOutcome::Miss,
+        Some(b"STALE") => CacheOutcome::Stale,
         _ => CacheOutcome::None,
     };
     let report = EdgeTiming {
@@ -246,10 +248,13 @@ async fn page<H: Host>(
         return pages::error_response(ErrorPage::NotFound, visitor_locale);
     }
     // When the visitor's own preferences decide the locale, the cache key is known before
-    // any lookup: a hit costs no directory read and no region call at all.
+    // any lookup: a fresh hit costs no directory read and no region call at all. A stale
+    // copy is kept aside, for when the page cannot be rendered (`stale-if-error`).
+    let max_age = ctx.config.page_max_age;
+    let mut stale = None;
     if let (TenantSelector::Slug(slug), (locale, source)) = (&selector, prefs.negotiate(None))
         && source != LocaleSource::Default
-        && let Some(hit) = ctx
+        && let Some(stored) = ctx
             .host
             .cache_get(&cache::page_key(
                 slug,
@@ -259,12 +264,24 @@ async fn page<H: Host>(
             ))
             .await
     {
-        return finish_page(hit, locale, source, true, req);
+        match cache::from_storage(stored, ctx.host.now_millis(), max_age) {
+            (page, Freshness::Fresh) => {
+                return finish_page(page, locale, source, Served::Hit, req);
+            }
+            (page, Freshness::Stale) => stale = Some((page, locale, source)),
+        }
     }
     let entry = match ctx.tenant(&selector).await {
         Ok(Some(e)) => e,
         Ok(None) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
-        Err(_) => return pages::error_response(ErrorPage::Unavailable, visitor_locale),
+        Err(_) => {
+            return match stale {
+                Some((page, locale, source)) => {
+                    finish_page(page, locale, source, Served::Stale, req)
+                }
+                None => pages::error_response(ErrorPage::Unavailable, visitor_locale),
+            };
+        }
     };
     let (locale, source) = prefs.negotiate(Some(&entry.default_locale));
     if entry.status == TenantStatus::Suspended {
@@ -274,21 +291,35 @@ async fn page<H: Host>(
     if (matches!(selector, TenantSelector::Domain(_))
         || source == LocaleSource::Tenant
         || source == LocaleSource::Default)
-        && let Some(hit) = ctx.host.cache_get(&key).await
+        && let Some(stored) = ctx.host.cache_get(&key).await
+        // The clinic is known here: a stale copy is simply rendered anew.
+        && let (page, Freshness::Fresh) =
+            cache::from_storage(stored, ctx.host.now_millis(), max_age)
     {
-        return finish_page(hit, locale, source, true, req);
+        return finish_page(page, locale, source, Served::Hit, req);
     }
     let response = pages::html_response(
         StatusCode::OK,
         locale,
-        cache::PUBLIC_PAGE,
+        &cache::public_page(max_age),
         pages::home(&entry, locale),
     );
     ctx.background.push(Background::CachePut {
         key,
-        response: response.clone(),
+        response: cache::for_storage(response.clone(), ctx.host.now_millis(), max_age),
     });
-    finish_page(response, locale, source, false, req)
+    finish_page(response, locale, source, Served::Miss, req)
+}
+
+/// Where a page came from, for `X-Cache`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Served {
+    /// A fresh copy from the edge cache.
+    Hit,
+    /// Rendered for this request.
+    Miss,
+    /// A stale copy from the edge cache: the page could not be rendered.
+    Stale,
 }
 
 /// Adapts a (possibly cached) public page to this visitor: `X-Cache`, and `private` plus
@@ -297,13 +328,17 @@ fn finish_page(
     mut response: Response<Vec<u8>>,
     locale: Locale,
     source: LocaleSource,
-    hit: bool,
+    served: Served,
     req: &Request<Vec<u8>>,
 ) -> Response<Vec<u8>> {
     let h = response.headers_mut();
     h.insert(
         "x-cache",
-        HeaderValue::from_static(if hit { "HIT" } else { "MISS" }),
+        HeaderValue::from_static(match served {
+            Served::Hit => "HIT",
+            Served::Miss => "MISS",
+            Served::Stale => "STALE",
+        }),
     );
     if matches!(source, LocaleSource::Query | LocaleSource::Cookie) {
         h.insert(
@@ -367,6 +402,7 @@ mod tests {
         lost_batches: std::cell::Cell<u32>,
         /// Batches are answered as replays of a stored result.
         replay: std::cell::Cell<bool>,
+        clock_ms: std::cell::Cell<u64>,
     }
 
     impl Host for TestHost {
@@ -436,7 +472,7 @@ mod tests {
             self.cache.borrow_mut().insert(key.to_owned(), response);
         }
         fn now_millis(&self) -> u64 {
-            1_795_478_400_000
+            self.clock_ms.get()
         }
         fn fill_random(&self, buf: &mut [u8]) {
             // Deterministic, and different for each call made so far.
@@ -500,6 +536,7 @@ mod tests {
             beacons: RefCell::default(),
             lost_batches: Default::default(),
             replay: Default::default(),
+            clock_ms: std::cell::Cell::new(1_795_478_400_000),
             clinics: vec![
                 clinic("sandton-care", "ZA", "en", "af-south"),
                 clinic("casablanca-sante", "MA", "ar", "eu-west"),
@@ -526,6 +563,44 @@ mod tests {
             block_on(task.run(host));
         }
         h.response
+    }
+
+    #[test]
+    fn a_stale_page_is_rendered_anew_or_served_stale_if_the_region_fails() {
+        let (host, config, _) = setup();
+        let url = "http://sandton-care.localhost/";
+        let lang = [("accept-language", "en")];
+        let first = run_background(&host, get(&host, &config, url, &lang));
+        assert_eq!(first.headers()["x-cache"], "MISS");
+        assert_eq!(first.headers()["cache-control"], cache::public_page(60));
+        let clock = &host.clock_ms;
+        clock.set(clock.get() + 59_000);
+        let hit = get(&host, &config, url, &lang).response;
+        assert_eq!(hit.headers()["x-cache"], "HIT");
+        assert_eq!(hit.headers()["age"], "59");
+        assert_eq!(hit.headers()["cache-control"], cache::public_page(60));
+
+        // A minute later, with the directory entry expired and every region down.
+        clock.set(clock.get() + 2_000);
+        host.cache
+            .borrow_mut()
+            .retain(|k, _| !k.contains("/directory/"));
+        let down = deployment("eu-west=http://down.test,af-south=http://down.test.b");
+        let stale = get(&host, &down, url, &lang).response;
+        assert_eq!(stale.status(), 200);
+        assert_eq!(stale.headers()["x-cache"], "STALE");
+        assert_eq!(stale.headers()["age"], "61");
+        assert_eq!(stale.body(), first.body());
+        // A clinic never cached still gets the localized 503.
+        let none = get(&host, &down, "http://casablanca-sante.localhost/", &lang).response;
+        assert_eq!(none.status(), 503);
+
+        // Regions back: the stale copy is replaced by a fresh rendering.
+        let fresh = run_background(&host, get(&host, &config, url, &lang));
+        assert_eq!(fresh.headers()["x-cache"], "MISS");
+        let hit = get(&host, &config, url, &lang).response;
+        assert_eq!(hit.headers()["x-cache"], "HIT");
+        assert_eq!(hit.headers()["age"], "0");
     }
 
     #[test]

@@ -186,3 +186,141 @@ pub fn headers(r: &Response) -> HashMap<String, String> {
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
         .collect()
 }
+
+/// Runs `sql` with `psql` on `url` (a stack database URL, possibly naming several servers)
+/// and returns its unaligned output, trimmed; panics with psql's message on failure.
+pub fn psql(url: &str, sql: &str) -> String {
+    let psql = std::path::Path::new(xtask::tools::POSTGRES_BIN_DIR).join("psql");
+    let out = std::process::Command::new(psql)
+        .args([url, "-X", "-q", "-t", "-A", "-c", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A valid FHIR Patient for any country's policy, with `family` as its family name.
+pub fn patient_body(family: &str) -> String {
+    serde_json::json!({"resourceType": "Patient", "name": [{"family": family, "given": ["Awa"]}],
+           "gender": "female", "birthDate": "1990-05-17"})
+    .to_string()
+}
+
+/// The schema of clinic `slug` in its home database.
+pub fn schema_of(slug: &str) -> String {
+    format!("tenant_{}", slug.replace('-', "_"))
+}
+
+/// The built Workers edge inside Miniflare (workerd), configured like the stack's edges (plus
+/// `extra` variables), where each request carries its own `request.cf` — which `wrangler dev`
+/// cannot vary — and which keeps one edge cache for its whole life. Driven over a line
+/// protocol (`tests/miniflare/dispatch.mjs`); stopped when dropped.
+pub struct Miniflare {
+    child: std::process::Child,
+    /// Closing it ends the script, which then disposes of its workerd.
+    stdin: Option<std::process::ChildStdin>,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Miniflare {
+    pub fn start(extra: &[(&str, &str)]) -> Self {
+        use std::process::{Command, Stdio};
+        let keys = stack().keys().expect("stack keys");
+        let mut child = Command::new("node")
+            .current_dir(xtask::workspace_root())
+            .arg("tests/miniflare/dispatch.mjs")
+            .env("APEX_DOMAIN", "localhost")
+            .env("REGION_URLS", &stack().region_urls)
+            .env("EDGE_TOKEN_KEY", &keys.edge)
+            .env(
+                "API_TOKEN_PUBLIC_KEYS",
+                keys.api_public().expect("api keys"),
+            )
+            .envs(extra.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("running node tests/miniflare/dispatch.mjs");
+        let stdin = child.stdin.take();
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut mf = Self {
+            child,
+            stdin,
+            stdout,
+        };
+        assert_eq!(mf.read_line(), serde_json::json!("ready"));
+        mf
+    }
+
+    /// Sends `{url, headers, cf}`; returns `{status, headers, body}`.
+    pub fn send(&mut self, request: &serde_json::Value) -> serde_json::Value {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("miniflare is running");
+        writeln!(stdin, "{request}").expect("writing to miniflare");
+        stdin.flush().expect("writing to miniflare");
+        self.read_line()
+    }
+
+    fn read_line(&mut self) -> serde_json::Value {
+        use std::io::BufRead;
+        let mut line = String::new();
+        let n = self.stdout.read_line(&mut line).expect("reading miniflare");
+        assert!(n > 0, "miniflare exited (see its stderr above)");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("miniflare said {line:?}: {e}"))
+    }
+}
+
+impl Drop for Miniflare {
+    fn drop(&mut self) {
+        // End of input: the script disposes of Miniflare, which stops its workerd (a kill
+        // would orphan it). Killed only if it does not finish.
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Instances of `region` killed by a test, restarted when dropped (even if an assertion
+/// failed), so later tests see the whole stack.
+pub struct KilledInstances {
+    region: &'static str,
+    instances: Vec<usize>,
+}
+
+impl KilledInstances {
+    pub fn new(region: &'static str) -> Self {
+        Self {
+            region,
+            instances: Vec::new(),
+        }
+    }
+
+    /// Kills instance `k` (once).
+    pub fn kill(&mut self, k: usize) {
+        stack()
+            .kill_instance(self.region, k)
+            .expect("killing an instance");
+        self.instances.push(k);
+    }
+}
+
+impl Drop for KilledInstances {
+    fn drop(&mut self) {
+        for k in self.instances.drain(..) {
+            stack()
+                .restart_instance(self.region, k)
+                .expect("restarting a killed instance");
+        }
+    }
+}

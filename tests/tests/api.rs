@@ -13,9 +13,7 @@ fn unique(prefix: &str) -> String {
 }
 
 fn patient(family: &str) -> String {
-    json!({"resourceType": "Patient", "name": [{"family": family, "given": ["Awa"]}],
-           "gender": "female", "birthDate": "1990-05-17"})
-    .to_string()
+    telemed_e2e::patient_body(family)
 }
 
 fn call(

@@ -3,7 +3,7 @@
 //! `Retry-After`; restarted, service resumes. Restores what it kills, so later tests see
 //! the whole stack.
 
-use telemed_e2e::{EDGES, metric_sum, new_clinic, stack, token};
+use telemed_e2e::{EDGES, KilledInstances, metric_sum, new_clinic, stack, token};
 
 fn batches_at(url: &str) -> u64 {
     let text = reqwest::blocking::get(format!("{url}/metrics"))
@@ -15,19 +15,6 @@ fn batches_at(url: &str) -> u64 {
         "regional_batch_requests_total",
         Some(("origin", "edge")),
     )
-}
-
-/// Restarts killed instances even when an assertion fails.
-struct Restore(Vec<usize>);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        for k in &self.0 {
-            stack()
-                .restart_instance("eu-west", *k)
-                .expect("restarting eu-west's instance");
-        }
-    }
 }
 
 #[test]
@@ -51,8 +38,8 @@ fn a_region_serves_through_its_other_instance_and_fails_clearly_without_any() {
         assert_eq!(list(edge).status(), 200);
     }
 
-    stack().kill_instance("eu-west", 0).unwrap();
-    let mut restore = Restore(vec![0]);
+    let mut killed = KilledInstances::new("eu-west");
+    killed.kill(0);
     let survivor = eu.urls[1].clone();
     for edge in EDGES {
         let before = batches_at(&survivor);
@@ -71,8 +58,7 @@ fn a_region_serves_through_its_other_instance_and_fails_clearly_without_any() {
         );
     }
 
-    stack().kill_instance("eu-west", 1).unwrap();
-    restore.0.push(1);
+    killed.kill(1);
     for edge in EDGES {
         let r = list(edge);
         assert_eq!(r.status(), 503, "{edge:?}: no instance left");
@@ -81,7 +67,7 @@ fn a_region_serves_through_its_other_instance_and_fails_clearly_without_any() {
         assert_eq!(body["resourceType"], "OperationOutcome");
     }
 
-    drop(restore);
+    drop(killed);
     for edge in EDGES {
         assert_eq!(list(edge).status(), 200, "{edge:?}: back after the restart");
     }

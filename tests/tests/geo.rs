@@ -3,39 +3,11 @@
 //! on the Spin edge from the `x-dev-geo-*` headers, honoured only because the local stack
 //! turns `DEV_GEO_HEADERS` on. Counted on the regions' side, in a binary of its own.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
-use telemed_e2e::{Edge, new_clinic, region_metric, stack};
-use xtask::workspace_root;
+use telemed_e2e::{Edge, Miniflare, new_clinic, region_metric};
 
 fn directory_calls(region: &str) -> u64 {
     region_metric(region, "regional_directory_requests_total", None)
-}
-
-/// Requests through the Workers edge in Miniflare, each with its own `cf`.
-fn miniflare(requests: &Value) -> Vec<Value> {
-    let keys = stack().keys().unwrap();
-    let out = Command::new("node")
-        .current_dir(workspace_root())
-        .arg("tests/miniflare/dispatch.mjs")
-        .arg(requests.to_string())
-        .env("APEX_DOMAIN", "localhost")
-        .env("REGION_URLS", &stack().region_urls)
-        .env("EDGE_TOKEN_KEY", &keys.edge)
-        .env("API_TOKEN_PUBLIC_KEYS", keys.api_public().unwrap())
-        .output()
-        .expect("running node");
-    assert!(
-        out.status.success(),
-        "miniflare: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 /// A placement: Cloudflare's `cf`, the Spin edge's dev headers, the region to be asked.
@@ -73,14 +45,15 @@ fn placements() -> Vec<Placement> {
 
 #[test]
 fn a_cold_edge_reads_the_directory_from_the_nearest_region() {
+    let mut workers = Miniflare::start(&[]);
     for (cf, dev_headers, region) in placements() {
         // A clinic homed in eu-west, unseen by any edge: only the placement picks the region.
         let slug = new_clinic("geo", "Clinique Géo", "FR");
         let host = format!("{slug}.localhost");
 
         let before = directory_calls(region);
-        let answers = miniflare(&json!([{ "url": format!("http://{host}/"), "cf": cf }]));
-        assert_eq!(answers[0]["status"], 200, "workers {cf}");
+        let answer = workers.send(&json!({ "url": format!("http://{host}/"), "cf": cf }));
+        assert_eq!(answer["status"], 200, "workers {cf}");
         assert_eq!(
             directory_calls(region) - before,
             1,

@@ -3,23 +3,8 @@
 //! paused, a read that carries it (`X-Telemed-Min-Lsn`) bypasses the lagging replica and
 //! sees the write, while a read without it is served — stale — by the replica.
 
-use std::process::Command;
-
 use serde_json::json;
-use telemed_e2e::{EDGES, new_clinic, region_metric, stack, token};
-
-fn psql(url: &str, sql: &str) -> String {
-    let out = Command::new("/usr/lib/postgresql/15/bin/psql")
-        .args([url, "-X", "-q", "-t", "-A", "-c", sql])
-        .output()
-        .expect("psql");
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use telemed_e2e::{EDGES, new_clinic, psql, region_metric, schema_of, stack, token};
 
 /// Resumes replay even when an assertion fails, so later tests see a healthy replica.
 struct Resume<'a>(&'a str);
@@ -49,7 +34,7 @@ fn a_write_is_visible_to_its_writer_even_when_the_replica_lags() {
     let slug = new_clinic("ryw", "Clinique Lecture", "FR");
     let auth = format!("Bearer {}", token(&slug, "system/Patient.cruds"));
     // The clinic's schema must have reached the replica before it can serve it.
-    let schema = format!("tenant_{}", slug.replace('-', "_"));
+    let schema = schema_of(&slug);
     let on_replica = || {
         psql(
             &replica,

@@ -6,10 +6,12 @@
 //! - [`pg`]: a real Postgres cluster under `target/`.
 //! - [`keys`]: the local stack's signing keys.
 //! - [`stack`]: the whole local stack (regions, edges), started and stopped together.
+//! - [`bench`]: `cargo xtask bench`, latency and throughput through the real stack.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 
+pub mod bench;
 pub mod build;
 pub mod keys;
 pub mod pg;

@@ -1,14 +1,15 @@
-//! `cargo xtask …`: the local stack, the tests, tokens.
+//! `cargo xtask …`: the local stack, the tests, tokens, benchmarks.
 
 use std::{
+    path::PathBuf,
     process::Command,
-    sync::mpsc,
+    sync::{atomic::Ordering, mpsc},
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use xtask::{build, keys::StackKeys, stack, tools, workspace_root};
+use xtask::{bench, build, keys::StackKeys, stack, tools, workspace_root};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Telemed Edge developer tasks")]
@@ -42,6 +43,21 @@ enum Cmd {
     },
     /// Build both edge functions (release) and print their sizes.
     Build,
+    /// Measure latency and throughput on a stack of its own (release builds): the Workers
+    /// edge (cached page, API read, API write), regional-db against PgBouncer, and 10,000
+    /// concurrent connections. Prints a Markdown table and writes it to `--out`.
+    Bench {
+        /// Small counts (1,000 connections instead of 10,000): a quick look, not a result.
+        #[arg(long)]
+        quick: bool,
+        /// Where the report goes (relative paths: from the repository root).
+        #[arg(long, default_value = "target/bench/bench.md")]
+        out: PathBuf,
+        /// Concurrent connections of the connections scenario (default 10,000; 1,000 with
+        /// --quick); it sends twice as many requests.
+        #[arg(long)]
+        connections: Option<u64>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -59,6 +75,11 @@ fn main() -> Result<()> {
             build_everything()?;
             print_sizes()
         }
+        Cmd::Bench {
+            quick,
+            out,
+            connections,
+        } => run_bench(quick, &out, connections),
     }
 }
 
@@ -79,6 +100,44 @@ fn build_everything() -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     let workers = build::build_workers(true)?;
     let spin = build::build_spin(true)?;
     Ok((workers, spin))
+}
+
+fn run_bench(quick: bool, out: &std::path::Path, connections: Option<u64>) -> Result<()> {
+    let mut counts = if quick {
+        bench::Counts::QUICK
+    } else {
+        bench::Counts::FULL
+    };
+    if let Some(c) = connections {
+        counts.connections = bench::Load {
+            requests: 2 * c.max(1),
+            concurrency: c.max(1),
+        };
+    }
+    // Ctrl-C: the bench stops at its next checkpoint, and stops what it started on the way
+    // out (the stack's processes live in their own process groups: a Ctrl-C misses them).
+    ctrlc::set_handler(|| bench::INTERRUPTED.store(true, Ordering::Relaxed))
+        .context("installing the Ctrl-C handler")?;
+    tools::ensure_all()?;
+    // A benchmark of a debug build measures the debug build: regional-db in release.
+    cargo(&["build", "--release", "-p", "regional-db"])?;
+    build::build_workers(true)?;
+    let spin = build::build_spin(true)?;
+    let report = bench::run_own_stack(&spin, &counts)?;
+    let out = workspace_root().join(out);
+    report.write(&out)?;
+    println!("{}", report.to_markdown());
+    eprintln!("bench: report written to {}", out.display());
+    for failure in report.failures() {
+        eprintln!("bench: {failure}");
+    }
+    // A stress scenario that fails entirely is its result (said loudly above and in the
+    // report); a baseline scenario that does means the bench measured nothing.
+    let fatal = report.fatal_failures();
+    if !fatal.is_empty() {
+        bail!("{}", fatal.join("; "));
+    }
+    Ok(())
 }
 
 fn print_sizes() -> Result<()> {
@@ -185,14 +244,30 @@ fn test(no_lint: bool) -> Result<()> {
     cargo(&["check", "-p", "telemed-shared", "--target", "wasm32-wasip2"])?;
     let (_, spin) = build_everything()?;
     print_sizes()?;
+    // From empty clusters: failure tests leave the last run's crashed or promoted.
+    stack::Stack::wipe(stack::TEST)?;
     let running = stack::Stack::start(stack::TEST, &spin, true)?;
-    let status = Command::new(env!("CARGO"))
-        .args(["test", "-p", "telemed-e2e"])
-        .env("TELEMED_STACK", &running.info_path)
-        .current_dir(workspace_root())
-        .status()?;
+    let e2e = |args: &[&str], destructive: bool| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["test", "-p", "telemed-e2e"])
+            .args(args)
+            .env("TELEMED_STACK", &running.info_path)
+            .current_dir(workspace_root());
+        if destructive {
+            cmd.env("TELEMED_DESTRUCTIVE", "1");
+        }
+        cmd.status()
+    };
+    // Every suite but the destructive ones, then those alone, last: the promotion test
+    // leaves eu-west without a replica (its report is printed: `--nocapture`).
+    let status = e2e(&["--no-fail-fast", "--", "--skip", "destructive_"], false)?;
+    let destructive = if status.success() {
+        e2e(&["--test", "promotion", "--", "--nocapture"], true)?
+    } else {
+        status
+    };
     drop(running);
-    if !status.success() {
+    if !status.success() || !destructive.success() {
         bail!("end-to-end tests failed");
     }
     Ok(())

@@ -32,6 +32,8 @@ pub struct StackSpec {
     pub region_port_base: u16,
     pub workers_port: u16,
     pub spin_port: u16,
+    /// The cargo profile whose `regional-db` binary the stack runs (`target/<profile>/`).
+    pub regional_db_profile: &'static str,
 }
 
 pub const DEV: StackSpec = StackSpec {
@@ -40,6 +42,7 @@ pub const DEV: StackSpec = StackSpec {
     region_port_base: 7100,
     workers_port: 8787,
     spin_port: 8788,
+    regional_db_profile: "debug",
 };
 pub const TEST: StackSpec = StackSpec {
     name: "test",
@@ -47,6 +50,17 @@ pub const TEST: StackSpec = StackSpec {
     region_port_base: 17100,
     workers_port: 18787,
     spin_port: 18788,
+    regional_db_profile: "debug",
+};
+/// `cargo xtask bench`: its own ports, and `regional-db` built in release (a benchmark of
+/// a debug build measures the debug build).
+pub const BENCH: StackSpec = StackSpec {
+    name: "bench",
+    pg_port_base: 56320,
+    region_port_base: 27100,
+    workers_port: 28787,
+    spin_port: 28788,
+    regional_db_profile: "release",
 };
 
 /// The demo clinics `cargo xtask up` creates: (slug, name, country).
@@ -89,6 +103,32 @@ pub struct RegionInfo {
     #[serde(default)]
     pub replica_database_url: Option<String>,
     pub control_database_url: String,
+    /// The region's Postgres primary, and its streaming replica if it has one, for failure
+    /// tests ([`StackInfo::crash_primary`], [`StackInfo::promote_replica`]).
+    pub primary_pg: PgServer,
+    #[serde(default)]
+    pub replica_pg: Option<PgServer>,
+}
+
+/// Where one Postgres server of the stack lives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PgServer {
+    pub data_dir: PathBuf,
+    pub port: u16,
+}
+
+impl PgServer {
+    /// A handle on the server: adopted if it runs (and then left running when dropped),
+    /// started if it does not (and then detached, for the stack to stop with the rest).
+    fn handle(&self) -> Result<PgCluster> {
+        PgCluster::start(
+            &self.data_dir,
+            PgOptions {
+                port: Some(self.port),
+                reuse_existing: true,
+            },
+        )
+    }
 }
 
 impl StackInfo {
@@ -130,6 +170,15 @@ impl StackInfo {
         .env("CONTROL_DATABASE_URL", &r.database_url)
         .env("EDGE_TOKEN_PUBLIC_KEYS", self.keys()?.edge_public()?)
         .env("PEER_URLS", &self.peer_urls)
+        // One spool per instance: each owns what it spooled until the primary is back.
+        .env(
+            "AUDIT_SPOOL_DIR",
+            self.logs_dir
+                .parent()
+                .unwrap_or(&self.logs_dir)
+                .join("audit-spool")
+                .join(format!("{region}-{k}")),
+        )
         .env("RUST_LOG", "info");
         if let Some(replica) = &r.replica_database_url {
             cmd.env("REPLICA_DATABASE_URL", replica);
@@ -143,14 +192,32 @@ impl StackInfo {
         let r = self
             .region(region)
             .with_context(|| format!("no region {region}"))?;
-        let pid = r
-            .pids
-            .get(k)
+        // The latest process of the instance: restarted ones are in the respawn record.
+        let respawned = fs::read_to_string(respawned_pids(&self.logs_dir)).unwrap_or_default();
+        let restarted = respawned.lines().rev().find_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next() == Some(region) && f.next() == Some(&k.to_string()))
+                .then(|| f.next()?.parse::<u32>().ok())?
+        });
+        let pid = restarted
+            .or_else(|| r.pids.get(k).copied())
             .with_context(|| format!("{region} has no instance {k}"))?;
         Command::new("kill")
             .args(["-KILL", "--", &format!("-{pid}")])
             .stderr(Stdio::null())
             .status()?;
+        // Dead means its port refuses connections: a test must not rely on a kill that missed.
+        let url = r
+            .urls
+            .get(k)
+            .with_context(|| format!("{region} has no instance {k}"))?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while reqwest::blocking::get(format!("{url}/healthz")).is_ok() {
+            if Instant::now() > deadline {
+                bail!("instance {k} of {region} (process group {pid}) still answers after kill");
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
         Ok(())
     }
 
@@ -176,7 +243,7 @@ impl StackInfo {
             .create(true)
             .append(true)
             .open(respawned_pids(&self.logs_dir))?;
-        writeln!(pids, "{}", child.id())?;
+        writeln!(pids, "{region} {k} {}", child.id())?;
         let url = &self.region(region).expect("checked above").urls[k];
         wait_http(
             &format!("{url}/healthz"),
@@ -184,6 +251,38 @@ impl StackInfo {
             &log_path,
             Duration::from_secs(30),
         )
+    }
+
+    /// Crashes `region`'s primary (`pg_ctl stop -m immediate`). [`Self::start_primary`]
+    /// brings it back; [`Self::promote_replica`] fails over instead.
+    pub fn crash_primary(&self, region: &str) -> Result<()> {
+        let r = self
+            .region(region)
+            .with_context(|| format!("no region {region}"))?;
+        r.primary_pg.handle()?.crash()
+    }
+
+    /// Starts `region`'s primary again (after [`Self::crash_primary`]); it recovers from
+    /// its WAL and its standby reconnects by itself.
+    pub fn start_primary(&self, region: &str) -> Result<()> {
+        let r = self
+            .region(region)
+            .with_context(|| format!("no region {region}"))?;
+        r.primary_pg.handle()?.detach();
+        Ok(())
+    }
+
+    /// Promotes `region`'s streaming replica to primary, as an HA manager would once the
+    /// primary is lost (see [`PgCluster::promote`]). The stack has no replica afterwards.
+    pub fn promote_replica(&self, region: &str) -> Result<()> {
+        let r = self
+            .region(region)
+            .with_context(|| format!("no region {region}"))?;
+        let replica = r
+            .replica_pg
+            .as_ref()
+            .with_context(|| format!("{region} has no replica"))?;
+        replica.handle()?.promote()
     }
 
     /// `regional-db tenant create`, run in the clinic's home region (as an operator would),
@@ -333,8 +432,9 @@ pub struct Stack {
     replicas: Vec<PgCluster>,
 }
 
-/// Instances restarted by tests ([`StackInfo::restart_instance`]), one process group a line,
-/// so that stopping the stack stops them too.
+/// Instances restarted by tests ([`StackInfo::restart_instance`]), a line each:
+/// `<region> <instance> <process group>`, so that stopping the stack stops them too and a
+/// test can kill an instance another test restarted.
 fn respawned_pids(logs: &Path) -> PathBuf {
     logs.join("respawned.pids")
 }
@@ -342,9 +442,12 @@ fn respawned_pids(logs: &Path) -> PathBuf {
 impl Drop for Stack {
     fn drop(&mut self) {
         let respawned = respawned_pids(&self.info.logs_dir);
-        for pid in fs::read_to_string(&respawned).unwrap_or_default().lines() {
+        for line in fs::read_to_string(&respawned).unwrap_or_default().lines() {
+            let Some(pid) = line.split_whitespace().nth(2) else {
+                continue;
+            };
             let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", pid.trim())])
+                .args(["-KILL", "--", &format!("-{pid}")])
                 .stderr(Stdio::null())
                 .status();
         }
@@ -417,6 +520,28 @@ fn replicate_directory(
 }
 
 impl Stack {
+    /// Deletes a stack's databases and audit spools (stopping servers still running), so
+    /// that its next start begins from empty clusters: the test stack's, which failure
+    /// tests leave crashed or promoted.
+    pub fn wipe(spec: StackSpec) -> Result<()> {
+        let dir = workspace_root()
+            .join("target")
+            .join(format!("stack-{}", spec.name));
+        for region in RegionMap::embedded().regions() {
+            for name in [region.id.to_string(), format!("{}-replica", region.id)] {
+                let data = dir.join("pg").join(name);
+                // A replica first would be fine too: each is stopped before it is removed.
+                crate::pg::remove_data_dir(&data)
+                    .or_else(|e| if data.exists() { Err(e) } else { Ok(()) })?;
+            }
+        }
+        let spool = dir.join("audit-spool");
+        if spool.exists() {
+            fs::remove_dir_all(&spool).with_context(|| format!("removing {}", spool.display()))?;
+        }
+        Ok(())
+    }
+
     /// Starts the whole stack. `workers_build` and `spin_wasm` are the built edge artefacts;
     /// `demo` creates the demo clinics.
     pub fn start(spec: StackSpec, spin_wasm: &Path, demo: bool) -> Result<Stack> {
@@ -426,11 +551,19 @@ impl Stack {
         fs::create_dir_all(&logs)?;
         let keys_file = root.join("target").join("stack-keys.json");
         let keys = StackKeys::load_or_create(&keys_file)?;
-        let regional_db_bin = root.join("target").join("debug").join("regional-db");
+        let regional_db_bin = root
+            .join("target")
+            .join(spec.regional_db_profile)
+            .join("regional-db");
         if !regional_db_bin.exists() {
             bail!(
-                "{} is missing: build it with `cargo build -p regional-db`",
-                regional_db_bin.display()
+                "{} is missing: build it with `cargo build{} -p regional-db`",
+                regional_db_bin.display(),
+                if spec.regional_db_profile == "release" {
+                    " --release"
+                } else {
+                    ""
+                }
             );
         }
         let map = RegionMap::embedded();
@@ -474,31 +607,47 @@ impl Stack {
                 },
             )?;
             cluster.create_database("telemed")?;
-            let database_url = cluster.url("telemed");
-            if id == control {
-                control_url = database_url.clone();
-            }
-            // A streaming replica (`pg_basebackup -R`) on pg_port_base + i + 10.
-            let replica_database_url = if region.replica {
+            let primary_pg = PgServer {
+                data_dir: dir.join("pg").join(&id),
+                port: cluster.port(),
+            };
+            // A streaming replica (`pg_basebackup -R`) on pg_port_base + i + 10, and the
+            // primary's synchronous standby: a commit is acknowledged once both have it.
+            let (database_url, replica_database_url, replica_pg) = if region.replica {
                 eprintln!(
-                    "· {id}: streaming replica on 127.0.0.1:{}",
+                    "· {id}: synchronous streaming replica on 127.0.0.1:{}",
                     spec.pg_port_base + i + 10
                 );
+                let name = format!("{}_replica", id.replace('-', "_"));
+                let replica_dir = dir.join("pg").join(format!("{id}-replica"));
                 let replica = PgCluster::start_replica_named(
                     &cluster,
-                    dir.join("pg").join(format!("{id}-replica")),
+                    &replica_dir,
                     PgOptions {
                         port: Some(spec.pg_port_base + i + 10),
                         reuse_existing: true,
                     },
-                    &format!("{}_replica", id.replace('-', "_")),
+                    &name,
                 )?;
-                let url = replica.url("telemed");
+                cluster.require_synchronous_standby(&name)?;
+                // Both URLs name both servers: `read-write` finds the primary, whichever it
+                // is after a failover; `read-only` a standby.
+                let urls = (
+                    cluster.url_across(&[&replica], "telemed", "read-write"),
+                    Some(replica.url_across(&[&cluster], "telemed", "read-only")),
+                    Some(PgServer {
+                        data_dir: replica_dir,
+                        port: replica.port(),
+                    }),
+                );
                 stack.replicas.push(replica);
-                Some(url)
+                urls
             } else {
-                None
+                (cluster.url("telemed"), None, None)
             };
+            if id == control {
+                control_url = database_url.clone();
+            }
             stack.clusters.push(cluster);
             // Instance k of region i listens on region_port_base + i + 10 k.
             let urls: Vec<String> = (0..region.instances.max(1))
@@ -512,6 +661,8 @@ impl Stack {
                 database_url,
                 replica_database_url,
                 control_database_url: control_url.clone(),
+                primary_pg,
+                replica_pg,
             });
         }
         let peers: Vec<String> = stack

@@ -6,8 +6,8 @@
 //! Each `ensure_*` prints exactly one line (to stderr): what it found or what it is
 //! installing. Versions come from the repository, never from here: `Cargo.lock` for
 //! worker-build and wasm-bindgen-cli (they must match the crates the worker links),
-//! `package-lock.json` for the npm tools. Only Wasmtime is pinned here ([`WASMTIME_VERSION`]),
-//! being a host and not a dependency.
+//! `package-lock.json` for the npm tools. Only Wasmtime ([`WASMTIME_VERSION`]) and oha
+//! ([`OHA_VERSION`]) are pinned here, being a host and a load tool, not dependencies.
 
 use std::{
     env, fs,
@@ -25,9 +25,15 @@ pub const POSTGRES_BIN_DIR: &str = "/usr/lib/postgresql/15/bin";
 pub const CHROMIUM_BIN: &str = "/usr/bin/chromium";
 /// Debian's `prometheus` package ships it: checks `infra/prometheus/` (config, rules, rule tests).
 pub const PROMTOOL_BIN: &str = "/usr/bin/promtool";
+/// The HTTP load generator of `cargo xtask bench`. Pinned: the bench parses its JSON output.
+pub const OHA_VERSION: &str = "1.16.0";
+/// Debian's `pgbouncer` (1.18), the reference pooler `cargo xtask bench` compares
+/// `regional-db` with.
+pub const PGBOUNCER_BIN: &str = "/usr/sbin/pgbouncer";
 
 /// Everything: Rust targets, npm tools, worker-build, wasm-bindgen, Wasmtime, Postgres,
-/// Chromium, promtool.
+/// Chromium, promtool, and the bench's oha and PgBouncer (its smoke test runs with the
+/// end-to-end tests).
 pub fn ensure_all() -> Result<()> {
     ensure_rust_targets()?;
     ensure_npm()?;
@@ -37,6 +43,8 @@ pub fn ensure_all() -> Result<()> {
     ensure_postgres()?;
     ensure_chromium()?;
     ensure_promtool()?;
+    ensure_oha()?;
+    ensure_pgbouncer()?;
     Ok(())
 }
 
@@ -202,6 +210,22 @@ pub fn ensure_wasmtime() -> Result<()> {
     cargo_install("wasmtime-cli", WASMTIME_VERSION, true)
 }
 
+/// oha ([`OHA_VERSION`]), the HTTP load generator of `cargo xtask bench`.
+pub fn ensure_oha() -> Result<()> {
+    if stated_version(&oha_bin()).as_deref() == Some(OHA_VERSION) {
+        say(&format!("oha {OHA_VERSION} present"));
+        return Ok(());
+    }
+    say(&format!(
+        "installing oha {OHA_VERSION} (cargo install --locked, a few minutes)"
+    ));
+    cargo_install("oha", OHA_VERSION, true)
+}
+
+pub fn oha_bin() -> PathBuf {
+    find_bin("oha")
+}
+
 pub fn worker_build_bin() -> PathBuf {
     find_bin("worker-build")
 }
@@ -294,6 +318,11 @@ pub fn ensure_chromium() -> Result<()> {
 /// `promtool` from Debian's `prometheus`, for the checks of `infra/prometheus/`.
 pub fn ensure_promtool() -> Result<()> {
     ensure_debian_package("prometheus", Path::new(PROMTOOL_BIN))
+}
+
+/// PgBouncer from Debian, the pooler `cargo xtask bench` compares `regional-db` with.
+pub fn ensure_pgbouncer() -> Result<()> {
+    ensure_debian_package("pgbouncer", Path::new(PGBOUNCER_BIN))
 }
 
 /// `apt-get update && apt-get install -y <package>` when `marker` is missing, through

@@ -296,6 +296,8 @@ impl TimedRoute {
 pub enum CacheOutcome {
     Hit,
     Miss,
+    /// A stale copy served because the page could not be rendered (`stale-if-error`).
+    Stale,
     None,
 }
 
@@ -305,6 +307,7 @@ impl CacheOutcome {
         match self {
             Self::Hit => "hit",
             Self::Miss => "miss",
+            Self::Stale => "stale",
             Self::None => "none",
         }
     }

@@ -1,0 +1,76 @@
+//! `cargo xtask bench`'s measurements, with tiny counts, against the test stack: every
+//! scenario runs (oha through the Workers edge, PgBouncer started by the bench beside the
+//! us-east cluster) and gives sane numbers. Not a benchmark: a check that the bench works.
+
+use telemed_e2e::{new_clinic, stack};
+use xtask::bench::{self, Counts, Fixture, Scenario};
+
+fn assert_sane(s: &Scenario, expected_requests: u64) {
+    assert_eq!(s.requests, expected_requests, "{}: requests sent", s.name);
+    assert_eq!(s.errors, 0, "{}: {:?}", s.name, s.error_kinds);
+    let l = s
+        .latency
+        .unwrap_or_else(|| panic!("{}: no latency measured", s.name));
+    assert!(l.p50 > 0.0, "{}: p50 {}", s.name, l.p50);
+    assert!(
+        l.p50 <= l.p95 && l.p95 <= l.p99,
+        "{}: p50 {} p95 {} p99 {}",
+        s.name,
+        l.p50,
+        l.p95,
+        l.p99
+    );
+    assert!(s.requests_per_sec > 0.0, "{}: req/s", s.name);
+}
+
+#[test]
+fn the_bench_measures_every_scenario_with_sane_numbers() {
+    let info = stack();
+    let slug = new_clinic("bench", "Bench Clinic", bench::BENCH_COUNTRY);
+    let fixture = Fixture::prepare(info, &slug).expect("preparing the bench clinic");
+    assert_eq!(fixture.region, "us-east");
+    let counts = Counts::SMOKE;
+    let report = bench::run(info, &fixture, &counts).expect("running the bench");
+    let markdown = report.to_markdown();
+    println!("{markdown}");
+
+    let [page, read, write, connections] = &report.edge[..] else {
+        panic!("four edge scenarios: {:?}", report.edge);
+    };
+    assert_sane(page, counts.page.requests);
+    assert_sane(read, counts.api_read.requests);
+    assert_sane(write, counts.api_write.requests);
+    assert_sane(connections, counts.connections.requests);
+    assert!(
+        page.notes
+            .iter()
+            .any(|n| n.starts_with("edge cache hit ratio 100.0%")),
+        "a warmed page is all hits: {:?}",
+        page.notes
+    );
+
+    let c = &report.comparison;
+    assert_eq!(c.region, "us-east");
+    assert_sane(&c.regional_db, counts.batch.requests);
+    assert_sane(&c.pgbouncer, counts.batch.requests);
+    assert!(c.ratio_p50().expect("p50 ratio") > 0.0);
+    assert!(c.ratio_p95().expect("p95 ratio") > 0.0);
+    assert!(c.added_ms_p50().is_some());
+
+    assert!(report.failures().is_empty());
+    assert!(report.fatal_failures().is_empty());
+    for line in [
+        "| scenario | requests | concurrency | p50 ms | p95 ms | p99 ms | req/s | errors |",
+        "| cached page `GET /` |",
+        "| API read `GET /v1/patients?_count=10` |",
+        "| API write `POST /v1/patients` |",
+        "| 50 concurrent connections, cached page |",
+        "| latency ratio |",
+        "Added latency per batch",
+    ] {
+        assert!(
+            markdown.contains(line),
+            "{line:?} missing from:\n{markdown}"
+        );
+    }
+}

@@ -1,0 +1,1893 @@
+//! `cargo xtask bench`: what a request costs, measured through the real local stack.
+//!
+//! Three measurements, printed as one Markdown report (and written to a file):
+//!
+//! - **Through the Workers edge** (workerd, `wrangler dev`), with `oha` (crates.io) as the
+//!   load generator and its JSON output parsed here: a cached page (the cache is
+//!   warmed first and the hit ratio is read back from the edges' timing beacons), an API
+//!   read (`GET /v1/patients?_count=10`) and an API write (`POST /v1/patients`).
+//! - **`regional-db` against PgBouncer**: the same statements — the batch `regional-db` runs
+//!   for one `patient.read` — through `POST /v1/batch`, and through PgBouncer in transaction
+//!   mode from a native tokio-postgres client, against the same Postgres primary, at the same
+//!   concurrency, interleaved in rounds in one run. The ratio of their latencies and the
+//!   difference of their medians ("added latency per batch") are what `regional-db` costs
+//!   over the reference pooler.
+//! - **10,000 concurrent connections** against the Workers edge (cached page), served by
+//!   workerd from its own socket (`wrangler dev`'s proxy doubles the connections): error
+//!   rate and p95. Errors there are data, not a failure of the bench.
+//!
+//! # Layout
+//! - [`Counts`]: requests and concurrency per scenario (full, `--quick`, the e2e smoke test).
+//! - [`Fixture`]: a clinic homed in a region without a replica, its API token, a patient.
+//! - [`edge_page`], [`edge_api_read`], [`edge_api_write`], [`edge_connections`]: oha runs.
+//! - [`pgbouncer_comparison`] and [`PgBouncer`]: the side-by-side batch measurement.
+//! - [`Report`]: the table; [`run`] measures everything against any running stack
+//!   ([`StackInfo`]); [`run_own_stack`] starts the `bench` stack ([`stack::BENCH`]) first.
+//!
+//! Everything the bench starts (its stack, PgBouncer) stops when the bench ends or fails.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    fs,
+    net::{TcpListener, TcpStream},
+    os::unix::fs::PermissionsExt as _,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    thread,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde_json::Value;
+use telemed_shared::{
+    auth::{EdgeClaims, SigningKey},
+    dataplane::{
+        catalog::{self, names},
+        wire::{BATCH_PATH, BatchResponse, CATALOG_HEADER},
+    },
+    geo::RegionMap,
+    tenant::TenantSlug,
+};
+
+use crate::{
+    stack::{self, StackInfo},
+    tools,
+};
+
+/// Set by `cargo xtask bench`'s Ctrl-C handler: the bench stops at its next checkpoint and
+/// everything it started is stopped on the way out.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn check_interrupted() -> Result<()> {
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        bail!("interrupted");
+    }
+    Ok(())
+}
+
+/// How many requests one scenario sends, and how many at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub requests: u64,
+    pub concurrency: u64,
+}
+
+const fn load(requests: u64, concurrency: u64) -> Load {
+    Load {
+        requests,
+        concurrency,
+    }
+}
+
+/// The size of every scenario of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub page: Load,
+    pub api_read: Load,
+    pub api_write: Load,
+    /// Per side of the `regional-db` / PgBouncer comparison.
+    pub batch: Load,
+    pub connections: Load,
+}
+
+impl Counts {
+    /// `cargo xtask bench`.
+    pub const FULL: Counts = Counts {
+        page: load(20_000, 64),
+        api_read: load(5_000, 32),
+        api_write: load(2_000, 16),
+        batch: load(4_000, 16),
+        connections: load(20_000, 10_000),
+    };
+    /// `cargo xtask bench --quick`: the same scenarios, small (1,000 connections).
+    pub const QUICK: Counts = Counts {
+        page: load(2_000, 32),
+        api_read: load(500, 16),
+        api_write: load(200, 8),
+        batch: load(500, 16),
+        connections: load(2_000, 1_000),
+    };
+    /// The end-to-end smoke test: every code path, tiny counts.
+    pub const SMOKE: Counts = Counts {
+        page: load(100, 4),
+        api_read: load(40, 4),
+        api_write: load(20, 2),
+        batch: load(40, 4),
+        connections: load(100, 50),
+    };
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// The nearest-rank percentile `p` (0–100] of `sorted` (ascending); `None` when empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// p50, p95 and p99 of `samples` (sorted in place); `None` when there are none.
+pub fn percentiles(samples: &mut [Duration]) -> Option<Percentiles> {
+    samples.sort_unstable();
+    let ms = |p| percentile(samples, p).map(|d| d.as_secs_f64() * 1000.0);
+    Some(Percentiles {
+        p50: ms(50.0)?,
+        p95: ms(95.0)?,
+        p99: ms(99.0)?,
+    })
+}
+
+/// One measured scenario: a row of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    /// Requests sent: answered plus failed.
+    pub requests: u64,
+    pub concurrency: u64,
+    /// Requests that got an answer (of any status): the latency samples.
+    pub answered: u64,
+    /// Over the requests that got an answer; `None` when none did.
+    pub latency: Option<Percentiles>,
+    /// Requests (of any outcome) per second of the run's wall time.
+    pub requests_per_sec: f64,
+    /// Transport failures plus answers with another status than the expected one.
+    pub errors: u64,
+    /// What the errors were: `HTTP 503`, an error message, … → how many.
+    pub error_kinds: BTreeMap<String, u64>,
+    /// Facts about the run worth a line under the table (cache hit ratio, limits).
+    pub notes: Vec<String>,
+    /// A stress scenario: its errors are its result, not a failure of the bench.
+    pub stress: bool,
+}
+
+impl Scenario {
+    pub fn error_rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.requests as f64
+        }
+    }
+
+    /// Nothing succeeded: a run that must say so loudly.
+    pub fn all_failed(&self) -> bool {
+        self.requests > 0 && self.errors >= self.requests
+    }
+}
+
+/// oha's `--output-format json` (1.16): the fields the report uses.
+#[derive(Debug, Deserialize)]
+struct OhaJson {
+    summary: OhaSummary,
+    #[serde(rename = "latencyPercentiles")]
+    latency_percentiles: BTreeMap<String, Option<f64>>,
+    #[serde(rename = "statusCodeDistribution", default)]
+    status_codes: BTreeMap<String, u64>,
+    #[serde(rename = "errorDistribution", default)]
+    errors: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OhaSummary {
+    #[serde(rename = "requestsPerSec")]
+    requests_per_sec: Option<f64>,
+}
+
+/// A [`Scenario`] from oha's JSON: answers with status `ok_status` succeeded, any other
+/// status or transport error counts as an error.
+pub fn scenario_from_oha(name: &str, load: Load, json: &str, ok_status: u16) -> Result<Scenario> {
+    let oha: OhaJson = serde_json::from_str(json).context("parsing oha's JSON output")?;
+    let mut error_kinds = BTreeMap::new();
+    let mut answered = 0;
+    let mut errors = 0;
+    for (status, n) in &oha.status_codes {
+        answered += n;
+        if status.parse::<u16>().ok() != Some(ok_status) {
+            errors += n;
+            *error_kinds.entry(format!("HTTP {status}")).or_default() += n;
+        }
+    }
+    for (kind, n) in &oha.errors {
+        errors += n;
+        *error_kinds.entry(kind.clone()).or_default() += n;
+    }
+    let secs = |key: &str| -> Option<f64> {
+        oha.latency_percentiles
+            .get(key)
+            .copied()
+            .flatten()
+            .map(|s| s * 1000.0)
+    };
+    let latency = match (secs("p50"), secs("p95"), secs("p99")) {
+        (Some(p50), Some(p95), Some(p99)) if answered > 0 => Some(Percentiles { p50, p95, p99 }),
+        _ => None,
+    };
+    Ok(Scenario {
+        name: name.to_owned(),
+        requests: answered + oha.errors.values().sum::<u64>(),
+        answered,
+        concurrency: load.concurrency,
+        latency,
+        requests_per_sec: oha.summary.requests_per_sec.unwrap_or(0.0),
+        errors,
+        error_kinds,
+        notes: Vec::new(),
+        stress: false,
+    })
+}
+
+/// One HTTP load for oha against an edge: 127.0.0.1 in the URL, the clinic in `Host`.
+struct HttpLoad<'a> {
+    name: &'a str,
+    method: &'a str,
+    url: String,
+    host: String,
+    headers: Vec<String>,
+    body: Option<String>,
+    load: Load,
+    ok_status: u16,
+}
+
+fn run_oha(job: &HttpLoad<'_>) -> Result<Scenario> {
+    check_interrupted()?;
+    let bin = tools::oha_bin();
+    eprintln!(
+        "bench: {} — {} requests, {} at once",
+        job.name, job.load.requests, job.load.concurrency
+    );
+    let mut cmd = Command::new(&bin);
+    cmd.args(["--no-tui", "--output-format", "json"])
+        .args(["-n", &job.load.requests.to_string()])
+        .args(["-c", &job.load.concurrency.to_string()])
+        .args(["-m", job.method])
+        .args(["--host", &job.host])
+        // Bounded: a request that hangs is an error, not a bench that never ends.
+        .args(["-t", "30s", "--connect-timeout", "10s"]);
+    for h in &job.headers {
+        cmd.args(["-H", h]);
+    }
+    if let Some(body) = &job.body {
+        cmd.args(["-d", body, "-T", "application/fhir+json"]);
+    }
+    cmd.arg(&job.url).stdin(Stdio::null());
+    let out = cmd.output().with_context(|| {
+        format!(
+            "running {} (install it with tools::ensure_oha)",
+            bin.display()
+        )
+    })?;
+    if !out.status.success() {
+        bail!(
+            "oha failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    scenario_from_oha(
+        job.name,
+        job.load,
+        &String::from_utf8_lossy(&out.stdout),
+        job.ok_status,
+    )
+}
+
+/// What the bench needs from a clinic: its slug, home region, an API token, one patient.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub slug: String,
+    /// The clinic's home region: its batches run there.
+    pub region: String,
+    pub api_token: String,
+    /// A patient of the clinic, read by the batch comparison.
+    pub patient_id: String,
+}
+
+/// The country of the bench's clinics: homed in us-east, a region without a replica, so
+/// `regional-db` and PgBouncer reach the same Postgres server.
+pub const BENCH_COUNTRY: &str = "US";
+
+/// A patient body every country accepts (family, given, birth date, gender).
+pub const PATIENT_BODY: &str = r#"{"resourceType":"Patient","name":[{"family":"Bench","given":["Ada"]}],"gender":"female","birthDate":"1990-05-17"}"#;
+
+/// Creates clinic `slug` in [`BENCH_COUNTRY`] unless it exists, and waits until every
+/// region's directory has it.
+pub fn ensure_clinic(info: &StackInfo, slug: &str) -> Result<()> {
+    let out = info.create_tenant(slug, "Bench Clinic", BENCH_COUNTRY)?;
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    if out.status.success() {
+        return Ok(());
+    }
+    if text.contains("already exists") {
+        return info.wait_replicated(slug);
+    }
+    bail!("creating clinic {slug}: {text}")
+}
+
+fn now_secs() -> Result<u64> {
+    Ok(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())
+}
+
+fn http() -> Result<reqwest::blocking::Client> {
+    Ok(reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// The Host a browser would send for the clinic on the Workers edge.
+fn workers_host(info: &StackInfo, slug: &str) -> Result<String> {
+    let port = info
+        .workers_url
+        .rsplit(':')
+        .next()
+        .context("workers_url has no port")?;
+    Ok(format!("{slug}.localhost:{port}"))
+}
+
+impl Fixture {
+    /// Signs an API token for clinic `slug` (which must exist, see [`ensure_clinic`]) and
+    /// creates a few patients through the Workers edge, checking the write path once.
+    pub fn prepare(info: &StackInfo, slug: &str) -> Result<Fixture> {
+        let tenant: TenantSlug = slug.parse().map_err(|e| anyhow::anyhow!("{slug}: {e}"))?;
+        let region = RegionMap::embedded()
+            .home_for_country(&BENCH_COUNTRY.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .id
+            .to_string();
+        let api_token = info
+            .keys()?
+            .api_signing_key()?
+            .sign_api(
+                tenant,
+                "xtask-bench",
+                "system/Patient.cruds",
+                now_secs()?,
+                4 * 3600,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client = http()?;
+        let host = workers_host(info, slug)?;
+        let mut patient_id = None;
+        for _ in 0..10 {
+            let r = client
+                .post(format!("{}/v1/patients", info.workers_url))
+                .header("host", &host)
+                .header("content-type", "application/fhir+json")
+                .bearer_auth(&api_token)
+                .body(PATIENT_BODY)
+                .send()
+                .context("creating a patient through the Workers edge")?;
+            let status = r.status().as_u16();
+            let body = r.text()?;
+            if status != 201 {
+                bail!("POST /v1/patients answered {status}: {body}");
+            }
+            let v: Value = serde_json::from_str(&body)?;
+            patient_id.get_or_insert(
+                v["id"]
+                    .as_str()
+                    .with_context(|| format!("a created patient has no id: {body}"))?
+                    .to_owned(),
+            );
+        }
+        Ok(Fixture {
+            slug: slug.to_owned(),
+            region,
+            api_token,
+            patient_id: patient_id.expect("ten patients were created"),
+        })
+    }
+}
+
+/// Page views per cache outcome, as the edges reported them to the regions (their timing
+/// beacons, `edge_request_duration_seconds_count{route="page"}`), summed over every instance.
+fn page_beacons(info: &StackInfo) -> Result<(u64, u64)> {
+    let client = http()?;
+    let (mut hits, mut misses) = (0, 0);
+    for url in info.regions.iter().flat_map(|r| &r.urls) {
+        let text = client.get(format!("{url}/metrics")).send()?.text()?;
+        hits += metric_sum(
+            &text,
+            "edge_request_duration_seconds_count",
+            &[("route", "page"), ("cache", "hit")],
+        );
+        misses += metric_sum(
+            &text,
+            "edge_request_duration_seconds_count",
+            &[("route", "page"), ("cache", "miss")],
+        );
+    }
+    Ok((hits, misses))
+}
+
+/// Sums the samples of a Prometheus series `name` that carry every label of `labels`.
+pub fn metric_sum(text: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// The beacons arrive after the responses (in the background): waits until the count of
+/// page beacons stops growing, for up to `max`.
+fn settled_page_beacons(info: &StackInfo, max: Duration) -> Result<(u64, u64)> {
+    let deadline = Instant::now() + max;
+    let mut last = page_beacons(info)?;
+    loop {
+        thread::sleep(Duration::from_millis(500));
+        let now = page_beacons(info)?;
+        if now == last || Instant::now() > deadline {
+            return Ok(now);
+        }
+        last = now;
+    }
+}
+
+/// A note on the cache hit ratio of a page run, from the beacons' counts before and after.
+fn hit_ratio_note(before: (u64, u64), after: (u64, u64), requests: u64) -> String {
+    let hits = after.0.saturating_sub(before.0);
+    let misses = after.1.saturating_sub(before.1);
+    if hits + misses == 0 {
+        return "cache hit ratio unknown: no timing beacon reached a region".to_owned();
+    }
+    format!(
+        "edge cache hit ratio {:.1}% ({hits} hits, {misses} misses, from the edge's timing \
+         beacons: {} of {requests} requests reported)",
+        100.0 * hits as f64 / (hits + misses) as f64,
+        hits + misses
+    )
+}
+
+/// Requests the clinic's home page until the Workers edge serves it from its cache.
+pub fn warm_page(info: &StackInfo, fixture: &Fixture) -> Result<()> {
+    let client = http()?;
+    let host = workers_host(info, &fixture.slug)?;
+    for _ in 0..100 {
+        let r = client
+            .get(format!("{}/", info.workers_url))
+            .header("host", &host)
+            .header("accept-language", PAGE_LANGUAGE)
+            .send()?;
+        let status = r.status().as_u16();
+        let cache = r
+            .headers()
+            .get("x-cache")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        if status != 200 {
+            bail!("the page of {} answered {status}", fixture.slug);
+        }
+        if cache == "HIT" {
+            return Ok(());
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    bail!(
+        "the Workers edge never served {}'s page from its cache (X-Cache never HIT)",
+        fixture.slug
+    )
+}
+
+/// The visitor's language: decided by the request alone, so a hit needs no directory read.
+const PAGE_LANGUAGE: &str = "en";
+
+fn page_job<'a>(
+    info: &StackInfo,
+    fixture: &Fixture,
+    name: &'a str,
+    load: Load,
+) -> Result<HttpLoad<'a>> {
+    Ok(HttpLoad {
+        name,
+        method: "GET",
+        url: format!("{}/", info.workers_url),
+        host: workers_host(info, &fixture.slug)?,
+        headers: vec![format!("accept-language: {PAGE_LANGUAGE}")],
+        body: None,
+        load,
+        ok_status: 200,
+    })
+}
+
+/// A page run, with its cache hit ratio as a note.
+fn page_run(info: &StackInfo, fixture: &Fixture, name: &str, load: Load) -> Result<Scenario> {
+    warm_page(info, fixture)?;
+    // The warm-up's own beacons (its miss) are counted before, not during, the run.
+    let before = settled_page_beacons(info, Duration::from_secs(5))?;
+    let mut s = run_oha(&page_job(info, fixture, name, load)?)?;
+    let after = settled_page_beacons(info, Duration::from_secs(10))?;
+    s.notes.push(hit_ratio_note(before, after, s.requests));
+    Ok(s)
+}
+
+/// A cached page through the Workers edge (warmed first: every request should be a HIT).
+pub fn edge_page(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Scenario> {
+    page_run(info, fixture, "cached page `GET /`", load)
+}
+
+/// `GET /v1/patients?_count=10` through the Workers edge: one batch to the home region.
+pub fn edge_api_read(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Scenario> {
+    run_oha(&HttpLoad {
+        name: "API read `GET /v1/patients?_count=10`",
+        method: "GET",
+        url: format!("{}/v1/patients?_count=10", info.workers_url),
+        host: workers_host(info, &fixture.slug)?,
+        headers: vec![format!("authorization: Bearer {}", fixture.api_token)],
+        body: None,
+        load,
+        ok_status: 200,
+    })
+}
+
+/// `POST /v1/patients` through the Workers edge: one write batch (with an idempotency key).
+pub fn edge_api_write(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Scenario> {
+    run_oha(&HttpLoad {
+        name: "API write `POST /v1/patients`",
+        method: "POST",
+        url: format!("{}/v1/patients", info.workers_url),
+        host: workers_host(info, &fixture.slug)?,
+        headers: vec![format!("authorization: Bearer {}", fixture.api_token)],
+        body: Some(PATIENT_BODY.to_owned()),
+        load,
+        ok_status: 201,
+    })
+}
+
+/// Many concurrent client connections against the Workers edge (cached page), in a closed
+/// loop: every connection always has a request in flight, so the edge holds
+/// `load.concurrency` requests at once. Served by workerd from its own socket
+/// ([`WorkerdEdge`]): `wrangler dev` puts a proxy in front of workerd that opens a second
+/// connection per client, which is not what production runs and not what is measured here.
+/// Errors are data (they are the point of the scenario), explained in its notes: the
+/// open-files limit, workerd refusing sockets, an edge that stopped answering. The
+/// open-files limit is raised first ([`raise_open_files_limit`]).
+pub fn edge_connections(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Scenario> {
+    let name = format!(
+        "{} concurrent connections, cached page (workerd, no proxy)",
+        thousands(load.concurrency)
+    );
+    let limit = raise_open_files_limit(load.concurrency + 1024)?;
+    let log = info.logs_dir.join("workerd-direct.log");
+    let edge = WorkerdEdge::start(info, &log)?;
+    let direct = StackInfo {
+        workers_url: edge.url.clone(),
+        ..info.clone()
+    };
+    let mut s = page_run(&direct, fixture, &name, load)?;
+    s.stress = true;
+    if limit < load.concurrency + 64 {
+        s.notes.push(format!(
+            "the open-files limit is {limit}, too low for {} connections: failures expected",
+            load.concurrency
+        ));
+    }
+    let refused = count_in_log(&log, 0, "Too many open files");
+    if refused > 0 {
+        s.notes.push(format!(
+            "workerd ran out of file descriptors {} times (\"Too many open files\" in {}; \
+             open-files limit here: {limit})",
+            thousands(refused),
+            log.display(),
+        ));
+    }
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(30);
+    let answered = loop {
+        if edge_answers(&direct, fixture) {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        thread::sleep(Duration::from_secs(1));
+    };
+    if !answered {
+        s.notes.push(format!(
+            "the edge did not answer again within 30 s of this run's end (see {})",
+            log.display()
+        ));
+    } else if started.elapsed() > Duration::from_secs(5) {
+        s.notes.push(format!(
+            "the edge answered again {:.0} s after this run's end",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(s)
+}
+
+/// The built Workers edge served by workerd from its own socket, through Miniflare
+/// (`tests/miniflare/serve.mjs`), configured like the stack's: the bench's many-connections
+/// target. Stopped when dropped (closing its input lets Miniflare stop workerd).
+pub struct WorkerdEdge {
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl WorkerdEdge {
+    pub fn start(info: &StackInfo, log: &Path) -> Result<Self> {
+        use std::io::{BufRead, BufReader};
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let keys = info.keys()?;
+        let mut child = Command::new("node")
+            .current_dir(crate::workspace_root())
+            .arg("tests/miniflare/serve.mjs")
+            .env("PORT", port.to_string())
+            .env("APEX_DOMAIN", "localhost")
+            .env("REGION_URLS", &info.region_urls)
+            .env("EDGE_TOKEN_KEY", &keys.edge)
+            .env("API_TOKEN_PUBLIC_KEYS", keys.api_public()?)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(log)?)
+            .spawn()
+            .context("running node tests/miniflare/serve.mjs")?;
+        let stdin = child.stdin.take();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("serve.mjs stdout")?)
+            .read_line(&mut line)
+            .context("reading serve.mjs")?;
+        let edge = Self {
+            child,
+            stdin,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        if !line.starts_with("ready") {
+            bail!(
+                "workerd (Miniflare) did not start: {}",
+                fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        Ok(edge)
+    }
+}
+
+impl Drop for WorkerdEdge {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Lines containing `needle` in `path` past byte `from` (what a run appended to a log).
+fn count_in_log(path: &Path, from: u64, needle: &str) -> u64 {
+    use std::io::{BufRead, BufReader, Seek, SeekFrom};
+    let Ok(mut f) = fs::File::open(path) else {
+        return 0;
+    };
+    if f.seek(SeekFrom::Start(from)).is_err() {
+        return 0;
+    }
+    BufReader::new(f)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .filter(|line| line.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        .count() as u64
+}
+
+/// Whether the clinic's page still answers on the Workers edge (within 10 s).
+fn edge_answers(info: &StackInfo, fixture: &Fixture) -> bool {
+    let Ok(host) = workers_host(info, &fixture.slug) else {
+        return false;
+    };
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .and_then(|c| {
+            c.get(format!("{}/", info.workers_url))
+                .header("host", host)
+                .header("accept-language", PAGE_LANGUAGE)
+                .send()
+        })
+        .is_ok_and(|r| r.status().as_u16() == 200)
+}
+
+/// Raises this process's soft open-files limit towards `wanted` (within the hard limit);
+/// children started afterwards (oha, the stack's servers) inherit it. Returns the limit.
+pub fn raise_open_files_limit(wanted: u64) -> Result<u64> {
+    rlimit::increase_nofile_limit(wanted).context("raising the open-files limit")
+}
+
+/// The two sides of the batch comparison, measured in one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub region: String,
+    pub rounds: u32,
+    /// PgBouncer's `default_pool_size`, the same as `regional-db`'s pool.
+    pub pool_size: u64,
+    pub regional_db: Scenario,
+    pub pgbouncer: Scenario,
+}
+
+impl Comparison {
+    fn ratio(&self, pick: fn(&Percentiles) -> f64) -> Option<f64> {
+        let r = pick(self.regional_db.latency.as_ref()?);
+        let b = pick(self.pgbouncer.latency.as_ref()?);
+        (b > 0.0).then(|| r / b)
+    }
+
+    /// `regional-db` p50 / PgBouncer p50.
+    pub fn ratio_p50(&self) -> Option<f64> {
+        self.ratio(|p| p.p50)
+    }
+
+    /// `regional-db` p95 / PgBouncer p95.
+    pub fn ratio_p95(&self) -> Option<f64> {
+        self.ratio(|p| p.p95)
+    }
+
+    /// What `regional-db` adds per batch: the difference of the medians, in ms.
+    pub fn added_ms_p50(&self) -> Option<f64> {
+        Some(self.regional_db.latency?.p50 - self.pgbouncer.latency?.p50)
+    }
+}
+
+/// `regional-db`'s pool size (`POOL_SIZE`, default 16): PgBouncer gets as many server
+/// connections, so neither side queues where the other does not.
+pub const POOL_SIZE: u64 = 16;
+
+/// A PgBouncer (Debian's, [`tools::PGBOUNCER_BIN`]) in transaction mode in front of one
+/// Postgres server, on a free port of 127.0.0.1. Stopped (and its files removed) on drop.
+pub struct PgBouncer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+    user: String,
+    password: String,
+    dbname: String,
+    log: PathBuf,
+}
+
+impl PgBouncer {
+    /// Starts PgBouncer for `database_url` (`postgres://user:password@host:port/db`) with
+    /// `pool_size` server connections, logging to `log`. Clients log in with the same user
+    /// and password (SCRAM), kept in a private `userlist.txt`.
+    pub fn start(database_url: &str, pool_size: u64, log: &Path) -> Result<PgBouncer> {
+        let target: tokio_postgres::Config = database_url
+            .parse()
+            .context("parsing the region's DATABASE_URL")?;
+        let user = target
+            .get_user()
+            .context("DATABASE_URL has no user")?
+            .to_owned();
+        let password = String::from_utf8(
+            target
+                .get_password()
+                .context("DATABASE_URL has no password")?
+                .to_vec(),
+        )?;
+        let dbname = target
+            .get_dbname()
+            .context("DATABASE_URL has no database")?
+            .to_owned();
+        let pg_port = *target.get_ports().first().unwrap_or(&5432);
+        let port = free_port()?;
+        // PgBouncer refuses to run as root: then it runs as the Postgres server's user, from
+        // a directory that user can read wherever the repository is.
+        let run_as = is_root().then_some(crate::pg::SUPERUSER);
+        let dir = std::env::temp_dir().join(format!(
+            "telemed-bench-pgbouncer-{}-{port}",
+            std::process::id()
+        ));
+        fs::create_dir_all(&dir)?;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
+        let userlist = dir.join("userlist.txt");
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        fs::write(
+            &userlist,
+            format!("{} {}\n", quote(&user), quote(&password)),
+        )?;
+        crate::keys::set_private(&userlist)?;
+        let ini = dir.join("pgbouncer.ini");
+        fs::write(
+            &ini,
+            format!(
+                "; Written by xtask::bench for one run; removed when it ends.\n\
+                 [databases]\n\
+                 {dbname} = host=127.0.0.1 port={pg_port} dbname={dbname}\n\
+                 \n\
+                 [pgbouncer]\n\
+                 listen_addr = 127.0.0.1\n\
+                 listen_port = {port}\n\
+                 unix_socket_dir =\n\
+                 auth_type = scram-sha-256\n\
+                 auth_file = {}\n\
+                 pool_mode = transaction\n\
+                 default_pool_size = {pool_size}\n\
+                 min_pool_size = 0\n\
+                 reserve_pool_size = 0\n\
+                 max_client_conn = 2000\n\
+                 ignore_startup_parameters = extra_float_digits,options\n\
+                 log_connections = 0\n\
+                 log_disconnections = 0\n",
+                userlist.display()
+            ),
+        )?;
+        if let Some(user) = run_as {
+            let uid = user_id(user)?;
+            for p in [&dir, &userlist, &ini] {
+                std::os::unix::fs::chown(p, Some(uid), None)
+                    .with_context(|| format!("chown {}", p.display()))?;
+            }
+        }
+        let mut cmd = match run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--", tools::PGBOUNCER_BIN]);
+                c
+            }
+            None => Command::new(tools::PGBOUNCER_BIN),
+        };
+        cmd.arg(&ini);
+        if let Some(parent) = log.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let log_file = fs::File::create(log)?;
+        let child = {
+            use std::os::unix::process::CommandExt;
+            cmd.stdin(Stdio::null())
+                .stdout(log_file.try_clone()?)
+                .stderr(log_file)
+                .current_dir("/")
+                .process_group(0)
+                .spawn()
+                .with_context(|| format!("starting {}", tools::PGBOUNCER_BIN))?
+        };
+        let mut bouncer = PgBouncer {
+            child,
+            port,
+            dir,
+            user,
+            password,
+            dbname,
+            log: log.to_owned(),
+        };
+        bouncer.wait_listening(Duration::from_secs(15))?;
+        Ok(bouncer)
+    }
+
+    fn wait_listening(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                bail!(
+                    "PgBouncer exited ({status}); log:\n{}",
+                    fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        bail!(
+            "PgBouncer did not listen on 127.0.0.1:{} within {timeout:?}; log:\n{}",
+            self.port,
+            fs::read_to_string(&self.log).unwrap_or_default()
+        )
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A client configuration for this PgBouncer (holds the password: never print it).
+    pub fn client_config(&self) -> tokio_postgres::Config {
+        let mut c = tokio_postgres::Config::new();
+        c.host("127.0.0.1")
+            .port(self.port)
+            .user(&self.user)
+            .password(&self.password)
+            .dbname(&self.dbname)
+            .application_name("xtask-bench")
+            .connect_timeout(Duration::from_secs(10));
+        c
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let signal = |sig: &str| {
+            let _ = Command::new("kill")
+                .args([sig, "--", &group])
+                .stderr(Stdio::null())
+                .status();
+        };
+        signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        signal("-KILL");
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    command_line("id", &["-u"]).as_deref() == Some("0")
+}
+
+fn user_id(user: &str) -> Result<u32> {
+    command_line("id", &["-u", user])
+        .and_then(|id| id.parse().ok())
+        .with_context(|| format!("no {user} user"))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The statements `regional-db` runs for a batch of one `patient.read` (see
+/// `regional_db::db::run_batch`), sent through PgBouncer as unnamed statements (PgBouncer
+/// 1.18 in transaction mode cannot keep named ones). `BEGIN` and `COMMIT` go as simple
+/// queries, as tokio-postgres sends them for `regional-db` too.
+pub const PIN_SCHEMA_SQL: &str = "SELECT set_config('search_path', $1, true)";
+/// `regional_db::db::append_audit`: a read of health data is audited in its transaction.
+pub const AUDIT_SQL: &str = "INSERT INTO audit_events \
+                             (actor, action, statement, resource_type, resource_id) \
+                             SELECT $1, $2, $3, $4, unnest($5::text[])";
+const BENCH_ACTOR: &str = "xtask-bench";
+
+/// `regional-db`'s row encoding around a catalog statement.
+fn wrapped_sql(sql: &str) -> String {
+    format!("WITH t AS ({sql}) SELECT to_jsonb(t) FROM t")
+}
+
+/// The `search_path` value `regional-db` pins a clinic's transactions to.
+fn search_path_for(slug: &TenantSlug) -> String {
+    format!("\"{}\"", slug.schema_name().replace('"', "\"\""))
+}
+
+/// What one round of one side measured.
+#[derive(Default)]
+struct Samples {
+    durations: Vec<Duration>,
+    errors: BTreeMap<String, u64>,
+    wall: Duration,
+}
+
+impl Samples {
+    fn absorb(&mut self, other: Samples) {
+        self.durations.extend(other.durations);
+        for (k, n) in other.errors {
+            *self.errors.entry(k).or_default() += n;
+        }
+        self.wall += other.wall;
+    }
+
+    fn into_scenario(mut self, name: &str, concurrency: u64) -> Scenario {
+        let errors: u64 = self.errors.values().sum();
+        let requests = self.durations.len() as u64 + errors;
+        Scenario {
+            name: name.to_owned(),
+            requests,
+            answered: self.durations.len() as u64,
+            concurrency,
+            latency: percentiles(&mut self.durations),
+            requests_per_sec: if self.wall.is_zero() {
+                0.0
+            } else {
+                requests as f64 / self.wall.as_secs_f64()
+            },
+            errors,
+            error_kinds: self.errors,
+            notes: Vec::new(),
+            stress: false,
+        }
+    }
+}
+
+/// An error message, shortened to a stable kind for counting.
+fn error_kind(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    s.chars().take(120).collect()
+}
+
+/// `count` requests of `one` by `concurrency` workers; `one(worker)` returns the request's
+/// duration (timed by itself, so set-up such as token signing stays out) or an error.
+async fn measure<F, Fut>(count: u64, concurrency: u64, one: F) -> Samples
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Duration>> + Send + 'static,
+{
+    let one = Arc::new(one);
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency as usize {
+        let one = one.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut s = Samples::default();
+            while next.fetch_add(1, Ordering::Relaxed) < count
+                && !INTERRUPTED.load(Ordering::Relaxed)
+            {
+                match one(worker).await {
+                    Ok(d) => s.durations.push(d),
+                    Err(e) => *s.errors.entry(error_kind(&format!("{e:#}"))).or_default() += 1,
+                }
+            }
+            s
+        }));
+    }
+    let mut all = Samples::default();
+    for t in tasks {
+        match t.await {
+            Ok(s) => all.absorb(s),
+            Err(e) => *all.errors.entry(error_kind(&e)).or_default() += 1,
+        }
+    }
+    all.wall = started.elapsed();
+    all
+}
+
+/// The `regional-db` side: `POST /v1/batch` with `patient.read`, a fresh edge token each.
+struct RegionSide {
+    client: reqwest::Client,
+    url: String,
+    edge_key: SigningKey,
+    slug: TenantSlug,
+    body: Vec<u8>,
+}
+
+impl RegionSide {
+    async fn one(&self) -> Result<Duration> {
+        let token = self
+            .edge_key
+            .sign_edge(
+                EdgeClaims {
+                    tenant: Some(self.slug.clone()),
+                    actor: Some(BENCH_ACTOR.to_owned()),
+                },
+                now_secs()?,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        let r = self
+            .client
+            .post(&self.url)
+            .bearer_auth(token)
+            .header(CATALOG_HEADER, catalog::version())
+            .header("content-type", "application/json")
+            .body(self.body.clone())
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await?;
+        if status != 200 {
+            bail!("HTTP {status}");
+        }
+        let answer: BatchResponse = serde_json::from_slice(&bytes)?;
+        let took = started.elapsed();
+        match answer.results.first().map(|r| r.rows.len()) {
+            Some(1) => Ok(took),
+            other => bail!("patient.read returned {other:?} rows"),
+        }
+    }
+}
+
+/// The PgBouncer side: one tokio-postgres connection per worker, made before timing (as
+/// `regional-db`'s keep-alive connections are).
+struct BouncerSide {
+    clients: Vec<tokio_postgres::Client>,
+    read_sql: String,
+    search_path: String,
+    patient_id: uuid::Uuid,
+}
+
+impl BouncerSide {
+    async fn one(&self, worker: usize) -> Result<Duration> {
+        use tokio_postgres::types::Type;
+        let c = &self.clients[worker];
+        let started = Instant::now();
+        c.batch_execute("BEGIN").await?;
+        let ran = async {
+            c.query_typed(PIN_SCHEMA_SQL, &[(&self.search_path, Type::TEXT)])
+                .await?;
+            let rows = c
+                .query_typed(&self.read_sql, &[(&self.patient_id, Type::UUID)])
+                .await?;
+            let rows: Vec<Value> = rows
+                .iter()
+                .map(|r| r.try_get::<_, Value>(0))
+                .collect::<Result<_, _>>()?;
+            let ids: Vec<Option<String>> = rows
+                .iter()
+                .map(|r| r["id"].as_str().map(str::to_owned))
+                .collect();
+            c.query_typed(
+                AUDIT_SQL,
+                &[
+                    (&BENCH_ACTOR, Type::TEXT),
+                    (&"read", Type::TEXT),
+                    (&names::PATIENT_READ, Type::TEXT),
+                    (&"Patient", Type::TEXT),
+                    (&ids, Type::TEXT_ARRAY),
+                ],
+            )
+            .await?;
+            Ok::<_, anyhow::Error>(rows.len())
+        }
+        .await;
+        match ran {
+            Ok(n) => {
+                c.batch_execute("COMMIT").await?;
+                let took = started.elapsed();
+                if n != 1 {
+                    bail!("patient.read returned {n} rows");
+                }
+                Ok(took)
+            }
+            Err(e) => {
+                let _ = c.batch_execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `regional-db` against PgBouncer (transaction mode) on the fixture's home region, which
+/// must have no replica (both sides then reach the same server): `load.requests` batches
+/// each, `load.concurrency` at once, interleaved in rounds (A B B A …) after a warm-up that
+/// is not counted. PgBouncer is started here and stopped before this returns.
+pub fn pgbouncer_comparison(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Comparison> {
+    check_interrupted()?;
+    let region = info
+        .region(&fixture.region)
+        .with_context(|| format!("no region {} in the stack", fixture.region))?;
+    if region.replica_database_url.is_some() {
+        bail!(
+            "region {} has a replica: regional-db would read there and PgBouncer from the \
+             primary; compare in a region without one",
+            region.id
+        );
+    }
+    let log = info.logs_dir.join("bench-pgbouncer.log");
+    let bouncer = PgBouncer::start(&region.database_url, POOL_SIZE, &log)?;
+    eprintln!(
+        "bench: regional-db vs PgBouncer (127.0.0.1:{}, transaction mode) in {} — {} batches \
+         each, {} at once",
+        bouncer.port(),
+        region.id,
+        load.requests,
+        load.concurrency
+    );
+    let slug: TenantSlug = fixture.slug.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let read = catalog::lookup(names::PATIENT_READ).expect("patient.read is in the catalog");
+    let body = serde_json::to_vec(&serde_json::json!({
+        "statements": [{"name": names::PATIENT_READ, "params": [&fixture.patient_id]}]
+    }))?;
+    let concurrency = load.concurrency.max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (region_samples, bouncer_samples, rounds) = rt.block_on(async {
+        let region_side = Arc::new(RegionSide {
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(concurrency as usize)
+                .tcp_nodelay(true)
+                .timeout(Duration::from_secs(30))
+                .build()?,
+            url: format!("{}{BATCH_PATH}", region.url),
+            edge_key: SigningKey::from_base64(&info.keys()?.edge)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            slug: slug.clone(),
+            body,
+        });
+        let mut clients = Vec::new();
+        for _ in 0..concurrency {
+            let (client, conn) = bouncer
+                .client_config()
+                .connect(tokio_postgres::NoTls)
+                .await
+                .with_context(|| format!("connecting to PgBouncer (log: {})", log.display()))?;
+            tokio::spawn(conn);
+            clients.push(client);
+        }
+        let bouncer_side = Arc::new(BouncerSide {
+            clients,
+            read_sql: wrapped_sql(read.sql),
+            search_path: search_path_for(&slug),
+            patient_id: fixture.patient_id.parse()?,
+        });
+        let region_run = |n: u64| {
+            let side = region_side.clone();
+            measure(n, concurrency, move |_| {
+                let side = side.clone();
+                async move { side.one().await }
+            })
+        };
+        let bouncer_run = |n: u64| {
+            let side = bouncer_side.clone();
+            measure(n, concurrency, move |w| {
+                let side = side.clone();
+                async move { side.one(w).await }
+            })
+        };
+        // Warm-up: connections, regional-db's statement cache and directory entry.
+        let warm = (load.requests / 10).clamp(concurrency, 200);
+        for (what, s) in [
+            ("regional-db", region_run(warm).await),
+            ("PgBouncer", bouncer_run(warm).await),
+        ] {
+            if !s.errors.is_empty() {
+                bail!("the {what} warm-up failed: {:?}", s.errors);
+            }
+        }
+        // Rounds of at least `concurrency` requests, alternating which side goes first.
+        let rounds = (load.requests / concurrency).clamp(1, 4) as u32;
+        let mut regional = Samples::default();
+        let mut bounced = Samples::default();
+        for round in 0..rounds {
+            let n = load.requests / u64::from(rounds)
+                + u64::from(u64::from(round) < load.requests % u64::from(rounds));
+            if round % 2 == 0 {
+                regional.absorb(region_run(n).await);
+                bounced.absorb(bouncer_run(n).await);
+            } else {
+                bounced.absorb(bouncer_run(n).await);
+                regional.absorb(region_run(n).await);
+            }
+            check_interrupted()?;
+        }
+        Ok::<_, anyhow::Error>((regional, bounced, rounds))
+    })?;
+    drop(rt);
+    drop(bouncer);
+    Ok(Comparison {
+        region: region.id.clone(),
+        rounds,
+        pool_size: POOL_SIZE,
+        regional_db: region_samples.into_scenario(
+            "regional-db `POST /v1/batch` (HTTP/1.1 keep-alive)",
+            concurrency,
+        ),
+        pgbouncer: bouncer_samples.into_scenario(
+            "PgBouncer, transaction mode (tokio-postgres, unnamed statements)",
+            concurrency,
+        ),
+    })
+}
+
+/// Where and how a run happened.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub date: String,
+    pub cpus: usize,
+    pub cpu_model: String,
+    pub load_average: String,
+    /// Which build of `regional-db` and the edges ran.
+    pub build: String,
+    pub stack: String,
+    pub tools: String,
+    pub commit: String,
+}
+
+fn command_line(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(crate::workspace_root())
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    out.status
+        .success()
+        .then(|| text.lines().next().unwrap_or("").trim().to_owned())
+}
+
+impl Machine {
+    /// This machine now, running `info`.
+    pub fn describe(info: &StackInfo) -> Machine {
+        let cpu_model = fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown CPU".to_owned());
+        let load_average = fs::read_to_string("/proc/loadavg")
+            .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "unknown".to_owned());
+        let profile = info
+            .regional_db_bin
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        let dirty = command_line("git", &["status", "--porcelain", "--untracked-files=no"])
+            .is_some_and(|first| !first.is_empty());
+        let commit = command_line("git", &["rev-parse", "--short", "HEAD"])
+            .map(|c| {
+                if dirty {
+                    format!("{c} + uncommitted changes")
+                } else {
+                    c
+                }
+            })
+            .unwrap_or_else(|| "unknown".to_owned());
+        let oha = command_line(&tools::oha_bin().to_string_lossy(), &["--version"])
+            .unwrap_or_else(|| "oha ?".to_owned());
+        let pgbouncer = command_line(tools::PGBOUNCER_BIN, &["--version"])
+            .unwrap_or_else(|| "PgBouncer ?".to_owned());
+        Machine {
+            date: command_line("date", &["-u", "+%Y-%m-%d %H:%M:%S UTC"])
+                .unwrap_or_else(|| format!("{} s since the epoch", now_secs().unwrap_or(0))),
+            cpus: thread::available_parallelism().map_or(0, |n| n.get()),
+            cpu_model,
+            load_average,
+            build: format!(
+                "regional-db: {profile} profile ({}); edges: release builds (worker-build \
+                 --release, wasm32-wasip2 release)",
+                info.regional_db_bin.display()
+            ),
+            stack: format!(
+                "Workers edge (workerd via `wrangler dev`) at {}, and from workerd's own socket \
+                 (Miniflare) for the many-connections run; one `regional-db` and one \
+                 Postgres per region, all on this machine over loopback",
+                info.workers_url
+            ),
+            tools: format!("{oha}, {pgbouncer}"),
+            commit,
+        }
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub machine: Machine,
+    pub fixture_slug: String,
+    /// Through the Workers edge, in order: page, API read, API write, concurrent connections.
+    pub edge: Vec<Scenario>,
+    pub comparison: Comparison,
+}
+
+/// `12345` → `12,345`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))
+}
+
+fn errors_cell(s: &Scenario) -> String {
+    if s.errors == 0 {
+        "0".to_owned()
+    } else {
+        format!("{} ({:.2}%)", thousands(s.errors), 100.0 * s.error_rate())
+    }
+}
+
+fn row(s: &Scenario) -> String {
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {:.0} | {} |\n",
+        s.name,
+        thousands(s.requests),
+        thousands(s.concurrency),
+        ms(s.latency.map(|l| l.p50)),
+        ms(s.latency.map(|l| l.p95)),
+        ms(s.latency.map(|l| l.p99)),
+        s.requests_per_sec,
+        errors_cell(s)
+    )
+}
+
+const TABLE_HEAD: &str = "| scenario | requests | concurrency | p50 ms | p95 ms | p99 ms | req/s | errors |\n\
+                          |---|---:|---:|---:|---:|---:|---:|---:|\n";
+
+fn notes(out: &mut String, scenarios: &[&Scenario]) {
+    for s in scenarios {
+        if s.answered < s.requests && s.latency.is_some() {
+            let _ = writeln!(
+                out,
+                "- {}: latencies are over the {} requests that got an answer, of {}.",
+                s.name,
+                thousands(s.answered),
+                thousands(s.requests)
+            );
+        }
+        for n in &s.notes {
+            let _ = writeln!(out, "- {}: {n}.", s.name);
+        }
+        if !s.error_kinds.is_empty() {
+            let kinds: Vec<String> = s
+                .error_kinds
+                .iter()
+                .map(|(k, n)| format!("{} × {k}", thousands(*n)))
+                .collect();
+            let _ = writeln!(out, "- {} errors: {}.", s.name, kinds.join("; "));
+        }
+    }
+}
+
+impl Report {
+    pub fn scenarios(&self) -> Vec<&Scenario> {
+        self.edge
+            .iter()
+            .chain([&self.comparison.regional_db, &self.comparison.pgbouncer])
+            .collect()
+    }
+
+    /// Loud lines for the scenarios that are not stress scenarios and where every request
+    /// failed: the bench measured nothing of the platform there, and fails.
+    pub fn fatal_failures(&self) -> Vec<String> {
+        self.scenarios()
+            .into_iter()
+            .filter(|s| s.all_failed() && !s.stress)
+            .map(|s| format!("every request failed in \"{}\"", s.name))
+            .collect()
+    }
+
+    /// Loud lines for scenarios where every request failed.
+    pub fn failures(&self) -> Vec<String> {
+        self.scenarios()
+            .into_iter()
+            .filter(|s| s.all_failed())
+            .map(|s| {
+                format!(
+                    "EVERY REQUEST FAILED in \"{}\" ({} of {}): its numbers measure failures, \
+                     not the platform",
+                    s.name,
+                    thousands(s.errors),
+                    thousands(s.requests)
+                )
+            })
+            .collect()
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let m = &self.machine;
+        let c = &self.comparison;
+        let mut out = String::from("# Telemed Edge benchmark (`cargo xtask bench`)\n\n");
+        for f in self.failures() {
+            let _ = writeln!(out, "**{f}.**\n");
+        }
+        let _ = writeln!(out, "- date: {}", m.date);
+        let _ = writeln!(
+            out,
+            "- machine: {} CPUs ({}), load average at start {}",
+            m.cpus, m.cpu_model, m.load_average
+        );
+        let _ = writeln!(out, "- build: {}", m.build);
+        let _ = writeln!(out, "- stack: {}", m.stack);
+        let _ = writeln!(out, "- tools: {}", m.tools);
+        let _ = writeln!(out, "- commit: {}", m.commit);
+        let _ = writeln!(
+            out,
+            "- clinic: `{}` (homed in {}, a region without a replica)",
+            self.fixture_slug, c.region
+        );
+        let _ = writeln!(
+            out,
+            "\nThe load generators share the machine with everything they measure: numbers \
+             are comparable between runs on one machine, not a capacity plan.\n"
+        );
+        out.push_str("## Through the Workers edge\n\n");
+        out.push_str(TABLE_HEAD);
+        for s in &self.edge {
+            out.push_str(&row(s));
+        }
+        out.push('\n');
+        notes(&mut out, &self.edge.iter().collect::<Vec<_>>());
+        let _ = write!(
+            out,
+            "\n## regional-db against PgBouncer, same statements\n\n\
+             One batch = `BEGIN; SELECT set_config('search_path', <clinic schema>, true); \
+             WITH t AS (<catalog patient.read>) SELECT to_jsonb(t) FROM t; INSERT INTO \
+             audit_events …; COMMIT` on {}'s primary: through `regional-db` (edge token, \
+             catalog version, JSON) and through PgBouncer in transaction mode ({} server \
+             connections, as `regional-db`'s pool) from a native tokio-postgres client. \
+             Same concurrency and count, interleaved in {} rounds after an uncounted warm-up; \
+             latency as the client sees it.\n\n",
+            c.region, c.pool_size, c.rounds
+        );
+        out.push_str(
+            &TABLE_HEAD
+                .replacen("scenario", "path", 1)
+                .replacen("requests", "batches", 1)
+                .replacen("req/s", "batches/s", 1),
+        );
+        out.push_str(&row(&c.regional_db));
+        out.push_str(&row(&c.pgbouncer));
+        let ratio = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{r:.2}×"));
+        let _ = write!(
+            out,
+            "\n| regional-db / PgBouncer | p50 | p95 |\n|---|---:|---:|\n| latency ratio | {} | {} |\n\n\
+             Added latency per batch (p50 difference): **{} ms**.\n",
+            ratio(c.ratio_p50()),
+            ratio(c.ratio_p95()),
+            ms(c.added_ms_p50())
+        );
+        let mut comparison_notes = String::new();
+        notes(&mut comparison_notes, &[&c.regional_db, &c.pgbouncer]);
+        if !comparison_notes.is_empty() {
+            out.push('\n');
+            out.push_str(&comparison_notes);
+        }
+        out
+    }
+
+    /// Writes the Markdown to `path` (creating its folder).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::write(path, self.to_markdown()).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+/// Every measurement against a running stack, for clinic `fixture` (see [`Fixture::prepare`]).
+/// The closed-loop connections scenario runs last: it is the one most likely to disturb
+/// (or stop) the edge.
+pub fn run(info: &StackInfo, fixture: &Fixture, counts: &Counts) -> Result<Report> {
+    let machine = Machine::describe(info);
+    let page = edge_page(info, fixture, counts.page)?;
+    let read = edge_api_read(info, fixture, counts.api_read)?;
+    let write = edge_api_write(info, fixture, counts.api_write)?;
+    let comparison = pgbouncer_comparison(info, fixture, counts.batch)?;
+    let connections = edge_connections(info, fixture, counts.connections)?;
+    Ok(Report {
+        machine,
+        fixture_slug: fixture.slug.clone(),
+        edge: vec![page, read, write, connections],
+        comparison,
+    })
+}
+
+/// The clinic of the `bench` stack (kept between runs, like the stack's databases).
+pub const BENCH_CLINIC: &str = "bench-us";
+
+/// Starts the `bench` stack ([`stack::BENCH`]: its own ports, `regional-db` from
+/// `target/release`) with `spin_wasm` as the Spin edge, runs [`run`], and stops the stack.
+/// The caller builds everything first.
+pub fn run_own_stack(spin_wasm: &Path, counts: &Counts) -> Result<Report> {
+    // Before the stack starts: workerd inherits the limit, and must hold every connection.
+    let limit = raise_open_files_limit(counts.connections.concurrency + 4096)?;
+    eprintln!("bench: open-files limit {limit}");
+    let running = stack::Stack::start(stack::BENCH, spin_wasm, false)?;
+    check_interrupted()?;
+    ensure_clinic(&running.info, BENCH_CLINIC)?;
+    let fixture = Fixture::prepare(&running.info, BENCH_CLINIC)?;
+    let report = run(&running.info, &fixture, counts);
+    drop(running);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&[d(7)], 50.0), Some(d(7)));
+        assert_eq!(percentile(&[d(7)], 99.0), Some(d(7)));
+        let sorted: Vec<Duration> = (1..=100).map(d).collect();
+        assert_eq!(percentile(&sorted, 50.0), Some(d(50)));
+        assert_eq!(percentile(&sorted, 95.0), Some(d(95)));
+        assert_eq!(percentile(&sorted, 99.0), Some(d(99)));
+        assert_eq!(percentile(&sorted, 100.0), Some(d(100)));
+        assert_eq!(percentile(&sorted, 0.0), Some(d(1)), "clamped to the first");
+        let ten: Vec<Duration> = (1..=10).map(d).collect();
+        assert_eq!(percentile(&ten, 95.0), Some(d(10)));
+        assert_eq!(percentile(&ten, 50.0), Some(d(5)));
+    }
+
+    #[test]
+    fn percentiles_sort_and_are_ordered() {
+        let mut samples = vec![d(30), d(10), d(20), d(50), d(40)];
+        let p = percentiles(&mut samples).unwrap();
+        assert_eq!(samples[0], d(10), "sorted in place");
+        assert_eq!((p.p50, p.p95, p.p99), (30.0, 50.0, 50.0));
+        assert!(percentiles(&mut []).is_none());
+    }
+
+    const OHA_OK: &str = r#"{
+      "summary": {"successRate": 1.0, "total": 0.02, "requestsPerSec": 878.9},
+      "latencyPercentiles": {"p10": 0.0012, "p50": 0.0022, "p95": 0.0044, "p99": 0.0046},
+      "statusCodeDistribution": {"200": 18, "503": 2},
+      "errorDistribution": {"connection timed out": 5}
+    }"#;
+
+    const OHA_NOTHING: &str = r#"{
+      "summary": {"successRate": 0.0, "total": 0.0006, "requestsPerSec": 7953.4},
+      "latencyPercentiles": {"p50": null, "p95": null, "p99": null},
+      "statusCodeDistribution": {},
+      "errorDistribution": {"Connection refused (os error 111)": 5}
+    }"#;
+
+    #[test]
+    fn oha_json_becomes_a_scenario() {
+        let s = scenario_from_oha("page", load(25, 4), OHA_OK, 200).unwrap();
+        assert_eq!(s.requests, 25);
+        assert_eq!(s.concurrency, 4);
+        assert_eq!(s.errors, 7, "two 503s and five timeouts");
+        assert_eq!(s.error_kinds["HTTP 503"], 2);
+        assert_eq!(s.error_kinds["connection timed out"], 5);
+        let l = s.latency.unwrap();
+        assert!((l.p50 - 2.2).abs() < 1e-9 && (l.p95 - 4.4).abs() < 1e-9);
+        assert!((l.p99 - 4.6).abs() < 1e-9);
+        assert!((s.requests_per_sec - 878.9).abs() < 1e-9);
+        assert!(!s.all_failed());
+        assert!((s.error_rate() - 7.0 / 25.0).abs() < 1e-12);
+
+        let created = scenario_from_oha("write", load(20, 2), OHA_OK, 201).unwrap();
+        assert_eq!(created.errors, 25, "a 200 is not the 201 a create answers");
+
+        let none = scenario_from_oha("down", load(5, 1), OHA_NOTHING, 200).unwrap();
+        assert_eq!((none.requests, none.errors), (5, 5));
+        assert!(none.latency.is_none());
+        assert!(none.all_failed());
+        assert!(scenario_from_oha("x", load(1, 1), "not json", 200).is_err());
+    }
+
+    #[test]
+    fn prometheus_series_are_summed_by_labels() {
+        let text = "# HELP edge_request_duration_seconds x\n\
+            edge_request_duration_seconds_count{cache=\"hit\",colo=\"DFW\",region=\"us-east\",route=\"page\"} 10\n\
+            edge_request_duration_seconds_count{cache=\"hit\",colo=\"CDG\",region=\"us-east\",route=\"page\"} 5\n\
+            edge_request_duration_seconds_count{cache=\"miss\",colo=\"DFW\",region=\"us-east\",route=\"page\"} 1\n\
+            edge_request_duration_seconds_count{cache=\"none\",colo=\"DFW\",region=\"us-east\",route=\"api_patients\"} 7\n\
+            edge_request_duration_seconds_count_extra{cache=\"hit\",route=\"page\"} 99\n";
+        let hit = [("route", "page"), ("cache", "hit")];
+        assert_eq!(
+            metric_sum(text, "edge_request_duration_seconds_count", &hit),
+            15
+        );
+        assert_eq!(
+            metric_sum(
+                text,
+                "edge_request_duration_seconds_count",
+                &[("route", "page"), ("cache", "miss")]
+            ),
+            1
+        );
+        assert_eq!(
+            metric_sum(text, "edge_request_duration_seconds_count", &[]),
+            23
+        );
+        assert!(hit_ratio_note((10, 1), (25, 1), 15).starts_with("edge cache hit ratio 100.0%"));
+        assert!(hit_ratio_note((0, 0), (0, 0), 15).contains("unknown"));
+    }
+
+    fn scenario(name: &str, requests: u64, errors: u64, p: Option<(f64, f64, f64)>) -> Scenario {
+        Scenario {
+            name: name.to_owned(),
+            requests,
+            answered: requests - errors,
+            concurrency: 16,
+            latency: p.map(|(p50, p95, p99)| Percentiles { p50, p95, p99 }),
+            requests_per_sec: 1234.4,
+            errors,
+            error_kinds: if errors > 0 {
+                BTreeMap::from([("HTTP 503".to_owned(), errors)])
+            } else {
+                BTreeMap::new()
+            },
+            notes: Vec::new(),
+            stress: false,
+        }
+    }
+
+    fn report(edge: Vec<Scenario>) -> Report {
+        Report {
+            machine: Machine {
+                date: "2025-01-01 00:00:00 UTC".into(),
+                cpus: 2,
+                cpu_model: "Test CPU".into(),
+                load_average: "0.10 0.20 0.30".into(),
+                build: "regional-db: release profile".into(),
+                stack: "bench".into(),
+                tools: "oha 1.16.0, PgBouncer 1.18.0".into(),
+                commit: "abc1234".into(),
+            },
+            fixture_slug: "bench-us".into(),
+            edge,
+            comparison: Comparison {
+                region: "us-east".into(),
+                rounds: 4,
+                pool_size: 16,
+                regional_db: scenario("regional-db", 4000, 0, Some((1.5, 3.0, 4.0))),
+                pgbouncer: scenario("PgBouncer", 4000, 0, Some((1.0, 2.0, 3.0))),
+            },
+        }
+    }
+
+    #[test]
+    fn comparison_ratios_and_added_latency() {
+        let r = report(Vec::new());
+        let c = &r.comparison;
+        assert!((c.ratio_p50().unwrap() - 1.5).abs() < 1e-12);
+        assert!((c.ratio_p95().unwrap() - 1.5).abs() < 1e-12);
+        assert!((c.added_ms_p50().unwrap() - 0.5).abs() < 1e-12);
+        let mut down = c.clone();
+        down.pgbouncer.latency = None;
+        assert_eq!(down.ratio_p50(), None);
+        assert_eq!(down.added_ms_p50(), None);
+    }
+
+    #[test]
+    fn the_markdown_report_has_every_row_and_says_when_all_failed() {
+        let r = report(vec![
+            scenario("cached page", 20_000, 0, Some((1.0, 2.0, 3.0))),
+            scenario(
+                "10,000 concurrent connections",
+                20_000,
+                150,
+                Some((10.0, 200.0, 900.0)),
+            ),
+        ]);
+        let md = r.to_markdown();
+        assert!(md.contains(
+            "| scenario | requests | concurrency | p50 ms | p95 ms | p99 ms | req/s | errors |"
+        ));
+        assert!(
+            md.contains("| cached page | 20,000 | 16 | 1.00 | 2.00 | 3.00 | 1234 | 0 |"),
+            "{md}"
+        );
+        assert!(md.contains("| 150 (0.75%) |"), "{md}");
+        assert!(md.contains("| latency ratio | 1.50× | 1.50× |"), "{md}");
+        assert!(md.contains("**0.50 ms**"), "{md}");
+        assert!(md.contains("2 CPUs (Test CPU)"));
+        assert!(md.contains("150 × HTTP 503"));
+        assert!(r.failures().is_empty());
+        assert!(!md.contains("EVERY REQUEST FAILED"));
+
+        assert!(
+            md.contains("latencies are over the 19,850 requests that got an answer, of 20,000")
+        );
+
+        let r = report(vec![scenario("cached page", 100, 100, None)]);
+        let md = r.to_markdown();
+        assert_eq!(r.failures().len(), 1);
+        assert_eq!(
+            r.fatal_failures().len(),
+            1,
+            "a baseline scenario measured nothing"
+        );
+        assert!(
+            md.contains("**EVERY REQUEST FAILED in \"cached page\""),
+            "{md}"
+        );
+        assert!(
+            md.contains("| cached page | 100 | 16 | – | – | – |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_stress_scenario_that_fails_entirely_is_loud_but_not_fatal() {
+        let mut stress = scenario("10,000 concurrent connections", 20_000, 20_000, None);
+        stress.stress = true;
+        let r = report(vec![
+            scenario("cached page", 100, 0, Some((1.0, 1.0, 1.0))),
+            stress,
+        ]);
+        assert_eq!(r.failures().len(), 1);
+        assert!(r.fatal_failures().is_empty());
+        assert!(
+            r.to_markdown()
+                .contains("**EVERY REQUEST FAILED in \"10,000 concurrent")
+        );
+    }
+
+    #[test]
+    fn log_lines_are_counted_from_an_offset() {
+        let path = std::env::temp_dir().join(format!("xtask-bench-log-{}", std::process::id()));
+        fs::write(&path, "old: Too many open files\nfine\n").unwrap();
+        let from = fs::metadata(&path).unwrap().len();
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(
+            &mut f,
+            b"e = overloaded: Too many open files\nok\nagain Too many open files\n",
+        )
+        .unwrap();
+        assert_eq!(count_in_log(&path, from, "Too many open files"), 2);
+        assert_eq!(count_in_log(&path, 0, "Too many open files"), 3);
+        assert_eq!(count_in_log(&path.with_extension("missing"), 0, "x"), 0);
+        fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn batch_statements_are_regional_db_s() {
+        let slug: TenantSlug = "bench-us".parse().unwrap();
+        assert_eq!(search_path_for(&slug), "\"tenant_bench_us\"");
+        let read = catalog::lookup(names::PATIENT_READ).unwrap();
+        assert_eq!(
+            wrapped_sql(read.sql),
+            format!("WITH t AS ({}) SELECT to_jsonb(t) FROM t", read.sql)
+        );
+    }
+
+    #[test]
+    fn counts_grow_from_smoke_to_full() {
+        assert_eq!(Counts::FULL.connections.concurrency, 10_000);
+        for c in [Counts::FULL, Counts::QUICK, Counts::SMOKE] {
+            for l in [c.page, c.api_read, c.api_write, c.batch, c.connections] {
+                assert!(l.requests >= l.concurrency, "{l:?}");
+                assert!(l.concurrency > 0);
+            }
+        }
+    }
+}
