@@ -64,7 +64,7 @@ fn the_bench_measures_every_scenario_with_sane_numbers() {
         "| cached page `GET /` |",
         "| API read `GET /v1/patients?_count=10` |",
         "| API write `POST /v1/patients` |",
-        "| 50 concurrent connections, cached page |",
+        "| 50 concurrent connections, cached page (workerd, no proxy) |",
         "| latency ratio |",
         "Added latency per batch",
     ] {

@@ -395,15 +395,20 @@ impl PgCluster {
     /// failure test wants it. Start it again with [`PgCluster::start`].
     pub fn crash(&mut self) -> Result<()> {
         self.stopped = true;
+        self.pg_ctl_stop("immediate")
+    }
+
+    /// `pg_ctl stop -m <mode>`, waiting up to a minute.
+    fn pg_ctl_stop(&self, mode: &str) -> Result<()> {
         let out = self
             .pg_cmd("pg_ctl")
             .arg("stop")
             .arg("-D")
             .arg(&self.data_dir)
-            .args(["-m", "immediate", "-w", "-t", "60"])
+            .args(["-m", mode, "-w", "-t", "60"])
             .output()
             .context("running pg_ctl stop")?;
-        check(&out, "pg_ctl stop -m immediate")
+        check(&out, &format!("pg_ctl stop -m {mode}"))
     }
 
     /// Promotes this standby to primary (`pg_promote`, waiting for it) and clears its
@@ -487,15 +492,7 @@ impl PgCluster {
             return Ok(());
         }
         self.stopped = true;
-        let out = self
-            .pg_cmd("pg_ctl")
-            .arg("stop")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .args(["-m", "fast", "-w", "-t", "60"])
-            .output()
-            .context("running pg_ctl stop")?;
-        check(&out, "pg_ctl stop")
+        self.pg_ctl_stop("fast")
     }
 
     /// Leaves the server running after this handle is gone.
@@ -663,15 +660,7 @@ pub fn remove_data_dir(data_dir: impl AsRef<Path>) -> Result<()> {
     cluster.detached = true;
     cluster.stopped = true;
     if cluster.running_port().is_some() {
-        let out = cluster
-            .pg_cmd("pg_ctl")
-            .arg("stop")
-            .arg("-D")
-            .arg(&cluster.data_dir)
-            .args(["-m", "immediate", "-w", "-t", "60"])
-            .output()
-            .context("running pg_ctl stop")?;
-        check(&out, "pg_ctl stop")?;
+        cluster.pg_ctl_stop("immediate")?;
     }
     fs::remove_dir_all(&cluster.data_dir)
         .with_context(|| format!("removing {}", cluster.data_dir.display()))

@@ -400,26 +400,31 @@ impl Proc {
     }
 
     fn stop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let signal = |sig: &str| {
-            let _ = Command::new("kill")
-                .args([sig, "--", &group])
-                .stderr(Stdio::null())
-                .status();
-        };
-        // Signal the whole group (wrangler → workerd), then make sure.
-        signal("-TERM");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        // Descendants may outlive the leader: the group gets a KILL either way.
-        signal("-KILL");
-        let _ = self.child.wait();
+        stop_process_group(&mut self.child);
     }
+}
+
+/// Stops `child`, the leader of its own process group, and its descendants (wrangler →
+/// workerd): TERM to the group, up to 5 s to exit, then KILL to the group either way, since
+/// descendants may outlive the leader.
+pub fn stop_process_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let signal = |sig: &str| {
+        let _ = Command::new("kill")
+            .args([sig, "--", &group])
+            .stderr(Stdio::null())
+            .status();
+    };
+    signal("-TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    signal("-KILL");
+    let _ = child.wait();
 }
 
 /// A running stack. Dropping it stops every process and cluster it started.
