@@ -22,7 +22,7 @@ use serde_json::Value;
 use telemed_shared::{
     dataplane::{
         catalog::{self, names},
-        wire::{ErrorCode, RegionError},
+        wire::RegionError,
     },
     tenant::{TenantEntry, TenantSlug},
 };
@@ -75,7 +75,8 @@ impl Directory {
             return Ok(Some(entry.clone()));
         }
         let entry = match self.query(names::DIRECTORY_BY_SLUG, slug.as_str()).await {
-            Err(e) if is_outage(&e) => match cached {
+            // A failure of the database rather than of the question: another source may answer.
+            Err(e) if e.code.retryable() => match cached {
                 Some((at, entry)) if at.elapsed() < STALE_FOR => {
                     tracing::warn!(tenant = %slug, error = %e, "directory unavailable; serving a stale entry");
                     self.count("cache");
@@ -107,7 +108,7 @@ impl Directory {
     /// The primary's answer, or the replica's when the primary cannot give one.
     async fn query(&self, name: &str, key: &str) -> Result<Option<TenantEntry>, RegionError> {
         match (self.query_on(&self.pool, name, key).await, &self.replica) {
-            (Err(e), Some(replica)) if is_outage(&e) => {
+            (Err(e), Some(replica)) if e.code.retryable() => {
                 let answer = self.query_on(replica, name, key).await;
                 if answer.is_ok() {
                     self.count("replica");
@@ -138,9 +139,4 @@ impl Directory {
             error::internal()
         })
     }
-}
-
-/// A failure of the database rather than of the question: another source may answer.
-fn is_outage(e: &RegionError) -> bool {
-    matches!(e.code, ErrorCode::Unavailable | ErrorCode::Overloaded)
 }

@@ -673,9 +673,7 @@ async fn audit_replica_read(
     }
     .await;
     match (on_primary, &state.spool) {
-        (Err(e), Some(spool))
-            if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Overloaded) =>
-        {
+        (Err(e), Some(spool)) if e.code.retryable() => {
             match spool.append(slug, actor, entries).await {
                 Ok(n) => {
                     state.metrics.audit_spooled.add(n as i64);
