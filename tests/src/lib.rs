@@ -203,6 +203,21 @@ pub fn psql(url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// `POST /v1/patients` of [`patient_body`]`(family)` to clinic `slug` on `edge`, with
+/// `auth` as its `Authorization`.
+pub fn post_patient(edge: Edge, slug: &str, auth: &str, family: &str) -> Response {
+    edge.request(
+        "POST",
+        &edge.host_for(slug),
+        "/v1/patients",
+        &[
+            ("authorization", auth),
+            ("content-type", "application/fhir+json"),
+        ],
+        Some(&patient_body(family)),
+    )
+}
+
 /// A valid FHIR Patient for any country's policy, with `family` as its family name.
 pub fn patient_body(family: &str) -> String {
     serde_json::json!({"resourceType": "Patient", "name": [{"family": family, "given": ["Awa"]}],
@@ -228,23 +243,13 @@ pub struct Miniflare {
 
 impl Miniflare {
     pub fn start(extra: &[(&str, &str)]) -> Self {
-        use std::process::{Command, Stdio};
-        let keys = stack().keys().expect("stack keys");
-        let mut child = Command::new("node")
-            .current_dir(xtask::workspace_root())
-            .arg("tests/miniflare/dispatch.mjs")
-            .env("APEX_DOMAIN", "localhost")
-            .env("REGION_URLS", &stack().region_urls)
-            .env("EDGE_TOKEN_KEY", &keys.edge)
-            .env(
-                "API_TOKEN_PUBLIC_KEYS",
-                keys.api_public().expect("api keys"),
-            )
-            .envs(extra.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("running node tests/miniflare/dispatch.mjs");
+        let mut child = xtask::miniflare::spawn(
+            stack(),
+            "dispatch.mjs",
+            extra,
+            std::process::Stdio::inherit(),
+        )
+        .expect("starting Miniflare");
         let stdin = child.stdin.take();
         let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
         let mut mf = Self {
@@ -276,18 +281,7 @@ impl Miniflare {
 
 impl Drop for Miniflare {
     fn drop(&mut self) {
-        // End of input: the script disposes of Miniflare, which stops its workerd (a kill
-        // would orphan it). Killed only if it does not finish.
-        drop(self.stdin.take());
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        xtask::miniflare::stop(&mut self.child, self.stdin.take());
     }
 }
 

@@ -12,7 +12,7 @@ use std::{
 
 use serde_json::Value;
 use telemed_e2e::{
-    EDGES, Edge, new_clinic, patient_body, psql, region_metric, schema_of, stack, token,
+    EDGES, Edge, new_clinic, post_patient, psql, region_metric, schema_of, stack, token,
 };
 
 /// Starts the primary again even when an assertion fails.
@@ -24,19 +24,6 @@ impl Drop for Revive {
             .start_primary("eu-west")
             .expect("restarting eu-west's primary");
     }
-}
-
-fn post(edge: Edge, slug: &str, auth: &str, family: &str) -> reqwest::blocking::Response {
-    edge.request(
-        "POST",
-        &edge.host_for(slug),
-        "/v1/patients",
-        &[
-            ("authorization", auth),
-            ("content-type", "application/fhir+json"),
-        ],
-        Some(&patient_body(family)),
-    )
 }
 
 /// A gauge summed over eu-west's instances.
@@ -55,7 +42,7 @@ fn with_the_primary_down_writes_are_refused_clearly_and_reads_and_pages_continue
     let schema = schema_of(&slug);
     let auth = format!("Bearer {}", token(&slug, "system/Patient.cruds"));
 
-    let r = post(Edge::Workers, &slug, &auth, "Avant");
+    let r = post_patient(Edge::Workers, &slug, &auth, "Avant");
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().unwrap()["id"]
         .as_str()
@@ -88,7 +75,7 @@ fn with_the_primary_down_writes_are_refused_clearly_and_reads_and_pages_continue
     let revive = Revive;
 
     for edge in EDGES {
-        let r = post(edge, &slug, &auth, "Pendant");
+        let r = post_patient(edge, &slug, &auth, "Pendant");
         assert_eq!(r.status(), 503, "{edge:?}: a write without a primary");
         assert_eq!(r.headers()["retry-after"], "1", "{edge:?}");
         let body: Value = r.json().unwrap();
@@ -141,7 +128,7 @@ fn with_the_primary_down_writes_are_refused_clearly_and_reads_and_pages_continue
     // Back: the standby reconnects within seconds, then writes are acknowledged again.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let r = post(Edge::Workers, &slug, &auth, "Apres");
+        let r = post_patient(Edge::Workers, &slug, &auth, "Apres");
         if r.status() == 201 {
             break;
         }

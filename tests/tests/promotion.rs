@@ -20,7 +20,7 @@ use std::{
 };
 
 use serde_json::Value;
-use telemed_e2e::{EDGES, new_clinic, patient_body, psql, schema_of, stack, token};
+use telemed_e2e::{EDGES, new_clinic, post_patient, psql, schema_of, stack, token};
 
 #[derive(Default)]
 struct Outcomes {
@@ -62,16 +62,7 @@ fn destructive_promoting_the_replica_loses_no_acknowledged_write() {
             thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let family = format!("Bascule{}", counter.fetch_add(1, Ordering::Relaxed));
-                    let r = edge.request(
-                        "POST",
-                        &edge.host_for(&slug),
-                        "/v1/patients",
-                        &[
-                            ("authorization", &auth),
-                            ("content-type", "application/fhir+json"),
-                        ],
-                        Some(&patient_body(&family)),
-                    );
+                    let r = post_patient(edge, &slug, &auth, &family);
                     let status = r.status().as_u16();
                     let retry_after = r
                         .headers()

@@ -56,6 +56,7 @@ use telemed_shared::{
 };
 
 use crate::{
+    miniflare,
     stack::{self, StackInfo},
     tools,
 };
@@ -650,20 +651,12 @@ impl WorkerdEdge {
     pub fn start(info: &StackInfo, log: &Path) -> Result<Self> {
         use std::io::{BufRead, BufReader};
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let keys = info.keys()?;
-        let mut child = Command::new("node")
-            .current_dir(crate::workspace_root())
-            .arg("tests/miniflare/serve.mjs")
-            .env("PORT", port.to_string())
-            .env("APEX_DOMAIN", "localhost")
-            .env("REGION_URLS", &info.region_urls)
-            .env("EDGE_TOKEN_KEY", &keys.edge)
-            .env("API_TOKEN_PUBLIC_KEYS", keys.api_public()?)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(fs::File::create(log)?)
-            .spawn()
-            .context("running node tests/miniflare/serve.mjs")?;
+        let mut child = miniflare::spawn(
+            info,
+            "serve.mjs",
+            &[("PORT", &port.to_string())],
+            fs::File::create(log)?.into(),
+        )?;
         let stdin = child.stdin.take();
         let mut line = String::new();
         BufReader::new(child.stdout.take().context("serve.mjs stdout")?)
@@ -686,16 +679,7 @@ impl WorkerdEdge {
 
 impl Drop for WorkerdEdge {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        miniflare::stop(&mut self.child, self.stdin.take());
     }
 }
 

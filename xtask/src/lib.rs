@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 pub mod bench;
 pub mod build;
 pub mod keys;
+pub mod miniflare;
 pub mod pg;
 pub mod stack;
 pub mod tools;

@@ -189,38 +189,31 @@ fn test(no_lint: bool) -> Result<()> {
     tools::ensure_all()?;
     if !no_lint {
         cargo(&["fmt", "--all", "--", "--check"])?;
-        cargo(&[
-            "clippy",
+        // Natively everything but the adapters, which compile for their wasm targets only.
+        let clippy = |scope: &[&str]| {
+            let args: Vec<&str> = ["clippy"]
+                .iter()
+                .chain(scope)
+                .chain(&["--", "-D", "warnings"])
+                .copied()
+                .collect();
+            cargo(&args)
+        };
+        clippy(&[
             "--workspace",
             "--exclude",
             "telemed-cloudflare",
             "--exclude",
             "telemed-spin",
             "--all-targets",
-            "--",
-            "-D",
-            "warnings",
         ])?;
-        cargo(&[
-            "clippy",
+        clippy(&[
             "-p",
             "telemed-cloudflare",
             "--target",
             "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
         ])?;
-        cargo(&[
-            "clippy",
-            "-p",
-            "telemed-spin",
-            "--target",
-            "wasm32-wasip2",
-            "--",
-            "-D",
-            "warnings",
-        ])?;
+        clippy(&["-p", "telemed-spin", "--target", "wasm32-wasip2"])?;
     }
     // Unit tests and the integration tests of regional-db (against real Postgres).
     cargo(&[

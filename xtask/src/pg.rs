@@ -251,12 +251,7 @@ impl PgCluster {
         check(&out, "pg_basebackup")?;
         // The primary's log came with the backup.
         let _ = fs::write(self.data_dir.join(LOG_FILE), "");
-        let dir = self.data_dir.to_string_lossy().replace('\'', "''");
-        let sockets = if dir.len() <= MAX_SOCKET_DIR_LEN {
-            dir
-        } else {
-            String::new()
-        };
+        let sockets = self.socket_dir_setting();
         let conf = format!(
             "\n# Added by xtask::pg: a streaming replica.\n\
              unix_socket_directories = '{sockets}'\n\
@@ -563,12 +558,7 @@ impl PgCluster {
         let _ = fs::remove_file(&pwfile);
         check(&out?, "initdb")?;
 
-        let dir = self.data_dir.to_string_lossy().replace('\'', "''");
-        let sockets = if dir.len() <= MAX_SOCKET_DIR_LEN {
-            dir
-        } else {
-            String::new()
-        };
+        let sockets = self.socket_dir_setting();
         let conf = format!(
             "\n# Added by xtask::pg: local only, logical replication ready.\n\
              listen_addresses = '127.0.0.1'\n\
@@ -587,6 +577,17 @@ impl PgCluster {
             &self.password,
             self.run_as.as_deref(),
         )
+    }
+
+    /// `unix_socket_directories` for this cluster (quoted for postgresql.conf): its data
+    /// directory, or none (TCP only) when the path is too long for a socket.
+    fn socket_dir_setting(&self) -> String {
+        let dir = self.data_dir.to_string_lossy().replace('\'', "''");
+        if dir.len() <= MAX_SOCKET_DIR_LEN {
+            dir
+        } else {
+            String::new()
+        }
     }
 
     fn pg_ctl_start(&self) -> Result<()> {
