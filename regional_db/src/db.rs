@@ -5,9 +5,13 @@ use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use serde_json::{Map, Value};
+pub use telemed_shared::dataplane::catalog::envelope::{quote_ident, search_path_for};
 use telemed_shared::{
     dataplane::{
-        catalog::Statement,
+        catalog::{
+            Statement,
+            envelope::{AUDIT_SQL, PIN_SCHEMA_SQL, json_rows},
+        },
         wire::{ErrorCode, Idempotency, RegionError, StatementResult},
     },
     tenant::TenantSlug,
@@ -48,29 +52,14 @@ pub fn pool(url: &str, size: usize, wait: Duration) -> Result<Pool, Error> {
         .map_err(|e| Error::Config(format!("database pool: {e}")))
 }
 
-/// `ident` as a quoted SQL identifier: `"` doubled, the whole in double quotes. Schema
-/// names come from validated slugs, but are quoted everywhere all the same.
-pub fn quote_ident(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
-
-/// The `search_path` value that pins a transaction to `slug`'s schema, and only it
-/// (`pg_catalog` is always searched first by Postgres; `public` is not searched at all).
-pub fn search_path_for(slug: &TenantSlug) -> String {
-    quote_ident(&slug.schema_name())
-}
-
-/// Pins the current transaction to the clinic's schema. A bound parameter of
-/// `set_config(…, is_local = true)`: the same as `SET LOCAL search_path`, without building
-/// SQL text, and undone at commit or rollback so a pooled connection never keeps it.
+/// Pins the current transaction to the clinic's schema ([`PIN_SCHEMA_SQL`]: undone at
+/// commit or rollback, so a pooled connection never keeps it).
 pub async fn pin_schema(
     client: &impl GenericClient,
     slug: &TenantSlug,
 ) -> Result<(), tokio_postgres::Error> {
     let path = search_path_for(slug);
-    client
-        .execute("SELECT set_config('search_path', $1, true)", &[&path])
-        .await?;
+    client.execute(PIN_SCHEMA_SQL, &[&path]).await?;
     Ok(())
 }
 
@@ -80,7 +69,7 @@ pub async fn query_rows(
     stmt: &Statement,
     params: &[SqlParam],
 ) -> Result<Vec<Map<String, Value>>, tokio_postgres::Error> {
-    let sql = format!("WITH t AS ({}) SELECT to_jsonb(t) FROM t", stmt.sql);
+    let sql = json_rows(stmt.sql);
     let prepared = client
         .prepare_typed_cached(&sql, &params::pg_types(stmt))
         .await?;
@@ -394,17 +383,15 @@ fn audit_ids(rows: &[Map<String, Value>]) -> Vec<Option<String>> {
     ids
 }
 
-/// One audit event per id of `entry`, in a single statement.
+/// One audit event per id of `entry`, in a single statement ([`AUDIT_SQL`]).
 async fn append_audit(
     tx: &impl GenericClient,
     actor: &str,
     entry: &AuditEntry,
 ) -> Result<(), tokio_postgres::Error> {
-    let sql = "INSERT INTO audit_events (actor, action, statement, resource_type, resource_id) \
-               SELECT $1, $2, $3, $4, unnest($5::text[])";
     let prepared = tx
         .prepare_typed_cached(
-            sql,
+            AUDIT_SQL,
             &[
                 Type::TEXT,
                 Type::TEXT,
@@ -426,24 +413,4 @@ async fn append_audit(
     )
     .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identifiers_are_quoted_and_escaped() {
-        assert_eq!(
-            quote_ident("tenant_hopital_paris"),
-            "\"tenant_hopital_paris\""
-        );
-        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-        assert_eq!(
-            quote_ident("x\"; DROP SCHEMA control; --"),
-            "\"x\"\"; DROP SCHEMA control; --\""
-        );
-        let slug: TenantSlug = "hopital-paris".parse().unwrap();
-        assert_eq!(search_path_for(&slug), "\"tenant_hopital_paris\"");
-    }
 }

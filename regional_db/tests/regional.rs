@@ -11,7 +11,7 @@ use std::{
     collections::HashMap,
     path::Path,
     sync::OnceLock,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use regional_db::{Config, db, migrate, provision};
@@ -230,21 +230,44 @@ fn code(body: &Value) -> &str {
         .unwrap_or_else(|| panic!("no error code in {body}"))
 }
 
+/// How many clinics the directory homes in `region` now.
+fn homed_in(region: &str) -> usize {
+    psql(
+        EU,
+        &format!("SELECT count(*) FROM control.tenants WHERE home_region = '{region}'"),
+    )
+    .parse()
+    .unwrap()
+}
+
+/// `migrate::run` for `region` (its own database, the control one), with the clinics it
+/// may have looked at: the other tests of this binary create clinics while it runs (and
+/// none removes one), so it saw at least those homed there before and at most those after.
+async fn migrate_counted(
+    region_id: &str,
+    pool: &deadpool_postgres::Pool,
+    control: &deadpool_postgres::Pool,
+) -> (migrate::Report, std::ops::RangeInclusive<usize>) {
+    let before = homed_in(region_id);
+    let report = migrate::run(&region(region_id), pool, control, false)
+        .await
+        .unwrap();
+    (report, before..=homed_in(region_id))
+}
+
 #[tokio::test]
 async fn migrate_is_idempotent() {
     stack();
     create_tenant("migrate-a", "FR").await;
     let pool = db::pool(&url(EU), 2, Duration::from_secs(10)).unwrap();
     let before = psql(EU, "SELECT count(*) FROM control.schema_migrations");
-    let report = migrate::run(&region("eu-west"), &pool, &pool, false)
-        .await
-        .unwrap();
+    let (report, homed) = migrate_counted("eu-west", &pool, &pool).await;
     assert_eq!(report.control_applied, 0);
     assert_eq!(
         report.tenant_applied, 0,
         "a created clinic is already up to date"
     );
-    assert!(report.tenants >= 1);
+    assert!(homed.contains(&report.tenants), "{report:?} {homed:?}");
     assert_eq!(
         psql(EU, "SELECT count(*) FROM control.schema_migrations"),
         before
@@ -266,7 +289,13 @@ async fn migrate_is_idempotent() {
     let report = migrate::run(&region("eu-west"), &pool, &pool, false)
         .await
         .unwrap();
-    assert!(report.tenant_applied >= 1);
+    // Every migration again, for this clinic only: the others are created migrated, their
+    // schema and directory entry in one transaction.
+    assert_eq!(
+        report.tenant_applied,
+        migrate::tenant_migrations().len(),
+        "{report:?}"
+    );
     assert_eq!(
         psql(EU, "SELECT count(*) FROM tenant_migrate_a.patients"),
         "0"
@@ -280,10 +309,12 @@ async fn migrate_is_idempotent() {
     // logical-replication subscriber) and migrates the clinics the primary says it homes.
     create_tenant("migrate-us", "US").await;
     let us = db::pool(&url(US), 2, Duration::from_secs(10)).unwrap();
-    let report = migrate::run(&region("us-east"), &us, &pool, false)
-        .await
-        .unwrap();
-    assert!(report.tenants >= 1);
+    let (report, homed) = migrate_counted("us-east", &us, &pool).await;
+    assert!(
+        *homed.start() >= 1 && homed.contains(&report.tenants),
+        "{report:?} {homed:?}"
+    );
+    assert_eq!(report.tenant_applied, 0, "{report:?}");
     assert_eq!(
         psql(
             US,
@@ -475,6 +506,10 @@ async fn batch_create_read_search_round_trip_with_audit() {
     }
     assert_eq!(row["resource"]["resourceType"], "Patient");
     let id = row["id"].as_str().unwrap().to_owned();
+    let id2 = body["results"][1]["rows"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let (status, body) = s
         .batch(
@@ -501,19 +536,15 @@ async fn batch_create_read_search_round_trip_with_audit() {
     assert_eq!(body["directory"]["slug"], "round-trip");
     assert_eq!(body["directory"]["home_region"], "eu-west");
 
-    // Two creates, one read (1 row), one search with 2 rows, one empty search; count is not audited.
+    // Two creates, one read (1 row), one search with 2 rows, one empty search (audited with
+    // no resource); count is not audited. In the order they ran.
     let audit = psql(
         EU,
         "SELECT string_agg(action || ':' || coalesce(resource_id, '-') , ',' ORDER BY id) FROM tenant_round_trip.audit_events",
     );
-    let parts: Vec<&str> = audit.split(',').collect();
-    assert_eq!(parts.len(), 6, "{audit}");
-    assert_eq!(parts.iter().filter(|p| p.starts_with("create:")).count(), 2);
-    assert!(parts.contains(&format!("read:{id}").as_str()), "{audit}");
-    assert_eq!(parts.iter().filter(|p| p.starts_with("search:")).count(), 3);
-    assert!(
-        parts.contains(&"search:-"),
-        "an empty search is audited with no resource: {audit}"
+    assert_eq!(
+        audit,
+        format!("create:{id},create:{id2},read:{id},search:{id},search:{id2},search:-")
     );
     assert_eq!(
         psql(
@@ -528,6 +559,61 @@ async fn batch_create_read_search_round_trip_with_audit() {
             "SELECT DISTINCT statement FROM tenant_round_trip.audit_events WHERE action = 'read'"
         ),
         names::PATIENT_READ
+    );
+}
+
+/// `cargo xtask bench` compares `regional-db` with PgBouncer running "the same statements":
+/// its batch (`xtask::bench::ReadBatch`), run here on the same Postgres without PgBouncer
+/// in between, returns what `POST /v1/batch` returns and leaves the same audit event.
+#[tokio::test]
+async fn the_bench_batch_does_what_a_regional_db_batch_does() {
+    stack();
+    let slug = "bench-same";
+    create_tenant(slug, "FR").await;
+    let s = serve("eu-west").await;
+    let actor = "bench-actor";
+    let t = token(Some(slug), Some(actor));
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [patient("Banc", "Ada", "female")]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["results"][0]["rows"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [{"name": names::PATIENT_READ, "params": [id]}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let through_region = &body["results"][0]["rows"];
+
+    let (client, conn) = tokio_postgres::connect(&url(EU), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let bench = xtask::bench::ReadBatch::new(&slug.parse().unwrap(), actor);
+    let rows = bench.run(&client, id.parse().unwrap()).await.unwrap();
+    assert_eq!(&Value::Array(rows), through_region);
+    assert_eq!(through_region.as_array().map(Vec::len), Some(1));
+
+    // One read event from each, alike but for their serial id and time.
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT actor || ' ' || action || ' ' || statement || ' ' || resource_type || ' ' || \
+             resource_id || ' ' || (spool_id IS NULL) FROM tenant_bench_same.audit_events \
+             WHERE action <> 'create' ORDER BY id"
+        ),
+        format!("{actor} read {} Patient {id} true\n", names::PATIENT_READ)
+            .repeat(2)
+            .trim_end()
     );
 }
 
@@ -618,12 +704,13 @@ async fn tokens_catalog_and_statements_are_checked() {
         )
         .unwrap();
     let no_tenant = token(None, None);
-    for (what, t) in [
+    let unauthorized = [
         ("forged", Some(forged.as_str())),
         ("expired", Some(&expired)),
         ("absent", None),
         ("tenantless", Some(&no_tenant)),
-    ] {
+    ];
+    for (what, t) in unauthorized {
         let (status, body) = s
             .batch_raw(t, Some(catalog::version()), read.clone().into_bytes())
             .await;
@@ -721,6 +808,7 @@ async fn tokens_catalog_and_statements_are_checked() {
     );
 
     // Constraint violations are typed client errors, and the transaction is all or nothing.
+    let mut violations = 0;
     let (status, body) = s
         .batch(
             &t,
@@ -735,6 +823,7 @@ async fn tokens_catalog_and_statements_are_checked() {
             &json!(1)
         )
     );
+    violations += 1;
     assert_eq!(
         psql(EU, "SELECT count(*) FROM tenant_checks.patients"),
         "0",
@@ -746,17 +835,18 @@ async fn tokens_catalog_and_statements_are_checked() {
         (status, code(&body)),
         (StatusCode::UNPROCESSABLE_ENTITY, "constraint_violation")
     );
+    violations += 1;
 
-    // The error counter saw them, by code.
-    assert!(
+    // The error counter (this instance's own) saw them, by code, once each.
+    assert_eq!(
         s.metric("regional_errors_total{code=\"unauthorized\"}")
-            .await
-            >= 4.0
+            .await,
+        unauthorized.len() as f64
     );
-    assert!(
+    assert_eq!(
         s.metric("regional_errors_total{code=\"constraint_violation\"}")
-            .await
-            >= 2.0
+            .await,
+        f64::from(violations)
     );
 }
 
@@ -1032,8 +1122,22 @@ async fn a_saturated_pool_answers_overloaded() {
     let t = token(Some("busy-clinic"), None);
     let count =
         json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]});
-    // Warm the directory cache so the blocked batch holds the only connection.
-    assert_eq!(s.batch(&t, count.clone()).await.0, StatusCode::OK);
+    // Warm the directory cache so the blocked batch holds the only connection. The clinic
+    // sampler takes that connection once as the server starts (the control pool is this
+    // pool): on a busy machine, longer than `pool_wait`, and then this is refused as below.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = s.batch(&t, count.clone()).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+        );
+        assert!(Instant::now() < deadline, "the pool never freed up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Another session locks the clinic's table: the next batch holds the one connection.
     let locker = std::thread::spawn(|| {

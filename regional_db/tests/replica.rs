@@ -203,18 +203,28 @@ impl Server {
     }
 }
 
-/// Reads `id` with `min_lsn` until the replica serves it (it has replayed the write).
-async fn until_replica_serves(s: &Server, id: &str, lsn: &str) -> bool {
+/// Reads `id` with `min_lsn` until the replica serves it (it has replayed the write); how
+/// many of those reads the primary served first (a number the timing decides).
+async fn until_replica_serves(s: &Server, id: &str, lsn: &str) -> u32 {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut on_primary = 0;
     loop {
         let (found, by) = s.read(id, Some(lsn)).await;
         assert!(found, "a read with the write's LSN always sees it");
         if by == "replica" {
-            return found;
+            return on_primary;
         }
+        assert_eq!(by, "primary");
+        on_primary += 1;
         assert!(Instant::now() < deadline, "the replica never caught up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// `regional_reads_total{target}`: read-only batches `s` ran on `target`.
+async fn reads(s: &Server, target: &str) -> f64 {
+    s.metric(&format!("regional_reads_total{{target=\"{target}\"}}"))
+        .await
 }
 
 fn audited_reads(id: &str) -> i64 {
@@ -240,23 +250,33 @@ async fn reads_on_the_replica_writes_on_the_primary_with_read_your_writes() {
     );
     let s = serve().await;
 
+    // Every read below is counted by who served it, as `regional_reads_total` must be (this
+    // server's own registry; only the waits for the replica vary in length).
+    let (mut on_replica, mut on_primary) = (0, 0);
+
     // (a) Writes on the primary, with their LSN; reads on the replica.
     let (id, lsn) = s.create("Replique").await;
-    assert!(until_replica_serves(&s, &id, &lsn).await);
+    let waited = until_replica_serves(&s, &id, &lsn).await;
+    on_primary += waited;
+    on_replica += 1;
     let (found, by) = s.read(&id, None).await;
     assert!(found);
     assert_eq!(by, "replica");
-    assert!(s.metric("regional_reads_total{target=\"replica\"}").await >= 2.0);
+    on_replica += 1;
+    assert_eq!(reads(&s, "replica").await, f64::from(on_replica));
+    assert_eq!(reads(&s, "primary").await, f64::from(on_primary));
     assert_eq!(
         s.metric("regional_pool_max_size{pool=\"replica\"}").await,
         4.0
     );
 
-    // (d) The audit events of replica reads are on the primary, as many as reads.
+    // (d) The audit events of replica reads are on the primary, as many as reads: so far,
+    // every read of `id`, wherever it was served.
     let before = audited_reads(&id);
-    assert!(before >= 2, "{before}");
+    assert_eq!(before, i64::from(on_primary + on_replica));
     let (_, by) = s.read(&id, None).await;
     assert_eq!(by, "replica");
+    on_replica += 1;
     assert_eq!(audited_reads(&id), before + 1);
     // A replica cannot write them: a replica read left its trail there only by replication.
     let actor = primary_psql(&format!(
@@ -268,23 +288,30 @@ async fn reads_on_the_replica_writes_on_the_primary_with_read_your_writes() {
     // write; a read without it is served, stale, by the replica.
     replica_psql("SELECT pg_wal_replay_pause()");
     let (paused_id, paused_lsn) = s.create("Pause").await;
+    let lagging = || s.metric("regional_replica_fallbacks_total{reason=\"lagging\"}");
+    let lagging_before = lagging().await;
     let (found, by) = s.read(&paused_id, Some(&paused_lsn)).await;
     assert!(found, "read-your-writes");
     assert_eq!(by, "primary");
+    on_primary += 1;
+    assert_eq!(
+        lagging().await,
+        lagging_before + 1.0,
+        "that read fell back because the replica lags"
+    );
     let (found, by) = s.read(&paused_id, None).await;
     assert!(!found, "the paused replica has not replayed the write");
     assert_eq!(by, "replica");
-    assert!(
-        s.metric("regional_replica_fallbacks_total{reason=\"lagging\"}")
-            .await
-            >= 1.0
-    );
+    on_replica += 1;
     // An LSN the replica has already replayed is served there even while paused.
     let (found, by) = s.read(&id, Some(&lsn)).await;
     assert!(found);
     assert_eq!(by, "replica");
+    on_replica += 1;
     replica_psql("SELECT pg_wal_replay_resume()");
-    assert!(until_replica_serves(&s, &paused_id, &paused_lsn).await);
+    let waited = until_replica_serves(&s, &paused_id, &paused_lsn).await;
+    on_primary += waited;
+    on_replica += 1;
 
     // A malformed LSN is refused.
     let (status, body) = s
@@ -295,17 +322,21 @@ async fn reads_on_the_replica_writes_on_the_primary_with_read_your_writes() {
 
     // (c) Replica down: reads are served by the primary, without an error.
     stack().replica.lock().unwrap().stop().unwrap();
-    for _ in 0..3 {
+    let down_reads_of_id = 3;
+    for _ in 0..down_reads_of_id {
         let (found, by) = s.read(&id, None).await;
         assert!(found);
         assert_eq!(by, "primary");
         let (found, by) = s.read(&paused_id, Some(&paused_lsn)).await;
         assert!(found);
         assert_eq!(by, "primary");
+        on_primary += 2;
     }
     let (_, lsn2) = s.create("Sans replique").await;
     assert!(parse_lsn(&lsn2) > parse_lsn(&paused_lsn));
-    assert!(s.metric("regional_reads_total{target=\"primary\"}").await >= 7.0);
-    // Reads the primary served are audited too.
-    assert!(audited_reads(&id) >= before + 4);
+    assert_eq!(reads(&s, "primary").await, f64::from(on_primary));
+    assert_eq!(reads(&s, "replica").await, f64::from(on_replica));
+    // Reads the primary served are audited too: since `before`, the replica read of (d),
+    // the paused-replica read with `lsn`, and those with the replica down.
+    assert_eq!(audited_reads(&id), before + 2 + down_reads_of_id);
 }

@@ -53,20 +53,29 @@ fn the_bench_measures_every_scenario_with_sane_numbers() {
     assert_eq!(c.region, "us-east");
     assert_sane(&c.regional_db, counts.batch.requests);
     assert_sane(&c.pgbouncer, counts.batch.requests);
-    assert!(c.ratio_p50().expect("p50 ratio") > 0.0);
-    assert!(c.ratio_p95().expect("p95 ratio") > 0.0);
-    assert!(c.added_ms_p50().is_some());
-
-    assert!(report.failures().is_empty());
-    assert!(report.fatal_failures().is_empty());
+    // Both sides measured (p50 > 0 above), so ratios exist and are positive: what can still
+    // go wrong is the report not stating them. (`report.failures()` needs no check either:
+    // the report's six scenarios are all asserted error-free above.)
+    let (p50, p95) = (
+        c.ratio_p50().expect("p50 ratio"),
+        c.ratio_p95().expect("p95 ratio"),
+    );
+    let added = c.added_ms_p50().expect("added latency");
+    for line in [
+        format!("| latency ratio | {p50:.2}× | {p95:.2}× |"),
+        format!("Added latency per batch (p50 difference): **{added:.2} ms**."),
+    ] {
+        assert!(
+            markdown.contains(&line),
+            "{line:?} missing from:\n{markdown}"
+        );
+    }
     for line in [
         "| scenario | requests | concurrency | p50 ms | p95 ms | p99 ms | req/s | errors |",
         "| cached page `GET /` |",
         "| API read `GET /v1/patients?_count=10` |",
         "| API write `POST /v1/patients` |",
         "| 50 concurrent connections, cached page (workerd, no proxy) |",
-        "| latency ratio |",
-        "Added latency per batch",
     ] {
         assert!(
             markdown.contains(line),

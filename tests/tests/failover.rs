@@ -4,6 +4,7 @@
 //! the whole stack.
 
 use telemed_e2e::{EDGES, KilledInstances, metric_sum, new_clinic, stack, token};
+use telemed_shared::geo::RegionMap;
 
 fn batches_at(url: &str) -> u64 {
     let text = reqwest::blocking::get(format!("{url}/metrics"))
@@ -20,9 +21,16 @@ fn batches_at(url: &str) -> u64 {
 #[test]
 fn a_region_serves_through_its_other_instance_and_fails_clearly_without_any() {
     let eu = stack().region("eu-west").unwrap();
-    assert!(
-        eu.urls.len() >= 2,
-        "eu-west runs two instances (infra/regions.toml)"
+    let shape = RegionMap::embedded().get("eu-west").unwrap().instances;
+    assert_eq!(
+        eu.urls.len(),
+        usize::from(shape),
+        "the stack runs eu-west's instances of infra/regions.toml"
+    );
+    assert_eq!(
+        eu.urls.len(),
+        2,
+        "this test kills instance 0, then 1, and then expects none left"
     );
     let slug = new_clinic("ha", "Clinique Haute Dispo", "FR");
     let auth = format!("Bearer {}", token(&slug, "system/Patient.cruds"));

@@ -120,6 +120,7 @@ fn destructive_promoting_the_replica_loses_no_acknowledged_write() {
         assert_eq!(retry_after.as_deref(), Some("1"), "{body}");
         assert!(body.contains("OperationOutcome"), "{body}");
     }
+    // How many is timing (the writers loop through the 2 s without a primary): at least one.
     assert!(
         !outcomes.refused.is_empty(),
         "writes were refused while there was no primary"

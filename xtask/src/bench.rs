@@ -48,7 +48,7 @@ use serde_json::Value;
 use telemed_shared::{
     auth::{EdgeClaims, SigningKey},
     dataplane::{
-        catalog::{self, names},
+        catalog::{self, envelope, names},
         wire::{BATCH_PATH, BatchResponse, CATALOG_HEADER},
     },
     geo::RegionMap,
@@ -940,25 +940,83 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// The statements `regional-db` runs for a batch of one `patient.read` (see
-/// `regional_db::db::run_batch`), sent through PgBouncer as unnamed statements (PgBouncer
-/// 1.18 in transaction mode cannot keep named ones). `BEGIN` and `COMMIT` go as simple
-/// queries, as tokio-postgres sends them for `regional-db` too.
-pub const PIN_SCHEMA_SQL: &str = "SELECT set_config('search_path', $1, true)";
-/// `regional_db::db::append_audit`: a read of health data is audited in its transaction.
-pub const AUDIT_SQL: &str = "INSERT INTO audit_events \
-                             (actor, action, statement, resource_type, resource_id) \
-                             SELECT $1, $2, $3, $4, unnest($5::text[])";
 const BENCH_ACTOR: &str = "xtask-bench";
 
-/// `regional-db`'s row encoding around a catalog statement.
-fn wrapped_sql(sql: &str) -> String {
-    format!("WITH t AS ({sql}) SELECT to_jsonb(t) FROM t")
+/// A batch of one `patient.read` as `regional-db` runs it (`regional_db::db::run_batch`):
+/// `BEGIN`, the clinic's schema pinned, the statement, its audit events, `COMMIT` — the SQL
+/// of [`catalog::envelope`] and of the catalog, which `regional-db` runs too. Sent as
+/// unnamed statements (PgBouncer 1.18 in transaction mode cannot keep named ones); `BEGIN`
+/// and `COMMIT` go as simple queries, as tokio-postgres sends them for `regional-db` too.
+/// Public for `regional-db`'s tests, which check it against `POST /v1/batch`.
+pub struct ReadBatch {
+    search_path: String,
+    read: &'static catalog::Statement,
+    read_sql: String,
+    audit: catalog::Audit,
+    actor: String,
 }
 
-/// The `search_path` value `regional-db` pins a clinic's transactions to.
-fn search_path_for(slug: &TenantSlug) -> String {
-    format!("\"{}\"", slug.schema_name().replace('"', "\"\""))
+impl ReadBatch {
+    /// The batch for `slug`'s clinic, audited as done by `actor`.
+    pub fn new(slug: &TenantSlug, actor: &str) -> Self {
+        let read = catalog::lookup(names::PATIENT_READ).expect("patient.read is in the catalog");
+        Self {
+            search_path: envelope::search_path_for(slug),
+            read,
+            read_sql: envelope::json_rows(read.sql),
+            audit: read.audit.expect("patient.read is audited"),
+            actor: actor.to_owned(),
+        }
+    }
+
+    /// Runs it on `client` for the patient `id`: the rows, as JSON objects.
+    pub async fn run(&self, client: &tokio_postgres::Client, id: uuid::Uuid) -> Result<Vec<Value>> {
+        use tokio_postgres::types::Type;
+        client.batch_execute("BEGIN").await?;
+        let ran = async {
+            client
+                .query_typed(envelope::PIN_SCHEMA_SQL, &[(&self.search_path, Type::TEXT)])
+                .await?;
+            let rows: Vec<Value> = client
+                .query_typed(&self.read_sql, &[(&id, Type::UUID)])
+                .await?
+                .iter()
+                .map(|r| r.try_get::<_, Value>(0))
+                .collect::<Result<_, _>>()?;
+            let mut ids: Vec<Option<String>> = rows
+                .iter()
+                .map(|r| r["id"].as_str().map(str::to_owned))
+                .collect();
+            // As `regional-db`: a read that found nothing is audited all the same.
+            if ids.is_empty() {
+                ids.push(None);
+            }
+            client
+                .query_typed(
+                    envelope::AUDIT_SQL,
+                    &[
+                        (&self.actor, Type::TEXT),
+                        (&self.audit.action, Type::TEXT),
+                        (&self.read.name, Type::TEXT),
+                        (&self.audit.resource_type, Type::TEXT),
+                        (&ids, Type::TEXT_ARRAY),
+                    ],
+                )
+                .await?;
+            Ok::<_, anyhow::Error>(rows)
+        }
+        .await;
+        match ran {
+            Ok(rows) => {
+                client.batch_execute("COMMIT").await?;
+                Ok(rows)
+            }
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
 }
 
 /// What one round of one side measured.
@@ -1093,59 +1151,22 @@ impl RegionSide {
 /// `regional-db`'s keep-alive connections are).
 struct BouncerSide {
     clients: Vec<tokio_postgres::Client>,
-    read_sql: String,
-    search_path: String,
+    batch: ReadBatch,
     patient_id: uuid::Uuid,
 }
 
 impl BouncerSide {
     async fn one(&self, worker: usize) -> Result<Duration> {
-        use tokio_postgres::types::Type;
-        let c = &self.clients[worker];
         let started = Instant::now();
-        c.batch_execute("BEGIN").await?;
-        let ran = async {
-            c.query_typed(PIN_SCHEMA_SQL, &[(&self.search_path, Type::TEXT)])
-                .await?;
-            let rows = c
-                .query_typed(&self.read_sql, &[(&self.patient_id, Type::UUID)])
-                .await?;
-            let rows: Vec<Value> = rows
-                .iter()
-                .map(|r| r.try_get::<_, Value>(0))
-                .collect::<Result<_, _>>()?;
-            let ids: Vec<Option<String>> = rows
-                .iter()
-                .map(|r| r["id"].as_str().map(str::to_owned))
-                .collect();
-            c.query_typed(
-                AUDIT_SQL,
-                &[
-                    (&BENCH_ACTOR, Type::TEXT),
-                    (&"read", Type::TEXT),
-                    (&names::PATIENT_READ, Type::TEXT),
-                    (&"Patient", Type::TEXT),
-                    (&ids, Type::TEXT_ARRAY),
-                ],
-            )
+        let rows = self
+            .batch
+            .run(&self.clients[worker], self.patient_id)
             .await?;
-            Ok::<_, anyhow::Error>(rows.len())
+        let took = started.elapsed();
+        if rows.len() != 1 {
+            bail!("patient.read returned {} rows", rows.len());
         }
-        .await;
-        match ran {
-            Ok(n) => {
-                c.batch_execute("COMMIT").await?;
-                let took = started.elapsed();
-                if n != 1 {
-                    bail!("patient.read returned {n} rows");
-                }
-                Ok(took)
-            }
-            Err(e) => {
-                let _ = c.batch_execute("ROLLBACK").await;
-                Err(e)
-            }
-        }
+        Ok(took)
     }
 }
 
@@ -1176,7 +1197,6 @@ pub fn pgbouncer_comparison(info: &StackInfo, fixture: &Fixture, load: Load) -> 
         load.concurrency
     );
     let slug: TenantSlug = fixture.slug.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let read = catalog::lookup(names::PATIENT_READ).expect("patient.read is in the catalog");
     let body = serde_json::to_vec(&serde_json::json!({
         "statements": [{"name": names::PATIENT_READ, "params": [&fixture.patient_id]}]
     }))?;
@@ -1209,8 +1229,7 @@ pub fn pgbouncer_comparison(info: &StackInfo, fixture: &Fixture, load: Load) -> 
         }
         let bouncer_side = Arc::new(BouncerSide {
             clients,
-            read_sql: wrapped_sql(read.sql),
-            search_path: search_path_for(&slug),
+            batch: ReadBatch::new(&slug, BENCH_ACTOR),
             patient_id: fixture.patient_id.parse()?,
         });
         let region_run = |n: u64| {
@@ -1505,16 +1524,18 @@ impl Report {
         }
         out.push('\n');
         notes(&mut out, &self.edge.iter().collect::<Vec<_>>());
+        // The batch as both sides run it (the SQL of `catalog::envelope`).
+        let pin = envelope::PIN_SCHEMA_SQL.replace("$1", "<clinic schema>");
+        let read = envelope::json_rows("<catalog patient.read>");
+        let audit = envelope::AUDIT_SQL.split(" (").next().unwrap_or_default();
         let _ = write!(
             out,
             "\n## regional-db against PgBouncer, same statements\n\n\
-             One batch = `BEGIN; SELECT set_config('search_path', <clinic schema>, true); \
-             WITH t AS (<catalog patient.read>) SELECT to_jsonb(t) FROM t; INSERT INTO \
-             audit_events …; COMMIT` on {}'s primary: through `regional-db` (edge token, \
-             catalog version, JSON) and through PgBouncer in transaction mode ({} server \
-             connections, as `regional-db`'s pool) from a native tokio-postgres client. \
-             Same concurrency and count, interleaved in {} rounds after an uncounted warm-up; \
-             latency as the client sees it.\n\n",
+             One batch = `BEGIN; {pin}; {read}; {audit} …; COMMIT` on {}'s primary: through \
+             `regional-db` (edge token, catalog version, JSON) and through PgBouncer in \
+             transaction mode ({} server connections, as `regional-db`'s pool) from a native \
+             tokio-postgres client. Same concurrency and count, interleaved in {} rounds after \
+             an uncounted warm-up; latency as the client sees it.\n\n",
             c.region, c.pool_size, c.rounds
         );
         out.push_str(
@@ -1838,23 +1859,25 @@ mod tests {
     }
 
     #[test]
-    fn batch_statements_are_regional_db_s() {
-        let slug: TenantSlug = "bench-us".parse().unwrap();
-        assert_eq!(search_path_for(&slug), "\"tenant_bench_us\"");
-        let read = catalog::lookup(names::PATIENT_READ).unwrap();
-        assert_eq!(
-            wrapped_sql(read.sql),
-            format!("WITH t AS ({}) SELECT to_jsonb(t) FROM t", read.sql)
-        );
-    }
-
-    #[test]
     fn counts_grow_from_smoke_to_full() {
         assert_eq!(Counts::FULL.connections.concurrency, 10_000);
+        let loads = |c: Counts| [c.page, c.api_read, c.api_write, c.batch, c.connections];
         for c in [Counts::FULL, Counts::QUICK, Counts::SMOKE] {
-            for l in [c.page, c.api_read, c.api_write, c.batch, c.connections] {
+            for l in loads(c) {
                 assert!(l.requests >= l.concurrency, "{l:?}");
                 assert!(l.concurrency > 0);
+            }
+        }
+        // What the name says: no scenario shrinks from SMOKE to QUICK to FULL.
+        for (smaller, larger) in [
+            (Counts::SMOKE, Counts::QUICK),
+            (Counts::QUICK, Counts::FULL),
+        ] {
+            for (s, l) in loads(smaller).into_iter().zip(loads(larger)) {
+                assert!(
+                    s.requests <= l.requests && s.concurrency <= l.concurrency,
+                    "{s:?} then {l:?}"
+                );
             }
         }
     }
