@@ -1,6 +1,8 @@
 //! FHIR R4 JSON shapes the API speaks: `OperationOutcome` for errors, `Bundle` for lists,
-//! and the clinical resources (only `Patient` so far).
+//! and the clinical resources (only `Patient` so far), each checked against the datatype
+//! tables of [`datatypes`].
 
+pub mod datatypes;
 pub mod patient;
 
 use serde_json::{Value, json};
@@ -14,6 +16,7 @@ pub enum IssueCode {
     Structure,
     Required,
     Value,
+    Invariant,
     Security,
     Login,
     Forbidden,
@@ -33,6 +36,7 @@ impl IssueCode {
             Self::Structure => "structure",
             Self::Required => "required",
             Self::Value => "value",
+            Self::Invariant => "invariant",
             Self::Security => "security",
             Self::Login => "login",
             Self::Forbidden => "forbidden",
