@@ -40,6 +40,7 @@ use crate::{
         patient::{self, PatientError},
     },
     geo::RegionId,
+    host::LogLevel,
     tenant::{ResolveError, TenantEntry, TenantSelector, TenantStatus},
 };
 
@@ -121,8 +122,13 @@ pub enum ApiError {
     Conflict(String),
     /// The region is unreachable, overloaded or being deployed: retry later.
     Unavailable(&'static str),
-    /// The region answered outside what this edge expects: our fault, not the caller's.
-    Upstream,
+    /// The region refused what this edge sent as malformed (its token, a statement, the
+    /// parameters, the size): a fault of this edge or of the deployment, never the
+    /// caller's. The detail is logged, never sent.
+    Internal(String),
+    /// The region failed, or answered outside what this edge expects: our fault, not the
+    /// caller's. The detail is logged, never sent.
+    Upstream(String),
 }
 
 impl ApiError {
@@ -141,7 +147,8 @@ impl ApiError {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Upstream => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -180,10 +187,26 @@ impl ApiError {
             Self::BadRequest(i) | Self::Unprocessable(i) => i.clone(),
             Self::Conflict(m) => vec![Issue::new(C::Conflict, m.clone())],
             Self::Unavailable(m) => vec![Issue::new(C::Transient, *m)],
-            Self::Upstream => vec![Issue::new(
+            Self::Internal(_) => vec![Issue::new(
+                C::Exception,
+                "the service failed to handle this request",
+            )],
+            Self::Upstream(_) => vec![Issue::new(
                 C::Exception,
                 "the clinic's region answered unexpectedly",
             )],
+        }
+    }
+
+    /// What the operator must see of a failure that is ours (5xx), for the log: the
+    /// client gets only a generic `OperationOutcome`. `None` for the caller's own errors
+    /// and for retryable unavailability (counted by the regions' metrics instead).
+    fn detail_for_log(&self) -> Option<String> {
+        match self {
+            Self::Auth(AuthError::BadKey(e)) => Some(format!("API token keys: {e}")),
+            Self::Internal(detail) => Some(format!("internal: {detail}")),
+            Self::Upstream(detail) => Some(format!("upstream: {detail}")),
+            _ => None,
         }
     }
 
@@ -223,6 +246,11 @@ impl ApiError {
     }
 }
 
+/// A 400 `OperationOutcome` with these issues: for a request the API cannot read at all.
+pub fn bad_request(issues: Vec<Issue>) -> Response<Vec<u8>> {
+    ApiError::BadRequest(issues).into_response()
+}
+
 fn fhir_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)
@@ -243,6 +271,8 @@ fn resource_response(status: StatusCode, resource: &Value) -> Response<Vec<u8>> 
     r
 }
 
+/// Every region error code maps here on purpose: no catch-all, so a new code cannot
+/// silently become "upstream" — it does not compile until it is given its meaning.
 fn from_data_error(e: DataError) -> ApiError {
     match e.code() {
         ErrorCode::UnknownTenant => ApiError::NoClinic,
@@ -259,7 +289,7 @@ fn from_data_error(e: DataError) -> ApiError {
         ErrorCode::ConstraintViolation => {
             let message = match &e {
                 DataError::Region { error, .. } => error.message.clone(),
-                _ => String::new(),
+                DataError::Unreachable { .. } | DataError::Protocol { .. } => String::new(),
             };
             ApiError::Unprocessable(vec![constraint_issue(&message)])
         }
@@ -272,8 +302,23 @@ fn from_data_error(e: DataError) -> ApiError {
         ErrorCode::CatalogMismatch => {
             ApiError::Unavailable("a deployment is in progress; retry shortly")
         }
-        _ => ApiError::Upstream,
+        // The edge signs its own token, names statements from the catalog it shares with
+        // the region (the catalog hash catches a skew first), types the parameters itself
+        // and bounds client bodies (64 KiB) far below a batch (1 MiB): a refusal of any of
+        // these is a fault of this edge or of the deployment.
+        ErrorCode::Unauthorized
+        | ErrorCode::UnknownStatement
+        | ErrorCode::BadRequest
+        | ErrorCode::TooLarge => ApiError::Internal(e.to_string()),
+        ErrorCode::Internal => ApiError::Upstream(e.to_string()),
     }
+}
+
+/// A region's answer without the rows its statement promises.
+fn malformed_answer(statement: &str) -> ApiError {
+    ApiError::Upstream(format!(
+        "{statement}: the region's answer is not shaped as the catalog promises"
+    ))
 }
 
 /// A constraint a clinic's policy installed ([`crate::compliance::PatientField::constraint_name`])
@@ -314,7 +359,17 @@ pub async fn handle<H: crate::host::Host>(
 ) -> Response<Vec<u8>> {
     match serve(ctx, req, selector).await {
         Ok(r) => r,
-        Err(e) => e.into_response(),
+        Err(e) => {
+            if let Some(detail) = e.detail_for_log() {
+                // The path names the resource (ids are ours, not health data); the query,
+                // which may hold a patient's name, is left out.
+                ctx.host.log(
+                    LogLevel::Error,
+                    &format!("{} {}: {detail}", req.method(), req.uri().path()),
+                );
+            }
+            e.into_response()
+        }
     }
 }
 
@@ -330,7 +385,17 @@ async fn serve<H: crate::host::Host>(
                 Issue::new(IssueCode::Value, e.to_string()).at("X-Tenant-Slug"),
             ]));
         }
-        Err(_) => return Err(ApiError::NoClinic),
+        Err(ResolveError::BadHost) => {
+            return Err(ApiError::BadRequest(vec![
+                Issue::new(
+                    IssueCode::Value,
+                    "the request must name one host: a single Host of letters, digits, \
+                     hyphens and dots, with an optional numeric port and no user information",
+                )
+                .at("Host"),
+            ]));
+        }
+        Err(ResolveError::NoTenant) => return Err(ApiError::NoClinic),
     };
     // Authenticate before anything else, so an anonymous caller learns nothing.
     let auth = req
@@ -593,8 +658,8 @@ async fn create_patient<H: crate::host::Host>(
         .results
         .first()
         .and_then(|r| r.rows.first())
-        .ok_or(ApiError::Upstream)?;
-    let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
+        .ok_or_else(|| malformed_answer(names::PATIENT_CREATE))?;
+    let resource = patient::from_row(row).ok_or_else(|| malformed_answer(names::PATIENT_CREATE))?;
     let id = resource["id"].as_str().unwrap_or_default().to_owned();
     let mut r = resource_response(StatusCode::CREATED, &resource);
     let location = format!("{}/v1/patients/{id}", base_url(req));
@@ -651,11 +716,11 @@ async fn read_patient<H: crate::host::Host>(
     let row = response
         .results
         .first()
-        .ok_or(ApiError::Upstream)?
+        .ok_or_else(|| malformed_answer(names::PATIENT_READ))?
         .rows
         .first()
         .ok_or_else(not_found)?;
-    let resource = patient::from_row(row).ok_or(ApiError::Upstream)?;
+    let resource = patient::from_row(row).ok_or_else(|| malformed_answer(names::PATIENT_READ))?;
     Ok(resource_response(StatusCode::OK, &resource))
 }
 
@@ -801,7 +866,7 @@ async fn search_patients<H: crate::host::Host>(
     let min_lsn = client_min_lsn(req)?;
     let response = run(ctx, principal, entry, statements, None, min_lsn).await?;
     let [page, count] = response.results.as_slice() else {
-        return Err(ApiError::Upstream);
+        return Err(malformed_answer(names::PATIENT_SEARCH));
     };
     let total = count
         .rows
@@ -813,7 +878,8 @@ async fn search_patients<H: crate::host::Host>(
     let entries = rows
         .iter()
         .map(|row| {
-            let r = patient::from_row(row).ok_or(ApiError::Upstream)?;
+            let r =
+                patient::from_row(row).ok_or_else(|| malformed_answer(names::PATIENT_SEARCH))?;
             Ok((
                 format!(
                     "{base}/v1/patients/{}",
@@ -828,7 +894,7 @@ async fn search_patients<H: crate::host::Host>(
             .last()
             .and_then(|r| r.get("seq"))
             .and_then(Value::as_i64)
-            .ok_or(ApiError::Upstream)?;
+            .ok_or_else(|| malformed_answer(names::PATIENT_SEARCH))?;
         Some(format!(
             "{base}/v1/patients?{}",
             search_query(&s, Some(&encode_cursor(last_seq)))
@@ -935,6 +1001,64 @@ mod tests {
         let i = constraint_issue("new row violates check constraint \"policy_requires_gender\"");
         assert_eq!(i.expression.as_deref(), Some("Patient.gender"));
         assert_eq!(constraint_issue("other").code, IssueCode::Invalid);
+    }
+
+    /// Each region error code has its own meaning at the API; the ones that are our
+    /// fault are 5xx, logged, and say nothing of the detail to the client.
+    #[test]
+    fn every_region_error_code_is_mapped_on_purpose() {
+        use ErrorCode as E;
+        let expected = |code: ErrorCode| -> (u16, &str, bool) {
+            match code {
+                E::UnknownTenant => (404, "not-found", false),
+                E::TenantSuspended => (403, "forbidden", false),
+                E::Conflict => (409, "conflict", false),
+                E::IdempotencyMismatch => (422, "conflict", false),
+                E::ConstraintViolation => (422, "invalid", false),
+                E::Overloaded | E::Unavailable | E::CatalogMismatch => (503, "transient", false),
+                E::Unauthorized | E::UnknownStatement | E::BadRequest | E::TooLarge => {
+                    (500, "exception", true)
+                }
+                E::Internal => (502, "exception", true),
+            }
+        };
+        let region: RegionId = "eu-west".parse().unwrap();
+        let secret = "relation \"tenant_x\".\"patients\" detail";
+        for code in ErrorCode::ALL {
+            let e = from_data_error(DataError::Region {
+                region: region.clone(),
+                error: crate::dataplane::wire::RegionError::new(code, secret),
+            });
+            let (status, issue, logged) = expected(code);
+            let detail = e.detail_for_log();
+            assert_eq!(detail.is_some(), logged, "{code:?}");
+            if let Some(d) = detail {
+                assert!(
+                    d.contains(secret),
+                    "{code:?}: the log keeps the detail: {d}"
+                );
+            }
+            let r = e.into_response();
+            assert_eq!(r.status(), status, "{code:?}");
+            let body: Value = serde_json::from_slice(r.body()).unwrap();
+            assert_eq!(body["issue"][0]["code"], issue, "{code:?}");
+            assert!(
+                !body.to_string().contains("tenant_x"),
+                "{code:?}: no detail reaches the client: {body}"
+            );
+        }
+        let protocol = from_data_error(DataError::Protocol {
+            region: region.clone(),
+            message: "not JSON".into(),
+        });
+        assert_eq!(protocol.status(), 502);
+        assert!(protocol.detail_for_log().unwrap().contains("not JSON"));
+        let unreachable = from_data_error(DataError::Unreachable {
+            region,
+            message: "refused".into(),
+        });
+        assert_eq!(unreachable.status(), 503);
+        assert_eq!(unreachable.detail_for_log(), None);
     }
 
     #[test]

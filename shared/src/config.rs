@@ -25,6 +25,57 @@ pub enum ConfigError {
     Key(&'static str, AuthError),
 }
 
+/// A variable the edge reads from its deployment (`[vars]`/secrets on Workers, the
+/// component's environment under wasi:http).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    pub name: &'static str,
+    /// Never committed to a manifest: set with the platform's secret store.
+    pub secret: bool,
+    /// The edge refuses to serve without it.
+    pub required: bool,
+}
+
+/// Every variable the edge reads, the one list the deployment manifests are checked
+/// against (`cargo xtask test`): a key a manifest sets that is not here is read by nobody.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "APEX_DOMAIN",
+        secret: false,
+        required: true,
+    },
+    Variable {
+        name: "REGION_URLS",
+        secret: false,
+        required: true,
+    },
+    Variable {
+        name: "EDGE_TOKEN_KEY",
+        secret: true,
+        required: true,
+    },
+    Variable {
+        name: "API_TOKEN_PUBLIC_KEYS",
+        secret: false,
+        required: true,
+    },
+    Variable {
+        name: "ASSET_VERSION",
+        secret: false,
+        required: false,
+    },
+    Variable {
+        name: "PAGE_MAX_AGE",
+        secret: false,
+        required: false,
+    },
+    Variable {
+        name: "DEV_GEO_HEADERS",
+        secret: false,
+        required: false,
+    },
+];
+
 /// Everything the core needs to know about its deployment.
 pub struct EdgeConfig {
     /// The platform's apex domain: clinics live at `<slug>.<apex>` (`APEX_DOMAIN`).
@@ -44,6 +95,10 @@ pub struct EdgeConfig {
     /// (`PAGE_MAX_AGE`, 1 to 86400, default 60). Past it, the edge re-renders the page,
     /// and serves the stale copy only if it cannot (`stale-if-error`).
     pub page_max_age: u64,
+    /// Whether the `x-dev-geo-*` request headers place a request
+    /// ([`crate::geo::DEV_GEO_HEADERS`]; `DEV_GEO_HEADERS=1`): local stacks only, since any
+    /// client can send them. `0` or unset in production.
+    pub dev_geo_headers: bool,
 }
 
 /// The default of [`EdgeConfig::page_max_age`].
@@ -51,7 +106,15 @@ pub const DEFAULT_PAGE_MAX_AGE: u64 = 60;
 
 impl EdgeConfig {
     /// Reads the configuration from a variable lookup.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // Every read goes through the one list, so that it cannot miss a variable.
+        let get = |name: &'static str| {
+            debug_assert!(
+                VARIABLES.iter().any(|v| v.name == name),
+                "{name} is missing from config::VARIABLES"
+            );
+            lookup(name)
+        };
         let req = |name: &'static str| {
             get(name)
                 .filter(|v| !v.trim().is_empty())
@@ -123,6 +186,16 @@ impl EdgeConfig {
                         reason: format!("{v:?} is not a number of seconds from 1 to 86400"),
                     })?,
             },
+            dev_geo_headers: match get("DEV_GEO_HEADERS").as_deref().map(str::trim) {
+                None | Some("" | "0") => false,
+                Some("1") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "DEV_GEO_HEADERS",
+                        reason: format!("{other:?} is neither 0 nor 1"),
+                    });
+                }
+            },
         })
     }
 
@@ -156,6 +229,53 @@ mod tests {
             "PAGE_MAX_AGE" => page_max_age.map(Into::into),
             _ => None,
         })
+    }
+
+    /// A full configuration reads exactly the variables of [`VARIABLES`]: none missing
+    /// from the list the manifests are checked against, none listed that nobody reads.
+    #[test]
+    fn the_variable_list_is_what_the_edge_reads() {
+        let key = SigningKey::from_seed([3; 32]);
+        let asked = std::cell::RefCell::new(Vec::new());
+        let config = EdgeConfig::from_lookup(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            Some(match name {
+                "APEX_DOMAIN" => "localhost".into(),
+                "REGION_URLS" => "eu-west=http://a".into(),
+                "EDGE_TOKEN_KEY" => key.to_base64(),
+                "API_TOKEN_PUBLIC_KEYS" => key.public_base64(),
+                "PAGE_MAX_AGE" => "30".into(),
+                "DEV_GEO_HEADERS" => "1".into(),
+                _ => "2".into(),
+            })
+        })
+        .unwrap();
+        assert!(config.dev_geo_headers);
+        let mut asked = asked.into_inner();
+        asked.sort();
+        let mut listed: Vec<String> = VARIABLES.iter().map(|v| v.name.to_owned()).collect();
+        listed.sort();
+        assert_eq!(asked, listed);
+    }
+
+    #[test]
+    fn dev_geo_headers_is_a_switch() {
+        let with = |v: &str| {
+            let key = SigningKey::from_seed([3; 32]);
+            EdgeConfig::from_lookup(|name| match name {
+                "APEX_DOMAIN" => Some("localhost".into()),
+                "REGION_URLS" => Some("eu-west=http://a".into()),
+                "EDGE_TOKEN_KEY" => Some(key.to_base64()),
+                "API_TOKEN_PUBLIC_KEYS" => Some(key.public_base64()),
+                "DEV_GEO_HEADERS" => Some(v.into()),
+                _ => None,
+            })
+        };
+        assert!(with("1").unwrap().dev_geo_headers);
+        assert!(!with("0").unwrap().dev_geo_headers);
+        assert!(!with("").unwrap().dev_geo_headers);
+        let err = with("yes").err().unwrap().to_string();
+        assert!(err.contains("DEV_GEO_HEADERS"), "{err}");
     }
 
     #[test]

@@ -19,8 +19,8 @@ use crate::{
     },
     directory,
     geo::{GeoHint, RegionId},
-    host::{Background, Handled, Host},
-    locale::{Locale, LocaleSource, negotiate},
+    host::{Background, Handled, Host, LogLevel},
+    locale::{Locale, LocaleSource, negotiate, negotiate_before_tenant},
     pages::{self, ErrorPage},
     tenant::{HostName, ResolveError, TenantEntry, TenantSelector, TenantStatus, resolve},
 };
@@ -36,23 +36,45 @@ pub async fn serve<H: Host>(
 ) -> Handled {
     match EdgeConfig::from_lookup(vars) {
         Ok(config) => handle(host, &config, geo, request).await,
-        Err(_) => Handled {
-            // The detail names variables, never their values; still, it stays out of the
-            // response: a visitor learns only that the service is down.
-            response: pages::error_response(ErrorPage::Internal, Locale::fallback()),
-            background: Vec::new(),
-        },
+        Err(e) => {
+            // The detail names variables, never secret values, and goes to the log only:
+            // a visitor learns only that the service is down.
+            host.log(LogLevel::Error, &format!("edge configuration: {e}"));
+            Handled {
+                response: pages::error_response(ErrorPage::Internal, Locale::fallback()),
+                background: Vec::new(),
+            }
+        }
     }
 }
 
-/// A plain-text response, for the few answers an adapter gives before the core can
-/// (a request its platform cannot even hand over: an unparseable URL, an unreadable body).
-pub fn plain(status: StatusCode, text: &str) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "text/plain; charset=utf-8")
-        .body(text.as_bytes().to_vec())
-        .expect("static header name and value")
+/// How much of a request body an adapter reads: the most any route accepts, plus one byte,
+/// so that a longer body reaches the core as too long (413) without being held whole.
+pub const BODY_READ_LIMIT: usize = api::MAX_BODY_BYTES + 1;
+
+/// The answer to a request the platform handed over but that cannot become an
+/// `http::Request` (a target, method or header the `http` crate refuses, a body that breaks
+/// off): 400, as an `OperationOutcome` under `/v1`, else as a page in the visitor's
+/// language. `path` is the raw request target (`/v1/patients?x`), `fault` says what could
+/// not be read (it reaches the client: name the part, never echo it).
+pub fn unreadable_request(
+    path: &str,
+    accept_language: Option<&str>,
+    fault: &str,
+) -> Response<Vec<u8>> {
+    if is_api_path(path.split('?').next().unwrap_or_default()) {
+        return api::bad_request(vec![crate::fhir::Issue::new(
+            crate::fhir::IssueCode::Structure,
+            format!("the request cannot be read: {fault}"),
+        )]);
+    }
+    let (locale, _) = negotiate(None, None, accept_language, None);
+    pages::error_response(ErrorPage::BadRequest, locale)
+}
+
+/// `/v1` and below: the API, which answers in FHIR; everything else is a page.
+fn is_api_path(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
 }
 
 /// Per-request state: the ports, the region client and the work deferred past the response.
@@ -109,6 +131,12 @@ pub async fn handle<H: Host>(
     request: Request<Vec<u8>>,
 ) -> Handled {
     let started = host.now_millis();
+    // A local stack places requests with headers; a deployment trusts only its platform.
+    let geo = config
+        .dev_geo_headers
+        .then(|| GeoHint::from_dev_headers(request.headers()))
+        .flatten()
+        .unwrap_or(geo);
     let mut ctx = Ctx {
         host,
         config,
@@ -171,20 +199,31 @@ fn header<'r>(req: &'r Request<Vec<u8>>, name: &str) -> Option<&'r str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The host a request is for, or `None` when the request must be refused (400).
+///
+/// The URL's authority decides, not the `Host` header: both runtimes fill the URL from
+/// `Host` (or from an absolute-form target, which RFC 9112 §3.2.2 says wins), and Miniflare
+/// rewrites `Host` but keeps the URL. Yet `Host` itself must be sound: RFC 9112 §3.2 has a
+/// server answer 400 to more than one `Host` line or to an invalid one, whatever the URL.
+fn request_host(req: &Request<Vec<u8>>) -> Option<HostName> {
+    let mut lines = req.headers().get_all(http::header::HOST).iter();
+    let from_header = match (lines.next(), lines.next()) {
+        (Some(_), Some(_)) => return None,
+        (Some(line), None) => Some(HostName::parse(line.to_str().ok()?)?),
+        (None, _) => None,
+    };
+    match req.uri().authority() {
+        Some(authority) => HostName::parse(authority.as_str()),
+        None => from_header,
+    }
+}
+
 async fn route<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-    // The URL's authority, not the Host header: Miniflare rewrites Host but keeps the URL,
-    // and both runtimes fill the URL from Host.
-    let authority = req
-        .uri()
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| header(req, "host"));
-    let selector = match authority.and_then(HostName::parse) {
+    let selector = match request_host(req) {
         Some(h) => resolve(&h, &ctx.config.apex, header(req, "x-tenant-slug")),
         None => Err(ResolveError::BadHost),
     };
-    let path = req.uri().path();
-    if path == "/v1" || path.starts_with("/v1/") {
+    if is_api_path(req.uri().path()) {
         return api::handle(ctx, req, selector).await;
     }
     page(ctx, req, selector).await
@@ -224,6 +263,11 @@ impl<'r> Prefs<'r> {
             tenant_default,
         )
     }
+
+    /// The locale when no clinic default can change it (see [`negotiate_before_tenant`]).
+    fn before_tenant(&self) -> Option<(Locale, LocaleSource)> {
+        negotiate_before_tenant(self.query.as_deref(), self.cookie, self.accept_language)
+    }
 }
 
 async fn page<H: Host>(
@@ -247,13 +291,18 @@ async fn page<H: Host>(
     if path != "/" {
         return pages::error_response(ErrorPage::NotFound, visitor_locale);
     }
-    // When the visitor's own preferences decide the locale, the cache key is known before
-    // any lookup: a fresh hit costs no directory read and no region call at all. A stale
-    // copy is kept aside, for when the page cannot be rendered (`stale-if-error`).
+    // When the slug is in the host and no clinic default can change the locale (the
+    // visitor chose it, or named a supported language), the cache key is known before any
+    // lookup: a fresh hit costs no directory read and no region call at all. A stale copy
+    // is kept aside, for when the page cannot be rendered (`stale-if-error`). Otherwise
+    // (`*`, nothing acceptable, a custom domain) the key waits for the directory.
     let max_age = ctx.config.page_max_age;
+    let early = match &selector {
+        TenantSelector::Slug(slug) => prefs.before_tenant().map(|decided| (slug, decided)),
+        TenantSelector::Domain(_) => None,
+    };
     let mut stale = None;
-    if let (TenantSelector::Slug(slug), (locale, source)) = (&selector, prefs.negotiate(None))
-        && source != LocaleSource::Default
+    if let Some((slug, (locale, source))) = early
         && let Some(stored) = ctx
             .host
             .cache_get(&cache::page_key(
@@ -271,6 +320,7 @@ async fn page<H: Host>(
             (page, Freshness::Stale) => stale = Some((page, locale, source)),
         }
     }
+    let looked_up_early = early.is_some();
     let entry = match ctx.tenant(&selector).await {
         Ok(Some(e)) => e,
         Ok(None) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
@@ -288,9 +338,7 @@ async fn page<H: Host>(
         return pages::error_response(ErrorPage::Suspended, locale);
     }
     let key = cache::page_key(&entry.slug, path, locale, &ctx.config.asset_version);
-    if (matches!(selector, TenantSelector::Domain(_))
-        || source == LocaleSource::Tenant
-        || source == LocaleSource::Default)
+    if !looked_up_early
         && let Some(stored) = ctx.host.cache_get(&key).await
         // The clinic is known here: a stale copy is simply rendered anew.
         && let (page, Freshness::Fresh) =
@@ -403,6 +451,7 @@ mod tests {
         /// Batches are answered as replays of a stored result.
         replay: std::cell::Cell<bool>,
         clock_ms: std::cell::Cell<u64>,
+        logs: RefCell<Vec<(LogLevel, String)>>,
     }
 
     impl Host for TestHost {
@@ -474,6 +523,9 @@ mod tests {
         fn now_millis(&self) -> u64 {
             self.clock_ms.get()
         }
+        fn log(&self, level: LogLevel, message: &str) {
+            self.logs.borrow_mut().push((level, message.to_owned()));
+        }
         fn fill_random(&self, buf: &mut [u8]) {
             // Deterministic, and different for each call made so far.
             let seed = self.calls.borrow().len() as u8;
@@ -537,6 +589,7 @@ mod tests {
             lost_batches: Default::default(),
             replay: Default::default(),
             clock_ms: std::cell::Cell::new(1_795_478_400_000),
+            logs: RefCell::default(),
             clinics: vec![
                 clinic("sandton-care", "ZA", "en", "af-south"),
                 clinic("casablanca-sante", "MA", "ar", "eu-west"),
@@ -635,6 +688,37 @@ mod tests {
             host.calls.borrow().len(),
             1,
             "the directory entry was cached too"
+        );
+    }
+
+    /// `*` stands for the clinic's default: never for the platform fallback's cached page.
+    #[test]
+    fn a_wildcard_gets_the_clinics_default_cached_or_not() {
+        let (host, config, _) = setup();
+        let url = "http://casablanca-sante.localhost/";
+        // The platform fallback's page is in the cache first.
+        let fr = run_background(
+            &host,
+            get(&host, &config, url, &[("accept-language", "fr")]),
+        );
+        assert_eq!(fr.headers()["content-language"], "fr");
+        for header in ["*", "*;q=0.5", "de, *;q=0.1"] {
+            for round in ["first", "second"] {
+                let r = run_background(
+                    &host,
+                    get(&host, &config, url, &[("accept-language", header)]),
+                );
+                assert_eq!(r.status(), 200, "{header:?} {round}");
+                assert_eq!(r.headers()["content-language"], "ar", "{header:?} {round}");
+            }
+        }
+        // The three spellings share one entry: after the first rendering, all are hits.
+        let hit = get(&host, &config, url, &[("accept-language", "de, *;q=0.1")]).response;
+        assert_eq!(hit.headers()["x-cache"], "HIT");
+        assert_eq!(
+            host.calls.borrow().len(),
+            1,
+            "one directory call, then the cached entry decides the key"
         );
     }
 
@@ -882,6 +966,14 @@ mod tests {
         ));
         assert_eq!(h.response.status(), 500);
         assert!(!String::from_utf8_lossy(h.response.body()).contains("APEX_DOMAIN"));
+        assert_eq!(
+            *host.logs.borrow(),
+            [(
+                LogLevel::Error,
+                "edge configuration: missing configuration variable APEX_DOMAIN".to_owned()
+            )],
+            "the operator learns what the visitor does not"
+        );
     }
 
     /// `POST /v1/patients` on sandton-care as `subject`, with extra headers.

@@ -240,6 +240,44 @@ impl GeoHint {
     }
 }
 
+/// The request headers a local stack uses to place a request anywhere in the world:
+/// `x-dev-geo-{country,continent,lat,lon,colo}`. Any client can send them, so the edge
+/// reads them only when its deployment says so ([`crate::config::EdgeConfig::dev_geo_headers`]).
+pub const DEV_GEO_HEADERS: [&str; 5] = [
+    "x-dev-geo-country",
+    "x-dev-geo-continent",
+    "x-dev-geo-lat",
+    "x-dev-geo-lon",
+    "x-dev-geo-colo",
+];
+
+impl GeoHint {
+    /// The hint the [`DEV_GEO_HEADERS`] give, or `None` when the request carries none of
+    /// them; invalid values are dropped as [`GeoHint::from_parts`] drops them.
+    pub fn from_dev_headers(headers: &http::HeaderMap) -> Option<Self> {
+        let [country, continent, lat, lon, colo] = DEV_GEO_HEADERS.map(|name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        });
+        if [country, continent, lat, lon, colo]
+            .iter()
+            .all(Option::is_none)
+        {
+            return None;
+        }
+        let number = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok());
+        Some(Self::from_parts(
+            country,
+            continent,
+            number(lat),
+            number(lon),
+            colo,
+        ))
+    }
+}
+
 /// Great-circle distance on a spherical Earth (good to ~0.5 %, plenty to rank regions).
 pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     const EARTH_RADIUS_KM: f64 = 6371.0;
@@ -308,6 +346,22 @@ mod tests {
         assert_eq!(h, GeoHint::default());
         let h = GeoHint::from_parts(Some("T1"), None, Some(f64::NAN), Some(1.0), None);
         assert_eq!(h, GeoHint::default());
+    }
+
+    #[test]
+    fn dev_geo_headers_place_a_request() {
+        let mut h = http::HeaderMap::new();
+        assert_eq!(GeoHint::from_dev_headers(&h), None, "none sent");
+        h.insert("x-dev-geo-country", "ZA".parse().unwrap());
+        h.insert("x-dev-geo-lat", " -26.2 ".parse().unwrap());
+        h.insert("x-dev-geo-lon", "28.0".parse().unwrap());
+        h.insert("x-dev-geo-colo", "JNB".parse().unwrap());
+        h.insert("x-dev-geo-continent", "mars".parse().unwrap());
+        let hint = GeoHint::from_dev_headers(&h).unwrap();
+        assert_eq!(hint.country.map(|c| c.to_string()).as_deref(), Some("ZA"));
+        assert_eq!(hint.lat_lon, Some((-26.2, 28.0)));
+        assert_eq!(hint.colo.as_deref(), Some("JNB"));
+        assert_eq!(hint.continent, None, "an invalid value is dropped");
     }
 
     #[test]

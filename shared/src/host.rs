@@ -9,6 +9,15 @@ use http::{Request, Response};
 #[error("outbound request failed: {0}")]
 pub struct FetchError(pub String);
 
+/// How much a line of the log matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Degraded but served (a fallback was used).
+    Warn,
+    /// A request failed through a fault of ours: the deployment, this edge or a region.
+    Error,
+}
+
 /// The platform under the core.
 ///
 /// Both hosts run a request on one thread, so the futures need not be `Send`.
@@ -32,6 +41,11 @@ pub trait Host {
     /// Fills `buf` from the platform's cryptographically secure generator (idempotency
     /// keys the edge draws for its own writes). A platform without one cannot run the core.
     fn fill_random(&self, buf: &mut [u8]);
+
+    /// Writes a line to the platform's log (Workers Logs, the host's stderr): what an
+    /// operator needs to mend a failure that clients only see as a generic 5xx. Callers
+    /// never pass secrets, tokens or health data.
+    fn log(&self, level: LogLevel, message: &str);
 }
 
 /// Work that must not delay the response. The adapters run it after the response is sent

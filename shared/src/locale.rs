@@ -218,6 +218,25 @@ pub fn negotiate(
     (locale, LocaleSource::Default)
 }
 
+/// The locale of a request whose clinic is not known yet (before its directory entry is
+/// read), or `None` when the clinic's default could change it: `*` stands first for the
+/// clinic's default, and a header that accepts nothing supported falls back to it.
+///
+/// Exact by construction rather than by a second set of rules: the answer is the one
+/// [`negotiate`] gives for every possible default (none, or any supported locale — an
+/// unsupported default behaves as none), so the edge can pick a cached page under this
+/// locale without ever serving one another clinic default would not have chosen.
+pub fn negotiate_before_tenant(
+    query: Option<&str>,
+    cookie: Option<&str>,
+    accept_language: Option<&str>,
+) -> Option<(Locale, LocaleSource)> {
+    let without = negotiate(query, cookie, accept_language, None);
+    Locale::all()
+        .all(|default| negotiate(query, cookie, accept_language, Some(default.tag())) == without)
+        .then_some(without)
+}
+
 /// One entry of an `Accept-Language` value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LanguageRange {
@@ -911,6 +930,50 @@ mod tests {
                 "{header:?} tenant {tenant:?}"
             );
         }
+    }
+
+    /// Before the clinic is known, only what no clinic default can change is decided: the
+    /// visitor's explicit choice and specific ranges; `*` and "nothing acceptable" wait.
+    #[test]
+    fn negotiation_before_the_clinic_is_known() {
+        use LocaleSource::*;
+        let before = |q, c, a| negotiate_before_tenant(q, c, a).map(|(l, s)| (l.tag(), s));
+        for (q, c, a, tag, source) in [
+            (Some("es"), None, Some("*"), "es", Query),
+            (None, Some("ar"), Some("*"), "ar", Cookie),
+            (None, None, Some("en-GB, *;q=0.1"), "en", AcceptLanguage),
+            (
+                None,
+                None,
+                Some("de, es;q=0.5, *;q=0.1"),
+                "es",
+                AcceptLanguage,
+            ),
+            (None, None, Some("ar-MA,ar;q=0.9"), "ar", AcceptLanguage),
+        ] {
+            assert_eq!(before(q, c, a), Some((tag, source)), "{q:?} {c:?} {a:?}");
+        }
+        for header in [
+            "*",
+            "*;q=0.5",
+            "de, *;q=0.1",
+            "*, fr;q=0.5",
+            "de, it",
+            "",
+            "fr;q=0",
+        ] {
+            assert_eq!(before(None, None, Some(header)), None, "{header:?}");
+            // …and what it waits for does differ from one clinic to another.
+            let answers: std::collections::HashSet<_> = Locale::all()
+                .map(|l| negotiate(None, None, Some(header), Some(l.tag())).0)
+                .collect();
+            assert!(answers.len() > 1, "{header:?}");
+        }
+        assert_eq!(
+            before(None, None, None),
+            None,
+            "no header: the clinic decides"
+        );
     }
 
     #[test]

@@ -118,20 +118,31 @@ impl fmt::Display for TenantSlug {
 pub struct HostName(String);
 
 impl HostName {
-    /// Parses an `authority` (`host[:port]`, IPv6 in brackets). `None` for anything that
-    /// is not a syntactically valid DNS name or IP literal.
+    /// Parses an `authority` as RFC 9110 §7.2 allows it in `Host` (`uri-host [":" port]`,
+    /// IPv6 in brackets). `None` for anything else, so that the request is refused (400)
+    /// rather than guessed at:
+    /// - userinfo (`evil.com@clinic.example`): `Host` has none, and RFC 9110 §4.2.4 asks
+    ///   recipients of an `http(s)` URI with one to treat it as an error — it must never
+    ///   pick (or hide) the clinic;
+    /// - a port that is not 0–65535 in digits;
+    /// - a name that is not ASCII letters, digits and hyphens in dot-separated labels:
+    ///   percent-encoding (`hopital%2Dparis`) or raw UTF-8 (`hôpital`) included;
+    /// - brackets around anything but an IPv6 address.
     pub fn parse(authority: &str) -> Option<Self> {
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host = if let Some(rest) = authority.strip_prefix('[') {
-            // IPv6 literal: never a tenant, but a valid host.
-            let end = rest.find(']')?;
-            return Some(Self(format!("[{}]", rest[..end].to_ascii_lowercase())));
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-                Some(_) => return None,
-                None => authority,
-            }
+        if authority.contains('@') {
+            return None;
+        }
+        if let Some(rest) = authority.strip_prefix('[') {
+            let (literal, after) = rest.split_once(']')?;
+            let address: std::net::Ipv6Addr = literal.parse().ok()?;
+            let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(valid_port);
+            // An IP literal: never a tenant, but a valid host.
+            return port_ok.then(|| Self(format!("[{address}]")));
+        }
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) if valid_port(port) => host,
+            Some(_) => return None,
+            None => authority,
         };
         let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
         if host.is_empty() || host.len() > 253 {
@@ -150,6 +161,14 @@ impl HostName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `port = *DIGIT` (RFC 3986 §3.2.3; empty means the scheme's default), within 0–65535.
+fn valid_port(port: &str) -> bool {
+    port.is_empty()
+        || (port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u16>().is_ok())
 }
 
 /// How a request names its clinic, before the directory is consulted.
@@ -267,6 +286,13 @@ mod tests {
         );
         assert_eq!(host("[::1]:8787").as_str(), "[::1]");
         assert_eq!(
+            host("[0:0::1]").as_str(),
+            "[::1]",
+            "one spelling per address"
+        );
+        assert_eq!(host("clinic.localhost:").as_str(), "clinic.localhost");
+        assert_eq!(host("clinic.localhost:65535").as_str(), "clinic.localhost");
+        assert_eq!(
             host("xn--hpital-fva.example.fr").as_str(),
             "xn--hpital-fva.example.fr"
         );
@@ -279,6 +305,23 @@ mod tests {
             "a_b.localhost",
             "host:port",
             "a b",
+            // Issue 7: what crashed the Spin edge, and its relatives.
+            "hopital%2Dparis.localhost",
+            "hôpital-paris.localhost",
+            "evil.com@hopital-paris.localhost",
+            "@hopital-paris.localhost",
+            "user:pass@hopital-paris.localhost:8788",
+            "hopital-paris.localhost:abc",
+            "hopital-paris.localhost:65536",
+            "hopital-paris.localhost:+80",
+            "hopital-paris.localhost:8788:8788",
+            "[::1]garbage",
+            "[::1]:x",
+            "[evil.localhost]",
+            "[::1",
+            "hopital-paris.localhost/path",
+            "hopital-paris.localhost?q",
+            "hopital-paris.localhost\\",
         ] {
             assert!(HostName::parse(bad).is_none(), "{bad:?}");
         }

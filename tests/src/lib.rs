@@ -318,3 +318,87 @@ impl Drop for KilledInstances {
         }
     }
 }
+
+/// What came back for a raw request: the status (`None` when the connection was closed
+/// without an answer), the headers (lowercase names) and the body, de-chunked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawResponse {
+    pub status: Option<u16>,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends `head` (request line and header lines, without the blank line that ends them) as
+/// bytes to `edge`'s socket, with `Connection: close`, and reads the answer to the end:
+/// for requests an HTTP client library would refuse to send (two `Host` lines, raw
+/// UTF-8, absolute-form targets, oversized headers).
+pub fn raw_request(edge: Edge, head: &[u8]) -> RawResponse {
+    use std::io::{Read, Write};
+    let address = edge.base().trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(address).expect("connecting to the edge");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut request = head.to_vec();
+    request.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+    // A server may answer and close before reading an oversized head: that is an answer.
+    let _ = socket.write_all(&request);
+    let mut raw = Vec::new();
+    let _ = socket.read_to_end(&mut raw);
+    parse_raw_response(&raw)
+}
+
+fn parse_raw_response(raw: &[u8]) -> RawResponse {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return RawResponse {
+            status: None,
+            headers: HashMap::new(),
+            body: Vec::new(),
+        };
+    };
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok());
+    let headers: HashMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut chunked: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(line_end) = chunked.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&chunked[..line_end])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next()?.trim(), 16).ok())
+            .unwrap_or(0);
+        let start = line_end + 2;
+        if size == 0 || chunked.len() < start + size {
+            break;
+        }
+        body.extend_from_slice(&chunked[start..start + size]);
+        chunked = &chunked[(start + size + 2).min(chunked.len())..];
+    }
+    body
+}

@@ -430,3 +430,73 @@ fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     assert!(!h.contains_key("idempotent-replayed"));
     assert_ne!(b["id"], first["id"]);
 }
+
+/// Unknown elements are refused at every depth, each with its FHIRPath, and nothing is
+/// stored: a DSTU2 client's `Identifier.label`, a typo inside `name`, a primitive
+/// extension for an element that does not exist.
+#[test]
+fn unknown_elements_are_refused_at_every_depth_and_nothing_is_stored() {
+    let slug = new_clinic("nested", "Clinique Imbriquée", "SN");
+    let tok = token(&slug, ALL);
+    let family = unique("Nested");
+    let with = |extra: Value| {
+        let mut body: Value = serde_json::from_str(&patient(&family)).unwrap();
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body.to_string()
+    };
+    let cases = [
+        (
+            with(
+                json!({"identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": "1", "label": "INS"}]}),
+            ),
+            "Patient.identifier[0].label",
+        ),
+        (
+            with(json!({"name": [{"family": family, "given": ["Awa"], "prefixe": ["Mme"]}]})),
+            "Patient.name[0].prefixe",
+        ),
+        (
+            with(
+                json!({"telecom": [{"system": "phone", "value": "+221", "period": {"start": "2020", "fin": "2021"}}]}),
+            ),
+            "Patient.telecom[0].period.fin",
+        ),
+        (
+            with(json!({"address": [{"city": "Dakar", "quartier": "Plateau"}]})),
+            "Patient.address[0].quartier",
+        ),
+        (with(json!({"_colour": {"id": "c"}})), "Patient._colour"),
+    ];
+    for edge in EDGES {
+        for (body, expression) in &cases {
+            let (s, b, _) = call(edge, "POST", &slug, "/v1/patients", Some(&tok), Some(body));
+            assert_eq!(s, 422, "{edge:?} {expression}: {b}");
+            assert_outcome(&b, expression);
+            let at: Vec<&str> = b["issue"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|i| i["expression"][0].as_str())
+                .collect();
+            assert_eq!(at, [*expression], "{edge:?}: {b}");
+            assert_eq!(b["issue"][0]["code"], "structure", "{edge:?}: {b}");
+        }
+        assert!(
+            list_families(edge, &slug, &tok, &family).is_empty(),
+            "{edge:?}: a refused patient is not stored"
+        );
+    }
+    // The same patient without the faults is accepted: the refusals were for the faults.
+    let (s, b, _) = call(
+        Edge::Spin,
+        "POST",
+        &slug,
+        "/v1/patients",
+        Some(&tok),
+        Some(&patient(&family)),
+    );
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(list_families(Edge::Spin, &slug, &tok, &family), [family]);
+}

@@ -242,3 +242,61 @@ fn both_edges_answer_alike() {
         assert_eq!(answers[0].2, answers[1].2, "{host_slug}{path}: body");
     }
 }
+
+/// Requests `path` on the Workers edge until the edge cache serves it (cache fills run
+/// after the response), and returns that hit.
+fn until_hit(host: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+    for _ in 0..50 {
+        let r = Edge::Workers.get(host, "/", headers);
+        if telemed_e2e::headers(&r)["x-cache"] == "HIT" {
+            return r;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{host} {headers:?} never hit the edge cache");
+}
+
+/// `*` stands for the clinic's default language, on both edges, whether the page comes
+/// from the edge cache or not — even when the platform fallback's (`fr`) page is cached.
+#[test]
+fn a_wildcard_gets_the_clinics_default_on_both_edges_cached_or_not() {
+    for (country, default) in [("MA", "ar"), ("US", "en")] {
+        let slug = new_clinic("wild", "Clinique Joker", country);
+        // The fallback's page, in the Workers cache first: what `*` used to be served.
+        let fr_host = Edge::Workers.host_for(&slug);
+        until_hit(&fr_host, &[("accept-language", "fr")]);
+        for header in ["*", "*;q=0.5", "de, *;q=0.1"] {
+            let mut seen = Vec::new();
+            for edge in EDGES {
+                let r = edge.get(&edge.host_for(&slug), "/", &[("accept-language", header)]);
+                assert_eq!(r.status(), 200, "{edge:?} {header:?}");
+                seen.push((
+                    edge,
+                    headers(&r)["content-language"].clone(),
+                    r.text().unwrap(),
+                ));
+            }
+            let cached = until_hit(&fr_host, &[("accept-language", header)]);
+            seen.push((
+                Edge::Workers,
+                headers(&cached)["content-language"].clone(),
+                cached.text().unwrap(),
+            ));
+            for (edge, language, body) in &seen {
+                assert_eq!(language, default, "{edge:?} {country} {header:?}");
+                assert!(
+                    body.contains(&format!(r#"<html lang="{default}""#)),
+                    "{edge:?} {country} {header:?}"
+                );
+            }
+            assert_eq!(
+                seen[0].2, seen[1].2,
+                "{country} {header:?}: the edges' pages differ"
+            );
+            assert_eq!(
+                seen[0].2, seen[2].2,
+                "{country} {header:?}: the cached page differs"
+            );
+        }
+    }
+}

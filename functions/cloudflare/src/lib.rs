@@ -10,26 +10,39 @@
 //!
 //! Conversions go through `web_sys` directly where `worker`'s wrappers are lossy (its
 //! `Method` turns unknown verbs into GET) or panic on bad input (its `Cf` getters unwrap).
-//! Any failure here surfaces as an `Err`, which the `event` macro logs and answers with a
-//! generic 500: the adapter never panics on a request.
+//! A request that cannot become an `http::Request` is answered 400 by the core
+//! ([`edge::unreadable_request`]); any other failure here surfaces as an `Err`, which the
+//! `event` macro logs and answers with a generic 500: the adapter never panics on a request.
 #![forbid(unsafe_code)]
 
+use futures::StreamExt as _;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use telemed_shared::{
     edge,
     geo::GeoHint,
-    host::{FetchError, Handled, Host},
+    host::{FetchError, Handled, Host, LogLevel},
 };
 use worker::{
-    Cache, Context, Date, Env, Fetch, Headers, Request, console_warn, event, js_sys,
+    Cache, Context, Date, Env, Fetch, Headers, Request, console_error, console_warn, event, js_sys,
     wasm_bindgen::JsValue, web_sys,
 };
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let geo = geo_hint(req.inner());
-    let Some(request) = to_core_request(req).await? else {
-        return to_js_response(edge::plain(StatusCode::BAD_REQUEST, "bad request"));
+    let request = match to_core_request(req).await {
+        Ok(request) => request,
+        Err(unreadable) => {
+            Workers.log(
+                LogLevel::Warn,
+                &format!("unreadable request: {}", unreadable.fault),
+            );
+            return to_js_response(edge::unreadable_request(
+                &unreadable.target,
+                unreadable.accept_language.as_deref(),
+                unreadable.fault,
+            ));
+        }
     };
     // `[vars]`, `.dev.vars` and `wrangler secret` all arrive as string bindings today; the
     // secret lookup keeps working should workers-rs ever tell the two apart.
@@ -102,6 +115,14 @@ impl Host for Workers {
         // could not sign either.
         getrandom_04::fill(buf).expect("crypto.getRandomValues is available on Workers");
     }
+
+    fn log(&self, level: LogLevel, message: &str) {
+        // `console.*` is what Workers Logs and `wrangler tail` collect.
+        match level {
+            LogLevel::Warn => console_warn!("{message}"),
+            LogLevel::Error => console_error!("{message}"),
+        }
+    }
 }
 
 /// `request.cf`, read field by field: absent, mistyped or unparseable values are dropped
@@ -130,23 +151,75 @@ fn geo_hint(raw: &web_sys::Request) -> GeoHint {
     )
 }
 
+/// A request workerd handed over that cannot become an `http::Request`.
+struct Unreadable {
+    /// The request target (path and query), for the core to pick the answer's form.
+    target: String,
+    accept_language: Option<String>,
+    /// What could not be read, for the client and the log (names the part, echoes nothing).
+    fault: &'static str,
+}
+
 /// The incoming request as the core sees it: method verbatim, the full URL (both workerd
 /// and Miniflare fill its authority from the client's Host; Miniflare rewrites the header
-/// itself), every header, the body. `None` when the URL is not a valid `http::Uri`.
-async fn to_core_request(mut req: Request) -> worker::Result<Option<http::Request<Vec<u8>>>> {
-    let (method, url) = (req.inner().method(), req.inner().url());
-    let (Ok(method), Ok(uri)) = (
-        http::Method::from_bytes(method.as_bytes()),
-        url.parse::<http::Uri>(),
-    ) else {
-        return Ok(None);
+/// itself), every header, and the body up to [`edge::BODY_READ_LIMIT`] bytes (so a huge
+/// body is refused as too long, not held whole in the isolate's memory). Nothing is
+/// dropped: a part `http` refuses makes the whole request unreadable (400), since a
+/// silently missing header (an `Idempotency-Key`) would change what the request means.
+async fn to_core_request(mut req: Request) -> Result<http::Request<Vec<u8>>, Unreadable> {
+    let raw = req.inner();
+    let url = raw.url();
+    let target = url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.path_and_query().map(|p| p.as_str().to_owned()))
+        .unwrap_or_else(|| "/".to_owned());
+    let accept_language = raw.headers().get("accept-language").ok().flatten();
+    let unreadable = |fault| Unreadable {
+        target: target.clone(),
+        accept_language: accept_language.clone(),
+        fault,
     };
-    let headers = to_header_map(req.headers());
-    let mut request = http::Request::new(req.bytes().await?);
+    let method =
+        http::Method::from_bytes(raw.method().as_bytes()).map_err(|_| unreadable("the method"))?;
+    let uri = url
+        .parse::<http::Uri>()
+        .map_err(|_| unreadable("the request target"))?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in req.headers().entries() {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) else {
+            return Err(unreadable("a header"));
+        };
+        headers.append(name, value);
+    }
+    let body = read_body(&mut req)
+        .await
+        .ok_or_else(|| unreadable("the body, which broke off"))?;
+    let mut request = http::Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
-    Ok(Some(request))
+    Ok(request)
+}
+
+/// The body, up to [`edge::BODY_READ_LIMIT`] bytes (the rest is left unread); `None` when
+/// the stream breaks off.
+async fn read_body(req: &mut Request) -> Option<Vec<u8>> {
+    if req.inner().body().is_none() {
+        return Some(Vec::new());
+    }
+    let mut chunks = req.stream().ok()?;
+    let mut body = Vec::new();
+    while body.len() < edge::BODY_READ_LIMIT
+        && let Some(chunk) = chunks.next().await
+    {
+        body.extend(chunk.ok()?);
+    }
+    body.truncate(edge::BODY_READ_LIMIT);
+    Some(body)
 }
 
 /// A region's or the cache's `Response`, read whole into the core's type.

@@ -17,8 +17,7 @@
 //! Only `wasi:*` interfaces are imported: no Spin key-value, variables or databases.
 //!
 //! Geo: a generic wasi:http host says nothing about where a client is, so the [`GeoHint`]
-//! is empty unless `DEV_GEO_HEADERS=1`, which trusts the `x-dev-geo-*` request headers
-//! (for local tests only: any client can set them).
+//! is empty (a local stack places requests with the core's `DEV_GEO_HEADERS` switch).
 //!
 //! `deny(unsafe_code)` rather than `forbid`: the export glue `#[http_component]` generates
 //! (wit-bindgen handles) is `unsafe`, so [`export`] alone allows it; nothing else may.
@@ -26,15 +25,16 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use spin_sdk::http::{
-    Fields, IncomingRequest, OutgoingResponse, ResponseOutparam,
-    conversions::TryFromIncomingRequest,
+use futures::StreamExt as _;
+use http::{
+    HeaderMap, HeaderName, HeaderValue, StatusCode, Uri,
+    uri::{Authority, PathAndQuery},
 };
+use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam, Scheme};
 use telemed_shared::{
     edge,
     geo::GeoHint,
-    host::{FetchError, Handled, Host},
+    host::{FetchError, Handled, Host, LogLevel},
 };
 
 /// The `wasi:http/incoming-handler` export, and the only place `unsafe` is allowed (in the
@@ -52,24 +52,24 @@ mod export {
 /// Serves one request through the core: answers the client first, then runs the core's
 /// background work (timing beacons; cache fills are no-ops here) in the same invocation.
 async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
-    // The same conversion the request/response form of `#[http_component]` makes.
-    let request = match <http::Request<Vec<u8>>>::try_from_incoming_request(incoming).await {
+    let request = match to_core_request(incoming).await {
         Ok(request) => request,
-        Err(e) => {
-            eprintln!("unreadable request: {e}");
-            send(
-                response_out,
-                edge::plain(StatusCode::BAD_REQUEST, "bad request"),
-            )
-            .await;
+        Err(unreadable) => {
+            Wasi.log(
+                LogLevel::Warn,
+                &format!("unreadable request: {}", unreadable.fault),
+            );
+            let response = edge::unreadable_request(
+                &unreadable.target,
+                unreadable.accept_language.as_deref(),
+                unreadable.fault,
+            );
+            send(response_out, response).await;
             return;
         }
     };
-    let geo = if std::env::var("DEV_GEO_HEADERS").is_ok_and(|v| v == "1") {
-        dev_geo_hint(request.headers())
-    } else {
-        GeoHint::default()
-    };
+    // A generic wasi:http host says nothing about where a client is.
+    let geo = GeoHint::default();
     let Handled {
         response,
         background,
@@ -78,6 +78,103 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     for task in background {
         task.run(&Wasi).await;
     }
+}
+
+/// A request the host handed over that cannot become an `http::Request`.
+struct Unreadable {
+    /// The request target as received (for the core to pick the answer's form).
+    target: String,
+    accept_language: Option<String>,
+    /// What could not be read, for the client and the log (names the part, echoes nothing).
+    fault: &'static str,
+}
+
+/// The wasi:http request as the core sees it, built part by part and never by a path that
+/// panics: spin-sdk's own conversion (`TryFromIncomingRequest for http::Request`) unwraps
+/// the `http::Request` builder, so an authority the `http` crate refuses — derived by the
+/// host from a client's `Host` (`hôpital-paris.localhost`, `host:abc`) — trapped the
+/// component into a bare 500 before our code ran.
+///
+/// An authority `http` refuses is left out of the URI together with every `Host` line:
+/// the request then names no host, and the core refuses it (400) — it never falls back to
+/// some other host. The body is read up to [`edge::BODY_READ_LIMIT`], so that a huge body
+/// is refused as too long instead of being held in memory whole.
+async fn to_core_request(incoming: IncomingRequest) -> Result<http::Request<Vec<u8>>, Unreadable> {
+    let target = incoming.path_with_query().unwrap_or_else(|| "/".to_owned());
+    let entries = incoming.headers().entries();
+    let accept_language = entries
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("accept-language"))
+        .and_then(|(_, value)| String::from_utf8(value.clone()).ok());
+    let unreadable = |fault| Unreadable {
+        target: target.clone(),
+        accept_language: accept_language.clone(),
+        fault,
+    };
+    let method = match incoming.method() {
+        Method::Get => http::Method::GET,
+        Method::Head => http::Method::HEAD,
+        Method::Post => http::Method::POST,
+        Method::Put => http::Method::PUT,
+        Method::Delete => http::Method::DELETE,
+        Method::Connect => http::Method::CONNECT,
+        Method::Options => http::Method::OPTIONS,
+        Method::Trace => http::Method::TRACE,
+        Method::Patch => http::Method::PATCH,
+        Method::Other(other) => {
+            http::Method::from_bytes(other.as_bytes()).map_err(|_| unreadable("the method"))?
+        }
+    };
+    let path = target
+        .parse::<PathAndQuery>()
+        .map_err(|_| unreadable("the request target"))?;
+    let scheme = match incoming.scheme() {
+        None | Some(Scheme::Http) => http::uri::Scheme::HTTP,
+        Some(Scheme::Https) => http::uri::Scheme::HTTPS,
+        Some(Scheme::Other(other)) => other
+            .parse()
+            .map_err(|_| unreadable("the request scheme"))?,
+    };
+    let authority = incoming
+        .authority()
+        .and_then(|a| a.parse::<Authority>().ok());
+    let mut headers = HeaderMap::with_capacity(entries.len());
+    for (name, value) in entries {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| unreadable("a header name"))?;
+        if authority.is_none() && name == http::header::HOST {
+            continue;
+        }
+        let value = HeaderValue::from_bytes(&value).map_err(|_| unreadable("a header value"))?;
+        headers.append(name, value);
+    }
+    let mut uri = Uri::builder().path_and_query(path);
+    if let Some(authority) = authority {
+        uri = uri.scheme(scheme).authority(authority);
+    }
+    let uri = uri.build().map_err(|_| unreadable("the request target"))?;
+    let body = read_body(incoming)
+        .await
+        .ok_or_else(|| unreadable("the body, which broke off"))?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// The body, up to [`edge::BODY_READ_LIMIT`] bytes (the rest is left unread); `None` when
+/// the stream breaks off.
+async fn read_body(incoming: IncomingRequest) -> Option<Vec<u8>> {
+    let mut chunks = std::pin::pin!(incoming.into_body_stream());
+    let mut body = Vec::new();
+    while body.len() < edge::BODY_READ_LIMIT
+        && let Some(chunk) = chunks.next().await
+    {
+        body.extend(chunk.ok()?);
+    }
+    body.truncate(edge::BODY_READ_LIMIT);
+    Some(body)
 }
 
 /// Sets the response and writes its body whole; the body is finished (the client sees the
@@ -161,22 +258,13 @@ impl Host for Wasi {
         // `wasi:random`, which every wasi:http host provides.
         getrandom_04::fill(buf).expect("wasi:random is available");
     }
-}
 
-/// `x-dev-geo-{country,continent,lat,lon,colo}`; invalid values are dropped by the core.
-fn dev_geo_hint(headers: &HeaderMap) -> GeoHint {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let number = |name: &str| text(name).and_then(|v| v.parse::<f64>().ok());
-    GeoHint::from_parts(
-        text("x-dev-geo-country"),
-        text("x-dev-geo-continent"),
-        number("x-dev-geo-lat"),
-        number("x-dev-geo-lon"),
-        text("x-dev-geo-colo"),
-    )
+    fn log(&self, level: LogLevel, message: &str) {
+        // The host's stderr: Spin and `wasmtime serve` put it in the component's log.
+        let level = match level {
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        eprintln!("{level}: {message}");
+    }
 }

@@ -173,6 +173,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for the tests that check each one is mapped on purpose.
+    pub const ALL: [ErrorCode; 13] = [
+        Self::Unauthorized,
+        Self::CatalogMismatch,
+        Self::UnknownStatement,
+        Self::BadRequest,
+        Self::TooLarge,
+        Self::UnknownTenant,
+        Self::TenantSuspended,
+        Self::Conflict,
+        Self::ConstraintViolation,
+        Self::Overloaded,
+        Self::Unavailable,
+        Self::IdempotencyMismatch,
+        Self::Internal,
+    ];
+
     /// The HTTP status a region answers with.
     pub fn status(self) -> u16 {
         match self {
