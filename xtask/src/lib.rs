@@ -3,8 +3,10 @@
 //!
 //! - [`tools`]: idempotent installers of what the build and the stack need.
 //! - [`build`]: builds of both edge functions, sizes.
+//! - [`deploy`]: the deployment manifests checked (wrangler dry-run bundle, spin.toml).
 //! - [`pg`]: a real Postgres cluster under `target/`.
 //! - [`keys`]: the local stack's signing keys.
+//! - [`ports`]: the stacks' fixed ports, checked before anything starts.
 //! - [`stack`]: the whole local stack (regions, edges), started and stopped together.
 //! - [`bench`]: `cargo xtask bench`, latency and throughput through the real stack.
 #![forbid(unsafe_code)]
@@ -13,9 +15,11 @@ use std::path::{Path, PathBuf};
 
 pub mod bench;
 pub mod build;
+pub mod deploy;
 pub mod keys;
 pub mod miniflare;
 pub mod pg;
+pub mod ports;
 pub mod stack;
 pub mod tools;
 

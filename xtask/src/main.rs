@@ -9,7 +9,7 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use xtask::{bench, build, keys::StackKeys, stack, tools, workspace_root};
+use xtask::{bench, build, deploy, keys::StackKeys, stack, tools, workspace_root};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Telemed Edge developer tasks")]
@@ -237,9 +237,27 @@ fn test(no_lint: bool) -> Result<()> {
     cargo(&["check", "-p", "telemed-shared", "--target", "wasm32-wasip2"])?;
     let (_, spin) = build_everything()?;
     print_sizes()?;
+    let bundle = deploy::check_wrangler()?;
+    eprintln!(
+        "deploy: wrangler.toml bundles offline: {} bytes, {} gzip (budget {})",
+        bundle.upload_bytes,
+        bundle.gzip_bytes,
+        deploy::MAX_WORKER_GZIP_BYTES
+    );
     // From empty clusters: failure tests leave the last run's crashed or promoted.
     stack::Stack::wipe(stack::TEST)?;
     let running = stack::Stack::start(stack::TEST, &spin, true)?;
+    let manifest = deploy::check_spin_manifest(
+        &workspace_root().join("spin.toml"),
+        &running.info.region_urls,
+    )?;
+    eprintln!(
+        "deploy: spin.toml: {} source(s) built, {} environment key(s) the edge reads, \
+         outbound hosts cover the {} region URL(s)",
+        manifest.sources.len(),
+        manifest.environment_keys,
+        manifest.region_urls
+    );
     let e2e = |args: &[&str], destructive: bool| {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["test", "-p", "telemed-e2e"])

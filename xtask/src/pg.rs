@@ -652,6 +652,16 @@ impl PgCluster {
     }
 }
 
+/// The port of the server running on the data directory `data_dir` stands for (as
+/// [`PgCluster::start`] resolves it), if one runs: a server a stack will adopt.
+pub fn running_port(data_dir: impl AsRef<Path>) -> Result<Option<u16>> {
+    let mut cluster = PgCluster::handle(data_dir.as_ref(), String::new())?;
+    // A look only: dropping this handle must do nothing.
+    cluster.detached = true;
+    cluster.stopped = true;
+    Ok(cluster.running_port())
+}
+
 /// Stops a server running on the data directory `data_dir` stands for (as [`PgCluster::start`]
 /// resolves it: possibly under `/tmp/telemed-pg/`) and deletes the directory — a replica
 /// to be re-cloned from its primary, a cluster to start afresh.

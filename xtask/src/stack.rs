@@ -21,14 +21,20 @@ use telemed_shared::geo::RegionMap;
 use crate::{
     keys::StackKeys,
     pg::{PgCluster, PgOptions},
+    ports::{self, Claim},
     workspace_root,
 };
 
-/// Ports and folders of one stack.
+/// Ports and folders of one stack. Every fixed port lies below the kernel's ephemeral
+/// range (32768–60999 by default; see [`crate::ports`]), and the three stacks never share
+/// one, so `up`, `test` and `bench` can run at once. (What the bench starts beside its
+/// stack, PgBouncer and a second workerd, takes a port the kernel says is free just then.)
 #[derive(Debug, Clone, Copy)]
 pub struct StackSpec {
     pub name: &'static str,
+    /// Region `i`'s Postgres primary listens on `pg_port_base + i`, its replica on `+ 10`.
     pub pg_port_base: u16,
+    /// Instance `k` of region `i`'s `regional-db` listens on `region_port_base + i + 10 k`.
     pub region_port_base: u16,
     pub workers_port: u16,
     pub spin_port: u16,
@@ -38,7 +44,7 @@ pub struct StackSpec {
 
 pub const DEV: StackSpec = StackSpec {
     name: "dev",
-    pg_port_base: 54320,
+    pg_port_base: 25430,
     region_port_base: 7100,
     workers_port: 8787,
     spin_port: 8788,
@@ -46,7 +52,7 @@ pub const DEV: StackSpec = StackSpec {
 };
 pub const TEST: StackSpec = StackSpec {
     name: "test",
-    pg_port_base: 55320,
+    pg_port_base: 26430,
     region_port_base: 17100,
     workers_port: 18787,
     spin_port: 18788,
@@ -56,12 +62,57 @@ pub const TEST: StackSpec = StackSpec {
 /// a debug build measures the debug build).
 pub const BENCH: StackSpec = StackSpec {
     name: "bench",
-    pg_port_base: 56320,
+    pg_port_base: 27430,
     region_port_base: 27100,
     workers_port: 28787,
     spin_port: 28788,
     regional_db_profile: "release",
 };
+
+/// Every port `spec`'s stack listens on, with what listens there.
+pub fn fixed_ports(spec: &StackSpec) -> Vec<Claim> {
+    planned_ports(spec, Path::new(""))
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// [`fixed_ports`], each Postgres port with the data directory (under `pg_dir`) whose
+/// server listens there.
+fn planned_ports(spec: &StackSpec, pg_dir: &Path) -> Vec<(Claim, Option<PathBuf>)> {
+    let mut claims = Vec::new();
+    for (i, region) in (0u16..).zip(RegionMap::embedded().regions()) {
+        let id = &region.id;
+        claims.push((
+            Claim::new(spec.pg_port_base + i, format!("{id} Postgres")),
+            Some(pg_dir.join(id.as_str())),
+        ));
+        if region.replica {
+            claims.push((
+                Claim::new(spec.pg_port_base + i + 10, format!("{id} Postgres replica")),
+                Some(pg_dir.join(format!("{id}-replica"))),
+            ));
+        }
+        for k in 0..region.instances.max(1) {
+            claims.push((
+                Claim::new(
+                    spec.region_port_base + i + 10 * k,
+                    format!("{id} regional-db instance {k}"),
+                ),
+                None,
+            ));
+        }
+    }
+    claims.push((
+        Claim::new(spec.workers_port, "the Workers edge (wrangler dev)"),
+        None,
+    ));
+    claims.push((
+        Claim::new(spec.spin_port, "the Spin edge (wasmtime serve)"),
+        None,
+    ));
+    claims
+}
 
 /// The demo clinics `cargo xtask up` creates: (slug, name, country).
 pub const DEMO_CLINICS: &[(&str, &str, &str)] = &[
@@ -547,11 +598,55 @@ impl Stack {
         Ok(())
     }
 
+    /// The stack's databases remember the ports they were made for (a replica's
+    /// `primary_conninfo`, the directory subscriptions): when `spec` moved its ports since,
+    /// they are wiped, once, instead of failing later in a way that names no cause.
+    fn check_layout(spec: StackSpec, dir: &Path) -> Result<()> {
+        let file = dir.join("ports");
+        let layout = format!(
+            "pg_port_base={} region_port_base={}\n",
+            spec.pg_port_base, spec.region_port_base
+        );
+        let recorded = fs::read_to_string(&file).ok();
+        if dir.join("pg").exists() && recorded.as_deref() != Some(layout.as_str()) {
+            eprintln!(
+                "· the {} stack's databases were made for other ports ({}): starting afresh",
+                spec.name,
+                recorded
+                    .as_deref()
+                    .map_or("before ports were recorded", str::trim)
+            );
+            Self::wipe(spec)?;
+        }
+        fs::create_dir_all(dir)?;
+        fs::write(&file, layout)?;
+        Ok(())
+    }
+
+    /// Every fixed port is outside the ephemeral range and free, or held by the Postgres
+    /// server of an earlier run on the data directory the stack adopts: a conflict is one
+    /// clear error before anything starts.
+    fn check_ports(spec: StackSpec, dir: &Path) -> Result<()> {
+        let mut claims = Vec::new();
+        for (claim, data_dir) in planned_ports(&spec, &dir.join("pg")) {
+            let adopted = match data_dir {
+                Some(d) => crate::pg::running_port(&d)? == Some(claim.port),
+                None => false,
+            };
+            if !adopted {
+                claims.push(claim);
+            }
+        }
+        ports::check(&claims).with_context(|| format!("starting the {} stack", spec.name))
+    }
+
     /// Starts the whole stack. `workers_build` and `spin_wasm` are the built edge artefacts;
     /// `demo` creates the demo clinics.
     pub fn start(spec: StackSpec, spin_wasm: &Path, demo: bool) -> Result<Stack> {
         let root = workspace_root();
         let dir = root.join("target").join(format!("stack-{}", spec.name));
+        Self::check_layout(spec, &dir)?;
+        Self::check_ports(spec, &dir)?;
         let logs = dir.join("logs");
         fs::create_dir_all(&logs)?;
         let keys_file = root.join("target").join("stack-keys.json");
