@@ -109,7 +109,7 @@ pub fn from_postgres(e: &tokio_postgres::Error) -> RegionError {
         return internal();
     };
     match classify(db.code()) {
-        code @ (ErrorCode::Conflict | ErrorCode::ConstraintViolation | ErrorCode::BadRequest) => {
+        code @ (ErrorCode::Conflict | ErrorCode::ConstraintViolation | ErrorCode::InvalidValue) => {
             // The client's own data was refused: its message names the constraint or type.
             RegionError::new(code, db.message())
         }
@@ -143,7 +143,7 @@ fn classify(code: &SqlState) -> ErrorCode {
     } else if class == "22" || *code == SqlState::DATATYPE_MISMATCH {
         // Class 22, data exceptions: the value sent does not fit (bad text representation,
         // out of range, bad date…).
-        ErrorCode::BadRequest
+        ErrorCode::InvalidValue
     } else if class == "08"
         || code.code().starts_with("57P")
         || [
@@ -219,9 +219,16 @@ mod tests {
                 SqlState::FOREIGN_KEY_VIOLATION,
                 ErrorCode::ConstraintViolation,
             ),
-            (SqlState::INVALID_TEXT_REPRESENTATION, ErrorCode::BadRequest),
-            (SqlState::NUMERIC_VALUE_OUT_OF_RANGE, ErrorCode::BadRequest),
-            (SqlState::DATATYPE_MISMATCH, ErrorCode::BadRequest),
+            (
+                SqlState::INVALID_TEXT_REPRESENTATION,
+                ErrorCode::InvalidValue,
+            ),
+            (
+                SqlState::NUMERIC_VALUE_OUT_OF_RANGE,
+                ErrorCode::InvalidValue,
+            ),
+            (SqlState::DATATYPE_MISMATCH, ErrorCode::InvalidValue),
+            (SqlState::UNTRANSLATABLE_CHARACTER, ErrorCode::InvalidValue),
             (SqlState::CONNECTION_FAILURE, ErrorCode::Unavailable),
             (SqlState::ADMIN_SHUTDOWN, ErrorCode::Unavailable),
             (SqlState::T_R_SERIALIZATION_FAILURE, ErrorCode::Unavailable),

@@ -643,7 +643,10 @@ async fn read_on_replica(
             // (connection lost, recovery conflict) is the replica's fault.
             if !matches!(
                 e.code,
-                ErrorCode::BadRequest | ErrorCode::Conflict | ErrorCode::ConstraintViolation
+                ErrorCode::BadRequest
+                    | ErrorCode::InvalidValue
+                    | ErrorCode::Conflict
+                    | ErrorCode::ConstraintViolation
             ) {
                 tracing::warn!(error = %e, "replica read failed; reads go to the primary");
                 reads.mark_down();

@@ -293,6 +293,12 @@ fn from_data_error(e: DataError) -> ApiError {
             };
             ApiError::Unprocessable(vec![constraint_issue(&message)])
         }
+        // The edge checks every value it sends; one the database still refuses is the
+        // client's to mend, without echoing what the database said of it.
+        ErrorCode::InvalidValue => ApiError::Unprocessable(vec![Issue::new(
+            IssueCode::Value,
+            "a value of the resource does not fit what the clinic's records can hold",
+        )]),
         ErrorCode::Overloaded => {
             ApiError::Unavailable("the clinic's region is busy; retry shortly")
         }
@@ -1015,6 +1021,7 @@ mod tests {
                 E::Conflict => (409, "conflict", false),
                 E::IdempotencyMismatch => (422, "conflict", false),
                 E::ConstraintViolation => (422, "invalid", false),
+                E::InvalidValue => (422, "value", false),
                 E::Overloaded | E::Unavailable | E::CatalogMismatch => (503, "transient", false),
                 E::Unauthorized | E::UnknownStatement | E::BadRequest | E::TooLarge => {
                     (500, "exception", true)

@@ -149,8 +149,12 @@ pub enum ErrorCode {
     CatalogMismatch,
     /// A statement name the catalog does not have, or a control statement in a batch.
     UnknownStatement,
-    /// Wrong number or type of parameters, or a malformed body.
+    /// Wrong number or type of parameters, or a malformed body: the caller (an edge)
+    /// built the batch wrong.
     BadRequest,
+    /// The database refused a value as data (Postgres class 22: out of range, bad text
+    /// representation, a character it cannot store): what a client sent does not fit.
+    InvalidValue,
     /// Body over [`MAX_BATCH_BYTES`] or more than [`MAX_STATEMENTS`] statements.
     TooLarge,
     /// No such clinic in the directory.
@@ -174,11 +178,12 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the tests that check each one is mapped on purpose.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         Self::Unauthorized,
         Self::CatalogMismatch,
         Self::UnknownStatement,
         Self::BadRequest,
+        Self::InvalidValue,
         Self::TooLarge,
         Self::UnknownTenant,
         Self::TenantSuspended,
@@ -199,7 +204,7 @@ impl ErrorCode {
             Self::TooLarge => 413,
             Self::UnknownTenant => 404,
             Self::TenantSuspended => 403,
-            Self::ConstraintViolation | Self::IdempotencyMismatch => 422,
+            Self::ConstraintViolation | Self::InvalidValue | Self::IdempotencyMismatch => 422,
             Self::Overloaded | Self::Unavailable => 503,
             Self::Internal => 500,
         }
