@@ -52,24 +52,47 @@ pub async fn serve<H: Host>(
 /// so that a longer body reaches the core as too long (413) without being held whole.
 pub const BODY_READ_LIMIT: usize = api::MAX_BODY_BYTES + 1;
 
-/// The answer to a request the platform handed over but that cannot become an
-/// `http::Request` (a target, method or header the `http` crate refuses, a body that breaks
-/// off): 400, as an `OperationOutcome` under `/v1`, else as a page in the visitor's
-/// language. `path` is the raw request target (`/v1/patients?x`), `fault` says what could
-/// not be read (it reaches the client: name the part, never echo it).
-pub fn unreadable_request(
-    path: &str,
-    accept_language: Option<&str>,
-    fault: &str,
-) -> Response<Vec<u8>> {
-    if is_api_path(path.split('?').next().unwrap_or_default()) {
-        return api::bad_request(vec![crate::fhir::Issue::new(
-            crate::fhir::IssueCode::Structure,
-            format!("the request cannot be read: {fault}"),
-        )]);
+/// Reads a body from a platform's chunk stream (`next` yields the next chunk, `None` at
+/// the end) up to [`BODY_READ_LIMIT`] bytes, leaving the rest unread; `None` when the
+/// stream breaks off.
+pub async fn read_body<E>(
+    mut next: impl AsyncFnMut() -> Option<Result<Vec<u8>, E>>,
+) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    while body.len() < BODY_READ_LIMIT
+        && let Some(chunk) = next().await
+    {
+        body.extend(chunk.ok()?);
     }
-    let (locale, _) = negotiate(None, None, accept_language, None);
-    pages::error_response(ErrorPage::BadRequest, locale)
+    body.truncate(BODY_READ_LIMIT);
+    Some(body)
+}
+
+/// A request the platform handed over but that cannot become an `http::Request` (a
+/// target, method or header the `http` crate refuses, a body that breaks off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The request target as received (`/v1/patients?x`): it picks the answer's form.
+    pub target: String,
+    /// For the page's language.
+    pub accept_language: Option<String>,
+    /// What could not be read; it reaches the client and the log: name the part, never
+    /// echo it.
+    pub fault: &'static str,
+}
+
+impl Unreadable {
+    /// 400, as an `OperationOutcome` under `/v1`, else as a page in the visitor's language.
+    pub fn response(&self) -> Response<Vec<u8>> {
+        if is_api_path(self.target.split('?').next().unwrap_or_default()) {
+            return api::bad_request(vec![crate::fhir::Issue::new(
+                crate::fhir::IssueCode::Structure,
+                format!("the request cannot be read: {}", self.fault),
+            )]);
+        }
+        let (locale, _) = negotiate(None, None, self.accept_language.as_deref(), None);
+        pages::error_response(ErrorPage::BadRequest, locale)
+    }
 }
 
 /// `/v1` and below: the API, which answers in FHIR; everything else is a page.
@@ -950,6 +973,56 @@ mod tests {
         ))
         .response;
         assert_eq!(r.status(), 400);
+    }
+
+    #[test]
+    fn what_an_adapter_cannot_read_is_a_400_in_the_form_the_path_asks_for() {
+        let unreadable = |target: &str| Unreadable {
+            target: target.into(),
+            accept_language: Some("ar, en;q=0.5".into()),
+            fault: "a header",
+        };
+        let page = unreadable("/anything?x=1").response();
+        assert_eq!(page.status(), 400);
+        assert_eq!(page.headers()["content-language"], "ar");
+        let api = unreadable("/v1/patients?name=x").response();
+        assert_eq!(api.status(), 400);
+        let body: Value = serde_json::from_slice(api.body()).unwrap();
+        assert_eq!(body["resourceType"], "OperationOutcome");
+        assert_eq!(
+            body["issue"][0]["diagnostics"],
+            "the request cannot be read: a header"
+        );
+    }
+
+    #[test]
+    fn bodies_are_read_up_to_the_limit_and_a_broken_stream_is_none() {
+        let chunks = |sizes: Vec<usize>, fail_at: Option<usize>| {
+            let mut i = 0;
+            block_on(read_body(async || {
+                let n = *sizes.get(i)?;
+                i += 1;
+                Some(if Some(i) == fail_at {
+                    Err(())
+                } else {
+                    Ok(vec![7u8; n])
+                })
+            }))
+        };
+        assert_eq!(chunks(vec![3, 4], None).map(|b| b.len()), Some(7));
+        assert_eq!(chunks(vec![], None), Some(Vec::new()));
+        let huge = vec![
+            BODY_READ_LIMIT / 2,
+            BODY_READ_LIMIT,
+            BODY_READ_LIMIT,
+            BODY_READ_LIMIT,
+        ];
+        assert_eq!(
+            chunks(huge, Some(3)).map(|b| b.len()),
+            Some(BODY_READ_LIMIT),
+            "stops reading at the limit"
+        );
+        assert_eq!(chunks(vec![3, 4, 5], Some(2)), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! Conversions go through `web_sys` directly where `worker`'s wrappers are lossy (its
 //! `Method` turns unknown verbs into GET) or panic on bad input (its `Cf` getters unwrap).
 //! A request that cannot become an `http::Request` is answered 400 by the core
-//! ([`edge::unreadable_request`]); any other failure here surfaces as an `Err`, which the
+//! ([`edge::Unreadable`]); any other failure here surfaces as an `Err`, which the
 //! `event` macro logs and answers with a generic 500: the adapter never panics on a request.
 #![forbid(unsafe_code)]
 
@@ -37,11 +37,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
                 LogLevel::Warn,
                 &format!("unreadable request: {}", unreadable.fault),
             );
-            return to_js_response(edge::unreadable_request(
-                &unreadable.target,
-                unreadable.accept_language.as_deref(),
-                unreadable.fault,
-            ));
+            return to_js_response(unreadable.response());
         }
     };
     // `[vars]`, `.dev.vars` and `wrangler secret` all arrive as string bindings today; the
@@ -151,22 +147,13 @@ fn geo_hint(raw: &web_sys::Request) -> GeoHint {
     )
 }
 
-/// A request workerd handed over that cannot become an `http::Request`.
-struct Unreadable {
-    /// The request target (path and query), for the core to pick the answer's form.
-    target: String,
-    accept_language: Option<String>,
-    /// What could not be read, for the client and the log (names the part, echoes nothing).
-    fault: &'static str,
-}
-
 /// The incoming request as the core sees it: method verbatim, the full URL (both workerd
 /// and Miniflare fill its authority from the client's Host; Miniflare rewrites the header
 /// itself), every header, and the body up to [`edge::BODY_READ_LIMIT`] bytes (so a huge
 /// body is refused as too long, not held whole in the isolate's memory). Nothing is
 /// dropped: a part `http` refuses makes the whole request unreadable (400), since a
 /// silently missing header (an `Idempotency-Key`) would change what the request means.
-async fn to_core_request(mut req: Request) -> Result<http::Request<Vec<u8>>, Unreadable> {
+async fn to_core_request(mut req: Request) -> Result<http::Request<Vec<u8>>, edge::Unreadable> {
     let raw = req.inner();
     let url = raw.url();
     let target = url
@@ -175,7 +162,7 @@ async fn to_core_request(mut req: Request) -> Result<http::Request<Vec<u8>>, Unr
         .and_then(|u| u.path_and_query().map(|p| p.as_str().to_owned()))
         .unwrap_or_else(|| "/".to_owned());
     let accept_language = raw.headers().get("accept-language").ok().flatten();
-    let unreadable = |fault| Unreadable {
+    let unreadable = |fault| edge::Unreadable {
         target: target.clone(),
         accept_language: accept_language.clone(),
         fault,
@@ -205,21 +192,13 @@ async fn to_core_request(mut req: Request) -> Result<http::Request<Vec<u8>>, Unr
     Ok(request)
 }
 
-/// The body, up to [`edge::BODY_READ_LIMIT`] bytes (the rest is left unread); `None` when
-/// the stream breaks off.
+/// The body, up to [`edge::BODY_READ_LIMIT`] bytes; `None` when it breaks off.
 async fn read_body(req: &mut Request) -> Option<Vec<u8>> {
     if req.inner().body().is_none() {
         return Some(Vec::new());
     }
     let mut chunks = req.stream().ok()?;
-    let mut body = Vec::new();
-    while body.len() < edge::BODY_READ_LIMIT
-        && let Some(chunk) = chunks.next().await
-    {
-        body.extend(chunk.ok()?);
-    }
-    body.truncate(edge::BODY_READ_LIMIT);
-    Some(body)
+    edge::read_body(async || chunks.next().await).await
 }
 
 /// A region's or the cache's `Response`, read whole into the core's type.

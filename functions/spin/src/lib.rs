@@ -59,12 +59,7 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
                 LogLevel::Warn,
                 &format!("unreadable request: {}", unreadable.fault),
             );
-            let response = edge::unreadable_request(
-                &unreadable.target,
-                unreadable.accept_language.as_deref(),
-                unreadable.fault,
-            );
-            send(response_out, response).await;
+            send(response_out, unreadable.response()).await;
             return;
         }
     };
@@ -80,15 +75,6 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     }
 }
 
-/// A request the host handed over that cannot become an `http::Request`.
-struct Unreadable {
-    /// The request target as received (for the core to pick the answer's form).
-    target: String,
-    accept_language: Option<String>,
-    /// What could not be read, for the client and the log (names the part, echoes nothing).
-    fault: &'static str,
-}
-
 /// The wasi:http request as the core sees it, built part by part and never by a path that
 /// panics: spin-sdk's own conversion (`TryFromIncomingRequest for http::Request`) unwraps
 /// the `http::Request` builder, so an authority the `http` crate refuses — derived by the
@@ -99,14 +85,16 @@ struct Unreadable {
 /// the request then names no host, and the core refuses it (400) — it never falls back to
 /// some other host. The body is read up to [`edge::BODY_READ_LIMIT`], so that a huge body
 /// is refused as too long instead of being held in memory whole.
-async fn to_core_request(incoming: IncomingRequest) -> Result<http::Request<Vec<u8>>, Unreadable> {
+async fn to_core_request(
+    incoming: IncomingRequest,
+) -> Result<http::Request<Vec<u8>>, edge::Unreadable> {
     let target = incoming.path_with_query().unwrap_or_else(|| "/".to_owned());
     let entries = incoming.headers().entries();
     let accept_language = entries
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("accept-language"))
         .and_then(|(_, value)| String::from_utf8(value.clone()).ok());
-    let unreadable = |fault| Unreadable {
+    let unreadable = |fault| edge::Unreadable {
         target: target.clone(),
         accept_language: accept_language.clone(),
         fault,
@@ -153,7 +141,8 @@ async fn to_core_request(incoming: IncomingRequest) -> Result<http::Request<Vec<
         uri = uri.scheme(scheme).authority(authority);
     }
     let uri = uri.build().map_err(|_| unreadable("the request target"))?;
-    let body = read_body(incoming)
+    let mut chunks = std::pin::pin!(incoming.into_body_stream());
+    let body = edge::read_body(async || chunks.next().await)
         .await
         .ok_or_else(|| unreadable("the body, which broke off"))?;
     let mut request = http::Request::new(body);
@@ -161,20 +150,6 @@ async fn to_core_request(incoming: IncomingRequest) -> Result<http::Request<Vec<
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     Ok(request)
-}
-
-/// The body, up to [`edge::BODY_READ_LIMIT`] bytes (the rest is left unread); `None` when
-/// the stream breaks off.
-async fn read_body(incoming: IncomingRequest) -> Option<Vec<u8>> {
-    let mut chunks = std::pin::pin!(incoming.into_body_stream());
-    let mut body = Vec::new();
-    while body.len() < edge::BODY_READ_LIMIT
-        && let Some(chunk) = chunks.next().await
-    {
-        body.extend(chunk.ok()?);
-    }
-    body.truncate(edge::BODY_READ_LIMIT);
-    Some(body)
 }
 
 /// Sets the response and writes its body whole; the body is finished (the client sees the
