@@ -224,6 +224,16 @@ fn patient(family: &str, given: &str, gender: &str) -> Value {
     })
 }
 
+/// Runs one `patient.create` (a [`patient`] call) as `token`; returns the new id.
+async fn create_patient(s: &Server, token: &str, call: Value) -> String {
+    let (status, body) = s.batch(token, json!({ "statements": [call] })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["results"][0]["rows"][0]["id"]
+        .as_str()
+        .expect("the new patient's id")
+        .to_owned()
+}
+
 fn code(body: &Value) -> &str {
     body["code"]
         .as_str()
@@ -573,17 +583,7 @@ async fn the_bench_batch_does_what_a_regional_db_batch_does() {
     let s = serve("eu-west").await;
     let actor = "bench-actor";
     let t = token(Some(slug), Some(actor));
-    let (status, body) = s
-        .batch(
-            &t,
-            json!({"statements": [patient("Banc", "Ada", "female")]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let id = body["results"][0]["rows"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_patient(&s, &t, patient("Banc", "Ada", "female")).await;
 
     let (status, body) = s
         .batch(
@@ -623,17 +623,12 @@ async fn tenants_are_isolated_by_schema_pinning() {
     create_tenant("iso-a", "FR").await;
     create_tenant("iso-b", "FR").await;
     let s = serve("eu-west").await;
-    let (status, body) = s
-        .batch(
-            &token(Some("iso-a"), None),
-            json!({"statements": [patient("Secret", "A", "other")]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let id = body["results"][0]["rows"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_patient(
+        &s,
+        &token(Some("iso-a"), None),
+        patient("Secret", "A", "other"),
+    )
+    .await;
 
     let tb = token(Some("iso-b"), None);
     let (status, body) = s

@@ -82,6 +82,15 @@ pub struct Unreadable {
 }
 
 impl Unreadable {
+    /// [`Unreadable::response`], the fault logged (a warning: the client's doing).
+    pub fn respond(&self, host: &impl Host) -> Response<Vec<u8>> {
+        host.log(
+            LogLevel::Warn,
+            &format!("unreadable request: {}", self.fault),
+        );
+        self.response()
+    }
+
     /// 400, as an `OperationOutcome` under `/v1`, else as a page in the visitor's language.
     pub fn response(&self) -> Response<Vec<u8>> {
         if is_api_path(self.target.split('?').next().unwrap_or_default()) {

@@ -32,13 +32,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
     let geo = geo_hint(req.inner());
     let request = match to_core_request(req).await {
         Ok(request) => request,
-        Err(unreadable) => {
-            Workers.log(
-                LogLevel::Warn,
-                &format!("unreadable request: {}", unreadable.fault),
-            );
-            return to_js_response(unreadable.response());
-        }
+        Err(unreadable) => return to_js_response(unreadable.respond(&Workers)),
     };
     // `[vars]`, `.dev.vars` and `wrangler secret` all arrive as string bindings today; the
     // secret lookup keeps working should workers-rs ever tell the two apart.

@@ -55,11 +55,7 @@ async fn handle(incoming: IncomingRequest, response_out: ResponseOutparam) {
     let request = match to_core_request(incoming).await {
         Ok(request) => request,
         Err(unreadable) => {
-            Wasi.log(
-                LogLevel::Warn,
-                &format!("unreadable request: {}", unreadable.fault),
-            );
-            send(response_out, unreadable.response()).await;
+            send(response_out, unreadable.respond(&Wasi)).await;
             return;
         }
     };
