@@ -356,7 +356,13 @@ async fn page<H: Host>(
     let entry = match ctx.tenant(&selector).await {
         Ok(Some(e)) => e,
         Ok(None) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
-        Err(_) => {
+        Err(e) => {
+            // Unreachable or busy regions are counted by the regions; anything else is a
+            // fault of ours the visitor only sees as "unavailable".
+            if !e.code().retryable() {
+                ctx.host
+                    .log(LogLevel::Error, &format!("directory lookup: {e}"));
+            }
             return match stale {
                 Some((page, locale, source)) => {
                     finish_page(page, locale, source, Served::Stale, req)
@@ -492,6 +498,14 @@ mod tests {
             if uri.starts_with("http://down.test") {
                 self.calls.borrow_mut().push((uri, None));
                 return Err(FetchError("connection refused".into()));
+            }
+            if uri.starts_with("http://garbage.test") {
+                // A proxy's error page where a region should answer.
+                self.calls.borrow_mut().push((uri, None));
+                return Ok(Response::builder()
+                    .status(200)
+                    .body(b"<html>gateway</html>".to_vec())
+                    .unwrap());
             }
             if request.uri().path() == EDGE_TIMINGS_PATH {
                 let report = serde_json::from_slice(request.body()).expect("an EdgeTiming");
@@ -1032,6 +1046,29 @@ mod tests {
             "stops reading at the limit"
         );
         assert_eq!(chunks(vec![3, 4, 5], Some(2)), None);
+    }
+
+    /// A region that is down is a 503 the regions count; one that answers garbage is a
+    /// 503 too for the visitor, and an error in our log.
+    #[test]
+    fn a_region_answering_outside_the_protocol_is_logged() {
+        let (host, _, _) = setup();
+        let down = deployment("eu-west=http://down.test");
+        let r = get(&host, &down, "http://casablanca-sante.localhost/", &[]).response;
+        assert_eq!(r.status(), 503);
+        assert!(host.logs.borrow().is_empty(), "{:?}", host.logs.borrow());
+        let garbage = deployment("eu-west=http://garbage.test");
+        let r = get(&host, &garbage, "http://casablanca-sante.localhost/", &[]).response;
+        assert_eq!(r.status(), 503);
+        let logs = host.logs.borrow();
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        assert_eq!(logs[0].0, LogLevel::Error);
+        assert!(
+            logs[0]
+                .1
+                .starts_with("directory lookup: region eu-west answered outside the protocol"),
+            "{logs:?}"
+        );
     }
 
     #[test]
