@@ -2,7 +2,7 @@
 
 use std::{
     path::PathBuf,
-    process::Command,
+    process::{Command, ExitCode},
     sync::{atomic::Ordering, mpsc},
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -60,8 +60,21 @@ enum Cmd {
     },
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+/// A failure is printed as one chain of causes on one line (`{:#}`): never the backtrace
+/// `anyhow` adds to its `Debug` form when `RUST_BACKTRACE` is set — it is the message a
+/// developer needs (which port, held by what), not where in xtask it was noticed.
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Cmd) -> Result<()> {
+    match command {
         Cmd::Up => up(),
         Cmd::Test { no_lint } => test(no_lint),
         Cmd::Token {

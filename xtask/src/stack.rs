@@ -104,11 +104,11 @@ fn planned_ports(spec: &StackSpec, pg_dir: &Path) -> Vec<(Claim, Option<PathBuf>
         }
     }
     claims.push((
-        Claim::new(spec.workers_port, "the Workers edge (wrangler dev)"),
+        Claim::new(spec.workers_port, "the Workers edge, wrangler dev"),
         None,
     ));
     claims.push((
-        Claim::new(spec.spin_port, "the Spin edge (wasmtime serve)"),
+        Claim::new(spec.spin_port, "the Spin edge, wasmtime serve"),
         None,
     ));
     claims
