@@ -194,26 +194,40 @@ pub fn negotiate(
     accept_language: Option<&str>,
     tenant_default: Option<&str>,
 ) -> (Locale, LocaleSource) {
+    let ranges = accept_language
+        .map(parse_accept_language)
+        .unwrap_or_default();
+    negotiate_parsed(
+        query,
+        cookie,
+        &ranges,
+        tenant_default.and_then(Locale::from_tag_lenient),
+    )
+}
+
+/// [`negotiate`] with `Accept-Language` already parsed and the tenant default resolved.
+fn negotiate_parsed(
+    query: Option<&str>,
+    cookie: Option<&str>,
+    ranges: &[LanguageRange],
+    tenant: Option<Locale>,
+) -> (Locale, LocaleSource) {
     if let Some(locale) = query.and_then(Locale::from_tag_lenient) {
         return (locale, LocaleSource::Query);
     }
     if let Some(locale) = cookie.and_then(Locale::from_tag_lenient) {
         return (locale, LocaleSource::Cookie);
     }
-    let tenant = tenant_default.and_then(Locale::from_tag_lenient);
-    let ranges = accept_language
-        .map(parse_accept_language)
-        .unwrap_or_default();
-    if let Some(locale) = best_match(&ranges, tenant) {
+    if let Some(locale) = best_match(ranges, tenant) {
         return (locale, LocaleSource::AcceptLanguage);
     }
-    if let Some(locale) = tenant.filter(|l| !excluded(&ranges, l.tag())) {
+    if let Some(locale) = tenant.filter(|l| !excluded(ranges, l.tag())) {
         return (locale, LocaleSource::Tenant);
     }
     let fallback = Locale::fallback();
     let locale = std::iter::once(fallback)
         .chain(Locale::all())
-        .find(|l| !excluded(&ranges, l.tag()))
+        .find(|l| !excluded(ranges, l.tag()))
         .unwrap_or(fallback);
     (locale, LocaleSource::Default)
 }
@@ -225,15 +239,19 @@ pub fn negotiate(
 /// Exact by construction rather than by a second set of rules: the answer is the one
 /// [`negotiate`] gives for every possible default (none, or any supported locale — an
 /// unsupported default behaves as none), so the edge can pick a cached page under this
-/// locale without ever serving one another clinic default would not have chosen.
+/// locale without ever serving one another clinic default would not have chosen. The
+/// header is parsed once (this runs on every cached page).
 pub fn negotiate_before_tenant(
     query: Option<&str>,
     cookie: Option<&str>,
     accept_language: Option<&str>,
 ) -> Option<(Locale, LocaleSource)> {
-    let without = negotiate(query, cookie, accept_language, None);
+    let ranges = accept_language
+        .map(parse_accept_language)
+        .unwrap_or_default();
+    let without = negotiate_parsed(query, cookie, &ranges, None);
     Locale::all()
-        .all(|default| negotiate(query, cookie, accept_language, Some(default.tag())) == without)
+        .all(|default| negotiate_parsed(query, cookie, &ranges, Some(default)) == without)
         .then_some(without)
 }
 
