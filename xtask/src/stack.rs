@@ -69,6 +69,22 @@ pub const BENCH: StackSpec = StackSpec {
     regional_db_profile: "release",
 };
 
+/// The file under a stack's folder that records the ports its databases were made for.
+const LAYOUT_FILE: &str = "ports";
+
+fn layout(spec: StackSpec) -> String {
+    format!(
+        "pg_port_base={} region_port_base={}\n",
+        spec.pg_port_base, spec.region_port_base
+    )
+}
+
+fn record_layout(spec: StackSpec, dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir)?;
+    fs::write(dir.join(LAYOUT_FILE), layout(spec))
+        .with_context(|| format!("writing {}", dir.join(LAYOUT_FILE).display()))
+}
+
 /// Every port `spec`'s stack listens on, with what listens there.
 pub fn fixed_ports(spec: &StackSpec) -> Vec<Claim> {
     planned_ports(spec, Path::new(""))
@@ -595,19 +611,16 @@ impl Stack {
         if spool.exists() {
             fs::remove_dir_all(&spool).with_context(|| format!("removing {}", spool.display()))?;
         }
-        Ok(())
+        // Empty clusters are made for whatever ports come next.
+        record_layout(spec, &dir)
     }
 
     /// The stack's databases remember the ports they were made for (a replica's
     /// `primary_conninfo`, the directory subscriptions): when `spec` moved its ports since,
     /// they are wiped, once, instead of failing later in a way that names no cause.
     fn check_layout(spec: StackSpec, dir: &Path) -> Result<()> {
-        let file = dir.join("ports");
-        let layout = format!(
-            "pg_port_base={} region_port_base={}\n",
-            spec.pg_port_base, spec.region_port_base
-        );
-        let recorded = fs::read_to_string(&file).ok();
+        let layout = layout(spec);
+        let recorded = fs::read_to_string(dir.join(LAYOUT_FILE)).ok();
         if dir.join("pg").exists() && recorded.as_deref() != Some(layout.as_str()) {
             eprintln!(
                 "· the {} stack's databases were made for other ports ({}): starting afresh",
@@ -618,9 +631,7 @@ impl Stack {
             );
             Self::wipe(spec)?;
         }
-        fs::create_dir_all(dir)?;
-        fs::write(&file, layout)?;
-        Ok(())
+        record_layout(spec, dir)
     }
 
     /// Every fixed port is outside the ephemeral range and free, or held by the Postgres
