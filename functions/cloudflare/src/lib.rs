@@ -150,11 +150,15 @@ fn geo_hint(raw: &web_sys::Request) -> GeoHint {
 async fn to_core_request(mut req: Request) -> Result<http::Request<Vec<u8>>, edge::Unreadable> {
     let raw = req.inner();
     let url = raw.url();
-    let target = url
-        .parse::<http::Uri>()
-        .ok()
-        .and_then(|u| u.path_and_query().map(|p| p.as_str().to_owned()))
-        .unwrap_or_else(|| "/".to_owned());
+    let uri = url.parse::<http::Uri>();
+    let target = match &uri {
+        Ok(u) => u.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        // What follows `scheme://authority`: enough to pick the answer's form.
+        Err(_) => url
+            .splitn(4, '/')
+            .nth(3)
+            .map_or_else(|| "/".to_owned(), |p| format!("/{p}")),
+    };
     let accept_language = raw.headers().get("accept-language").ok().flatten();
     let unreadable = |fault| edge::Unreadable {
         target: target.clone(),
@@ -163,9 +167,7 @@ async fn to_core_request(mut req: Request) -> Result<http::Request<Vec<u8>>, edg
     };
     let method =
         http::Method::from_bytes(raw.method().as_bytes()).map_err(|_| unreadable("the method"))?;
-    let uri = url
-        .parse::<http::Uri>()
-        .map_err(|_| unreadable("the request target"))?;
+    let uri = uri.map_err(|_| unreadable("the request target"))?;
     let mut headers = HeaderMap::new();
     for (name, value) in req.headers().entries() {
         let (Ok(name), Ok(value)) = (
