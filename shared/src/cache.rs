@@ -7,7 +7,7 @@
 
 use http::{Response, header::HeaderValue};
 
-use crate::{locale::Locale, tenant::TenantSlug};
+use crate::{i18n::locale::Locale, tenant::TenantSlug};
 
 /// The origin under which cache keys live. Never fetched: the Cache API only needs a URL.
 const KEY_ORIGIN: &str = "https://edge-cache.telemed.internal";

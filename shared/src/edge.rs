@@ -20,7 +20,7 @@ use crate::{
     directory,
     geo::{GeoHint, RegionId},
     host::{Background, Handled, Host, LogLevel},
-    locale::{Locale, LocaleSource, negotiate, negotiate_before_tenant},
+    i18n::locale::{Locale, LocaleSource, negotiate, negotiate_before_tenant},
     pages::{self, ErrorPage},
     tenant::{HostName, ResolveError, TenantEntry, TenantSelector, TenantStatus, resolve},
 };

@@ -8,7 +8,7 @@
 //! - [`edge`]: the entry point ([`edge::serve`]) and the page flow; where a request starts.
 //! - [`tenant`]: slugs, host parsing, resolution of a request to a clinic, directory entries;
 //!   [`directory`]: the directory as cached at the edge.
-//! - [`locale`], [`i18n`]: locale negotiation and Fluent messages (`locales/`, embedded).
+//! - [`i18n`]: locale negotiation and Fluent messages (`locales/`, embedded).
 //! - [`geo`]: the region map (`infra/regions.toml`, embedded), `GeoHint`, nearest region.
 //! - [`cache`]: edge cache keys and `Cache-Control` policies.
 //! - [`pages`]: HTML pages; [`api`]: the FHIR REST API v1; [`fhir`]: its JSON shapes.
@@ -31,7 +31,6 @@ pub mod fhir;
 pub mod geo;
 pub mod host;
 pub mod i18n;
-pub mod locale;
 pub mod pages;
 pub mod tenant;
 

@@ -9,8 +9,7 @@ use http::{Response, StatusCode};
 
 use crate::{
     cache,
-    i18n::{Arg, message},
-    locale::Locale,
+    i18n::{Arg, locale::Locale, message},
     tenant::TenantEntry,
 };
 

@@ -132,13 +132,13 @@ impl Locale {
     /// Writing direction, declared by the locale's own `locale-direction` message
     /// (`ltr`/`rtl`); if that is missing or invalid, derived from the tag's script.
     pub fn dir(&self) -> Direction {
-        crate::i18n::direction(*self)
+        super::messages::direction(*self)
     }
 
     /// The locale's name in its own language (`locale-name`: "Français", "العربية"), for the
     /// language switcher.
     pub fn autonym(&self) -> String {
-        crate::i18n::autonym(*self).to_owned()
+        super::messages::autonym(*self).to_owned()
     }
 
     /// Position in the embedded table (for per-locale tables built at run time).

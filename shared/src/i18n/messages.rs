@@ -21,7 +21,7 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::{CharacterDirection, LanguageIdentifier};
 
 use crate::embedded::EMBEDDED_LOCALES;
-use crate::locale::{Direction, Locale};
+use super::locale::{Direction, Locale};
 
 /// An argument of a message (`{ $clinic }`, `{ $count }`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,12 +151,12 @@ pub fn message_plain(locale: Locale, id: &str, args: &[(&str, Arg<'_>)]) -> Stri
 }
 
 /// For [`Locale::dir`].
-pub(crate) fn direction(locale: Locale) -> Direction {
+pub(super) fn direction(locale: Locale) -> Direction {
     data(locale).direction
 }
 
 /// For [`Locale::autonym`].
-pub(crate) fn autonym(locale: Locale) -> &'static str {
+pub(super) fn autonym(locale: Locale) -> &'static str {
     &data(locale).autonym
 }
 
