@@ -34,7 +34,7 @@ use crate::{
         client::DataError,
         wire::{BatchRequest, BatchResponse, Call, ErrorCode, Idempotency, format_lsn, parse_lsn},
     },
-    edge::Ctx,
+    ctx::Ctx,
     fhir::{
         self, CONTENT_TYPE, Issue, IssueCode,
         patient::{self, PatientError},

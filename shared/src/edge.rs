@@ -14,11 +14,11 @@ use crate::{
     cache::{self, Freshness},
     config::EdgeConfig,
     dataplane::{
-        client::{CallTiming, DataError, RegionClient},
+        client::CallTiming,
         wire::{CacheOutcome, EdgeTiming, TimedRoute},
     },
-    directory,
-    geo::{GeoHint, RegionId},
+    geo::GeoHint,
+    ctx::Ctx,
     host::{Background, Handled, Host, LogLevel},
     i18n::locale::{Locale, LocaleSource, negotiate, negotiate_before_tenant},
     pages::{self, ErrorPage},
@@ -109,52 +109,6 @@ fn is_api_path(path: &str) -> bool {
     path == "/v1" || path.starts_with("/v1/")
 }
 
-/// Per-request state: the ports, the region client and the work deferred past the response.
-pub struct Ctx<'a, H: Host> {
-    pub host: &'a H,
-    pub config: &'a EdgeConfig,
-    pub geo: GeoHint,
-    pub region: RegionClient<'a, H>,
-    background: Vec<Background>,
-}
-
-impl<'a, H: Host> Ctx<'a, H> {
-    pub fn now_secs(&self) -> u64 {
-        self.host.now_millis() / 1000
-    }
-
-    /// The region this edge calls when it does not know a clinic's home.
-    pub fn nearest_region(&self) -> RegionId {
-        self.config.regions.nearest(&self.geo).id.clone()
-    }
-
-    /// The directory entry from the edge cache only: `Some(None)` is a remembered miss.
-    pub async fn cached_tenant(&self, selector: &TenantSelector) -> Option<Option<TenantEntry>> {
-        directory::cached(self.host, selector).await
-    }
-
-    /// The directory entry: edge cache, else one call to the nearest region.
-    pub async fn tenant(
-        &mut self,
-        selector: &TenantSelector,
-    ) -> Result<Option<TenantEntry>, DataError> {
-        if let Some(hit) = self.cached_tenant(selector).await {
-            return Ok(hit);
-        }
-        let entry = self
-            .region
-            .directory(&self.nearest_region(), selector)
-            .await?;
-        self.remember_tenant(selector, entry.as_ref());
-        Ok(entry)
-    }
-
-    /// Caches what a region said about a clinic, after the response.
-    pub fn remember_tenant(&mut self, selector: &TenantSelector, entry: Option<&TenantEntry>) {
-        self.background.extend(directory::remember(selector, entry));
-    }
-}
-
 /// Serves one request with a loaded configuration.
 pub async fn handle<H: Host>(
     host: &H,
@@ -169,13 +123,7 @@ pub async fn handle<H: Host>(
         .then(|| GeoHint::from_dev_headers(request.headers()))
         .flatten()
         .unwrap_or(geo);
-    let mut ctx = Ctx {
-        host,
-        config,
-        geo,
-        region: RegionClient::new(host, config),
-        background: Vec::new(),
-    };
+    let mut ctx = Ctx::new(host, config, geo);
     let mut response = route(&mut ctx, &request).await;
     if request.method() == Method::HEAD {
         response.body_mut().clear();
@@ -200,11 +148,11 @@ pub async fn handle<H: Host>(
         duration_ms: edge_millis,
     };
     if let Some(request) = ctx.region.timing_report(&ctx.nearest_region(), &report) {
-        ctx.background.push(Background::ReportTiming { request });
+        ctx.defer(Background::ReportTiming { request });
     }
     Handled {
         response,
-        background: ctx.background,
+        background: ctx.into_background(),
     }
 }
 
@@ -390,7 +338,7 @@ async fn page<H: Host>(
         &cache::public_page(max_age),
         pages::home(&entry, locale),
     );
-    ctx.background.push(Background::CachePut {
+    ctx.defer(Background::CachePut {
         key,
         response: cache::for_storage(response.clone(), ctx.host.now_millis(), max_age),
     });

@@ -24,6 +24,7 @@ pub mod cache;
 pub mod compliance;
 pub mod config;
 pub mod country;
+pub mod ctx;
 pub mod dataplane;
 pub mod directory;
 pub mod edge;

@@ -1,0 +1,79 @@
+//! The per-request context: the ports, the configuration, the region client and the work
+//! deferred past the response. Both the page flow ([`crate::edge`]) and the API
+//! ([`crate::api`]) take it; it knows neither, so neither knows the other through it.
+
+use crate::{
+    config::EdgeConfig,
+    dataplane::client::{DataError, RegionClient},
+    directory,
+    geo::{GeoHint, RegionId},
+    host::{Background, Host},
+    tenant::{TenantEntry, TenantSelector},
+};
+
+/// Per-request state: the ports, the region client and the work deferred past the response.
+pub struct Ctx<'a, H: Host> {
+    pub host: &'a H,
+    pub config: &'a EdgeConfig,
+    pub geo: GeoHint,
+    pub region: RegionClient<'a, H>,
+    background: Vec<Background>,
+}
+
+impl<'a, H: Host> Ctx<'a, H> {
+    pub fn new(host: &'a H, config: &'a EdgeConfig, geo: GeoHint) -> Self {
+        Self {
+            host,
+            config,
+            geo,
+            region: RegionClient::new(host, config),
+            background: Vec::new(),
+        }
+    }
+
+    /// Work to run after the response is sent (cache writes, timing beacons).
+    pub fn defer(&mut self, work: Background) {
+        self.background.push(work);
+    }
+
+    /// The deferred work, for [`crate::host::Handled`].
+    pub fn into_background(self) -> Vec<Background> {
+        self.background
+    }
+
+    pub fn now_secs(&self) -> u64 {
+        self.host.now_millis() / 1000
+    }
+
+    /// The region this edge calls when it does not know a clinic's home.
+    pub fn nearest_region(&self) -> RegionId {
+        self.config.regions.nearest(&self.geo).id.clone()
+    }
+
+    /// The directory entry from the edge cache only: `Some(None)` is a remembered miss.
+    pub async fn cached_tenant(&self, selector: &TenantSelector) -> Option<Option<TenantEntry>> {
+        directory::cached(self.host, selector).await
+    }
+
+    /// The directory entry: edge cache, else one call to the nearest region.
+    pub async fn tenant(
+        &mut self,
+        selector: &TenantSelector,
+    ) -> Result<Option<TenantEntry>, DataError> {
+        if let Some(hit) = self.cached_tenant(selector).await {
+            return Ok(hit);
+        }
+        let entry = self
+            .region
+            .directory(&self.nearest_region(), selector)
+            .await?;
+        self.remember_tenant(selector, entry.as_ref());
+        Ok(entry)
+    }
+
+    /// Caches what a region said about a clinic, after the response.
+    pub fn remember_tenant(&mut self, selector: &TenantSelector, entry: Option<&TenantEntry>) {
+        self.background.extend(directory::remember(selector, entry));
+    }
+}
+
