@@ -111,8 +111,8 @@ mod tests {
         let v = json!([{"resourceType": "Patient"}, "Dupont", null, "1980-01-02", "female"]);
         assert_eq!(convert(create, 0, v.as_array().unwrap()).unwrap().len(), 5);
         let search = lookup(names::PATIENT_SEARCH).unwrap();
-        let v = json!([null, "dup", null, null, 20]);
-        assert_eq!(convert(search, 0, v.as_array().unwrap()).unwrap().len(), 5);
+        let v = json!([null, "dup", null, null, null, 20]);
+        assert_eq!(convert(search, 0, v.as_array().unwrap()).unwrap().len(), 6);
         let read = lookup(names::PATIENT_READ).unwrap();
         let v = json!(["5f0c7a52-8a3e-4b8e-9c59-1f0e1b2f9a10"]);
         assert!(convert(read, 0, v.as_array().unwrap()).is_ok());
@@ -131,17 +131,26 @@ mod tests {
         let e = err(names::PATIENT_READ, json!([42]));
         assert!(e.message.contains("UUID string"), "{}", e.message);
 
-        let e = err(names::PATIENT_SEARCH, json!([null, null, null, null, "20"]));
+        let e = err(
+            names::PATIENT_SEARCH,
+            json!([null, null, null, null, null, "20"]),
+        );
         assert!(
             e.message.contains("`limit`") && e.message.contains("integer"),
             "{}",
             e.message
         );
 
-        let e = err(names::PATIENT_SEARCH, json!([null, null, null, null, 1.5]));
+        let e = err(
+            names::PATIENT_SEARCH,
+            json!([null, null, null, null, null, 1.5]),
+        );
         assert!(e.message.contains("`limit`"), "{}", e.message);
 
-        let e = err(names::PATIENT_SEARCH, json!([null, null, null, null, null]));
+        let e = err(
+            names::PATIENT_SEARCH,
+            json!([null, null, null, null, null, null]),
+        );
         assert!(e.message.contains("not nullable"), "{}", e.message);
 
         let e = err(names::PATIENT_CREATE, json!([null, null, null, null, null]));
@@ -167,7 +176,14 @@ mod tests {
         let search = lookup(names::PATIENT_SEARCH).unwrap();
         assert_eq!(
             pg_types(search),
-            [Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8]
+            [
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::UUID,
+                Type::INT8
+            ]
         );
         assert_eq!(pg_type(ParamType::Uuid), Type::UUID);
         assert_eq!(pg_type(ParamType::Jsonb), Type::JSONB);

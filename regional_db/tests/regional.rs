@@ -526,9 +526,9 @@ async fn batch_create_read_search_round_trip_with_audit() {
             &t,
             json!({"statements": [
                 {"name": names::PATIENT_READ, "params": [id]},
-                {"name": names::PATIENT_SEARCH, "params": [null, "du", null, null, 10]},
-                {"name": names::PATIENT_COUNT, "params": [null, null, "female"]},
-                {"name": names::PATIENT_SEARCH, "params": [null, "zzz", null, null, 10]},
+                {"name": names::PATIENT_SEARCH, "params": [null, "du", null, null, null, 10]},
+                {"name": names::PATIENT_COUNT, "params": [null, null, "female", null]},
+                {"name": names::PATIENT_SEARCH, "params": [null, "zzz", null, null, null, 10]},
             ], "want_directory": true}),
         )
         .await;
@@ -636,8 +636,8 @@ async fn tenants_are_isolated_by_schema_pinning() {
             &tb,
             json!({"statements": [
                 {"name": names::PATIENT_READ, "params": [id]},
-                {"name": names::PATIENT_SEARCH, "params": [null, null, null, null, 100]},
-                {"name": names::PATIENT_COUNT, "params": [null, null, null]},
+                {"name": names::PATIENT_SEARCH, "params": [null, null, null, null, null, 100]},
+                {"name": names::PATIENT_COUNT, "params": [null, null, null, null]},
             ]}),
         )
         .await;
@@ -671,7 +671,7 @@ async fn tokens_catalog_and_statements_are_checked() {
     create_tenant("checks", "FR").await;
     let s = serve("eu-west").await;
     let read =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]})
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]})
             .to_string();
 
     let forged = {
@@ -735,7 +735,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let count = json!({"name": names::PATIENT_COUNT, "params": [null, null, null]});
+    let count = json!({"name": names::PATIENT_COUNT, "params": [null, null, null, null]});
     let (status, body) = s
         .batch(
             &t,
@@ -757,7 +757,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         (StatusCode::BAD_REQUEST, "unknown_statement", &json!(0))
     );
 
-    let (status, body) = s.batch(&t, json!({"statements": [{"name": names::PATIENT_SEARCH, "params": [null, null, null, null, "ten"]}]})).await;
+    let (status, body) = s.batch(&t, json!({"statements": [{"name": names::PATIENT_SEARCH, "params": [null, null, null, null, null, "ten"]}]})).await;
     assert_eq!(
         (status, code(&body), &body["statement"]),
         (StatusCode::BAD_REQUEST, "bad_request", &json!(0))
@@ -784,7 +784,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         (StatusCode::BAD_REQUEST, "bad_request")
     );
     let many: Vec<Value> = (0..17)
-        .map(|_| json!({"name": names::PATIENT_COUNT, "params": [null, null, null]}))
+        .map(|_| json!({"name": names::PATIENT_COUNT, "params": [null, null, null, null]}))
         .collect();
     let (status, body) = s.batch(&t, json!({"statements": many})).await;
     assert_eq!(
@@ -855,7 +855,7 @@ async fn unknown_and_suspended_tenants() {
     );
     let s = serve("eu-west").await;
     let count =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]});
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]});
     let (status, body) = s
         .batch(&token(Some("no-such-clinic"), None), count.clone())
         .await;
@@ -1116,7 +1116,7 @@ async fn a_saturated_pool_answers_overloaded() {
     .await;
     let t = token(Some("busy-clinic"), None);
     let count =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]});
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]});
     // Warm the directory cache so the blocked batch holds the only connection. The clinic
     // sampler takes that connection once as the server starts (the control pool is this
     // pool): on a busy machine, longer than `pool_wait`, and then this is refused as below.
@@ -1261,7 +1261,7 @@ async fn idempotent_writes_replay_once_and_refuse_another_body() {
 
     // A key on a batch that only reads, or out of bounds, is a malformed request.
     let read =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null]}]});
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]});
     for (what, batch) in [
         ("read-only", with_key(read, "k3", "f3")),
         ("empty key", with_key(create.clone(), "", "f1")),
@@ -1354,4 +1354,48 @@ async fn concurrent_duplicates_write_once() {
         psql(EU, "SELECT count(*) FROM tenant_idem_race.audit_events"),
         "1"
     );
+}
+
+/// Every tenant statement of the catalog — the generated ones of every registered resource
+/// included — prepares in a new clinic's schema with the types the region binds: each
+/// resource has its migration, its table and the columns it declares.
+#[tokio::test]
+async fn every_registered_resource_has_its_table() {
+    use telemed_shared::{
+        api::resources::REGISTRY,
+        dataplane::catalog::{SchemaScope, all},
+    };
+    let slug = "catalog-tables";
+    create_tenant(slug, "FR").await;
+    let (client, conn) = tokio_postgres::connect(&url(EU), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let schema = slug.parse::<telemed_shared::tenant::TenantSlug>().unwrap();
+    client
+        .execute(
+            "SELECT set_config('search_path', $1, false)",
+            &[&db::search_path_for(&schema)],
+        )
+        .await
+        .unwrap();
+    let tenant: Vec<_> = all()
+        .iter()
+        .filter(|s| s.scope == SchemaScope::Tenant)
+        .collect();
+    for r in REGISTRY {
+        assert!(
+            tenant
+                .iter()
+                .any(|s| s.audit.is_some_and(|a| a.resource_type == r.name())),
+            "{} has audited statements",
+            r.name()
+        );
+    }
+    for s in tenant {
+        client
+            .prepare_typed(s.sql, &regional_db::params::pg_types(s))
+            .await
+            .unwrap_or_else(|e| panic!("{} does not prepare: {e:?}", s.name));
+    }
 }

@@ -76,4 +76,3 @@ impl<'a, H: Host> Ctx<'a, H> {
         self.background.extend(directory::remember(selector, entry));
     }
 }
-

@@ -13,16 +13,16 @@ use crate::{
     api,
     cache::{self, Freshness},
     config::EdgeConfig,
+    ctx::Ctx,
     dataplane::{
         client::CallTiming,
         wire::{CacheOutcome, EdgeTiming, TimedRoute},
     },
     geo::GeoHint,
-    ctx::Ctx,
     host::{Background, Handled, Host, LogLevel},
     i18n::locale::{Locale, LocaleSource, negotiate, negotiate_before_tenant},
     pages::{self, ErrorPage},
-    tenant::{HostName, ResolveError, TenantEntry, TenantSelector, TenantStatus, resolve},
+    tenant::{HostName, ResolveError, TenantSelector, TenantStatus, resolve},
 };
 
 /// Serves one request: reads the configuration through `vars`, then resolves the clinic,
@@ -93,7 +93,7 @@ impl Unreadable {
 
     /// 400, as an `OperationOutcome` under `/v1`, else as a page in the visitor's language.
     pub fn response(&self) -> Response<Vec<u8>> {
-        if is_api_path(self.target.split('?').next().unwrap_or_default()) {
+        if api::is_api_path(self.target.split('?').next().unwrap_or_default()) {
             return api::bad_request(vec![crate::fhir::Issue::new(
                 crate::fhir::IssueCode::Structure,
                 format!("the request cannot be read: {}", self.fault),
@@ -102,11 +102,6 @@ impl Unreadable {
         let (locale, _) = negotiate(None, None, self.accept_language.as_deref(), None);
         pages::error_response(ErrorPage::BadRequest, locale)
     }
-}
-
-/// `/v1` and below: the API, which answers in FHIR; everything else is a page.
-fn is_api_path(path: &str) -> bool {
-    path == "/v1" || path.starts_with("/v1/")
 }
 
 /// Serves one request with a loaded configuration.
@@ -203,7 +198,7 @@ async fn route<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Respons
         Some(h) => resolve(&h, &ctx.config.apex, header(req, "x-tenant-slug")),
         None => Err(ResolveError::BadHost),
     };
-    if is_api_path(req.uri().path()) {
+    if api::is_api_path(req.uri().path()) {
         return api::handle(ctx, req, selector).await;
     }
     page(ctx, req, selector).await
@@ -401,6 +396,7 @@ fn finish_page(
 mod tests {
     //! The whole flow against an in-memory host whose "regions" answer from a table of
     //! clinics; the real regions are exercised by `tests/` end to end.
+    use crate::tenant::TenantEntry;
     use std::{
         cell::RefCell,
         collections::HashMap,
@@ -1111,7 +1107,10 @@ mod tests {
         let first = sent_idempotency(&host, 1);
         assert_eq!(
             first.key,
-            format!("{}:order-42", api::hex(&hmac_sha256::Hash::hash(b"app-1")))
+            format!(
+                "{}:order-42",
+                api::idempotency::hex(&hmac_sha256::Hash::hash(b"app-1"))
+            )
         );
         assert_eq!(first.fingerprint, drawn.fingerprint);
         let r = post_patient(&host, &config, &api, "app-2", &key("order-42"));
@@ -1222,7 +1221,7 @@ mod tests {
         let r = post_patient(&host, &config, &api, "app-1", &[]);
         assert_eq!(r.status(), 201);
         // The test region answers as eu-west.
-        assert_eq!(r.headers()[api::LSN_HEADER], "eu-west:0/16B3740");
+        assert_eq!(r.headers()[api::lsn::LSN_HEADER], "eu-west:0/16B3740");
         host.calls.borrow_mut().clear();
 
         let token = api

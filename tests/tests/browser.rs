@@ -5,10 +5,7 @@
 use std::process::Command;
 
 use telemed_e2e::{EDGES, stack};
-use telemed_shared::{
-    i18n::{Arg, message},
-    locale::Locale,
-};
+use telemed_shared::i18n::{Arg, locale::Locale, message};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 

@@ -2,8 +2,7 @@
 
 use telemed_e2e::{EDGES, Edge, headers, new_clinic};
 use telemed_shared::{
-    i18n::{Arg, message},
-    locale::Locale,
+    i18n::{Arg, locale::Locale, message},
     pages::escape,
 };
 

@@ -12,81 +12,10 @@
 
 use std::sync::OnceLock;
 
-/// Whether a statement changes data: writes run on the primary in one transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Read,
-    Write,
-}
+pub use super::statement::{Access, Audit, Param, ParamType, SchemaScope, Statement, opt, p};
 
-/// Which schema a statement runs in. Tenant statements run with `search_path` pinned to the
-/// token's clinic; control statements are used by the region itself (the directory) and are
-/// never accepted in a batch from the edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SchemaScope {
-    Tenant,
-    Control,
-}
-
-/// The Postgres type a parameter is bound as, and the JSON it accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamType {
-    /// JSON string.
-    Text,
-    /// JSON integer within i64.
-    Int8,
-    /// JSON string holding a UUID.
-    Uuid,
-    /// Any JSON value, bound as `jsonb`.
-    Jsonb,
-}
-
-/// One declared parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Param {
-    pub name: &'static str,
-    pub ty: ParamType,
-    /// Whether JSON `null` is accepted (bound as SQL NULL).
-    pub nullable: bool,
-}
-
-/// What the audit trail records when a statement touches health data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Audit {
-    /// The verb: `create`, `read`, `search`.
-    pub action: &'static str,
-    pub resource_type: &'static str,
-}
-
-/// A named statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Statement {
-    pub name: &'static str,
-    pub sql: &'static str,
-    pub access: Access,
-    pub scope: SchemaScope,
-    pub params: &'static [Param],
-    /// `Some` for statements over health data: the region appends an audit event (with the
-    /// `id` of every returned row) in the same transaction.
-    pub audit: Option<Audit>,
-}
-
-const fn p(name: &'static str, ty: ParamType) -> Param {
-    Param {
-        name,
-        ty,
-        nullable: false,
-    }
-}
-const fn opt(name: &'static str, ty: ParamType) -> Param {
-    Param {
-        name,
-        ty,
-        nullable: true,
-    }
-}
-
-/// Statement names, so callers never spell them twice.
+/// Statement names callers spell: the directory's, and Patient's (derived from the type,
+/// `patient.<verb>`, by [`crate::api::resource`]; a test checks each is in the catalog).
 pub mod names {
     pub const PATIENT_CREATE: &str = "patient.create";
     pub const PATIENT_READ: &str = "patient.read";
@@ -96,77 +25,9 @@ pub mod names {
     pub const DIRECTORY_BY_DOMAIN: &str = "directory.by_domain";
 }
 
-/// The catalog. Order does not matter; names are unique (checked by a test).
-pub static CATALOG: &[Statement] = &[
-    Statement {
-        name: names::PATIENT_CREATE,
-        sql: "INSERT INTO patients (resource, family, given, birth_date, gender) \
-              VALUES ($1, $2, $3, $4, $5) \
-              RETURNING id, version_id, last_updated, resource",
-        access: Access::Write,
-        scope: SchemaScope::Tenant,
-        params: &[
-            p("resource", ParamType::Jsonb),
-            opt("family", ParamType::Text),
-            opt("given", ParamType::Text),
-            opt("birth_date", ParamType::Text),
-            opt("gender", ParamType::Text),
-        ],
-        audit: Some(Audit {
-            action: "create",
-            resource_type: "Patient",
-        }),
-    },
-    Statement {
-        name: names::PATIENT_READ,
-        sql: "SELECT id, version_id, last_updated, resource FROM patients WHERE id = $1",
-        access: Access::Read,
-        scope: SchemaScope::Tenant,
-        params: &[p("id", ParamType::Uuid)],
-        audit: Some(Audit {
-            action: "read",
-            resource_type: "Patient",
-        }),
-    },
-    Statement {
-        name: names::PATIENT_SEARCH,
-        // Keyset paging on `seq` (creation order): stable under concurrent inserts, and
-        // O(page) however deep the client pages. One extra row tells if a next page exists.
-        sql: "SELECT id, seq, version_id, last_updated, resource FROM patients \
-              WHERE ($1::int8 IS NULL OR seq > $1) \
-                AND ($2::text IS NULL OR lower(family) LIKE $2 || '%' OR lower(given) LIKE $2 || '%') \
-                AND ($3::text IS NULL OR birth_date = $3) \
-                AND ($4::text IS NULL OR gender = $4) \
-              ORDER BY seq LIMIT $5",
-        access: Access::Read,
-        scope: SchemaScope::Tenant,
-        params: &[
-            opt("after_seq", ParamType::Int8),
-            opt("name_prefix", ParamType::Text),
-            opt("birth_date", ParamType::Text),
-            opt("gender", ParamType::Text),
-            p("limit", ParamType::Int8),
-        ],
-        audit: Some(Audit {
-            action: "search",
-            resource_type: "Patient",
-        }),
-    },
-    Statement {
-        name: names::PATIENT_COUNT,
-        sql: "SELECT count(*) AS total FROM patients \
-              WHERE ($1::text IS NULL OR lower(family) LIKE $1 || '%' OR lower(given) LIKE $1 || '%') \
-                AND ($2::text IS NULL OR birth_date = $2) \
-                AND ($3::text IS NULL OR gender = $3)",
-        access: Access::Read,
-        scope: SchemaScope::Tenant,
-        params: &[
-            opt("name_prefix", ParamType::Text),
-            opt("birth_date", ParamType::Text),
-            opt("gender", ParamType::Text),
-        ],
-        audit: None,
-    },
+/// The control plane's statements: the directory, which regions answer themselves and
+/// never accept in a batch from the edge.
+pub static CONTROL: &[Statement] = &[
     Statement {
         name: names::DIRECTORY_BY_SLUG,
         sql: "SELECT t.slug, t.name, t.country, t.home_region, t.default_locale, t.currency, t.plan, t.status, \
@@ -191,9 +52,21 @@ pub static CATALOG: &[Statement] = &[
     },
 ];
 
+/// The whole catalog: every registered resource's statements
+/// ([`crate::api::resources::statements`]), then [`CONTROL`]. Built once per process;
+/// names are unique (checked by a test).
+pub fn all() -> &'static [Statement] {
+    static ALL: OnceLock<Vec<Statement>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = crate::api::resources::statements();
+        all.extend_from_slice(CONTROL);
+        all
+    })
+}
+
 /// The statement named `name`, if the catalog has it.
 pub fn lookup(name: &str) -> Option<&'static Statement> {
-    CATALOG.iter().find(|s| s.name == name)
+    all().iter().find(|s| s.name == name)
 }
 
 /// A stable hash (FNV-1a 64, hex) of every statement's name, SQL, access, scope,
@@ -201,7 +74,7 @@ pub fn lookup(name: &str) -> Option<&'static Statement> {
 /// two builds. Computed once per process.
 pub fn version() -> &'static str {
     static V: OnceLock<String> = OnceLock::new();
-    V.get_or_init(|| version_of(CATALOG))
+    V.get_or_init(|| version_of(all()))
 }
 
 /// [`version`] of any list of statements (tests hash edited copies of the catalog).
@@ -303,9 +176,9 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_params_match_placeholders() {
-        for (i, s) in CATALOG.iter().enumerate() {
+        for (i, s) in all().iter().enumerate() {
             assert!(
-                CATALOG[i + 1..].iter().all(|o| o.name != s.name),
+                all()[i + 1..].iter().all(|o| o.name != s.name),
                 "duplicate {}",
                 s.name
             );
@@ -327,14 +200,14 @@ mod tests {
 
     /// A catalog edited in one way: `edit` gets a copy of the first statement.
     fn edited(edit: impl FnOnce(&mut Statement)) -> String {
-        let mut copy = CATALOG.to_vec();
+        let mut copy = all().to_vec();
         edit(&mut copy[0]);
         version_of(&copy)
     }
 
     /// The first statement's parameters, edited (leaked: a `Statement` holds `'static` ones).
     fn params_edited(edit: impl FnOnce(&mut Vec<Param>)) -> &'static [Param] {
-        let mut params = CATALOG[0].params.to_vec();
+        let mut params = all()[0].params.to_vec();
         edit(&mut params);
         Box::leak(params.into_boxed_slice())
     }
@@ -349,10 +222,10 @@ mod tests {
             "{v}"
         );
         // The cached value is the hash of the catalog, computed again here past the cache.
-        assert_eq!(v, version_of(CATALOG));
+        assert_eq!(v, version_of(all()));
 
         // Each edit below changes something only if the first statement has it.
-        assert!(!CATALOG[0].params.is_empty() && CATALOG[0].audit.is_some());
+        assert!(!all()[0].params.is_empty() && all()[0].audit.is_some());
         let variants = [
             ("name", edited(|s| s.name = "patient.create.v2")),
             ("sql", edited(|s| s.sql = "SELECT 1")),
@@ -410,11 +283,11 @@ mod tests {
                 }),
             ),
             ("order", {
-                let mut copy = CATALOG.to_vec();
+                let mut copy = all().to_vec();
                 copy.swap(0, 1);
                 version_of(&copy)
             }),
-            ("a statement fewer", version_of(&CATALOG[1..])),
+            ("a statement fewer", version_of(&all()[1..])),
         ];
         let mut seen = BTreeSet::from([v.to_owned()]);
         for (what, changed) in variants {

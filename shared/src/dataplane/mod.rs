@@ -3,4 +3,5 @@
 
 pub mod catalog;
 pub mod client;
+pub mod statement;
 pub mod wire;

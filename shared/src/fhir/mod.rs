@@ -3,7 +3,6 @@
 //! tables of [`datatypes`].
 
 pub mod datatypes;
-pub mod patient;
 
 use serde_json::{Value, json};
 

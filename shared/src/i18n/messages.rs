@@ -20,8 +20,8 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::{CharacterDirection, LanguageIdentifier};
 
-use crate::embedded::EMBEDDED_LOCALES;
 use super::locale::{Direction, Locale};
+use crate::embedded::EMBEDDED_LOCALES;
 
 /// An argument of a message (`{ $clinic }`, `{ $count }`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +131,7 @@ fn format_in(
 /// wrapped in isolation marks (for HTML); the result is plain text to be HTML-escaped.
 ///
 /// ```
-/// use telemed_shared::{i18n::{message, Arg}, locale::Locale};
+/// use telemed_shared::i18n::{message, Arg, locale::Locale};
 /// let en = Locale::from_tag("en").unwrap();
 /// assert_eq!(message(en, "home-book", &[]), "Book an appointment");
 /// assert_eq!(message(en, "patients-count", &[("count", Arg::Num(1))]), "\u{2068}1\u{2069} patient");

@@ -8,17 +8,22 @@
 
 use serde_json::{Map, Value, json};
 
-use super::datatypes::{
-    ADDRESS, ADMINISTRATIVE_GENDER, ATTACHMENT, BOOLEAN, Base, CODEABLE_CONCEPT, CONTACT_POINT,
-    Choice, Codes, DATE, DATE_TIME, HUMAN_NAME, IDENTIFIER, INTEGER, Invariant, Kind, PERIOD,
-    REFERENCE, Type, ValueSet, check_resource, many, opt, req,
+use crate::{
+    api::{
+        resource::{Column, Indexed, Resource, Rules},
+        search::{Match, SearchParam},
+    },
+    compliance::PatientField,
+    dataplane::statement::ParamType,
+    fhir::{
+        Issue, IssueCode,
+        datatypes::{
+            ADDRESS, ADMINISTRATIVE_GENDER, ATTACHMENT, BOOLEAN, Base, CODEABLE_CONCEPT,
+            CONTACT_POINT, Choice, Codes, DATE, DATE_TIME, HUMAN_NAME, IDENTIFIER, INTEGER,
+            Invariant, Kind, PERIOD, REFERENCE, Type, ValueSet, is_fhir_date, many, opt, req,
+        },
+    },
 };
-use super::{Issue, IssueCode};
-use crate::compliance::{PatientField, Policy};
-
-/// Moved to [`super::datatypes`], where every resource finds it; kept here for the
-/// `birthdate` search parameter.
-pub use super::datatypes::is_fhir_date;
 
 /// R4 `Patient` (<https://hl7.org/fhir/R4/patient.html>): every element it may hold, at
 /// every depth; anything else is refused.
@@ -106,103 +111,123 @@ static LINK_TYPE: ValueSet = ValueSet {
     codes: Codes::Listed("replaced-by replaces refer seealso"),
 };
 
-/// A validated patient, ready for `patient.create`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewPatient {
-    /// The resource to store, without `id` and `meta`.
-    pub resource: Value,
-    pub family: Option<String>,
-    pub given: Option<String>,
-    pub birth_date: Option<String>,
-    pub gender: Option<String>,
-}
+/// The `Patient` resource type.
+pub struct Patient;
 
-/// Why a body is not an acceptable Patient: 400 when it is not a resource at all, 422 when
-/// it is a resource we refuse.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PatientError {
-    /// Not a JSON object: no resource to speak of.
-    NotAResource,
-    /// A resource, but invalid or of another type; one issue per fault.
-    Invalid(Vec<Issue>),
-}
+/// The policy's required fields are enforced here and, for a clinic the edge does not know
+/// yet, by its schema's constraints ([`PatientField::constraint_name`]).
+static COLUMNS: &[Column] = &[
+    Column {
+        name: "family",
+        ty: ParamType::Text,
+    },
+    Column {
+        name: "given",
+        ty: ParamType::Text,
+    },
+    Column {
+        name: "birth_date",
+        ty: ParamType::Text,
+    },
+    Column {
+        name: "gender",
+        ty: ParamType::Text,
+    },
+];
 
-/// Validates a `Patient` for creation under the clinic's `policy`. `today` (`YYYY-MM-DD`)
-/// bounds `birthDate`. Every issue is reported at once: those of [`PATIENT`]'s structure
-/// (at most [`super::datatypes::MAX_ISSUES`]), then the few rules of this API.
-pub fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPatient, PatientError> {
-    let Value::Object(mut obj) = body else {
-        return Err(PatientError::NotAResource);
-    };
-    match obj.get("resourceType") {
-        Some(Value::String(t)) if t == "Patient" => {}
-        Some(Value::String(t)) => {
-            return Err(PatientError::Invalid(vec![
-                Issue::new(
-                    IssueCode::Invalid,
-                    format!("expected a Patient resource, got {t}"),
-                )
-                .at("resourceType"),
-            ]));
-        }
-        _ => {
-            return Err(PatientError::Invalid(vec![
-                Issue::new(IssueCode::Required, "resourceType \"Patient\" is required")
-                    .at("resourceType"),
-            ]));
-        }
+static SEARCH: &[SearchParam] = &[
+    SearchParam {
+        name: "name",
+        kind: Match::Prefix(&["family", "given"]),
+        documentation: "Start of the first family or given name, any case.",
+    },
+    SearchParam {
+        name: "birthdate",
+        kind: Match::DateExact("birth_date"),
+        documentation: "The birth date, exactly as recorded (YYYY, YYYY-MM or YYYY-MM-DD).",
+    },
+    SearchParam {
+        name: "gender",
+        kind: Match::Code {
+            column: "gender",
+            codes: &ADMINISTRATIVE_GENDER,
+        },
+        documentation: "male | female | other | unknown",
+    },
+];
+
+impl Resource for Patient {
+    fn name(&self) -> &'static str {
+        "Patient"
     }
-    let mut issues = check_resource(&obj, &PATIENT);
-    let gender = obj
-        .get("gender")
-        .and_then(Value::as_str)
-        .filter(|g| ADMINISTRATIVE_GENDER.contains(g))
-        .map(str::to_owned);
-    let birth_date = match obj.get("birthDate").and_then(Value::as_str) {
-        Some(d) if is_fhir_date(d) && d <= today => Some(d.to_owned()),
-        Some(d) if is_fhir_date(d) => {
-            issues.push(
-                Issue::new(IssueCode::Value, "birthDate is in the future").at("Patient.birthDate"),
-            );
-            None
-        }
-        _ => None,
-    };
-    let (family, given) = first_names(obj.get("name"));
-    for field in policy.required_patient_fields {
-        let present = match field {
-            PatientField::Family => family.is_some(),
-            PatientField::Given => given.is_some(),
-            PatientField::BirthDate => birth_date.is_some() || obj.contains_key("birthDate"),
-            PatientField::Gender => gender.is_some() || obj.contains_key("gender"),
+    fn plural(&self) -> &'static str {
+        "patients"
+    }
+    fn table(&self) -> &'static str {
+        "patients"
+    }
+    fn structure(&self) -> &'static Type {
+        &PATIENT
+    }
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn search_params(&self) -> &'static [SearchParam] {
+        SEARCH
+    }
+
+    /// No birth in the future, and the fields the clinic's country requires.
+    fn index(&self, obj: &Map<String, Value>, rules: &Rules<'_>) -> Indexed {
+        let mut issues = Vec::new();
+        let gender = obj
+            .get("gender")
+            .and_then(Value::as_str)
+            .filter(|g| ADMINISTRATIVE_GENDER.contains(g))
+            .map(str::to_owned);
+        let birth_date = match obj.get("birthDate").and_then(Value::as_str) {
+            Some(d) if is_fhir_date(d) && d <= rules.today => Some(d.to_owned()),
+            Some(d) if is_fhir_date(d) => {
+                issues.push(
+                    Issue::new(IssueCode::Value, "birthDate is in the future")
+                        .at("Patient.birthDate"),
+                );
+                None
+            }
+            _ => None,
         };
-        if !present {
-            issues.push(
-                Issue::new(
-                    IssueCode::Required,
-                    format!(
-                        "{} is required under {}",
-                        field.fhir_path(),
-                        policy.regulation
-                    ),
-                )
-                .at(field.fhir_path()),
-            );
+        let (family, given) = first_names(obj.get("name"));
+        let policy = rules.policy;
+        for field in policy.required_patient_fields {
+            let present = match field {
+                PatientField::Family => family.is_some(),
+                PatientField::Given => given.is_some(),
+                PatientField::BirthDate => birth_date.is_some() || obj.contains_key("birthDate"),
+                PatientField::Gender => gender.is_some() || obj.contains_key("gender"),
+            };
+            if !present {
+                issues.push(
+                    Issue::new(
+                        IssueCode::Required,
+                        format!(
+                            "{} is required under {}",
+                            field.fhir_path(),
+                            policy.regulation
+                        ),
+                    )
+                    .at(field.fhir_path()),
+                );
+            }
+        }
+        Indexed {
+            columns: vec![
+                json!(family),
+                json!(given),
+                json!(birth_date),
+                json!(gender),
+            ],
+            issues,
         }
     }
-    if !issues.is_empty() {
-        return Err(PatientError::Invalid(issues));
-    }
-    // Server-owned elements: a create assigns them.
-    obj.remove("id");
-    obj.remove("meta");
-    Ok(NewPatient {
-        resource: Value::Object(obj),
-        family,
-        given,
-        birth_date,
-        gender,
-    })
 }
 
 fn non_blank(v: &Value) -> Option<&str> {
@@ -211,7 +236,7 @@ fn non_blank(v: &Value) -> Option<&str> {
 
 /// The first family name and the first given name across `name` (HumanName[]), for the
 /// columns search uses; whether they are valid is [`PATIENT`]'s to say.
-fn first_names(names: Option<&Value>) -> (Option<String>, Option<String>) {
+pub(crate) fn first_names(names: Option<&Value>) -> (Option<String>, Option<String>) {
     let names = names
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
@@ -226,41 +251,36 @@ fn first_names(names: Option<&Value>) -> (Option<String>, Option<String>) {
     (family.map(str::to_owned), given.map(str::to_owned))
 }
 
-/// `YYYY-MM-DD` (UTC) of a Unix time in milliseconds.
-pub fn civil_date(unix_millis: u64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = (unix_millis / 86_400_000) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// Builds the resource to return from a stored row (`id`, `version_id`, `last_updated`,
-/// `resource`). `None` if the row is not shaped as the catalog promises.
-pub fn from_row(row: &Map<String, Value>) -> Option<Value> {
-    let id = row.get("id")?.as_str()?;
-    let version = row.get("version_id")?.as_i64()?;
-    let last_updated = row.get("last_updated")?.as_str()?;
-    let mut resource = row.get("resource")?.clone();
-    let obj = resource.as_object_mut()?;
-    obj.insert("id".into(), json!(id));
-    obj.insert(
-        "meta".into(),
-        json!({ "versionId": version.to_string(), "lastUpdated": last_updated }),
-    );
-    Some(resource)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compliance::policy_for;
+    use crate::{
+        api::resource::{Invalid, from_row, validate},
+        compliance::{Policy, policy_for},
+        fhir::datatypes::civil_date,
+    };
+
+    /// What the generic validation gives for a Patient, with its columns named.
+    #[derive(Debug, PartialEq)]
+    struct NewPatient {
+        resource: Value,
+        family: Option<String>,
+        given: Option<String>,
+        birth_date: Option<String>,
+        gender: Option<String>,
+    }
+
+    fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPatient, Invalid> {
+        let v = validate(&Patient, body, &Rules { policy, today })?;
+        let column = |i: usize| v.columns[i].as_str().map(str::to_owned);
+        Ok(NewPatient {
+            family: column(0),
+            given: column(1),
+            birth_date: column(2),
+            gender: column(3),
+            resource: v.resource,
+        })
+    }
 
     fn fr() -> Policy {
         policy_for(&"FR".parse().unwrap())
@@ -291,7 +311,7 @@ mod tests {
 
     fn issues(v: Value, policy: &Policy) -> Vec<Issue> {
         match validate_new(v, policy, TODAY) {
-            Err(PatientError::Invalid(i)) => i,
+            Err(Invalid::Issues(i)) => i,
             other => panic!("expected invalid, got {other:?}"),
         }
     }
@@ -300,7 +320,7 @@ mod tests {
     fn wrong_type_unknown_elements_and_bad_values_are_refused() {
         assert_eq!(
             validate_new(json!([1]), &fr(), TODAY),
-            Err(PatientError::NotAResource)
+            Err(Invalid::NotAResource)
         );
         let i = issues(json!({"resourceType": "Observation"}), &fr());
         assert!(i[0].diagnostics.contains("Observation"));

@@ -1,0 +1,399 @@
+//! What a FHIR resource type is to the API: the [`Resource`] trait each module of
+//! [`super::resources`] implements, and everything derived from it in one place — the
+//! named statements and their SQL, statement names, audit labels, SMART scopes, the
+//! CapabilityStatement entry, validation and the stored row's shape.
+//!
+//! A resource is stored in its own table of the clinic's schema, made by one tenant
+//! migration, with the same five columns every resource table has:
+//!
+//! ```sql
+//! id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+//! seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,   -- creation order, for keyset paging
+//! version_id integer NOT NULL DEFAULT 1,
+//! resource jsonb NOT NULL,                          -- as sent, minus id and meta
+//! last_updated timestamptz NOT NULL DEFAULT now(),
+//! ```
+//!
+//! plus the [`Column`]s the resource indexes for search (each filled from the resource by
+//! [`Resource::index`] on every write, so they never disagree with it). The SQL of
+//! every statement is generated here from those declarations: a resource module writes no
+//! SQL for the plain interactions.
+
+use serde_json::{Map, Value, json};
+
+use super::search::SearchParam;
+use crate::{
+    auth::Perms,
+    compliance::Policy,
+    dataplane::statement::{Access, Audit, Param, ParamType, SchemaScope, Statement},
+    fhir::{
+        Issue, IssueCode,
+        datatypes::{Type, check_resource},
+    },
+};
+
+/// A column a resource table holds besides the five common ones, filled by
+/// [`Resource::index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ParamType,
+}
+
+/// The FHIR RESTful interactions the API offers on a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    Read,
+    SearchType,
+    Create,
+    Update,
+}
+
+impl Interaction {
+    /// As a CapabilityStatement names it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::SearchType => "search-type",
+            Self::Create => "create",
+            Self::Update => "update",
+        }
+    }
+
+    /// The SMART permission it needs, and that permission's letter (`c r u d s`).
+    pub fn perm(self) -> (Perms, char) {
+        match self {
+            Self::Read => (Perms::READ, 'r'),
+            Self::SearchType => (Perms::SEARCH, 's'),
+            Self::Create => (Perms::CREATE, 'c'),
+            Self::Update => (Perms::UPDATE, 'u'),
+        }
+    }
+
+    /// The verb of its statement, and of its audit record.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::SearchType => "search",
+            Self::Create => "create",
+            Self::Update => "update",
+        }
+    }
+}
+
+/// What the rules of a write may depend on besides the resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// The clinic's country policy; [`crate::compliance::SHAPE_ONLY`] when the edge does not
+    /// know the clinic yet (its schema then enforces the policy's constraints itself).
+    pub policy: &'a Policy,
+    /// `YYYY-MM-DD`, UTC: "today" for dates that may not lie in the future.
+    pub today: &'a str,
+}
+
+/// The outcome of [`Resource::index`]: the values of [`Resource::columns`], in order, and
+/// the faults the API's own rules found (the structure was checked before).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Indexed {
+    pub columns: Vec<Value>,
+    pub issues: Vec<Issue>,
+}
+
+/// One FHIR resource type served by the API. Implemented by a unit struct per module of
+/// [`super::resources`] and listed once in [`super::resources::REGISTRY`]; routes, scopes,
+/// statements, audit and metric labels and the CapabilityStatement all derive from it.
+pub trait Resource: Sync {
+    /// The FHIR type, `Patient`.
+    fn name(&self) -> &'static str;
+    /// The `/v1` collection, `patients`.
+    fn plural(&self) -> &'static str;
+    /// Its table in the clinic's schema, made by a tenant migration.
+    fn table(&self) -> &'static str;
+    /// Its R4 structure: every element it may hold, at every depth.
+    fn structure(&self) -> &'static Type;
+    /// The columns indexed for search, filled by [`Resource::index`].
+    fn columns(&self) -> &'static [Column];
+    /// The search parameters it answers, besides `_id`, `_count` and `_cursor`.
+    fn search_params(&self) -> &'static [SearchParam];
+    /// The interactions offered.
+    fn interactions(&self) -> &'static [Interaction] {
+        &[
+            Interaction::Read,
+            Interaction::SearchType,
+            Interaction::Create,
+            Interaction::Update,
+        ]
+    }
+    /// The API's own rules for a structurally checked resource, and its column values.
+    fn index(&self, resource: &Map<String, Value>, rules: &Rules<'_>) -> Indexed;
+}
+
+/// Why a body is not an acceptable resource: 400 when it is not a resource at all, 422
+/// when it is one we refuse.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invalid {
+    /// Not a JSON object: no resource to speak of.
+    NotAResource,
+    /// A resource, but invalid or of another type; one issue per fault.
+    Issues(Vec<Issue>),
+}
+
+/// A resource ready for its create or update statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Valid {
+    /// What is stored: the resource as sent, without the server-owned `id` and `meta`.
+    pub resource: Value,
+    /// The values of [`Resource::columns`], in order.
+    pub columns: Vec<Value>,
+}
+
+/// Checks a body as a resource of type `r`: its type, its whole structure (unknown
+/// elements, formats, cardinalities, bindings, invariants, at every depth), then the
+/// resource's own rules. Every issue is reported at once.
+pub fn validate(r: &dyn Resource, body: Value, rules: &Rules<'_>) -> Result<Valid, Invalid> {
+    let Value::Object(mut obj) = body else {
+        return Err(Invalid::NotAResource);
+    };
+    match obj.get("resourceType") {
+        Some(Value::String(t)) if t == r.name() => {}
+        Some(Value::String(t)) => {
+            return Err(Invalid::Issues(vec![
+                Issue::new(
+                    IssueCode::Invalid,
+                    format!("expected a {} resource, got {t}", r.name()),
+                )
+                .at("resourceType"),
+            ]));
+        }
+        _ => {
+            return Err(Invalid::Issues(vec![
+                Issue::new(
+                    IssueCode::Required,
+                    format!("resourceType \"{}\" is required", r.name()),
+                )
+                .at("resourceType"),
+            ]));
+        }
+    }
+    let mut issues = check_resource(&obj, r.structure());
+    let indexed = r.index(&obj, rules);
+    issues.extend(indexed.issues);
+    if !issues.is_empty() {
+        return Err(Invalid::Issues(issues));
+    }
+    obj.remove("id");
+    obj.remove("meta");
+    Ok(Valid {
+        resource: Value::Object(obj),
+        columns: indexed.columns,
+    })
+}
+
+/// The resource to return from a stored row (`id`, `version_id`, `last_updated`,
+/// `resource`). `None` if the row is not shaped as the catalog promises.
+pub fn from_row(row: &Map<String, Value>) -> Option<Value> {
+    let id = row.get("id")?.as_str()?;
+    let version = row.get("version_id")?.as_i64()?;
+    let last_updated = row.get("last_updated")?.as_str()?;
+    let mut resource = row.get("resource")?.clone();
+    let obj = resource.as_object_mut()?;
+    obj.insert("id".into(), json!(id));
+    obj.insert(
+        "meta".into(),
+        json!({ "versionId": version.to_string(), "lastUpdated": last_updated }),
+    );
+    Some(resource)
+}
+
+/// The statement verbs of a resource, besides its interactions: `count` (a search's
+/// total) and `version` (tells a stale `If-Match` from an unknown id after an update).
+pub const COUNT: &str = "count";
+pub const VERSION: &str = "version";
+
+/// The name of `r`'s statement for `verb`: `patient.read`.
+pub fn statement_name(r: &dyn Resource, verb: &str) -> String {
+    format!("{}.{verb}", r.name().to_ascii_lowercase())
+}
+
+/// The SMART v2 scope an interaction on `r` needs: `system/Patient.r`.
+pub fn scope(r: &dyn Resource, interaction: Interaction) -> String {
+    format!("system/{}.{}", r.name(), interaction.perm().1)
+}
+
+const RETURNING: &str = "RETURNING id, version_id, last_updated, resource";
+
+fn leak(s: String) -> &'static str {
+    // Called once per statement per process, when the catalog is assembled.
+    Box::leak(s.into_boxed_str())
+}
+
+/// `r`'s statements, generated from its declarations. Parameters:
+/// - `create`: `$1` resource, then the columns;
+/// - `read`, `version`: `$1` id;
+/// - `update`: `$1` id, `$2` the expected version (`If-Match`, nullable), `$3` resource,
+///   then the columns;
+/// - `search`: `$1` the cursor (last `seq` seen), then each search parameter's values
+///   ([`super::search::Match::arity`]), then `_id`, then the limit;
+/// - `count`: the same filters, without cursor and limit.
+pub fn statements(r: &dyn Resource) -> Vec<Statement> {
+    let table = r.table();
+    let columns = r.columns();
+    let audit = |action: &'static str| {
+        Some(Audit {
+            action,
+            resource_type: r.name(),
+        })
+    };
+    let name = |verb: &str| leak(statement_name(r, verb));
+    let params = |ps: Vec<Param>| -> &'static [Param] { Box::leak(ps.into_boxed_slice()) };
+    let column_params = || {
+        columns.iter().map(|c| Param {
+            name: c.name,
+            ty: c.ty,
+            nullable: true,
+        })
+    };
+    let placeholders = |from: usize| {
+        (0..columns.len())
+            .map(|i| format!("${}", from + i))
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    let offers = |i: Interaction| r.interactions().contains(&i);
+    if offers(Interaction::Create) {
+        let names: Vec<&str> = std::iter::once("resource")
+            .chain(columns.iter().map(|c| c.name))
+            .collect();
+        let values: Vec<String> = std::iter::once("$1".to_owned())
+            .chain(placeholders(2))
+            .collect();
+        out.push(Statement {
+            name: name(Interaction::Create.verb()),
+            sql: leak(format!(
+                "INSERT INTO {table} ({}) VALUES ({}) {RETURNING}",
+                names.join(", "),
+                values.join(", ")
+            )),
+            access: Access::Write,
+            scope: SchemaScope::Tenant,
+            params: params(
+                std::iter::once(Param {
+                    name: "resource",
+                    ty: ParamType::Jsonb,
+                    nullable: false,
+                })
+                .chain(column_params())
+                .collect(),
+            ),
+            audit: audit("create"),
+        });
+    }
+    let id_param = Param {
+        name: "id",
+        ty: ParamType::Uuid,
+        nullable: false,
+    };
+    if offers(Interaction::Read) {
+        out.push(Statement {
+            name: name(Interaction::Read.verb()),
+            sql: leak(format!(
+                "SELECT id, version_id, last_updated, resource FROM {table} WHERE id = $1"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: params(vec![id_param]),
+            audit: audit("read"),
+        });
+    }
+    if offers(Interaction::Update) {
+        let sets: Vec<String> = std::iter::once("resource = $3".to_owned())
+            .chain(
+                columns
+                    .iter()
+                    .zip(placeholders(4))
+                    .map(|(c, p)| format!("{} = {p}", c.name)),
+            )
+            .collect();
+        out.push(Statement {
+            name: name(Interaction::Update.verb()),
+            sql: leak(format!(
+                "UPDATE {table} SET {}, version_id = version_id + 1, last_updated = now() \
+                 WHERE id = $1 AND ($2::int8 IS NULL OR version_id = $2) {RETURNING}",
+                sets.join(", ")
+            )),
+            access: Access::Write,
+            scope: SchemaScope::Tenant,
+            params: params(
+                [
+                    id_param,
+                    Param {
+                        name: "if_match",
+                        ty: ParamType::Int8,
+                        nullable: true,
+                    },
+                    Param {
+                        name: "resource",
+                        ty: ParamType::Jsonb,
+                        nullable: false,
+                    },
+                ]
+                .into_iter()
+                .chain(column_params())
+                .collect(),
+            ),
+            audit: audit("update"),
+        });
+        out.push(Statement {
+            name: name(VERSION),
+            sql: leak(format!("SELECT version_id FROM {table} WHERE id = $1")),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: params(vec![id_param]),
+            audit: None,
+        });
+    }
+    if offers(Interaction::SearchType) {
+        let (filters, filter_params) = super::search::filters(r, 2);
+        let n = filter_params.len();
+        out.push(Statement {
+            name: name(Interaction::SearchType.verb()),
+            // Keyset paging on `seq` (creation order): stable under concurrent inserts,
+            // and O(page) however deep the client pages. One extra row tells if a next
+            // page exists.
+            sql: leak(format!(
+                "SELECT id, seq, version_id, last_updated, resource FROM {table} \
+                 WHERE ($1::int8 IS NULL OR seq > $1){filters} ORDER BY seq LIMIT ${}",
+                n + 2
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: params(
+                std::iter::once(Param {
+                    name: "after_seq",
+                    ty: ParamType::Int8,
+                    nullable: true,
+                })
+                .chain(filter_params.iter().copied())
+                .chain(std::iter::once(Param {
+                    name: "limit",
+                    ty: ParamType::Int8,
+                    nullable: false,
+                }))
+                .collect(),
+            ),
+            audit: audit("search"),
+        });
+        let (filters, filter_params) = super::search::filters(r, 1);
+        out.push(Statement {
+            name: name(COUNT),
+            sql: leak(format!(
+                "SELECT count(*) AS total FROM {table} WHERE true{filters}"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: params(filter_params),
+            audit: None,
+        });
+    }
+    out
+}

@@ -1,0 +1,349 @@
+//! Search: the parameters a resource declares ([`Match`]), their SQL conditions, the
+//! parsing of a query string into statement parameters, paging cursors and the links of a
+//! `searchset` Bundle. One implementation for every resource.
+//!
+//! FHIR's lenient handling: parameters a type does not declare are ignored, and the `self`
+//! link says which ones were applied. A declared parameter with a value it cannot take is
+//! 400, naming it. Paging is by keyset on creation order (`_cursor`, opaque), never by
+//! offset: deep pages cost what the first does and stay stable under concurrent inserts.
+
+use serde_json::{Value, json};
+
+use super::{error::ApiError, resource::Resource};
+use crate::{
+    dataplane::statement::{Param, ParamType},
+    fhir::{
+        Issue, IssueCode,
+        datatypes::{ValueSet, is_fhir_date},
+    },
+};
+
+/// Page size when `_count` is absent, and the most a page may hold.
+pub const DEFAULT_COUNT: u32 = 20;
+pub const MAX_COUNT: u32 = 100;
+/// Longest accepted search value.
+const MAX_VALUE_CHARS: usize = 100;
+
+/// A search parameter: its name in the query string and how it matches.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchParam {
+    pub name: &'static str,
+    pub kind: Match,
+    /// For the CapabilityStatement.
+    pub documentation: &'static str,
+}
+
+/// How a search parameter matches, and over which of the resource's columns.
+#[derive(Debug, Clone, Copy)]
+pub enum Match {
+    /// `string`: case-insensitive prefix of any of these text columns.
+    Prefix(&'static [&'static str]),
+    /// `token`: one code of `codes`, equal to a text column.
+    Code {
+        column: &'static str,
+        codes: &'static ValueSet,
+    },
+    /// `token`: `system|value`, `|value` (no system) or `value` (any system) against a
+    /// jsonb array of `system|value` strings ([`identifier_tokens`]).
+    Identifier(&'static str),
+    /// `token`: `true` or `false`, against a boolean column.
+    Boolean(&'static str),
+    /// `date`: a FHIR date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) equal to a text column; no
+    /// prefixes.
+    DateExact(&'static str),
+}
+
+impl Match {
+    /// The FHIR search parameter type, for the CapabilityStatement.
+    pub fn fhir_type(self) -> &'static str {
+        match self {
+            Self::Prefix(_) => "string",
+            Self::Code { .. } | Self::Identifier(_) | Self::Boolean(_) => "token",
+            Self::DateExact(_) => "date",
+        }
+    }
+
+    /// `AND (…)` over the placeholder `$n`.
+    fn condition(self, n: usize) -> String {
+        match self {
+            Self::Prefix(columns) => {
+                let any: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("lower({c}) LIKE ${n} || '%'"))
+                    .collect();
+                format!(" AND (${n}::text IS NULL OR {})", any.join(" OR "))
+            }
+            Self::Code { column, .. } | Self::DateExact(column) => {
+                format!(" AND (${n}::text IS NULL OR {column} = ${n})")
+            }
+            Self::Boolean(column) => {
+                format!(" AND (${n}::text IS NULL OR {column} = ${n}::boolean)")
+            }
+            // A value with a `|` is one whole token; without, it matches any system.
+            Self::Identifier(column) => format!(
+                " AND (${n}::text IS NULL OR {column} ? ${n} OR (strpos(${n}, '|') = 0 AND \
+                 EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) t \
+                         WHERE substr(t, strpos(t, '|') + 1) = ${n})))"
+            ),
+        }
+    }
+
+    /// The statement parameter a value is bound as.
+    fn param(self, name: &'static str) -> Param {
+        Param {
+            name,
+            ty: ParamType::Text,
+            nullable: true,
+        }
+    }
+
+    /// The bound value of one query value, or why it cannot be one.
+    fn parse(self, name: &str, raw: &str) -> Result<Value, String> {
+        let v = raw.trim();
+        if v.is_empty() || v.chars().count() > MAX_VALUE_CHARS {
+            return Err(format!(
+                "{name} must hold 1 to {MAX_VALUE_CHARS} characters"
+            ));
+        }
+        match self {
+            // LIKE metacharacters are matched literally.
+            Self::Prefix(_) => Ok(json!(
+                v.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )),
+            Self::Code { codes, .. } => {
+                if codes.contains(v) {
+                    Ok(json!(v))
+                } else {
+                    Err(format!("{name} must be a code of {}", codes.name))
+                }
+            }
+            Self::Boolean(_) => match v {
+                "true" | "false" => Ok(json!(v)),
+                _ => Err(format!("{name} must be true or false")),
+            },
+            Self::DateExact(_) => {
+                if is_fhir_date(v) {
+                    Ok(json!(v))
+                } else {
+                    Err(format!(
+                        "{name} must be a date (YYYY, YYYY-MM or YYYY-MM-DD); prefixes are not supported"
+                    ))
+                }
+            }
+            Self::Identifier(_) => Ok(json!(v)),
+        }
+    }
+}
+
+/// The `system|value` strings a search by identifier matches, of a resource's
+/// `identifier` array: the column [`Match::Identifier`] reads.
+pub fn identifier_tokens(identifiers: Option<&Value>) -> Value {
+    let tokens: Vec<String> = identifiers
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|i| {
+            let value = i.get("value")?.as_str()?;
+            let system = i.get("system").and_then(Value::as_str).unwrap_or("");
+            Some(format!("{system}|{value}"))
+        })
+        .collect();
+    json!(tokens)
+}
+
+/// The SQL conditions of `r`'s search parameters, then `_id`, numbered from `$first`, and
+/// their statement parameters.
+pub(super) fn filters(r: &dyn Resource, first: usize) -> (String, Vec<Param>) {
+    let mut sql = String::new();
+    let mut params = Vec::new();
+    for p in r.search_params() {
+        sql.push_str(&p.kind.condition(first + params.len()));
+        params.push(p.kind.param(p.name));
+    }
+    let n = first + params.len();
+    sql.push_str(&format!(" AND (${n}::uuid IS NULL OR id = ${n})"));
+    params.push(Param {
+        name: "_id",
+        ty: ParamType::Uuid,
+        nullable: true,
+    });
+    (sql, params)
+}
+
+/// A parsed search: what the statements bind and what the links repeat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    pub count: u32,
+    pub after_seq: Option<i64>,
+    /// One value per declared parameter (`null` when absent), then `_id`.
+    pub filters: Vec<Value>,
+    /// An `_id` that is no id of ours: nothing can match, no call is needed.
+    pub matches_nothing: bool,
+    /// The applied parameters as given, in declaration order, for the links.
+    applied: Vec<(&'static str, String)>,
+}
+
+fn bad(param: &str, message: String) -> ApiError {
+    ApiError::BadRequest(vec![
+        Issue::new(IssueCode::Value, message).at(param.to_owned()),
+    ])
+}
+
+/// Parses `query` as a search of `r`.
+pub fn parse(r: &dyn Resource, query: Option<&str>) -> Result<Search, ApiError> {
+    let declared = r.search_params();
+    let mut s = Search {
+        count: DEFAULT_COUNT,
+        after_seq: None,
+        filters: vec![Value::Null; declared.len() + 1],
+        matches_nothing: false,
+        applied: Vec::new(),
+    };
+    let mut raw: Vec<Option<String>> = vec![None; declared.len() + 1];
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "_count" => {
+                let n: u32 = v
+                    .parse()
+                    .map_err(|_| bad("_count", "_count must be a non-negative integer".into()))?;
+                s.count = n.min(MAX_COUNT);
+            }
+            "_cursor" => {
+                s.after_seq = Some(decode_cursor(&v).ok_or_else(|| {
+                    bad(
+                        "_cursor",
+                        "_cursor is not a cursor this server issued".into(),
+                    )
+                })?)
+            }
+            name => {
+                let at = if name == "_id" {
+                    Some(declared.len())
+                } else {
+                    declared.iter().position(|p| p.name == name)
+                };
+                // Undeclared parameters are ignored (FHIR lenient handling).
+                let Some(at) = at else { continue };
+                if raw[at].is_some() {
+                    return Err(bad(
+                        name,
+                        format!("{name} is given more than once; give it once"),
+                    ));
+                }
+                s.filters[at] = if at == declared.len() {
+                    match super::parse_uuid(&v) {
+                        Some(id) => json!(id),
+                        None => {
+                            s.matches_nothing = true;
+                            Value::Null
+                        }
+                    }
+                } else {
+                    declared[at]
+                        .kind
+                        .parse(name, &v)
+                        .map_err(|m| bad(name, m))?
+                };
+                raw[at] = Some(v.trim().to_owned());
+            }
+        }
+    }
+    s.applied = declared
+        .iter()
+        .map(|p| p.name)
+        .chain(std::iter::once("_id"))
+        .zip(raw)
+        .filter_map(|(name, v)| Some((name, v?)))
+        .collect();
+    Ok(s)
+}
+
+impl Search {
+    /// The query string of this search at `cursor`, as the links give it.
+    pub fn query(&self, cursor: Option<i64>) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("_count", &self.count.to_string());
+        for (name, value) in &self.applied {
+            q.append_pair(name, value);
+        }
+        if let Some(c) = cursor {
+            q.append_pair("_cursor", &encode_cursor(c));
+        }
+        q.finish()
+    }
+}
+
+const CURSOR_ENGINE: base64::engine::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn encode_cursor(seq: i64) -> String {
+    use base64::Engine as _;
+    CURSOR_ENGINE.encode(format!("seq:{seq}"))
+}
+
+fn decode_cursor(c: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let raw = CURSOR_ENGINE.decode(c).ok()?;
+    std::str::from_utf8(&raw)
+        .ok()?
+        .strip_prefix("seq:")?
+        .parse()
+        .ok()
+        .filter(|s: &i64| *s >= 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::resources::patient::Patient;
+
+    #[test]
+    fn search_parameters() {
+        fn p(q: Option<&str>) -> Result<Search, ApiError> {
+            parse(&Patient, q)
+        }
+        assert_eq!(p(None).unwrap().count, DEFAULT_COUNT);
+        assert_eq!(p(Some("_count=1000")).unwrap().count, MAX_COUNT);
+        assert_eq!(p(Some("_count=0")).unwrap().count, 0);
+        for bad in [
+            "_count=-1",
+            "_count=x",
+            "_cursor=zzz",
+            "gender=F",
+            "birthdate=ge2000",
+            "name=",
+            "name=a&name=b",
+        ] {
+            assert!(
+                matches!(p(Some(bad)), Err(ApiError::BadRequest(_))),
+                "{bad}"
+            );
+        }
+        let s = p(Some("name=50%25_off&unknown=1")).unwrap();
+        assert_eq!(s.filters[0], json!("50\\%\\_off"));
+        assert_eq!(s.query(None), "_count=20&name=50%25_off");
+        let c = encode_cursor(42);
+        assert_eq!(decode_cursor(&c), Some(42));
+        assert_eq!(
+            p(Some(&format!("_cursor={c}"))).unwrap().after_seq,
+            Some(42)
+        );
+        let s = p(Some("_id=not-ours")).unwrap();
+        assert!(s.matches_nothing);
+        let s = p(Some("_id=5B0C1A2E-1111-4222-8333-444455556666")).unwrap();
+        assert_eq!(
+            s.filters.last().unwrap(),
+            &json!("5b0c1a2e-1111-4222-8333-444455556666")
+        );
+    }
+
+    #[test]
+    fn identifier_tokens_keep_the_system() {
+        let ids = json!([{"system": "urn:a", "value": "1"}, {"value": "2"}, {"system": "x"}]);
+        assert_eq!(identifier_tokens(Some(&ids)), json!(["urn:a|1", "|2"]));
+        assert_eq!(identifier_tokens(None), json!([]));
+    }
+}

@@ -1,0 +1,78 @@
+//! What a named statement is: its SQL, whether it writes, which schema it runs in, its
+//! typed parameters and what the audit trail records of it. The catalog
+//! ([`super::catalog`]) lists them; resources ([`crate::api::resources`]) declare theirs
+//! with these types, so this module depends on nothing.
+
+/// Whether a statement changes data: writes run on the primary in one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Which schema a statement runs in. Tenant statements run with `search_path` pinned to the
+/// token's clinic; control statements are used by the region itself (the directory) and are
+/// never accepted in a batch from the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaScope {
+    Tenant,
+    Control,
+}
+
+/// The Postgres type a parameter is bound as, and the JSON it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// JSON string.
+    Text,
+    /// JSON integer within i64.
+    Int8,
+    /// JSON string holding a UUID.
+    Uuid,
+    /// Any JSON value, bound as `jsonb`.
+    Jsonb,
+}
+
+/// One declared parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    pub name: &'static str,
+    pub ty: ParamType,
+    /// Whether JSON `null` is accepted (bound as SQL NULL).
+    pub nullable: bool,
+}
+
+/// What the audit trail records when a statement touches health data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audit {
+    /// The verb: `create`, `read`, `search`.
+    pub action: &'static str,
+    pub resource_type: &'static str,
+}
+
+/// A named statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Statement {
+    pub name: &'static str,
+    pub sql: &'static str,
+    pub access: Access,
+    pub scope: SchemaScope,
+    pub params: &'static [Param],
+    /// `Some` for statements over health data: the region appends an audit event (with the
+    /// `id` of every returned row) in the same transaction.
+    pub audit: Option<Audit>,
+}
+
+pub const fn p(name: &'static str, ty: ParamType) -> Param {
+    Param {
+        name,
+        ty,
+        nullable: false,
+    }
+}
+pub const fn opt(name: &'static str, ty: ParamType) -> Param {
+    Param {
+        name,
+        ty,
+        nullable: true,
+    }
+}
