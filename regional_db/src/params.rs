@@ -22,6 +22,7 @@ pub fn pg_type(ty: ParamType) -> Type {
         ParamType::Int8 => Type::INT8,
         ParamType::Uuid => Type::UUID,
         ParamType::Jsonb => Type::JSONB,
+        ParamType::Bool => Type::BOOL,
     }
 }
 
@@ -78,6 +79,9 @@ pub fn convert(
                     ))
                 }
                 ParamType::Jsonb => Box::new(Some(value.clone())),
+                ParamType::Bool => {
+                    Box::new(Some(value.as_bool().ok_or_else(|| wrong("a boolean"))?))
+                }
             })
         })
         .collect()
@@ -90,6 +94,7 @@ fn null_of(ty: ParamType) -> SqlParam {
         ParamType::Int8 => Box::new(None::<i64>),
         ParamType::Uuid => Box::new(None::<uuid::Uuid>),
         ParamType::Jsonb => Box::new(None::<Value>),
+        ParamType::Bool => Box::new(None::<bool>),
     }
 }
 

@@ -11,7 +11,9 @@
 //! - [`i18n`]: locale negotiation and Fluent messages (`locales/`, embedded).
 //! - [`geo`]: the region map (`infra/regions.toml`, embedded), `GeoHint`, nearest region.
 //! - [`cache`]: edge cache keys and `Cache-Control` policies.
-//! - [`pages`]: HTML pages; [`api`]: the FHIR REST API v1; [`fhir`]: its JSON shapes.
+//! - [`ctx`]: the per-request context both flows take.
+//! - [`pages`]: HTML pages; [`api`]: the FHIR REST API (`/v1`, `/fhir/R4`), generic over the
+//!   resource types of [`api::resources`]; [`fhir`]: the R4 datatypes they share.
 //! - [`dataplane`]: the catalog of named statements, the edge→region wire format and client.
 //! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`compliance`]: per-country
 //!   policy; [`country`]: country codes and defaults.

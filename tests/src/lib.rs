@@ -402,3 +402,39 @@ fn dechunk(mut chunked: &[u8]) -> Vec<u8> {
     }
     body
 }
+
+/// An API answer: status, JSON body, headers.
+pub type ApiAnswer = (u16, serde_json::Value, reqwest::header::HeaderMap);
+
+/// An API request to clinic `slug` on `edge` with an optional bearer `token`, FHIR JSON
+/// `body` and `extra` headers; the answer must be JSON (a resource, Bundle or
+/// OperationOutcome), else the test fails naming the request.
+pub fn fhir(
+    edge: Edge,
+    method: &str,
+    slug: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    extra: &[(&str, &str)],
+) -> ApiAnswer {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut h: Vec<(&str, &str)> = vec![("content-type", "application/fhir+json")];
+    if let Some(a) = &auth {
+        h.push(("authorization", a));
+    }
+    h.extend_from_slice(extra);
+    let r = edge.request(method, &edge.host_for(slug), path, &h, body);
+    let status = r.status().as_u16();
+    let hdrs = r.headers().clone();
+    let text = r.text().expect("a body");
+    let v = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{edge:?} {method} {path}: not JSON ({e}): {text}"));
+    (status, v, hdrs)
+}
+
+/// Asserts `v` is an error `OperationOutcome`.
+pub fn assert_outcome(v: &serde_json::Value, what: &str) {
+    assert_eq!(v["resourceType"], "OperationOutcome", "{what}: {v}");
+    assert_eq!(v["issue"][0]["severity"], "error", "{what}");
+}

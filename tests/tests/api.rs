@@ -1,7 +1,9 @@
 //! The FHIR API through both edge runtimes: tenancy, scopes, errors as OperationOutcomes.
 
 use serde_json::{Value, json};
-use telemed_e2e::{EDGES, Edge, headers, new_clinic, now_secs, token, token_at};
+use telemed_e2e::{
+    ApiAnswer, EDGES, Edge, assert_outcome, fhir, headers, new_clinic, now_secs, token, token_at,
+};
 use telemed_shared::auth::SigningKey;
 
 const ALL: &str = "system/Patient.cruds";
@@ -23,24 +25,8 @@ fn call(
     path: &str,
     token: Option<&str>,
     body: Option<&str>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut h: Vec<(&str, &str)> = vec![("content-type", "application/fhir+json")];
-    if let Some(a) = &auth {
-        h.push(("authorization", a));
-    }
-    let r = edge.request(method, &edge.host_for(slug), path, &h, body);
-    let status = r.status().as_u16();
-    let hdrs = r.headers().clone();
-    let text = r.text().unwrap();
-    let v = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{edge:?} {method} {path}: not JSON ({e}): {text}"));
-    (status, v, hdrs)
-}
-
-fn assert_outcome(v: &Value, what: &str) {
-    assert_eq!(v["resourceType"], "OperationOutcome", "{what}: {v}");
-    assert_eq!(v["issue"][0]["severity"], "error", "{what}");
+) -> ApiAnswer {
+    fhir(edge, method, slug, path, token, body, &[])
 }
 
 fn list_families(edge: Edge, slug: &str, tok: &str, family: &str) -> Vec<String> {

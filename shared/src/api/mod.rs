@@ -6,7 +6,7 @@
 //! URL the API writes (`Location`, `fullUrl`, Bundle links) is in the space of the request.
 //!
 //! Layout: [`resource`] (the trait and what derives from it), [`resources`] (one module per
-//! type), [`rest`] (the interactions), [`search`], [`error`], [`idempotency`], [`lsn`],
+//! type), `rest` (the interactions), [`search`], [`error`], [`idempotency`], [`lsn`],
 //! [`metadata`].
 //!
 //! Every request costs at most one edge→region call: the token is verified at the edge,

@@ -233,7 +233,7 @@ fn leak(s: String) -> &'static str {
 /// - `update`: `$1` id, `$2` the expected version (`If-Match`, nullable), `$3` resource,
 ///   then the columns;
 /// - `search`: `$1` the cursor (last `seq` seen), then each search parameter's values
-///   ([`super::search::Match::arity`]), then `_id`, then the limit;
+///   (one each), then `_id`, then the limit;
 /// - `count`: the same filters, without cursor and limit.
 pub fn statements(r: &dyn Resource) -> Vec<Statement> {
     let table = r.table();

@@ -30,6 +30,8 @@ pub enum ParamType {
     Uuid,
     /// Any JSON value, bound as `jsonb`.
     Jsonb,
+    /// JSON boolean.
+    Bool,
 }
 
 /// One declared parameter.

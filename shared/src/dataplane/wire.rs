@@ -266,37 +266,63 @@ pub struct EdgeTiming {
 }
 
 /// The kind of request a timing is for: a small closed set, to bound label cardinality.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// API routes derive from the resource registry (both URL spaces give the same label):
+/// `api_<plural>` for a collection, `api_<type>` for one resource (`api_patients`,
+/// `api_patient`); a label no registered resource has is refused when a region reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimedRoute {
     /// A public page (`/`).
     Page,
-    /// `/v1/patients` (search, create).
-    ApiPatients,
-    /// `/v1/patients/{id}`.
-    ApiPatient,
-    /// Any other path under `/v1`.
+    /// A resource collection (search, create): the index of its type in the registry.
+    ApiCollection(usize),
+    /// One resource (read, update): the index of its type in the registry.
+    ApiInstance(usize),
+    /// Any other API path.
     ApiOther,
     /// Anything else (unknown pages, bad hosts).
     Other,
 }
 
+/// The labels of every registered resource: (collection, instance), by registry index.
+fn api_labels() -> &'static [(&'static str, &'static str)] {
+    static LABELS: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    LABELS.get_or_init(|| {
+        crate::api::resources::REGISTRY
+            .iter()
+            .map(|r| {
+                let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+                (
+                    leak(format!("api_{}", r.plural())),
+                    leak(format!("api_{}", r.name().to_ascii_lowercase())),
+                )
+            })
+            .collect()
+    })
+}
+
 impl TimedRoute {
     /// The route of a request path.
     pub fn of_path(path: &str) -> Self {
-        let api = if path == "/v1" {
-            Some("")
-        } else {
-            path.strip_prefix("/v1/")
+        use crate::api::Space;
+        let Some((space, segments)) = Space::of(path) else {
+            return if path == "/" { Self::Page } else { Self::Other };
         };
-        match api {
-            Some("patients" | "patients/") => Self::ApiPatients,
-            Some(rest) => match rest.strip_prefix("patients/") {
-                Some(id) if !id.is_empty() && !id.contains('/') => Self::ApiPatient,
-                _ => Self::ApiOther,
-            },
-            None if path == "/" => Self::Page,
-            None => Self::Other,
+        let index = |collection: &str| {
+            crate::api::resources::REGISTRY.iter().position(|r| {
+                let named = match space {
+                    Space::V1 => r.plural(),
+                    Space::FhirR4 => r.name(),
+                };
+                named == collection
+            })
+        };
+        match segments.as_slice() {
+            [collection] => index(collection).map_or(Self::ApiOther, Self::ApiCollection),
+            [collection, id] if !id.is_empty() => {
+                index(collection).map_or(Self::ApiOther, Self::ApiInstance)
+            }
+            _ => Self::ApiOther,
         }
     }
 
@@ -304,11 +330,43 @@ impl TimedRoute {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Page => "page",
-            Self::ApiPatients => "api_patients",
-            Self::ApiPatient => "api_patient",
+            Self::ApiCollection(i) => api_labels().get(i).map_or("api_other", |l| l.0),
+            Self::ApiInstance(i) => api_labels().get(i).map_or("api_other", |l| l.1),
             Self::ApiOther => "api_other",
             Self::Other => "other",
         }
+    }
+
+    /// The route a label names, if any.
+    pub fn from_label(label: &str) -> Option<Self> {
+        match label {
+            "page" => Some(Self::Page),
+            "api_other" => Some(Self::ApiOther),
+            "other" => Some(Self::Other),
+            _ => api_labels().iter().enumerate().find_map(|(i, (c, one))| {
+                if *c == label {
+                    Some(Self::ApiCollection(i))
+                } else if *one == label {
+                    Some(Self::ApiInstance(i))
+                } else {
+                    None
+                }
+            }),
+        }
+    }
+}
+
+impl Serialize for TimedRoute {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimedRoute {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let label = String::deserialize(d)?;
+        Self::from_label(&label)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown route `{label}`")))
     }
 }
 
@@ -388,17 +446,31 @@ mod tests {
     fn timed_routes_are_a_closed_set() {
         for (path, route) in [
             ("/", TimedRoute::Page),
-            ("/v1/patients", TimedRoute::ApiPatients),
-            ("/v1/patients/", TimedRoute::ApiPatients),
-            ("/v1/patients/0000-1", TimedRoute::ApiPatient),
+            ("/v1/patients", TimedRoute::ApiCollection(0)),
+            ("/v1/patients/", TimedRoute::ApiCollection(0)),
+            ("/fhir/R4/Patient", TimedRoute::ApiCollection(0)),
+            ("/v1/patients/0000-1", TimedRoute::ApiInstance(0)),
+            ("/fhir/R4/Patient/0000-1", TimedRoute::ApiInstance(0)),
             ("/v1/patients/a/b", TimedRoute::ApiOther),
             ("/v1", TimedRoute::ApiOther),
-            ("/v1/observations", TimedRoute::ApiOther),
+            ("/fhir/R4/metadata", TimedRoute::ApiOther),
+            ("/v1/nothings", TimedRoute::ApiOther),
             ("/v10", TimedRoute::Other),
             ("/about", TimedRoute::Other),
         ] {
             assert_eq!(TimedRoute::of_path(path), route, "{path}");
         }
+        // Every registered resource has its two labels, and they read back.
+        for (i, r) in crate::api::resources::REGISTRY.iter().enumerate() {
+            let plural = format!("api_{}", r.plural());
+            let one = format!("api_{}", r.name().to_ascii_lowercase());
+            assert_eq!(TimedRoute::ApiCollection(i).as_str(), plural);
+            assert_eq!(TimedRoute::ApiInstance(i).as_str(), one);
+            for route in [TimedRoute::ApiCollection(i), TimedRoute::ApiInstance(i)] {
+                assert_eq!(TimedRoute::from_label(route.as_str()), Some(route));
+            }
+        }
+        assert_eq!(TimedRoute::from_label("api_nothing"), None);
         let t: EdgeTiming = serde_json::from_str(
             r#"{"colo":"CDG","route":"api_patient","cache":"none","status":200,"duration_ms":7}"#,
         )

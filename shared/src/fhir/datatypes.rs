@@ -5,7 +5,7 @@
 //! Every resource we accept is built from the same general-purpose datatypes, and each must
 //! refuse what it does not understand at every depth instead of storing it silently: a
 //! stored element nobody checked is an element some client will later trust. So a resource
-//! is one more [`Type`] table (see [`super::patient::PATIENT`]), and [`check_resource`]
+//! is one more [`Type`] table (see [`crate::api::resources::patient::PATIENT`]), and [`check_resource`]
 //! brings everything else: the `Element` / `BackboneElement` / `DomainResource` bases,
 //! cardinality, primitive formats, required bindings, choice types `x[x]`, primitive
 //! extensions `_x`, and the invariants listed on each type.

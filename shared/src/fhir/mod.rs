@@ -1,6 +1,6 @@
 //! FHIR R4 JSON shapes the API speaks: `OperationOutcome` for errors, `Bundle` for lists,
-//! and the clinical resources (only `Patient` so far), each checked against the datatype
-//! tables of [`datatypes`].
+//! and the datatype tables of [`datatypes`] every resource of [`crate::api::resources`] is
+//! checked against.
 
 pub mod datatypes;
 

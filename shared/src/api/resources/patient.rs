@@ -2,7 +2,7 @@
 //!
 //! The whole resource is stored as sent (minus server-owned `id`/`meta`), so what a client
 //! sends is what others read back. That is only safe because every element, at every depth,
-//! is checked against [`PATIENT`] and the datatype tables of [`super::datatypes`]: what is
+//! is checked against [`PATIENT`] and the datatype tables of [`crate::fhir::datatypes`]: what is
 //! not R4 `Patient` is refused, never stored unchecked. On top of the structure come the
 //! rules of this API: no birth in the future, and the fields the clinic's country requires.
 
