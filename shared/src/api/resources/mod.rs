@@ -3,12 +3,13 @@
 //! makes its table (checked against Postgres by `regional_db`'s tests).
 
 pub mod patient;
+pub mod practitioner;
 
 use super::resource::{Resource, statements as statements_of};
 use crate::dataplane::statement::Statement;
 
 /// Every resource type served, in the order the CapabilityStatement lists them.
-pub static REGISTRY: &[&dyn Resource] = &[&patient::Patient];
+pub static REGISTRY: &[&dyn Resource] = &[&patient::Patient, &practitioner::Practitioner];
 
 /// The type named `name` (`Patient`), as the FHIR URL space names it.
 pub fn by_name(name: &str) -> Option<&'static dyn Resource> {

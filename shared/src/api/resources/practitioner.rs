@@ -1,0 +1,198 @@
+//! FHIR R4 `Practitioner`: the doctors, nurses and therapists of a clinic, whom patients
+//! book. Stored as sent after the R4 structure check; search by `name`, `identifier`
+//! (e.g. the French RPPS, `urn:oid:1.2.250.1.71.4.2.1`) and `active`.
+
+use serde_json::{Map, Value, json};
+
+use super::patient::first_names;
+use crate::{
+    api::{
+        resource::{Column, Indexed, Resource, Rules},
+        search::{Match, SearchParam, identifier_tokens},
+    },
+    dataplane::statement::ParamType,
+    fhir::{
+        Issue, IssueCode,
+        datatypes::{
+            ADDRESS, ADMINISTRATIVE_GENDER, ATTACHMENT, BOOLEAN, Base, CODEABLE_CONCEPT,
+            CONTACT_POINT, DATE, HUMAN_NAME, IDENTIFIER, Kind, PERIOD, REFERENCE, Type,
+            is_fhir_date, many, opt, req,
+        },
+    },
+};
+
+/// The `Practitioner` resource type.
+pub struct Practitioner;
+
+/// R4 `Practitioner` (<https://hl7.org/fhir/R4/practitioner.html>).
+pub static PRACTITIONER: Type = Type {
+    name: "Practitioner",
+    base: Base::DomainResource,
+    elements: &[
+        many("identifier", Kind::Type(&IDENTIFIER)),
+        opt("active", BOOLEAN),
+        many("name", Kind::Type(&HUMAN_NAME)),
+        many("telecom", Kind::Type(&CONTACT_POINT)),
+        many("address", Kind::Type(&ADDRESS)),
+        opt("gender", Kind::Code(&ADMINISTRATIVE_GENDER)),
+        opt("birthDate", DATE),
+        many("photo", Kind::Type(&ATTACHMENT)),
+        many("qualification", Kind::Type(&QUALIFICATION)),
+        many("communication", Kind::Type(&CODEABLE_CONCEPT)),
+    ],
+    invariants: &[],
+};
+
+static QUALIFICATION: Type = Type {
+    name: "Practitioner.qualification",
+    base: Base::Backbone,
+    elements: &[
+        many("identifier", Kind::Type(&IDENTIFIER)),
+        req("code", Kind::Type(&CODEABLE_CONCEPT)),
+        opt("period", Kind::Type(&PERIOD)),
+        opt("issuer", Kind::Type(&REFERENCE)),
+    ],
+    invariants: &[],
+};
+
+static COLUMNS: &[Column] = &[
+    Column {
+        name: "family",
+        ty: ParamType::Text,
+    },
+    Column {
+        name: "given",
+        ty: ParamType::Text,
+    },
+    Column {
+        name: "active",
+        ty: ParamType::Bool,
+    },
+    Column {
+        name: "identifiers",
+        ty: ParamType::Jsonb,
+    },
+];
+
+static SEARCH: &[SearchParam] = &[
+    SearchParam {
+        name: "name",
+        kind: Match::Prefix(&["family", "given"]),
+        documentation: "Start of the first family or given name, any case.",
+    },
+    SearchParam {
+        name: "identifier",
+        kind: Match::Identifier("identifiers"),
+        documentation: "system|value, |value (no system) or value (any system).",
+    },
+    SearchParam {
+        name: "active",
+        kind: Match::Boolean("active"),
+        documentation: "true or false.",
+    },
+];
+
+impl Resource for Practitioner {
+    fn name(&self) -> &'static str {
+        "Practitioner"
+    }
+    fn plural(&self) -> &'static str {
+        "practitioners"
+    }
+    fn table(&self) -> &'static str {
+        "practitioners"
+    }
+    fn structure(&self) -> &'static Type {
+        &PRACTITIONER
+    }
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+    fn search_params(&self) -> &'static [SearchParam] {
+        SEARCH
+    }
+
+    /// No birth in the future; the rest is the structure's.
+    fn index(&self, obj: &Map<String, Value>, rules: &Rules<'_>) -> Indexed {
+        let mut issues = Vec::new();
+        if let Some(d) = obj.get("birthDate").and_then(Value::as_str)
+            && is_fhir_date(d)
+            && d > rules.today
+        {
+            issues.push(
+                Issue::new(IssueCode::Value, "birthDate is in the future")
+                    .at("Practitioner.birthDate"),
+            );
+        }
+        let (family, given) = first_names(obj.get("name"));
+        Indexed {
+            columns: vec![
+                json!(family),
+                json!(given),
+                json!(obj.get("active").and_then(Value::as_bool)),
+                identifier_tokens(obj.get("identifier")),
+            ],
+            issues,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        api::resource::{Invalid, validate},
+        compliance::SHAPE_ONLY,
+    };
+
+    const RULES: Rules<'static> = Rules {
+        policy: &SHAPE_ONLY,
+        today: "2026-11-30",
+    };
+
+    #[test]
+    fn a_practitioner_is_indexed_for_search() {
+        let v = validate(
+            &Practitioner,
+            json!({"resourceType": "Practitioner", "active": true,
+                   "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "10003456789"}],
+                   "name": [{"family": "Durand", "given": ["Claire"], "prefix": ["Dr"]}],
+                   "qualification": [{"code": {"text": "Médecin généraliste"}}]}),
+            &RULES,
+        )
+        .unwrap();
+        assert_eq!(
+            v.columns,
+            vec![
+                json!("Durand"),
+                json!("Claire"),
+                json!(true),
+                json!(["urn:oid:1.2.250.1.71.4.2.1|10003456789"])
+            ]
+        );
+    }
+
+    #[test]
+    fn faults_are_named_where_they_are() {
+        let Err(Invalid::Issues(issues)) = validate(
+            &Practitioner,
+            json!({"resourceType": "Practitioner", "active": "yes", "birthDate": "2999-01-01",
+                   "qualification": [{"period": {"start": "2020"}}], "specialty": "x"}),
+            &RULES,
+        ) else {
+            panic!("refused")
+        };
+        let at: Vec<_> = issues
+            .iter()
+            .filter_map(|i| i.expression.as_deref())
+            .collect();
+        for path in [
+            "Practitioner.active",
+            "Practitioner.birthDate",
+            "Practitioner.qualification[0].code",
+            "Practitioner.specialty",
+        ] {
+            assert!(at.contains(&path), "{path} in {at:?}");
+        }
+    }
+}
