@@ -66,6 +66,7 @@ fn one_region_call_per_request_cold_or_warm() {
                 .as_u16()
             });
             assert_eq!((s, n), (404, 1), "{edge:?} {country}: GET unknown id");
+            every_practitioner_interaction_is_one_call(edge, &slug, country);
         }
     }
     // Pages: a cold Workers edge makes one directory call, then serves from its cache.
@@ -95,6 +96,71 @@ fn one_region_call_per_request_cold_or_warm() {
     for _ in 0..2 {
         let (s, n) = calls_of(|| edge.get(&edge.host_for(&slug), "/", &[]).status().as_u16());
         assert_eq!((s, n), (200, 1), "spin page");
+    }
+}
+
+/// Create, read, versioned update and search of a Practitioner, in both URL spaces: one
+/// call each, whatever the outcome (a stale `If-Match` included).
+fn every_practitioner_interaction_is_one_call(edge: Edge, slug: &str, country: &str) {
+    let tok = format!("Bearer {}", token(slug, "system/Practitioner.cruds"));
+    let host = edge.host_for(slug);
+    let send = |method: &str, path: &str, body: Option<&str>, extra: &[(&str, &str)]| {
+        let mut h = vec![
+            ("authorization", tok.as_str()),
+            ("content-type", "application/fhir+json"),
+        ];
+        h.extend_from_slice(extra);
+        let r = edge.request(method, &host, path, &h, body);
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap())
+    };
+    let body = json!({"resourceType": "Practitioner", "name": [{"family": "Trip"}]}).to_string();
+    let mut created = None;
+    let (s, n) = calls_of(|| {
+        let (s, p) = send("POST", "/fhir/R4/Practitioner", Some(&body), &[]);
+        created = Some(p);
+        s
+    });
+    assert_eq!((s, n), (201, 1), "{edge:?} {country}: create");
+    let id = created.unwrap()["id"].as_str().unwrap().to_owned();
+    let mut update: serde_json::Value = serde_json::from_str(&body).unwrap();
+    update["id"] = json!(id);
+    let update = update.to_string();
+    for (what, method, path, body, extra, want) in [
+        (
+            "read",
+            "GET",
+            format!("/v1/practitioners/{id}"),
+            None,
+            &[][..],
+            200,
+        ),
+        (
+            "search",
+            "GET",
+            "/fhir/R4/Practitioner?name=trip".to_owned(),
+            None,
+            &[],
+            200,
+        ),
+        (
+            "update",
+            "PUT",
+            format!("/v1/practitioners/{id}"),
+            Some(update.as_str()),
+            &[("if-match", "W/\"1\"")],
+            200,
+        ),
+        (
+            "stale update",
+            "PUT",
+            format!("/fhir/R4/Practitioner/{id}"),
+            Some(update.as_str()),
+            &[("if-match", "W/\"1\"")],
+            412,
+        ),
+    ] {
+        let (s, n) = calls_of(|| send(method, &path, body, extra).0);
+        assert_eq!((s, n), (want, 1), "{edge:?} {country}: {what}");
     }
 }
 
