@@ -40,6 +40,43 @@ pub struct Column {
     pub ty: ParamType,
 }
 
+impl Column {
+    pub const fn text(name: &'static str) -> Self {
+        Self {
+            name,
+            ty: ParamType::Text,
+        }
+    }
+    pub const fn boolean(name: &'static str) -> Self {
+        Self {
+            name,
+            ty: ParamType::Bool,
+        }
+    }
+    pub const fn jsonb(name: &'static str) -> Self {
+        Self {
+            name,
+            ty: ParamType::Jsonb,
+        }
+    }
+}
+
+/// An issue at `path` when `date` (a FHIR date) lies after `rules.today`: births and other
+/// past events cannot be in the future.
+pub fn future_date(date: Option<&Value>, rules: &Rules<'_>, path: &str) -> Option<Issue> {
+    let d = date?.as_str()?;
+    (crate::fhir::datatypes::is_fhir_date(d) && d > rules.today).then(|| {
+        Issue::new(
+            IssueCode::Value,
+            format!(
+                "{} is in the future",
+                path.rsplit('.').next().unwrap_or(path)
+            ),
+        )
+        .at(path)
+    })
+}
+
 /// The FHIR RESTful interactions the API offers on a type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interaction {

@@ -14,7 +14,6 @@ use crate::{
         search::{Match, SearchParam},
     },
     compliance::PatientField,
-    dataplane::statement::ParamType,
     fhir::{
         Issue, IssueCode,
         datatypes::{
@@ -117,22 +116,10 @@ pub struct Patient;
 /// The policy's required fields are enforced here and, for a clinic the edge does not know
 /// yet, by its schema's constraints ([`PatientField::constraint_name`]).
 static COLUMNS: &[Column] = &[
-    Column {
-        name: "family",
-        ty: ParamType::Text,
-    },
-    Column {
-        name: "given",
-        ty: ParamType::Text,
-    },
-    Column {
-        name: "birth_date",
-        ty: ParamType::Text,
-    },
-    Column {
-        name: "gender",
-        ty: ParamType::Text,
-    },
+    Column::text("family"),
+    Column::text("given"),
+    Column::text("birth_date"),
+    Column::text("gender"),
 ];
 
 static SEARCH: &[SearchParam] = &[

@@ -7,17 +7,12 @@ use serde_json::{Map, Value, json};
 use super::patient::first_names;
 use crate::{
     api::{
-        resource::{Column, Indexed, Resource, Rules},
+        resource::{Column, Indexed, Resource, Rules, future_date},
         search::{Match, SearchParam, identifier_tokens},
     },
-    dataplane::statement::ParamType,
-    fhir::{
-        Issue, IssueCode,
-        datatypes::{
-            ADDRESS, ADMINISTRATIVE_GENDER, ATTACHMENT, BOOLEAN, Base, CODEABLE_CONCEPT,
-            CONTACT_POINT, DATE, HUMAN_NAME, IDENTIFIER, Kind, PERIOD, REFERENCE, Type,
-            is_fhir_date, many, opt, req,
-        },
+    fhir::datatypes::{
+        ADDRESS, ADMINISTRATIVE_GENDER, ATTACHMENT, BOOLEAN, Base, CODEABLE_CONCEPT, CONTACT_POINT,
+        DATE, HUMAN_NAME, IDENTIFIER, Kind, PERIOD, REFERENCE, Type, many, opt, req,
     },
 };
 
@@ -56,22 +51,10 @@ static QUALIFICATION: Type = Type {
 };
 
 static COLUMNS: &[Column] = &[
-    Column {
-        name: "family",
-        ty: ParamType::Text,
-    },
-    Column {
-        name: "given",
-        ty: ParamType::Text,
-    },
-    Column {
-        name: "active",
-        ty: ParamType::Bool,
-    },
-    Column {
-        name: "identifiers",
-        ty: ParamType::Jsonb,
-    },
+    Column::text("family"),
+    Column::text("given"),
+    Column::boolean("active"),
+    Column::jsonb("identifiers"),
 ];
 
 static SEARCH: &[SearchParam] = &[
@@ -114,16 +97,9 @@ impl Resource for Practitioner {
 
     /// No birth in the future; the rest is the structure's.
     fn index(&self, obj: &Map<String, Value>, rules: &Rules<'_>) -> Indexed {
-        let mut issues = Vec::new();
-        if let Some(d) = obj.get("birthDate").and_then(Value::as_str)
-            && is_fhir_date(d)
-            && d > rules.today
-        {
-            issues.push(
-                Issue::new(IssueCode::Value, "birthDate is in the future")
-                    .at("Practitioner.birthDate"),
-            );
-        }
+        let issues = future_date(obj.get("birthDate"), rules, "Practitioner.birthDate")
+            .into_iter()
+            .collect();
         let (family, given) = first_names(obj.get("name"));
         Indexed {
             columns: vec![
