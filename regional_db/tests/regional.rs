@@ -292,9 +292,15 @@ async fn migrate_is_idempotent() {
 
     // A clinic schema that lost its history is brought back up by migrate: forget its
     // version and drop what the migration made, then migrate twice.
+    let made = psql(
+        EU,
+        "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables \
+         WHERE schemaname = 'tenant_migrate_a' AND tablename <> 'schema_migrations'",
+    );
+    assert!(made.contains("patients"), "{made}");
     psql(
         EU,
-        "DROP TABLE tenant_migrate_a.patients, tenant_migrate_a.audit_events, tenant_migrate_a.idempotency_keys; DELETE FROM tenant_migrate_a.schema_migrations",
+        &format!("DROP TABLE {made}; DELETE FROM tenant_migrate_a.schema_migrations"),
     );
     let report = migrate::run(&region("eu-west"), &pool, &pool, false)
         .await
