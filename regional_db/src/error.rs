@@ -130,7 +130,8 @@ pub fn from_postgres(e: &tokio_postgres::Error) -> RegionError {
 /// The wire code for a Postgres SQLSTATE.
 fn classify(code: &SqlState) -> ErrorCode {
     let class = &code.code()[..2];
-    if *code == SqlState::UNIQUE_VIOLATION {
+    if *code == SqlState::UNIQUE_VIOLATION || *code == SqlState::EXCLUSION_VIOLATION {
+        // The row clashes with one already there (a booked slot, an overlapping booking).
         ErrorCode::Conflict
     } else if [
         SqlState::CHECK_VIOLATION,
@@ -213,6 +214,7 @@ mod tests {
     fn sqlstates_map_to_client_or_region_faults() {
         let cases = [
             (SqlState::UNIQUE_VIOLATION, ErrorCode::Conflict),
+            (SqlState::EXCLUSION_VIOLATION, ErrorCode::Conflict),
             (SqlState::CHECK_VIOLATION, ErrorCode::ConstraintViolation),
             (SqlState::NOT_NULL_VIOLATION, ErrorCode::ConstraintViolation),
             (

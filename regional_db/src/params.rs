@@ -23,6 +23,7 @@ pub fn pg_type(ty: ParamType) -> Type {
         ParamType::Uuid => Type::UUID,
         ParamType::Jsonb => Type::JSONB,
         ParamType::Bool => Type::BOOL,
+        ParamType::Timestamptz => Type::TIMESTAMPTZ,
     }
 }
 
@@ -82,6 +83,15 @@ pub fn convert(
                 ParamType::Bool => {
                     Box::new(Some(value.as_bool().ok_or_else(|| wrong("a boolean"))?))
                 }
+                ParamType::Timestamptz => {
+                    let s = value
+                        .as_str()
+                        .ok_or_else(|| wrong("an RFC 3339 instant string"))?;
+                    Box::new(Some(
+                        chrono::DateTime::parse_from_rfc3339(s)
+                            .map_err(|_| wrong("an RFC 3339 instant"))?,
+                    ))
+                }
             })
         })
         .collect()
@@ -95,6 +105,7 @@ fn null_of(ty: ParamType) -> SqlParam {
         ParamType::Uuid => Box::new(None::<uuid::Uuid>),
         ParamType::Jsonb => Box::new(None::<Value>),
         ParamType::Bool => Box::new(None::<bool>),
+        ParamType::Timestamptz => Box::new(None::<chrono::DateTime<chrono::FixedOffset>>),
     }
 }
 

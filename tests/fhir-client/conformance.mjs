@@ -5,7 +5,7 @@
 // Usage: node conformance.mjs <base URL ending in /fhir/R4> <clinic slug> <bearer token>
 // The clinic is named by X-Tenant-Slug (as mobile apps do): Node cannot resolve
 // <slug>.localhost.
-import Client from 'fhir-kit-client';
+import { Client } from 'fhir-kit-client';
 
 const [baseUrl, slug, token] = process.argv.slice(2);
 const client = new Client({ baseUrl, customHeaders: { 'x-tenant-slug': slug } });

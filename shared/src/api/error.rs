@@ -4,7 +4,7 @@
 
 use http::{Response, StatusCode};
 
-use super::{MAX_BODY_BYTES, fhir_response};
+use super::{MAX_BODY_BYTES, fhir_response, resource::DbRule};
 use crate::{
     auth::AuthError,
     dataplane::{client::DataError, wire::ErrorCode},
@@ -192,7 +192,10 @@ pub fn from_data_error(e: DataError) -> ApiError {
     match e.code() {
         ErrorCode::UnknownTenant => ApiError::NoClinic,
         ErrorCode::TenantSuspended => ApiError::ClinicSuspended,
-        ErrorCode::Conflict => ApiError::Conflict("the write conflicts with existing data".into()),
+        ErrorCode::Conflict => match db_rule(region_message(&e).as_deref().unwrap_or("")) {
+            Some((rule, detail)) => ApiError::Conflict(with_detail(rule.human, detail)),
+            None => ApiError::Conflict("the write conflicts with existing data".into()),
+        },
         ErrorCode::IdempotencyMismatch => ApiError::Unprocessable(vec![
             Issue::new(
                 IssueCode::Conflict,
@@ -202,11 +205,16 @@ pub fn from_data_error(e: DataError) -> ApiError {
             .at("Idempotency-Key"),
         ]),
         ErrorCode::ConstraintViolation => {
-            let message = match &e {
-                DataError::Region { error, .. } => error.message.clone(),
-                DataError::Unreachable { .. } | DataError::Protocol { .. } => String::new(),
-            };
-            ApiError::Unprocessable(vec![constraint_issue(&message)])
+            let message = region_message(&e).unwrap_or_default();
+            match db_rule(&message) {
+                Some((rule, detail)) if rule.conflict => {
+                    ApiError::Conflict(with_detail(rule.human, detail))
+                }
+                Some((rule, detail)) => ApiError::Unprocessable(vec![
+                    Issue::new(IssueCode::Invalid, with_detail(rule.human, detail)).at(rule.path),
+                ]),
+                None => ApiError::Unprocessable(vec![constraint_issue(&message)]),
+            }
         }
         // The edge checks every value it sends; one the database still refuses is the
         // client's to mend, without echoing what the database said of it.
@@ -240,6 +248,37 @@ pub fn malformed_answer(statement: &str) -> ApiError {
     ApiError::Upstream(format!(
         "{statement}: the region's answer is not shaped as the catalog promises"
     ))
+}
+
+/// What the region said of a refused write, if it said anything.
+fn region_message(e: &DataError) -> Option<String> {
+    match e {
+        DataError::Region { error, .. } => Some(error.message.clone()),
+        DataError::Unreachable { .. } | DataError::Protocol { .. } => None,
+    }
+}
+
+/// The registered resources' database rule a refusal names (`"<name>"` in the message),
+/// and the detail a trigger added after it (`"<name>": booked -> noshow`).
+fn db_rule(message: &str) -> Option<(&'static DbRule, &str)> {
+    crate::api::resources::REGISTRY
+        .iter()
+        .flat_map(|r| r.db_rules())
+        .find_map(|rule| {
+            let quoted = format!("\"{}\"", rule.name);
+            let at = message.find(&quoted)?;
+            let rest = &message[at + quoted.len()..];
+            let detail = rest.strip_prefix(':').map_or("", str::trim);
+            Some((rule, detail))
+        })
+}
+
+fn with_detail(human: &str, detail: &str) -> String {
+    if detail.is_empty() {
+        human.to_owned()
+    } else {
+        format!("{human}: {detail}")
+    }
 }
 
 /// A constraint a clinic's policy installed ([`crate::compliance::PatientField::constraint_name`])

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Urls, resources::REGISTRY};
+use super::{Urls, resources::REGISTRY, search::params_of};
 use crate::fhir::datatypes::civil_date;
 
 /// The FHIR version the API speaks.
@@ -21,9 +21,7 @@ pub fn capability_statement(urls: &Urls, now_millis: u64) -> Value {
                 .iter()
                 .map(|i| json!({ "code": i.code() }))
                 .collect();
-            let params: Vec<Value> = r
-                .search_params()
-                .iter()
+            let params: Vec<Value> = params_of(*r)
                 .map(|p| {
                     json!({
                         "name": p.name,
@@ -31,11 +29,6 @@ pub fn capability_statement(urls: &Urls, now_millis: u64) -> Value {
                         "documentation": p.documentation,
                     })
                 })
-                .chain(std::iter::once(json!({
-                    "name": "_id",
-                    "type": "token",
-                    "documentation": "The resource's id.",
-                })))
                 .collect();
             json!({
                 "type": r.name(),
@@ -115,12 +108,7 @@ mod tests {
                 .iter()
                 .map(|p| p["name"].as_str().unwrap())
                 .collect();
-            let declared: Vec<&str> = r
-                .search_params()
-                .iter()
-                .map(|p| p.name)
-                .chain(["_id"])
-                .collect();
+            let declared: Vec<&str> = params_of(*r).map(|p| p.name).collect();
             assert_eq!(params, declared, "{}", r.name());
             assert_eq!(
                 entry["interaction"].as_array().unwrap().len(),

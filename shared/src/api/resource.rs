@@ -53,12 +53,57 @@ impl Column {
             ty: ParamType::Bool,
         }
     }
+    pub const fn uuid(name: &'static str) -> Self {
+        Self {
+            name,
+            ty: ParamType::Uuid,
+        }
+    }
+    pub const fn instant(name: &'static str) -> Self {
+        Self {
+            name,
+            ty: ParamType::Timestamptz,
+        }
+    }
     pub const fn jsonb(name: &'static str) -> Self {
         Self {
             name,
             ty: ParamType::Jsonb,
         }
     }
+}
+
+/// The id a `Reference` element points to when it is `<target>/<id>`; an issue at `path`
+/// otherwise. An id that is not one of ours reads as unknown, like an id of another clinic
+/// (whose refusal comes from the foreign key: that resource is not in this schema).
+pub fn reference_to(value: Option<&Value>, target: &str, path: &str) -> Result<String, Issue> {
+    let reference = value
+        .and_then(|v| v.get("reference"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Issue::new(
+                IssueCode::Required,
+                format!("{path} must be a reference {target}/<id>"),
+            )
+            .at(path)
+        })?;
+    match reference.split_once('/') {
+        Some((t, id)) if t == target => super::parse_uuid(id).ok_or_else(|| unknown(path, target)),
+        _ => Err(Issue::new(
+            IssueCode::Value,
+            format!("{path} must be a reference {target}/<id>, not {reference}"),
+        )
+        .at(path)),
+    }
+}
+
+/// The issue of a reference to nothing this clinic holds.
+pub fn unknown(path: &str, target: &str) -> Issue {
+    Issue::new(
+        IssueCode::Invalid,
+        format!("{path} refers to a {target} this clinic does not have"),
+    )
+    .at(path)
 }
 
 /// An issue at `path` when `date` (a FHIR date) lies after `rules.today`: births and other
@@ -118,6 +163,37 @@ impl Interaction {
     }
 }
 
+/// A rule the clinic's database enforces for a resource — a constraint, or a check its
+/// triggers raise under that name (`"<name>": <detail>` as the message) — and how the API
+/// words a refusal by it. The database is where rules that depend on other rows (the slot
+/// is still free, the status change is allowed, the referenced resource exists in this
+/// clinic) hold under concurrency.
+#[derive(Debug, Clone, Copy)]
+pub struct DbRule {
+    /// The constraint's name, as Postgres quotes it in the error message.
+    pub name: &'static str,
+    /// 409 (the clinic's data changed under the request) or 422 (the request is wrong).
+    pub conflict: bool,
+    /// The FHIRPath of the element at fault.
+    pub path: &'static str,
+    /// What the client reads.
+    pub human: &'static str,
+}
+
+impl DbRule {
+    /// A reference column's foreign key (`<table>_<column>_fkey`, Postgres's default name):
+    /// a reference to nothing — or to another clinic's resource, which is not in this
+    /// clinic's schema — is the same 422.
+    pub const fn reference(name: &'static str, path: &'static str, human: &'static str) -> Self {
+        Self {
+            name,
+            conflict: false,
+            path,
+            human,
+        }
+    }
+}
+
 /// What the rules of a write may depend on besides the resource.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules<'a> {
@@ -163,6 +239,10 @@ pub trait Resource: Sync {
     }
     /// The API's own rules for a structurally checked resource, and its column values.
     fn index(&self, resource: &Map<String, Value>, rules: &Rules<'_>) -> Indexed;
+    /// The rules its table's constraints and triggers enforce, by name.
+    fn db_rules(&self) -> &'static [DbRule] {
+        &[]
+    }
 }
 
 /// Why a body is not an acceptable resource: 400 when it is not a resource at all, 422

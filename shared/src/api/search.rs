@@ -24,6 +24,8 @@ pub const MAX_COUNT: u32 = 100;
 /// Longest accepted search value.
 const MAX_VALUE_CHARS: usize = 100;
 
+use crate::fhir::dates;
+
 /// A search parameter: its name in the query string and how it matches.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchParam {
@@ -51,6 +53,36 @@ pub enum Match {
     /// `date`: a FHIR date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) equal to a text column; no
     /// prefixes.
     DateExact(&'static str),
+    /// `reference`: `Type/id`, `id` or an absolute URL ending in `Type/id`, of a `target`
+    /// resource, equal to a uuid column.
+    Reference {
+        column: &'static str,
+        target: &'static str,
+    },
+    /// `reference`, one hop away: the row's `column` points into `table`, whose `through`
+    /// column must be the `target` resource given (a Slot's `practitioner` is its
+    /// schedule's).
+    Via {
+        column: &'static str,
+        table: &'static str,
+        through: &'static str,
+        target: &'static str,
+    },
+    /// `date`: instants in a timestamptz column against the range of each value given
+    /// (prefix `eq` by default, `ge`, `gt`, `le`, `lt`; a date is the whole day, UTC);
+    /// repeatable, the ranges intersect (`start=ge2026-12-01&start=lt2026-12-08`).
+    DateRange(&'static str),
+    /// `_id`, which every resource answers.
+    Id,
+}
+
+/// What a search parameter's values bind to.
+#[derive(Debug, Clone, PartialEq)]
+enum Bound {
+    /// The statement parameters.
+    Values(Vec<Value>),
+    /// Nothing can match (an id or reference that is none of ours, an empty range).
+    Nothing,
 }
 
 impl Match {
@@ -58,12 +90,49 @@ impl Match {
     pub fn fhir_type(self) -> &'static str {
         match self {
             Self::Prefix(_) => "string",
-            Self::Code { .. } | Self::Identifier(_) | Self::Boolean(_) => "token",
-            Self::DateExact(_) => "date",
+            Self::Code { .. } | Self::Identifier(_) | Self::Boolean(_) | Self::Id => "token",
+            Self::DateExact(_) | Self::DateRange(_) => "date",
+            Self::Reference { .. } | Self::Via { .. } => "reference",
         }
     }
 
-    /// `AND (…)` over the placeholder `$n`.
+    /// The columns of the resource's own table it reads (for the registry's checks).
+    pub fn columns(self) -> Vec<&'static str> {
+        match self {
+            Self::Prefix(columns) => columns.to_vec(),
+            Self::Code { column, .. }
+            | Self::Identifier(column)
+            | Self::Boolean(column)
+            | Self::DateExact(column)
+            | Self::Reference { column, .. }
+            | Self::Via { column, .. }
+            | Self::DateRange(column) => vec![column],
+            Self::Id => vec!["id"],
+        }
+    }
+
+    /// Whether the parameter may be given more than once.
+    fn repeatable(self) -> bool {
+        matches!(self, Self::DateRange(_))
+    }
+
+    /// The statement parameters its values bind as.
+    fn params(self, name: &'static str) -> Vec<Param> {
+        let param = |ty| Param {
+            name,
+            ty,
+            nullable: true,
+        };
+        match self {
+            Self::DateRange(_) => {
+                vec![param(ParamType::Timestamptz), param(ParamType::Timestamptz)]
+            }
+            Self::Reference { .. } | Self::Via { .. } | Self::Id => vec![param(ParamType::Uuid)],
+            _ => vec![param(ParamType::Text)],
+        }
+    }
+
+    /// `AND (…)` over the placeholders from `$n`.
     fn condition(self, n: usize) -> String {
         match self {
             Self::Prefix(columns) => {
@@ -85,29 +154,43 @@ impl Match {
                  EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) t \
                          WHERE substr(t, strpos(t, '|') + 1) = ${n})))"
             ),
+            Self::Reference { column, .. } => {
+                format!(" AND (${n}::uuid IS NULL OR {column} = ${n})")
+            }
+            Self::Id => format!(" AND (${n}::uuid IS NULL OR id = ${n})"),
+            Self::Via {
+                column,
+                table,
+                through,
+                ..
+            } => format!(
+                " AND (${n}::uuid IS NULL OR {column} IN (SELECT id FROM {table} WHERE {through} = ${n}))"
+            ),
+            Self::DateRange(column) => {
+                let hi = n + 1;
+                format!(
+                    " AND (${n}::timestamptz IS NULL OR {column} >= ${n}) \
+                     AND (${hi}::timestamptz IS NULL OR {column} < ${hi})"
+                )
+            }
         }
     }
 
-    /// The statement parameter a value is bound as.
-    fn param(self, name: &'static str) -> Param {
-        Param {
-            name,
-            ty: ParamType::Text,
-            nullable: true,
+    /// The bound values of the values given (one unless [`Match::repeatable`]), or why
+    /// they cannot be bound.
+    fn bind(self, name: &str, given: &[String]) -> Result<Bound, String> {
+        for v in given {
+            if v.is_empty() || v.chars().count() > MAX_VALUE_CHARS {
+                return Err(format!(
+                    "{name} must hold 1 to {MAX_VALUE_CHARS} characters"
+                ));
+            }
         }
-    }
-
-    /// The bound value of one query value, or why it cannot be one.
-    fn parse(self, name: &str, raw: &str) -> Result<Value, String> {
-        let v = raw.trim();
-        if v.is_empty() || v.chars().count() > MAX_VALUE_CHARS {
-            return Err(format!(
-                "{name} must hold 1 to {MAX_VALUE_CHARS} characters"
-            ));
-        }
+        let v = given.first().map(String::as_str).unwrap_or_default();
+        let one = |value: Value| Ok(Bound::Values(vec![value]));
         match self {
             // LIKE metacharacters are matched literally.
-            Self::Prefix(_) => Ok(json!(
+            Self::Prefix(_) => one(json!(
                 v.to_lowercase()
                     .replace('\\', "\\\\")
                     .replace('%', "\\%")
@@ -115,27 +198,78 @@ impl Match {
             )),
             Self::Code { codes, .. } => {
                 if codes.contains(v) {
-                    Ok(json!(v))
+                    one(json!(v))
                 } else {
                     Err(format!("{name} must be a code of {}", codes.name))
                 }
             }
             Self::Boolean(_) => match v {
-                "true" | "false" => Ok(json!(v)),
+                "true" | "false" => one(json!(v)),
                 _ => Err(format!("{name} must be true or false")),
             },
             Self::DateExact(_) => {
                 if is_fhir_date(v) {
-                    Ok(json!(v))
+                    one(json!(v))
                 } else {
                     Err(format!(
                         "{name} must be a date (YYYY, YYYY-MM or YYYY-MM-DD); prefixes are not supported"
                     ))
                 }
             }
-            Self::Identifier(_) => Ok(json!(v)),
+            Self::Identifier(_) => one(json!(v)),
+            Self::Id => Ok(
+                super::parse_uuid(v).map_or(Bound::Nothing, |id| Bound::Values(vec![json!(id)]))
+            ),
+            Self::Reference { target, .. } | Self::Via { target, .. } => {
+                Ok(reference_id(v, target)
+                    .map_or(Bound::Nothing, |id| Bound::Values(vec![json!(id)])))
+            }
+            Self::DateRange(_) => {
+                let mut range = (None, None);
+                for v in given {
+                    let (lo, hi) = dates::bounds(v).map_err(|e| format!("{name}: {e}"))?;
+                    range.0 = range.0.max(lo);
+                    range.1 = match (range.1, hi) {
+                        (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                if let (Some(lo), Some(hi)) = range
+                    && lo >= hi
+                {
+                    return Ok(Bound::Nothing);
+                }
+                let instant = |t: Option<dates::Instant>| {
+                    t.map_or(Value::Null, |t| json!(dates::to_rfc3339(t)))
+                };
+                Ok(Bound::Values(vec![instant(range.0), instant(range.1)]))
+            }
         }
     }
+}
+
+/// The id a reference search value names, if it is a `target` of ours: `Type/id`, `id`
+/// alone, or an absolute URL ending in `Type/id`.
+pub fn reference_id(value: &str, target: &str) -> Option<String> {
+    let mut parts = value.rsplit('/');
+    let id = parts.next()?;
+    match parts.next() {
+        None => super::parse_uuid(id),
+        Some(t) if t == target => super::parse_uuid(id),
+        Some(_) => None,
+    }
+}
+
+/// The `_id` parameter every resource answers, after its own.
+static ID: SearchParam = SearchParam {
+    name: "_id",
+    kind: Match::Id,
+    documentation: "The resource's id.",
+};
+
+/// Every search parameter of `r`: its own, then `_id`.
+pub fn params_of(r: &dyn Resource) -> impl Iterator<Item = &'static SearchParam> {
+    r.search_params().iter().chain(std::iter::once(&ID))
 }
 
 /// The `system|value` strings a search by identifier matches, of a resource's
@@ -154,22 +288,15 @@ pub fn identifier_tokens(identifiers: Option<&Value>) -> Value {
     json!(tokens)
 }
 
-/// The SQL conditions of `r`'s search parameters, then `_id`, numbered from `$first`, and
-/// their statement parameters.
+/// The SQL conditions of `r`'s search parameters ([`params_of`]), numbered from `$first`,
+/// and their statement parameters.
 pub(super) fn filters(r: &dyn Resource, first: usize) -> (String, Vec<Param>) {
     let mut sql = String::new();
     let mut params = Vec::new();
-    for p in r.search_params() {
+    for p in params_of(r) {
         sql.push_str(&p.kind.condition(first + params.len()));
-        params.push(p.kind.param(p.name));
+        params.extend(p.kind.params(p.name));
     }
-    let n = first + params.len();
-    sql.push_str(&format!(" AND (${n}::uuid IS NULL OR id = ${n})"));
-    params.push(Param {
-        name: "_id",
-        ty: ParamType::Uuid,
-        nullable: true,
-    });
     (sql, params)
 }
 
@@ -178,9 +305,9 @@ pub(super) fn filters(r: &dyn Resource, first: usize) -> (String, Vec<Param>) {
 pub struct Search {
     pub count: u32,
     pub after_seq: Option<i64>,
-    /// One value per declared parameter (`null` when absent), then `_id`.
+    /// The bound values of every parameter of [`params_of`] (`null`s when absent).
     pub filters: Vec<Value>,
-    /// An `_id` that is no id of ours: nothing can match, no call is needed.
+    /// A value no resource of ours can match: no call is needed.
     pub matches_nothing: bool,
     /// The applied parameters as given, in declaration order, for the links.
     applied: Vec<(&'static str, String)>,
@@ -194,15 +321,15 @@ fn bad(param: &str, message: String) -> ApiError {
 
 /// Parses `query` as a search of `r`.
 pub fn parse(r: &dyn Resource, query: Option<&str>) -> Result<Search, ApiError> {
-    let declared = r.search_params();
+    let declared: Vec<&'static SearchParam> = params_of(r).collect();
     let mut s = Search {
         count: DEFAULT_COUNT,
         after_seq: None,
-        filters: vec![Value::Null; declared.len() + 1],
+        filters: Vec::new(),
         matches_nothing: false,
         applied: Vec::new(),
     };
-    let mut raw: Vec<Option<String>> = vec![None; declared.len() + 1];
+    let mut given: Vec<Vec<String>> = vec![Vec::new(); declared.len()];
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "_count" => {
@@ -220,44 +347,36 @@ pub fn parse(r: &dyn Resource, query: Option<&str>) -> Result<Search, ApiError> 
                 })?)
             }
             name => {
-                let at = if name == "_id" {
-                    Some(declared.len())
-                } else {
-                    declared.iter().position(|p| p.name == name)
-                };
                 // Undeclared parameters are ignored (FHIR lenient handling).
-                let Some(at) = at else { continue };
-                if raw[at].is_some() {
+                let Some(at) = declared.iter().position(|p| p.name == name) else {
+                    continue;
+                };
+                if !given[at].is_empty() && !declared[at].kind.repeatable() {
                     return Err(bad(
                         name,
                         format!("{name} is given more than once; give it once"),
                     ));
                 }
-                s.filters[at] = if at == declared.len() {
-                    match super::parse_uuid(&v) {
-                        Some(id) => json!(id),
-                        None => {
-                            s.matches_nothing = true;
-                            Value::Null
-                        }
-                    }
-                } else {
-                    declared[at]
-                        .kind
-                        .parse(name, &v)
-                        .map_err(|m| bad(name, m))?
-                };
-                raw[at] = Some(v.trim().to_owned());
+                given[at].push(v.trim().to_owned());
             }
         }
     }
-    s.applied = declared
-        .iter()
-        .map(|p| p.name)
-        .chain(std::iter::once("_id"))
-        .zip(raw)
-        .filter_map(|(name, v)| Some((name, v?)))
-        .collect();
+    for (p, values) in declared.iter().zip(&given) {
+        if values.is_empty() {
+            s.filters
+                .extend(p.kind.params(p.name).iter().map(|_| Value::Null));
+            continue;
+        }
+        match p.kind.bind(p.name, values).map_err(|m| bad(p.name, m))? {
+            Bound::Values(v) => s.filters.extend(v),
+            Bound::Nothing => {
+                s.matches_nothing = true;
+                s.filters
+                    .extend(p.kind.params(p.name).iter().map(|_| Value::Null));
+            }
+        }
+        s.applied.extend(values.iter().map(|v| (p.name, v.clone())));
+    }
     Ok(s)
 }
 

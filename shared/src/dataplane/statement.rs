@@ -32,6 +32,9 @@ pub enum ParamType {
     Jsonb,
     /// JSON boolean.
     Bool,
+    /// JSON string holding an RFC 3339 instant (`2026-12-01T09:00:00+01:00`), bound as
+    /// `timestamptz`.
+    Timestamptz,
 }
 
 /// One declared parameter.

@@ -3,6 +3,7 @@
 //! checked against.
 
 pub mod datatypes;
+pub mod dates;
 
 use serde_json::{Value, json};
 

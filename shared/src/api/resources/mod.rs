@@ -2,14 +2,23 @@
 //! resource is a module here, its line in [`REGISTRY`] and one tenant migration that
 //! makes its table (checked against Postgres by `regional_db`'s tests).
 
+pub mod appointment;
 pub mod patient;
 pub mod practitioner;
+pub mod schedule;
+pub mod slot;
 
 use super::resource::{Resource, statements as statements_of};
 use crate::dataplane::statement::Statement;
 
 /// Every resource type served, in the order the CapabilityStatement lists them.
-pub static REGISTRY: &[&dyn Resource] = &[&patient::Patient, &practitioner::Practitioner];
+pub static REGISTRY: &[&dyn Resource] = &[
+    &patient::Patient,
+    &practitioner::Practitioner,
+    &schedule::Schedule,
+    &slot::Slot,
+    &appointment::Appointment,
+];
 
 /// The type named `name` (`Patient`), as the FHIR URL space names it.
 pub fn by_name(name: &str) -> Option<&'static dyn Resource> {
@@ -46,6 +55,19 @@ mod tests {
             assert!(plain(r.table()), "{}", r.table());
             for c in r.columns() {
                 assert!(plain(c.name), "{}.{}", r.name(), c.name);
+            }
+            for p in r.search_params() {
+                for c in p.kind.columns() {
+                    assert!(plain(c), "{}?{}: {c}", r.name(), p.name);
+                }
+            }
+            for rule in r.db_rules() {
+                assert!(
+                    rule.path == r.name() || rule.path.starts_with(&format!("{}.", r.name())),
+                    "{}: {} names an element of its own type",
+                    r.name(),
+                    rule.name
+                );
             }
         }
     }
