@@ -67,6 +67,7 @@ fn one_region_call_per_request_cold_or_warm() {
             });
             assert_eq!((s, n), (404, 1), "{edge:?} {country}: GET unknown id");
             every_practitioner_interaction_is_one_call(edge, &slug, country);
+            booking_is_one_call_each(edge, &slug, country);
         }
     }
     // Pages: a cold Workers edge makes one directory call, then serves from its cache.
@@ -162,6 +163,137 @@ fn every_practitioner_interaction_is_one_call(edge: Edge, slug: &str, country: &
         let (s, n) = calls_of(|| send(method, &path, body, extra).0);
         assert_eq!((s, n), (want, 1), "{edge:?} {country}: {what}");
     }
+}
+
+/// Schedule, `$generate-slots`, booking (won and lost), `$book`, a status change and an
+/// appointment search: one call each.
+fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
+    let tok = format!(
+        "Bearer {}",
+        token(
+            slug,
+            "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
+             system/Slot.cruds system/Appointment.cruds"
+        )
+    );
+    let host = edge.host_for(slug);
+    let send = |method: &str, path: &str, body: Option<&serde_json::Value>| {
+        let body = body.map(serde_json::Value::to_string);
+        let r = edge.request(
+            method,
+            &host,
+            path,
+            &[
+                ("authorization", tok.as_str()),
+                ("content-type", "application/fhir+json"),
+            ],
+            body.as_deref(),
+        );
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap())
+    };
+    let counted =
+        |what: &str, want: u16, method: &str, path: &str, body: Option<serde_json::Value>| {
+            let mut answer = serde_json::Value::Null;
+            let (s, n) = calls_of(|| {
+                let (s, b) = send(method, path, body.as_ref());
+                answer = b;
+                s
+            });
+            assert_eq!((s, n), (want, 1), "{edge:?} {country}: {what}: {answer}");
+            answer
+        };
+    let patient = send(
+        "POST",
+        "/v1/patients",
+        Some(
+            &json!({"resourceType": "Patient", "name": [{"family": "Trip", "given": ["B"]}],
+                     "gender": "other", "birthDate": "1980-01-01"}),
+        ),
+    )
+    .1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let practitioner = send(
+        "POST",
+        "/v1/practitioners",
+        Some(&json!({"resourceType": "Practitioner", "name": [{"family": "Trip"}]})),
+    )
+    .1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let schedule = counted(
+        "schedule",
+        201,
+        "POST",
+        "/v1/schedules",
+        Some(json!({"resourceType": "Schedule", "actor": [{"reference": format!("Practitioner/{practitioner}")}]})),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let made = counted(
+        "$generate-slots",
+        200,
+        "POST",
+        &format!("/v1/schedules/{schedule}/$generate-slots"),
+        Some(json!({"resourceType": "Parameters", "parameter": [
+            {"name": "start", "valueDate": "2026-12-07"}, {"name": "end", "valueDate": "2026-12-07"},
+            {"name": "day", "valueCode": "mon"}, {"name": "from", "valueTime": "09:00:00"},
+            {"name": "to", "valueTime": "10:00:00"}, {"name": "slotMinutes", "valuePositiveInt": 30},
+            {"name": "timeZone", "valueCode": "UTC"}]})),
+    );
+    let slot = |i: usize| {
+        made["entry"][i]["resource"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let appointment = |slot: &str| {
+        json!({"resourceType": "Appointment", "status": "booked",
+               "slot": [{"reference": format!("Slot/{slot}")}],
+               "participant": [{"actor": {"reference": format!("Patient/{patient}")}, "status": "accepted"}]})
+    };
+    let booked = counted(
+        "book",
+        201,
+        "POST",
+        "/v1/appointments",
+        Some(appointment(&slot(0))),
+    );
+    counted(
+        "book a taken slot",
+        409,
+        "POST",
+        "/fhir/R4/Appointment",
+        Some(appointment(&slot(0))),
+    );
+    let mut by_op = appointment(&slot(1));
+    by_op.as_object_mut().unwrap().remove("slot");
+    counted(
+        "$book",
+        201,
+        "POST",
+        &format!("/v1/slots/{}/$book", slot(1)),
+        Some(by_op),
+    );
+    let mut arrived = booked.clone();
+    arrived["status"] = json!("arrived");
+    counted(
+        "status change",
+        200,
+        "PUT",
+        &format!("/v1/appointments/{}", booked["id"].as_str().unwrap()),
+        Some(arrived),
+    );
+    counted(
+        "appointment search",
+        200,
+        "GET",
+        &format!("/v1/appointments?patient={patient}&date=ge2026-12-07"),
+        None,
+    );
 }
 
 #[test]

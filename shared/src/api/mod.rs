@@ -35,6 +35,7 @@ pub mod error;
 pub mod idempotency;
 pub mod lsn;
 pub mod metadata;
+mod operation;
 pub mod resource;
 pub mod resources;
 mod rest;
@@ -310,6 +311,18 @@ async fn serve<H: Host>(
     let (collection, id) = match segments.as_slice() {
         [collection] => (*collection, None),
         [collection, id] => (*collection, Some(*id)),
+        [collection, id, op] if op.starts_with('$') => {
+            let r = space.resource(collection).ok_or_else(not_found)?;
+            let op = r
+                .operations()
+                .iter()
+                .find(|o| o.name() == &op[1..])
+                .ok_or_else(not_found)?;
+            return match *req.method() {
+                Method::POST => operation::invoke(ctx, req, &caller, r, id, op).await,
+                _ => Err(ApiError::MethodNotAllowed("POST")),
+            };
+        }
         _ => return Err(not_found()),
     };
     let r = space.resource(collection).ok_or_else(not_found)?;
@@ -324,7 +337,7 @@ async fn serve<H: Host>(
     };
     match (id, req.method().clone()) {
         (None, Method::POST) if offers(Interaction::Create) => {
-            rest::create(ctx, req, &caller, r).await
+            rest::create(ctx, req, &caller, r, None).await
         }
         (None, Method::GET | Method::HEAD) if offers(Interaction::SearchType) => {
             rest::search(ctx, req, &caller, r).await

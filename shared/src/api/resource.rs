@@ -22,6 +22,7 @@
 use serde_json::{Map, Value, json};
 
 use super::search::SearchParam;
+use crate::dataplane::wire::Call;
 use crate::{
     auth::Perms,
     compliance::Policy,
@@ -194,6 +195,48 @@ impl DbRule {
     }
 }
 
+/// A FHIR operation on one resource of a type: `POST …/<Type>/<id>/$<name>`.
+#[derive(Clone, Copy)]
+pub enum Operation {
+    /// Creates a `target` resource from the body, its `element` set to a reference to the
+    /// instance (`Slot/{id}/$book` creates an Appointment for that slot): the target's own
+    /// create, scopes and rules.
+    CreateFor {
+        name: &'static str,
+        target: &'static dyn Resource,
+        element: &'static str,
+    },
+    /// Runs statements of the resource's own, built from the instance's id and a FHIR
+    /// `Parameters` body, and answers what they produced: see [`Procedure`].
+    Procedure(&'static Procedure),
+}
+
+impl Operation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CreateFor { name, .. } => name,
+            Self::Procedure(p) => p.name,
+        }
+    }
+}
+
+/// Builds a procedure's statements from the instance's id and the `Parameters` body.
+pub type ProcedureCalls = fn(&str, &Map<String, Value>) -> Result<Vec<Call>, Vec<Issue>>;
+
+/// An operation that is one batch of statements of its own.
+pub struct Procedure {
+    pub name: &'static str,
+    /// The type whose scope and interaction it needs (`$generate-slots` creates Slots).
+    pub needs: (&'static dyn Resource, Interaction),
+    /// The statements of the batch, from the instance's id and the `Parameters` body;
+    /// the first is audited and its rows are the resources answered, of type `needs.0`.
+    pub calls: ProcedureCalls,
+    /// Reads the other statements' rows: `Err` when the instance or a parameter does not
+    /// exist (404 or 422), given the whole batch's results.
+    pub check:
+        fn(results: &[crate::dataplane::wire::StatementResult]) -> Result<(), super::ApiError>,
+}
+
 /// What the rules of a write may depend on besides the resource.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules<'a> {
@@ -241,6 +284,15 @@ pub trait Resource: Sync {
     fn index(&self, resource: &Map<String, Value>, rules: &Rules<'_>) -> Indexed;
     /// The rules its table's constraints and triggers enforce, by name.
     fn db_rules(&self) -> &'static [DbRule] {
+        &[]
+    }
+    /// Its operations on an instance (`$book`, `$generate-slots`).
+    fn operations(&self) -> &'static [Operation] {
+        &[]
+    }
+    /// Statements of its own besides the generated ones (those its operations run); named
+    /// `<type>.<verb>` like the rest.
+    fn extra_statements(&self) -> &'static [Statement] {
         &[]
     }
 }
@@ -512,5 +564,6 @@ pub fn statements(r: &dyn Resource) -> Vec<Statement> {
             audit: None,
         });
     }
+    out.extend_from_slice(r.extra_statements());
     out
 }

@@ -32,7 +32,7 @@ fn resource_response(status: StatusCode, resource: &Value) -> Response<Vec<u8>> 
     r
 }
 
-fn not_found(r: &dyn Resource, id: &str) -> ApiError {
+pub(super) fn not_found(r: &dyn Resource, id: &str) -> ApiError {
     ApiError::NotFound(format!("{}/{id} is not known", r.name()))
 }
 
@@ -54,14 +54,8 @@ fn resource_at(
         .transpose()
 }
 
-/// The body of a create or update, checked as a resource of type `r` under the clinic's
-/// policy (when the edge knows the clinic; else its schema's constraints enforce it).
-fn valid_body<H: Host>(
-    ctx: &Ctx<'_, H>,
-    req: &Request<Vec<u8>>,
-    caller: &Caller,
-    r: &dyn Resource,
-) -> Result<(Map<String, Value>, Valid), ApiError> {
+/// The request's body as JSON: FHIR JSON media type, within [`MAX_BODY_BYTES`].
+pub(super) fn json_body(req: &Request<Vec<u8>>) -> Result<Value, ApiError> {
     let content_type = req
         .headers()
         .get("content-type")
@@ -79,12 +73,43 @@ fn valid_body<H: Host>(
     if req.body().len() > MAX_BODY_BYTES {
         return Err(ApiError::TooLarge);
     }
-    let body: Value = serde_json::from_slice(req.body()).map_err(|e| {
+    serde_json::from_slice(req.body()).map_err(|e| {
         ApiError::BadRequest(vec![Issue::new(
             IssueCode::Structure,
             format!("the body is not valid JSON: {e}"),
         )])
-    })?;
+    })
+}
+
+/// An element a create sets from the URL (`$book`: the slot), with its value.
+pub(super) type Preset = (&'static str, Value);
+
+/// The body of a create or update, checked as a resource of type `r` under the clinic's
+/// policy (when the edge knows the clinic; else its schema's constraints enforce it).
+fn valid_body<H: Host>(
+    ctx: &Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    caller: &Caller,
+    r: &dyn Resource,
+    preset: Option<Preset>,
+) -> Result<(Map<String, Value>, Valid), ApiError> {
+    let mut body = json_body(req)?;
+    if let (Some((element, value)), Some(obj)) = (preset, body.as_object_mut()) {
+        match obj.get(element) {
+            Some(given) if *given != value => {
+                return Err(ApiError::Unprocessable(vec![
+                    Issue::new(
+                        IssueCode::Value,
+                        format!("{}.{element} is given by the URL: leave it out", r.name()),
+                    )
+                    .at(format!("{}.{element}", r.name())),
+                ]));
+            }
+            _ => {
+                obj.insert(element.to_owned(), value);
+            }
+        }
+    }
     let sent = body.as_object().cloned().unwrap_or_default();
     let policy = caller.entry.as_ref().map(|e| policy_for(&e.country));
     let today = civil_date(ctx.host.now_millis());
@@ -104,7 +129,7 @@ fn valid_body<H: Host>(
 
 /// What every successful write answers besides the resource: the caller's replayed key,
 /// and the write's position for read-your-writes.
-fn write_headers(r: &mut Response<Vec<u8>>, response: &BatchResponse, client_key: bool) {
+pub(super) fn write_headers(r: &mut Response<Vec<u8>>, response: &BatchResponse, client_key: bool) {
     // Only the client's own key is news to the client: a replay of the edge's retry is the
     // answer to this very request.
     if response.replayed && client_key {
@@ -121,14 +146,16 @@ fn write_headers(r: &mut Response<Vec<u8>>, response: &BatchResponse, client_key
     }
 }
 
+/// Create; `preset` sets an element from the URL (an operation's).
 pub(super) async fn create<H: Host>(
     ctx: &mut Ctx<'_, H>,
     req: &Request<Vec<u8>>,
     caller: &Caller,
     r: &dyn Resource,
+    preset: Option<Preset>,
 ) -> Result<Response<Vec<u8>>, ApiError> {
     caller.require(r, Interaction::Create)?;
-    let (_, valid) = valid_body(ctx, req, caller, r)?;
+    let (_, valid) = valid_body(ctx, req, caller, r, preset)?;
     let client_key = idempotency::client_key(req)?;
     let name = statement_name(r, Interaction::Create.verb());
     let call = Call {
@@ -185,7 +212,7 @@ pub(super) async fn update<H: Host>(
     caller.require(r, Interaction::Update)?;
     let id = parse_uuid(id).ok_or_else(|| not_found(r, id))?;
     let expected = if_match(req)?;
-    let (sent, valid) = valid_body(ctx, req, caller, r)?;
+    let (sent, valid) = valid_body(ctx, req, caller, r, None)?;
     // FHIR update: the body's id must be the URL's (R4 3.1.0.4).
     if sent
         .get("id")

@@ -201,6 +201,14 @@ impl ValueSet {
         }
     }
 
+    /// Where `code` stands in a listed value set (`DaysOfWeek`: `mon` is 0).
+    pub fn position(&self, code: &str) -> Option<usize> {
+        match self.codes {
+            Codes::Listed(codes) => codes.split(' ').position(|c| c == code),
+            Codes::Grammar(..) => None,
+        }
+    }
+
     fn expected(&self) -> String {
         match self.codes {
             Codes::Listed(codes) => format!("one of {} ({})", codes.replace(' ', ", "), self.name),

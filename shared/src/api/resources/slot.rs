@@ -5,9 +5,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::appointment::Appointment;
 use crate::{
     api::{
-        resource::{Column, DbRule, Indexed, Resource, Rules, reference_to},
+        resource::{Column, DbRule, Indexed, Operation, Resource, Rules, reference_to},
         search::{Match, SearchParam},
     },
     fhir::{
@@ -132,6 +133,14 @@ impl Resource for Slot {
     }
     fn db_rules(&self) -> &'static [DbRule] {
         RULES
+    }
+    /// `POST /v1/slots/{id}/$book`: an Appointment (without `slot`) books this slot.
+    fn operations(&self) -> &'static [Operation] {
+        &[Operation::CreateFor {
+            name: "book",
+            target: &Appointment,
+            element: "slot",
+        }]
     }
 
     /// A schedule of this clinic, and a start before the end.
