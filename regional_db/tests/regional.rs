@@ -23,7 +23,7 @@ use telemed_shared::{
         catalog::{self, names},
         wire::{
             BATCH_PATH, CATALOG_HEADER, FORWARDED_HEADER, MAX_BATCH_BYTES,
-            MAX_IDEMPOTENCY_KEY_BYTES, REPLAY_HEADER,
+            MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, REPLAY_HEADER,
         },
     },
     tenant::TenantEntry,
@@ -789,7 +789,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         (status, code(&body)),
         (StatusCode::BAD_REQUEST, "bad_request")
     );
-    let many: Vec<Value> = (0..17)
+    let many: Vec<Value> = (0..=MAX_STATEMENTS)
         .map(|_| json!({"name": names::PATIENT_COUNT, "params": [null, null, null, null]}))
         .collect();
     let (status, body) = s.batch(&t, json!({"statements": many})).await;

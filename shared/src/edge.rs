@@ -50,7 +50,7 @@ pub async fn serve<H: Host>(
 
 /// How much of a request body an adapter reads: the most any route accepts, plus one byte,
 /// so that a longer body reaches the core as too long (413) without being held whole.
-pub const BODY_READ_LIMIT: usize = api::MAX_BODY_BYTES + 1;
+pub const BODY_READ_LIMIT: usize = api::MAX_BUNDLE_BYTES + 1;
 
 /// Reads a body from a platform's chunk stream (`next` yields the next chunk, `None` at
 /// the end) up to [`BODY_READ_LIMIT`] bytes, leaving the rest unread; `None` when the

@@ -4,7 +4,7 @@
 
 use http::{Response, StatusCode};
 
-use super::{MAX_BODY_BYTES, fhir_response, resource::DbRule};
+use super::{fhir_response, resource::DbRule};
 use crate::{
     auth::AuthError,
     dataplane::{client::DataError, wire::ErrorCode},
@@ -39,9 +39,9 @@ pub enum ApiError {
     /// 415: the body is not FHIR JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    /// 413: the body exceeds [`MAX_BODY_BYTES`].
+    /// 413: the body exceeds the route's limit ([`super::MAX_BODY_BYTES`] for a resource).
     #[error("body too large")]
-    TooLarge,
+    TooLarge(usize),
     /// 400: not parseable as what was asked (malformed JSON, bad search parameter, a
     /// header of ours with a bad value).
     #[error("bad request: {0:?}")]
@@ -80,7 +80,7 @@ impl ApiError {
             Self::NoClinic | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -119,9 +119,9 @@ impl ApiError {
                     "send the resource as application/fhir+json or application/json",
                 )]
             }
-            Self::TooLarge => vec![Issue::new(
+            Self::TooLarge(limit) => vec![Issue::new(
                 C::TooLong,
-                format!("the body exceeds {MAX_BODY_BYTES} bytes"),
+                format!("the body exceeds {limit} bytes"),
             )],
             Self::BadRequest(i) | Self::Unprocessable(i) => i.clone(),
             Self::Conflict(m) => vec![Issue::new(C::Conflict, m.clone())],
@@ -206,6 +206,11 @@ pub fn from_data_error(e: DataError) -> ApiError {
         ]),
         ErrorCode::ConstraintViolation => {
             let message = region_message(&e).unwrap_or_default();
+            if message.contains(&format!("\"{}\"", crate::api::resource::AMBIGUOUS_RULE)) {
+                return ApiError::PreconditionFailed(
+                    "If-None-Exist matches several resources: nothing was written".into(),
+                );
+            }
             match db_rule(&message) {
                 Some((rule, detail)) if rule.conflict => {
                     ApiError::Conflict(with_detail(rule.human, detail))

@@ -31,6 +31,7 @@
 //! a malformed one is refused (400). Browser sessions (a cookie) are not covered: API
 //! clients are apps.
 
+pub mod bundle;
 pub mod error;
 pub mod idempotency;
 pub mod lsn;
@@ -60,8 +61,10 @@ use crate::{
     tenant::{ResolveError, TenantEntry, TenantSelector, TenantStatus},
 };
 
-/// Largest request body the API accepts.
+/// Largest request body the API accepts for one resource.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest Bundle the API accepts (up to [`bundle::MAX_ENTRIES`] device readings).
+pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The API's two URL spaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +312,12 @@ async fn serve<H: Host>(
     };
     let not_found = || ApiError::NotFound(format!("no API resource at {}", req.uri().path()));
     let (collection, id) = match segments.as_slice() {
+        [] => {
+            return match *req.method() {
+                Method::POST => bundle::post(ctx, req, &caller).await,
+                _ => Err(ApiError::MethodNotAllowed("POST")),
+            };
+        }
         [collection] => (*collection, None),
         [collection, id] => (*collection, Some(*id)),
         [collection, id, op] if op.starts_with('$') => {

@@ -39,39 +39,64 @@ use crate::{
 pub struct Column {
     pub name: &'static str,
     pub ty: ParamType,
+    /// For a reference: the table of the resource it points to (the column's foreign key).
+    /// A lenient Bundle entry whose reference resolves to nothing is skipped, not an error
+    /// of the whole batch.
+    pub refers_to: Option<&'static str>,
 }
 
 impl Column {
-    pub const fn text(name: &'static str) -> Self {
+    const fn of(name: &'static str, ty: ParamType) -> Self {
         Self {
             name,
-            ty: ParamType::Text,
+            ty,
+            refers_to: None,
         }
+    }
+    pub const fn text(name: &'static str) -> Self {
+        Self::of(name, ParamType::Text)
     }
     pub const fn boolean(name: &'static str) -> Self {
-        Self {
-            name,
-            ty: ParamType::Bool,
-        }
+        Self::of(name, ParamType::Bool)
     }
     pub const fn uuid(name: &'static str) -> Self {
+        Self::of(name, ParamType::Uuid)
+    }
+    pub const fn instant(name: &'static str) -> Self {
+        Self::of(name, ParamType::Timestamptz)
+    }
+    pub const fn jsonb(name: &'static str) -> Self {
+        Self::of(name, ParamType::Jsonb)
+    }
+    /// A uuid column referencing `table`'s ids.
+    pub const fn reference(name: &'static str, table: &'static str) -> Self {
         Self {
             name,
             ty: ParamType::Uuid,
+            refers_to: Some(table),
         }
     }
-    pub const fn instant(name: &'static str) -> Self {
-        Self {
-            name,
-            ty: ParamType::Timestamptz,
+
+    /// The column's value in a jsonb object `e` of a bulk statement.
+    fn read_from(&self, e: &str) -> String {
+        let (name, text) = (self.name, format!("{e}->>'{}'", self.name));
+        match self.ty {
+            ParamType::Text => text,
+            ParamType::Int8 => format!("({text})::int8"),
+            ParamType::Uuid => format!("({text})::uuid"),
+            ParamType::Bool => format!("({text})::boolean"),
+            ParamType::Timestamptz => format!("({text})::timestamptz"),
+            ParamType::Jsonb => format!("NULLIF({e}->'{name}', 'null'::jsonb)"),
         }
     }
-    pub const fn jsonb(name: &'static str) -> Self {
-        Self {
-            name,
-            ty: ParamType::Jsonb,
-        }
-    }
+}
+
+/// An order a search may ask for (`_sort=date`, `_sort=-date`), on a `NOT NULL`
+/// timestamptz column; ties (and paging) go by creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub name: &'static str,
+    pub column: &'static str,
 }
 
 /// The id a `Reference` element points to when it is `<target>/<id>`; an issue at `path`
@@ -288,6 +313,17 @@ pub trait Resource: Sync {
     }
     /// Its operations on an instance (`$book`, `$generate-slots`).
     fn operations(&self) -> &'static [Operation] {
+        &[]
+    }
+    /// The unique text column holding the resource's identity — its first identifier as
+    /// `system|value` — if it has one: what makes conditional create (`If-None-Exist:
+    /// identifier=…`) and Bundle ingestion exactly-once, under any concurrency. The
+    /// resource must also have an `identifier` search parameter.
+    fn identity(&self) -> Option<&'static str> {
+        None
+    }
+    /// The orders `_sort` may ask for, besides creation order.
+    fn sorts(&self) -> &'static [Sort] {
         &[]
     }
     /// Statements of its own besides the generated ones (those its operations run); named
@@ -564,6 +600,239 @@ pub fn statements(r: &dyn Resource) -> Vec<Statement> {
             audit: None,
         });
     }
+    if offers(Interaction::SearchType) {
+        for sort in r.sorts() {
+            for desc in [false, true] {
+                out.push(sorted_search(r, sort, desc));
+            }
+        }
+    }
+    if offers(Interaction::Create) {
+        out.extend(bulk_statements(r));
+    }
     out.extend_from_slice(r.extra_statements());
+    out
+}
+
+/// The name of a sorted search statement: `observation.search-by-date-desc`.
+pub fn sorted_search_name(r: &dyn Resource, sort: &Sort, desc: bool) -> String {
+    let dir = if desc { "-desc" } else { "" };
+    statement_name(r, &format!("search-by-{}{dir}", sort.name))
+}
+
+/// A search in `sort`'s order: keyset paging on (sort key, seq). `$1` the last sort key
+/// seen, `$2` its seq, then the filters, then the limit; rows carry `sort_key`.
+fn sorted_search(r: &dyn Resource, sort: &Sort, desc: bool) -> Statement {
+    let (filters, filter_params) = super::search::filters(r, 3);
+    let (cmp, order) = if desc { ("<", "DESC") } else { (">", "ASC") };
+    let column = sort.column;
+    Statement {
+        name: leak(sorted_search_name(r, sort, desc)),
+        sql: leak(format!(
+            "SELECT id, seq, version_id, last_updated, resource, {column} AS sort_key FROM {} \
+             WHERE ($1::timestamptz IS NULL OR ({column}, seq) {cmp} ($1, $2::int8)){filters} \
+             ORDER BY {column} {order}, seq {order} LIMIT ${}",
+            r.table(),
+            filter_params.len() + 3
+        )),
+        access: Access::Read,
+        scope: SchemaScope::Tenant,
+        params: Box::leak(
+            [
+                Param {
+                    name: "after_key",
+                    ty: ParamType::Timestamptz,
+                    nullable: true,
+                },
+                Param {
+                    name: "after_seq",
+                    ty: ParamType::Int8,
+                    nullable: true,
+                },
+            ]
+            .into_iter()
+            .chain(filter_params)
+            .chain(std::iter::once(Param {
+                name: "limit",
+                ty: ParamType::Int8,
+                nullable: false,
+            }))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+        ),
+        audit: Some(Audit {
+            action: "search",
+            resource_type: r.name(),
+        }),
+    }
+}
+
+/// How a bulk create treats an entry that cannot be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkMode {
+    /// Every entry or none: a conflict or an unknown reference fails the statement.
+    Strict,
+    /// Strict, but an entry whose identity (or identifier) is already there is skipped:
+    /// conditional create.
+    IfNoneExist,
+    /// Each entry on its own: already there, or referring to nothing, is skipped.
+    Lenient,
+}
+
+impl BulkMode {
+    pub const ALL: [BulkMode; 3] = [Self::Strict, Self::IfNoneExist, Self::Lenient];
+
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Strict => "create-many",
+            Self::IfNoneExist => "create-many-if-none-exist",
+            Self::Lenient => "create-many-lenient",
+        }
+    }
+}
+
+/// The name of `r`'s bulk create in `mode`.
+pub fn bulk_name(r: &dyn Resource, mode: BulkMode) -> String {
+    statement_name(r, mode.verb())
+}
+
+/// The name of `r`'s look-up of resources by identifier tokens.
+pub fn match_name(r: &dyn Resource) -> String {
+    statement_name(r, MATCH_IDENTIFIERS)
+}
+
+/// The verb of the look-up by identifiers.
+const MATCH_IDENTIFIERS: &str = "match-identifiers";
+
+/// The verb of the refusal of conditions that match several resources, and its rule.
+const REFUSE_AMBIGUOUS: &str = "refuse-ambiguous";
+pub const AMBIGUOUS_RULE: &str = "api_conditional_ambiguous";
+
+/// The name of `r`'s refusal of ambiguous conditions.
+pub fn refuse_ambiguous_name(r: &dyn Resource) -> String {
+    statement_name(r, REFUSE_AMBIGUOUS)
+}
+
+/// The jsonb column an `identifier` search parameter reads, if `r` has one.
+pub fn identifier_column(r: &dyn Resource) -> Option<&'static str> {
+    r.search_params().iter().find_map(|p| match p.kind {
+        super::search::Match::Identifier(c) if p.name == "identifier" => Some(c),
+        _ => None,
+    })
+}
+
+/// Bulk creates (one statement for a whole Bundle's entries of a type): `$1` is a jsonb
+/// array of `{"id", "resource", <column>…}` objects, ids drawn by the edge so each entry's
+/// outcome is known by id. With an identity, the look-up of existing resources by
+/// identifier tokens (`$1` a jsonb array of `system|value` strings), run after the insert
+/// in the same transaction (a new snapshot: it sees a concurrent twin that committed).
+fn bulk_statements(r: &dyn Resource) -> Vec<Statement> {
+    let table = r.table();
+    let columns = r.columns();
+    let names: Vec<&str> = ["id", "resource"]
+        .into_iter()
+        .chain(columns.iter().map(|c| c.name))
+        .collect();
+    let values: Vec<String> = ["(e->>'id')::uuid".to_owned(), "e->'resource'".to_owned()]
+        .into_iter()
+        .chain(columns.iter().map(|c| c.read_from("e")))
+        .collect();
+    let identity = r.identity();
+    let identifiers = identifier_column(r);
+    let mut out = Vec::new();
+    for mode in BulkMode::ALL {
+        if mode == BulkMode::IfNoneExist && identity.is_none() {
+            continue;
+        }
+        let mut conditions = Vec::new();
+        if let (Some(identity), Some(identifiers), BulkMode::IfNoneExist | BulkMode::Lenient) =
+            (identity, identifiers, mode)
+        {
+            conditions.push(format!(
+                "(e->>'{identity}' IS NULL OR NOT EXISTS \
+                 (SELECT 1 FROM {table} x WHERE x.{identifiers} ? (e->>'{identity}')))"
+            ));
+        }
+        if mode == BulkMode::Lenient {
+            for c in columns {
+                if let Some(target) = c.refers_to {
+                    conditions.push(format!(
+                        "(e->>'{0}' IS NULL OR EXISTS (SELECT 1 FROM {target} y \
+                         WHERE y.id = (e->>'{0}')::uuid))",
+                        c.name
+                    ));
+                }
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        let on_conflict = match (identity, mode) {
+            (Some(identity), BulkMode::IfNoneExist | BulkMode::Lenient) => {
+                format!(" ON CONFLICT ({identity}) DO NOTHING")
+            }
+            _ => String::new(),
+        };
+        out.push(Statement {
+            name: leak(bulk_name(r, mode)),
+            sql: leak(format!(
+                "INSERT INTO {table} ({}) SELECT {} FROM jsonb_array_elements($1) e{filter}\
+                 {on_conflict} {RETURNING}",
+                names.join(", "),
+                values.join(", "),
+            )),
+            access: Access::Write,
+            scope: SchemaScope::Tenant,
+            params: &[Param {
+                name: "entries",
+                ty: ParamType::Jsonb,
+                nullable: false,
+            }],
+            audit: Some(Audit {
+                action: "create",
+                resource_type: r.name(),
+            }),
+        });
+    }
+    if let (Some(_), Some(identifiers)) = (identity, identifiers) {
+        out.push(Statement {
+            name: leak(statement_name(r, REFUSE_AMBIGUOUS)),
+            // Runs first in a transaction: a condition matching several resources refuses
+            // the whole batch (412) before anything is written.
+            sql: leak(format!(
+                "SELECT api_refuse('{AMBIGUOUS_RULE}', tok) AS refused \
+                 FROM jsonb_array_elements_text($1) tok \
+                 WHERE (SELECT count(*) FROM {table} x WHERE x.{identifiers} ? tok) > 1"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: &[Param {
+                name: "tokens",
+                ty: ParamType::Jsonb,
+                nullable: false,
+            }],
+            audit: None,
+        });
+        out.push(Statement {
+            name: leak(match_name(r)),
+            sql: leak(format!(
+                "SELECT id, version_id, last_updated, resource, {identifiers} AS tokens \
+                 FROM {table} WHERE {identifiers} ?| ARRAY(SELECT jsonb_array_elements_text($1))"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: &[Param {
+                name: "tokens",
+                ty: ParamType::Jsonb,
+                nullable: false,
+            }],
+            audit: Some(Audit {
+                action: "search",
+                resource_type: r.name(),
+            }),
+        });
+    }
     out
 }

@@ -56,6 +56,11 @@ fn resource_at(
 
 /// The request's body as JSON: FHIR JSON media type, within [`MAX_BODY_BYTES`].
 pub(super) fn json_body(req: &Request<Vec<u8>>) -> Result<Value, ApiError> {
+    json_body_within(req, MAX_BODY_BYTES)
+}
+
+/// [`json_body`] within `limit` bytes.
+pub(super) fn json_body_within(req: &Request<Vec<u8>>, limit: usize) -> Result<Value, ApiError> {
     let content_type = req
         .headers()
         .get("content-type")
@@ -70,8 +75,8 @@ pub(super) fn json_body(req: &Request<Vec<u8>>) -> Result<Value, ApiError> {
     if mime != "application/fhir+json" && mime != "application/json" {
         return Err(ApiError::UnsupportedMediaType);
     }
-    if req.body().len() > MAX_BODY_BYTES {
-        return Err(ApiError::TooLarge);
+    if req.body().len() > limit {
+        return Err(ApiError::TooLarge(limit));
     }
     serde_json::from_slice(req.body()).map_err(|e| {
         ApiError::BadRequest(vec![Issue::new(
@@ -151,11 +156,24 @@ pub(super) async fn create<H: Host>(
     ctx: &mut Ctx<'_, H>,
     req: &Request<Vec<u8>>,
     caller: &Caller,
-    r: &dyn Resource,
+    r: &'static dyn Resource,
     preset: Option<Preset>,
 ) -> Result<Response<Vec<u8>>, ApiError> {
     caller.require(r, Interaction::Create)?;
     let (_, valid) = valid_body(ctx, req, caller, r, preset)?;
+    let mut conditions = req.headers().get_all("if-none-exist").iter();
+    if let Some(condition) = conditions.next() {
+        let condition = match (condition.to_str(), conditions.next()) {
+            (Ok(c), None) => c,
+            _ => {
+                return Err(ApiError::BadRequest(vec![
+                    Issue::new(IssueCode::Value, "If-None-Exist must be one search query")
+                        .at("If-None-Exist"),
+                ]));
+            }
+        };
+        return super::bundle::conditional_create(ctx, req, caller, r, valid, condition).await;
+    }
     let client_key = idempotency::client_key(req)?;
     let name = statement_name(r, Interaction::Create.verb());
     let call = Call {
@@ -299,18 +317,32 @@ pub(super) async fn search<H: Host>(
     let s = search::parse(r, req.uri().query())?;
     let min_lsn = client_min_lsn(req)?;
     let collection = caller.urls.collection(r);
-    let self_url = format!("{collection}?{}", s.query(s.after_seq));
+    let self_url = format!("{collection}?{}", s.query(s.after.as_ref()));
     if s.matches_nothing {
         return Ok(fhir_response(
             StatusCode::OK,
             &fhir::searchset(&self_url, None, Some(0), Vec::new()),
         ));
     }
-    let name = statement_name(r, Interaction::SearchType.verb());
+    let after_seq = s.after.as_ref().map(|c| c.seq);
+    let (name, position) = match &s.sort {
+        None => (
+            statement_name(r, Interaction::SearchType.verb()),
+            vec![json!(after_seq)],
+        ),
+        Some((sort, desc)) => (
+            resource::sorted_search_name(r, sort, *desc),
+            vec![
+                json!(s.after.as_ref().and_then(|c| c.key.clone())),
+                json!(after_seq),
+            ],
+        ),
+    };
     let statements = vec![
         Call {
             name: name.clone(),
-            params: std::iter::once(json!(s.after_seq))
+            params: position
+                .into_iter()
                 .chain(s.filters.iter().cloned())
                 .chain(std::iter::once(json!(s.count + 1)))
                 .collect(),
@@ -341,12 +373,22 @@ pub(super) async fn search<H: Host>(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let next = if page.rows.len() > s.count as usize && s.count > 0 {
-        let last_seq = rows
-            .last()
+        let last = rows.last();
+        let seq = last
             .and_then(|r| r.get("seq"))
             .and_then(Value::as_i64)
             .ok_or_else(|| malformed_answer(&name))?;
-        Some(format!("{collection}?{}", s.query(Some(last_seq))))
+        let key = match s.sort {
+            None => None,
+            Some(_) => Some(
+                last.and_then(|r| r.get("sort_key"))
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| malformed_answer(&name))?
+                    .to_owned(),
+            ),
+        };
+        let cursor = search::Cursor { key, seq };
+        Some(format!("{collection}?{}", s.query(Some(&cursor))))
     } else {
         None
     };

@@ -9,7 +9,10 @@
 
 use serde_json::{Value, json};
 
-use super::{error::ApiError, resource::Resource};
+use super::{
+    error::ApiError,
+    resource::{Resource, Sort},
+};
 use crate::{
     dataplane::statement::{Param, ParamType},
     fhir::{
@@ -304,7 +307,11 @@ pub(super) fn filters(r: &dyn Resource, first: usize) -> (String, Vec<Param>) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Search {
     pub count: u32,
-    pub after_seq: Option<i64>,
+    /// Where the page starts: after this position, exclusive.
+    pub after: Option<Cursor>,
+    /// `_sort`: one of the resource's [`Sort`]s and whether descending; `None` is creation
+    /// order.
+    pub sort: Option<(Sort, bool)>,
     /// The bound values of every parameter of [`params_of`] (`null`s when absent).
     pub filters: Vec<Value>,
     /// A value no resource of ours can match: no call is needed.
@@ -324,7 +331,8 @@ pub fn parse(r: &dyn Resource, query: Option<&str>) -> Result<Search, ApiError> 
     let declared: Vec<&'static SearchParam> = params_of(r).collect();
     let mut s = Search {
         count: DEFAULT_COUNT,
-        after_seq: None,
+        after: None,
+        sort: None,
         filters: Vec::new(),
         matches_nothing: false,
         applied: Vec::new(),
@@ -339,12 +347,34 @@ pub fn parse(r: &dyn Resource, query: Option<&str>) -> Result<Search, ApiError> 
                 s.count = n.min(MAX_COUNT);
             }
             "_cursor" => {
-                s.after_seq = Some(decode_cursor(&v).ok_or_else(|| {
+                s.after = Some(Cursor::decode(&v).ok_or_else(|| {
                     bad(
                         "_cursor",
                         "_cursor is not a cursor this server issued".into(),
                     )
                 })?)
+            }
+            "_sort" => {
+                let (desc, name) = match v.strip_prefix('-') {
+                    Some(name) => (true, name),
+                    None => (false, v.as_ref()),
+                };
+                let sort = r.sorts().iter().find(|s| s.name == name).ok_or_else(|| {
+                    let known: Vec<String> = r
+                        .sorts()
+                        .iter()
+                        .flat_map(|s| [s.name.to_owned(), format!("-{}", s.name)])
+                        .collect();
+                    bad(
+                        "_sort",
+                        if known.is_empty() {
+                            format!("{} results come in creation order only", r.name())
+                        } else {
+                            format!("_sort must be one of {}", known.join(", "))
+                        },
+                    )
+                })?;
+                s.sort = Some((*sort, desc));
             }
             name => {
                 // Undeclared parameters are ignored (FHIR lenient handling).
@@ -360,6 +390,16 @@ pub fn parse(r: &dyn Resource, query: Option<&str>) -> Result<Search, ApiError> 
                 given[at].push(v.trim().to_owned());
             }
         }
+    }
+    // A cursor belongs to the order it was issued in.
+    if s.after
+        .as_ref()
+        .is_some_and(|c| c.key.is_some() != s.sort.is_some())
+    {
+        return Err(bad(
+            "_cursor",
+            "_cursor was issued for another _sort: follow the links as given".into(),
+        ));
     }
     for (p, values) in declared.iter().zip(&given) {
         if values.is_empty() {
@@ -382,14 +422,18 @@ pub fn parse(r: &dyn Resource, query: Option<&str>) -> Result<Search, ApiError> 
 
 impl Search {
     /// The query string of this search at `cursor`, as the links give it.
-    pub fn query(&self, cursor: Option<i64>) -> String {
+    pub fn query(&self, cursor: Option<&Cursor>) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         q.append_pair("_count", &self.count.to_string());
+        if let Some((sort, desc)) = &self.sort {
+            let dir = if *desc { "-" } else { "" };
+            q.append_pair("_sort", &format!("{dir}{}", sort.name));
+        }
         for (name, value) in &self.applied {
             q.append_pair(name, value);
         }
         if let Some(c) = cursor {
-            q.append_pair("_cursor", &encode_cursor(c));
+            q.append_pair("_cursor", &c.encode());
         }
         q.finish()
     }
@@ -398,20 +442,43 @@ impl Search {
 const CURSOR_ENGINE: base64::engine::GeneralPurpose =
     base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-fn encode_cursor(seq: i64) -> String {
-    use base64::Engine as _;
-    CURSOR_ENGINE.encode(format!("seq:{seq}"))
+/// A position in a result list: the last row's seq, and its sort key when sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The sort key (an RFC 3339 instant), for a sorted search.
+    pub key: Option<String>,
+    pub seq: i64,
 }
 
-fn decode_cursor(c: &str) -> Option<i64> {
-    use base64::Engine as _;
-    let raw = CURSOR_ENGINE.decode(c).ok()?;
-    std::str::from_utf8(&raw)
-        .ok()?
-        .strip_prefix("seq:")?
-        .parse()
-        .ok()
-        .filter(|s: &i64| *s >= 0)
+impl Cursor {
+    /// Opaque to clients: base64url of `seq:<n>` or `key:<instant>|seq:<n>`.
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        let raw = match &self.key {
+            None => format!("seq:{}", self.seq),
+            Some(k) => format!("key:{k}|seq:{}", self.seq),
+        };
+        CURSOR_ENGINE.encode(raw)
+    }
+
+    fn decode(c: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let raw = String::from_utf8(CURSOR_ENGINE.decode(c).ok()?).ok()?;
+        let (key, seq) = match raw.strip_prefix("key:") {
+            Some(rest) => {
+                let (key, seq) = rest.split_once('|')?;
+                dates::instant(key)?;
+                (Some(key.to_owned()), seq)
+            }
+            None => (None, raw.as_str()),
+        };
+        let seq = seq
+            .strip_prefix("seq:")?
+            .parse()
+            .ok()
+            .filter(|s: &i64| *s >= 0)?;
+        Some(Self { key, seq })
+    }
 }
 
 #[cfg(test)]
@@ -444,11 +511,27 @@ mod tests {
         let s = p(Some("name=50%25_off&unknown=1")).unwrap();
         assert_eq!(s.filters[0], json!("50\\%\\_off"));
         assert_eq!(s.query(None), "_count=20&name=50%25_off");
-        let c = encode_cursor(42);
-        assert_eq!(decode_cursor(&c), Some(42));
+        let c = Cursor { key: None, seq: 42 };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c.clone()));
         assert_eq!(
-            p(Some(&format!("_cursor={c}"))).unwrap().after_seq,
-            Some(42)
+            p(Some(&format!("_cursor={}", c.encode()))).unwrap().after,
+            Some(c)
+        );
+        let keyed = Cursor {
+            key: Some("2026-12-01T08:00:00+00:00".into()),
+            seq: 7,
+        };
+        assert_eq!(Cursor::decode(&keyed.encode()), Some(keyed.clone()));
+        assert!(
+            matches!(
+                p(Some(&format!("_cursor={}", keyed.encode()))),
+                Err(ApiError::BadRequest(_))
+            ),
+            "a sorted cursor in an unsorted search"
+        );
+        assert!(
+            matches!(p(Some("_sort=-date")), Err(ApiError::BadRequest(_))),
+            "Patient has no date sort"
         );
         let s = p(Some("_id=not-ours")).unwrap();
         assert!(s.matches_nothing);

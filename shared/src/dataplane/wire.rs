@@ -35,8 +35,8 @@ pub const DIRECTORY_PATH: &str = "/v1/directory";
 pub const CATALOG_HEADER: &str = "telemed-catalog";
 pub const FORWARDED_HEADER: &str = "telemed-forwarded-by";
 /// Larger batches are refused (413): the edge never needs more.
-pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
-pub const MAX_STATEMENTS: usize = 16;
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_STATEMENTS: usize = 32;
 /// Response header of a batch whose results are the stored ones of an earlier attempt.
 pub const REPLAY_HEADER: &str = "telemed-idempotent-replay";
 /// Longest idempotency key a region accepts (the edge's are at most 64 + 1 + 255 bytes).
