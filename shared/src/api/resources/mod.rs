@@ -3,6 +3,7 @@
 //! makes its table (checked against Postgres by `regional_db`'s tests).
 
 pub mod appointment;
+pub mod observation;
 pub mod patient;
 pub mod practitioner;
 pub mod schedule;
@@ -18,6 +19,7 @@ pub static REGISTRY: &[&dyn Resource] = &[
     &schedule::Schedule,
     &slot::Slot,
     &appointment::Appointment,
+    &observation::Observation,
 ];
 
 /// The type named `name` (`Patient`), as the FHIR URL space names it.
