@@ -438,3 +438,110 @@ pub fn assert_outcome(v: &serde_json::Value, what: &str) {
     assert_eq!(v["resourceType"], "OperationOutcome", "{what}: {v}");
     assert_eq!(v["issue"][0]["severity"], "error", "{what}");
 }
+
+/// A client of one clinic through one edge that reads its own writes, as a careful app
+/// does: each write's `X-Telemed-Lsn` is remembered (the furthest one) and sent back as
+/// `X-Telemed-Min-Lsn` on reads, so a lagging replica never answers with older data.
+/// Clones (and [`Session::on`]) share what they remember.
+#[derive(Clone)]
+pub struct Session {
+    pub edge: Edge,
+    pub slug: String,
+    pub token: String,
+    lsn: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Session {
+    pub fn new(edge: Edge, slug: &str, token: &str) -> Self {
+        Self {
+            edge,
+            slug: slug.to_owned(),
+            token: token.to_owned(),
+            lsn: Default::default(),
+        }
+    }
+
+    /// The same session through another edge.
+    pub fn on(&self, edge: Edge) -> Self {
+        Self {
+            edge,
+            ..self.clone()
+        }
+    }
+
+    /// The same clinic and memory, with another token.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: token.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// `region:X/Y` as a comparable position.
+    fn position(lsn: &str) -> Option<(u64, u64)> {
+        let (_, xy) = lsn.split_once(':')?;
+        let (x, y) = xy.split_once('/')?;
+        Some((
+            u64::from_str_radix(x, 16).ok()?,
+            u64::from_str_radix(y, 16).ok()?,
+        ))
+    }
+
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        extra: &[(&str, &str)],
+    ) -> ApiAnswer {
+        let body = body.map(serde_json::Value::to_string);
+        self.send_text(method, path, body.as_deref(), extra)
+    }
+
+    /// [`Session::send`] of a body as given (malformed ones included).
+    pub fn send_text(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> ApiAnswer {
+        let remembered = self.lsn.lock().expect("lsn").clone();
+        let mut headers: Vec<(&str, &str)> = extra.to_vec();
+        if matches!(method, "GET" | "HEAD")
+            && let Some(lsn) = &remembered
+        {
+            headers.push(("x-telemed-min-lsn", lsn));
+        }
+        let answer = fhir(
+            self.edge,
+            method,
+            &self.slug,
+            path,
+            Some(&self.token),
+            body,
+            &headers,
+        );
+        if let Some(new) = answer.2.get("x-telemed-lsn").and_then(|v| v.to_str().ok()) {
+            let mut lsn = self.lsn.lock().expect("lsn");
+            let newer = match lsn.as_deref() {
+                None => true,
+                Some(old) => Self::position(new) > Self::position(old),
+            };
+            if newer {
+                *lsn = Some(new.to_owned());
+            }
+        }
+        answer
+    }
+
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let (s, b, _) = self.send("GET", path, None, &[]);
+        (s, b)
+    }
+
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let (s, b, _) = self.send("POST", path, Some(body), &[]);
+        (s, b)
+    }
+}

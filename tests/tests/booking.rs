@@ -6,7 +6,7 @@
 use std::{sync::Barrier, thread};
 
 use serde_json::{Value, json};
-use telemed_e2e::{ApiAnswer, EDGES, Edge, assert_outcome, fhir, new_clinic, token};
+use telemed_e2e::{ApiAnswer, EDGES, Edge, Session, assert_outcome, fhir, new_clinic, token};
 
 const SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
                       system/Slot.cruds system/Appointment.cruds";
@@ -16,14 +16,26 @@ const SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds system/Sche
 struct Clinic {
     edge: Edge,
     slug: String,
-    token: String,
+    session: Session,
 }
 
 impl Clinic {
     fn new(edge: Edge, country: &str) -> Self {
         let slug = new_clinic("book", "Booking Clinic", country);
-        let token = token(&slug, SCOPES);
-        Self { edge, slug, token }
+        let session = Session::new(edge, &slug, &token(&slug, SCOPES));
+        Self {
+            edge,
+            slug,
+            session,
+        }
+    }
+
+    fn on(&self, edge: Edge) -> Self {
+        Self {
+            edge,
+            slug: self.slug.clone(),
+            session: self.session.on(edge),
+        }
     }
 
     fn call(
@@ -33,16 +45,7 @@ impl Clinic {
         body: Option<&Value>,
         extra: &[(&str, &str)],
     ) -> ApiAnswer {
-        let body = body.map(Value::to_string);
-        fhir(
-            self.edge,
-            method,
-            &self.slug,
-            path,
-            Some(&self.token),
-            body.as_deref(),
-            extra,
-        )
+        self.session.send(method, path, body, extra)
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
@@ -402,8 +405,7 @@ fn concurrent_bookings_have_exactly_one_winner() {
         let statuses: Vec<(u16, Value)> = thread::scope(|s| {
             let handles: Vec<_> = (0..N)
                 .map(|i| {
-                    let mut c = c.clone();
-                    c.edge = EDGES[i % 2];
+                    let c = c.on(EDGES[i % 2]);
                     let (barrier, patient) = (&barrier, &patient);
                     s.spawn(move || {
                         barrier.wait();

@@ -3,7 +3,7 @@
 //! update, the CapabilityStatement, and one clinic never reaching another's resources.
 
 use serde_json::{Value, json};
-use telemed_e2e::{EDGES, Edge, assert_outcome, fhir, new_clinic, token};
+use telemed_e2e::{EDGES, Edge, Session, assert_outcome, fhir, new_clinic, token};
 
 const SCOPES: &str = "system/Practitioner.cruds system/Patient.cruds";
 
@@ -35,22 +35,15 @@ fn practitioners_in_both_url_spaces_on_both_edges() {
     for edge in EDGES {
         let slug = new_clinic("prac", "Cabinet Practitioners", "FR");
         let tok = token(&slug, SCOPES);
-        let t = Some(tok.as_str());
+        let session = Session::new(edge, &slug, &tok);
         for (space, collection) in [
             ("/v1", "/v1/practitioners"),
             ("/fhir/R4", "/fhir/R4/Practitioner"),
         ] {
             let family = format!("Durand{}", &space[1..3]);
             let rpps = format!("1000{}", space.len());
-            let (s, created, h) = fhir(
-                edge,
-                "POST",
-                &slug,
-                collection,
-                t,
-                Some(&practitioner(&family, &rpps)),
-                &[],
-            );
+            let (s, created, h) =
+                session.send_text("POST", collection, Some(&practitioner(&family, &rpps)), &[]);
             assert_eq!(s, 201, "{edge:?} {space}: {created}");
             let id = created["id"].as_str().unwrap().to_owned();
             assert_eq!(created["meta"]["versionId"], "1");
@@ -66,7 +59,7 @@ fn practitioners_in_both_url_spaces_on_both_edges() {
             } else {
                 format!("/v1/practitioners/{id}")
             };
-            let (s, read, _) = fhir(edge, "GET", &slug, &other, t, None, &[]);
+            let (s, read, _) = session.send_text("GET", &other, None, &[]);
             assert_eq!((s, &read["name"][0]["family"]), (200, &json!(family)));
 
             // Search: name prefix (any case), identifier with and without system, active.
@@ -76,15 +69,8 @@ fn practitioners_in_both_url_spaces_on_both_edges() {
                 format!("identifier={rpps}"),
                 format!("_id={id}"),
             ] {
-                let (s, b, _) = fhir(
-                    edge,
-                    "GET",
-                    &slug,
-                    &format!("{collection}?{query}"),
-                    t,
-                    None,
-                    &[],
-                );
+                let (s, b, _) =
+                    session.send_text("GET", &format!("{collection}?{query}"), None, &[]);
                 assert_eq!(s, 200, "{edge:?} {query}: {b}");
                 assert_eq!(
                     families(&b),
@@ -108,26 +94,16 @@ fn practitioners_in_both_url_spaces_on_both_edges() {
                 format!("identifier=|{rpps}"),
                 "active=false".to_owned(),
             ] {
-                let (s, b, _) = fhir(
-                    edge,
+                let (s, b, _) = session.send_text(
                     "GET",
-                    &slug,
                     &format!("{collection}?{query}&name={family}"),
-                    t,
                     None,
                     &[],
                 );
                 assert_eq!((s, b["total"].as_u64()), (200, Some(0)), "{query}: {b}");
             }
-            let (s, b, _) = fhir(
-                edge,
-                "GET",
-                &slug,
-                &format!("{collection}?active=maybe"),
-                t,
-                None,
-                &[],
-            );
+            let (s, b, _) =
+                session.send_text("GET", &format!("{collection}?active=maybe"), None, &[]);
             assert_eq!(s, 400, "{b}");
             assert_eq!(b["issue"][0]["expression"][0], "active");
 
@@ -137,60 +113,33 @@ fn practitioners_in_both_url_spaces_on_both_edges() {
             changed["active"] = json!(false);
             let body = changed.to_string();
             let path = format!("{collection}/{id}");
-            let (s, updated, h) = fhir(
-                edge,
-                "PUT",
-                &slug,
-                &path,
-                t,
-                Some(&body),
-                &[("if-match", "W/\"1\"")],
-            );
+            let (s, updated, h) =
+                session.send_text("PUT", &path, Some(&body), &[("if-match", "W/\"1\"")]);
             assert_eq!(s, 200, "{edge:?}: {updated}");
             assert_eq!(
                 (&updated["meta"]["versionId"], &updated["active"]),
                 (&json!("2"), &json!(false))
             );
             assert_eq!(h["etag"], "W/\"2\"");
-            let (s, b, _) = fhir(
-                edge,
-                "PUT",
-                &slug,
-                &path,
-                t,
-                Some(&body),
-                &[("if-match", "W/\"1\"")],
-            );
+            let (s, b, _) =
+                session.send_text("PUT", &path, Some(&body), &[("if-match", "W/\"1\"")]);
             assert_eq!(s, 412, "{edge:?}: stale If-Match: {b}");
             assert_outcome(&b, "stale If-Match");
-            let (s, b, _) = fhir(
-                edge,
-                "PUT",
-                &slug,
-                &path,
-                t,
-                Some(&practitioner(&family, &rpps)),
-                &[],
-            );
+            let (s, b, _) =
+                session.send_text("PUT", &path, Some(&practitioner(&family, &rpps)), &[]);
             assert_eq!(s, 400, "{edge:?}: an update names its id: {b}");
-            let (s, b, _) = fhir(
-                edge,
+            let (s, b, _) = session.send_text(
                 "GET",
-                &slug,
                 &format!("{collection}?active=false&_id={id}"),
-                t,
                 None,
                 &[],
             );
             assert_eq!((s, families(&b)), (200, vec![family.clone()]), "{b}");
         }
         // Refusals: structure faults named, scopes per resource type.
-        let (s, b, _) = fhir(
-            edge,
+        let (s, b, _) = session.send_text(
             "POST",
-            &slug,
             "/v1/practitioners",
-            t,
             Some(r#"{"resourceType":"Practitioner","qualification":[{}],"speciality":"x"}"#),
             &[],
         );
@@ -224,13 +173,13 @@ fn practitioners_in_both_url_spaces_on_both_edges() {
                 .contains("system/Practitioner.s"),
             "{h:?}"
         );
-        let (s, b, h) = fhir(edge, "DELETE", &slug, "/fhir/R4/Practitioner", t, None, &[]);
+        let (s, b, h) = session.send_text("DELETE", "/fhir/R4/Practitioner", None, &[]);
         assert_eq!(
             (s, h["allow"].to_str().unwrap()),
             (405, "GET, HEAD, POST"),
             "{b}"
         );
-        let (s, _, _) = fhir(edge, "GET", &slug, "/fhir/R4/Nothing", t, None, &[]);
+        let (s, _, _) = session.send_text("GET", "/fhir/R4/Nothing", None, &[]);
         assert_eq!(s, 404);
     }
 }
@@ -412,25 +361,13 @@ fn written_through_one_edge_read_through_the_other() {
     // Both edges share one regional data plane: a practitioner created through one is read
     // through the other.
     let slug = new_clinic("pracx", "Cross Edge", "SN");
-    let tok = token(&slug, SCOPES);
-    let (s, p, _) = fhir(
-        Edge::Workers,
-        "POST",
-        &slug,
-        "/fhir/R4/Practitioner",
-        Some(&tok),
-        Some(&practitioner("Diop", "42")),
-        &[],
-    );
+    let workers = Session::new(Edge::Workers, &slug, &token(&slug, SCOPES));
+    let body = practitioner("Diop", "42");
+    let (s, p, _) = workers.send_text("POST", "/fhir/R4/Practitioner", Some(&body), &[]);
     assert_eq!(s, 201, "{p}");
-    let (s, read, _) = fhir(
-        Edge::Spin,
-        "GET",
-        &slug,
-        &format!("/fhir/R4/Practitioner/{}", p["id"].as_str().unwrap()),
-        Some(&tok),
-        None,
-        &[],
-    );
+    let (s, read) = workers.on(Edge::Spin).get(&format!(
+        "/fhir/R4/Practitioner/{}",
+        p["id"].as_str().unwrap()
+    ));
     assert_eq!((s, &read["name"][0]["family"]), (200, &json!("Diop")));
 }

@@ -173,7 +173,7 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
         token(
             slug,
             "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
-             system/Slot.cruds system/Appointment.cruds"
+             system/Slot.cruds system/Appointment.cruds system/Observation.cruds"
         )
     );
     let host = edge.host_for(slug);
@@ -294,6 +294,48 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
         &format!("/v1/appointments?patient={patient}&date=ge2026-12-07"),
         None,
     );
+    // Readings: a conditional create (created, then found), and 1,000 in one Bundle.
+    let reading = |i: usize| {
+        json!({"resourceType": "Observation", "status": "final",
+               "identifier": [{"system": "urn:dev:rt", "value": format!("r{i}")}],
+               "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+               "subject": {"reference": format!("Patient/{patient}")},
+               "effectiveDateTime": "2026-11-30T08:00:00Z",
+               "valueQuantity": {"value": 70, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}})
+    };
+    for want in [201, 200] {
+        let (s, n) = calls_of(|| {
+            edge.request(
+                "POST",
+                &host,
+                "/v1/observations",
+                &[
+                    ("authorization", tok.as_str()),
+                    ("content-type", "application/fhir+json"),
+                    ("if-none-exist", "identifier=urn:dev:rt|r-cond"),
+                ],
+                Some(&{
+                    let mut r = reading(0);
+                    r["identifier"][0]["value"] = json!("r-cond");
+                    r.to_string()
+                }),
+            )
+            .status()
+            .as_u16()
+        });
+        assert_eq!((s, n), (want, 1), "{edge:?} {country}: conditional create");
+    }
+    let entries: Vec<serde_json::Value> = (1..=1000)
+        .map(|i| json!({"resource": reading(i), "request": {"method": "POST", "url": "Observation"}}))
+        .collect();
+    let answer = counted(
+        "a Bundle of 1,000 readings",
+        200,
+        "POST",
+        "/fhir/R4",
+        Some(json!({"resourceType": "Bundle", "type": "batch", "entry": entries})),
+    );
+    assert_eq!(answer["entry"].as_array().map(Vec::len), Some(1000));
 }
 
 #[test]
