@@ -10,7 +10,8 @@ use flate2::{Compression, write::GzEncoder};
 
 use crate::{tools, workspace_root as root};
 
-fn target_dir() -> PathBuf {
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else the workspace's `target/`.
+pub fn target_dir() -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 

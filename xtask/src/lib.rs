@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub mod bench;
 pub mod build;
+pub mod demo;
 pub mod deploy;
 pub mod keys;
 pub mod miniflare;

@@ -652,7 +652,7 @@ impl Stack {
     }
 
     /// Starts the whole stack. `workers_build` and `spin_wasm` are the built edge artefacts;
-    /// `demo` creates the demo clinics.
+    /// `demo` creates the demo clinics, with their data ([`crate::demo`]).
     pub fn start(spec: StackSpec, spin_wasm: &Path, demo: bool) -> Result<Stack> {
         let root = workspace_root();
         let dir = root.join("target").join(format!("stack-{}", spec.name));
@@ -662,8 +662,9 @@ impl Stack {
         fs::create_dir_all(&logs)?;
         let keys_file = root.join("target").join("stack-keys.json");
         let keys = StackKeys::load_or_create(&keys_file)?;
-        let regional_db_bin = root
-            .join("target")
+        // Where `cargo build` put it: a run with `CARGO_TARGET_DIR` set must not start a
+        // stale binary from the workspace's `target/`.
+        let regional_db_bin = crate::build::target_dir()
             .join(spec.regional_db_profile)
             .join("regional-db");
         if !regional_db_bin.exists() {
@@ -907,6 +908,9 @@ impl Stack {
         )?;
         fs::write(&stack.info_path, serde_json::to_vec_pretty(&stack.info)?)?;
         crate::keys::set_private(&stack.info_path)?;
+        if demo {
+            crate::demo::seed(&stack.info)?;
+        }
         Ok(stack)
     }
 }
