@@ -209,11 +209,19 @@ pub async fn run_batch_with(
                 resource_type: audit.resource_type,
                 ids: audit_ids(&rows),
             };
-            match audit_mode {
-                AuditMode::InTransaction => append_audit(&tx, actor, &entry)
-                    .await
-                    .map_err(|e| error::from_postgres(&e).at(i))?,
-                AuditMode::Deferred => deferred_audit.push(entry),
+            // The patients the rows are about (`audit_patient`), each audited too.
+            let patients = audit_patients(&rows).map(|ids| AuditEntry {
+                resource_type: "Patient",
+                ids,
+                ..entry.clone()
+            });
+            for entry in std::iter::once(entry).chain(patients) {
+                match audit_mode {
+                    AuditMode::InTransaction => append_audit(&tx, actor, &entry)
+                        .await
+                        .map_err(|e| error::from_postgres(&e).at(i))?,
+                    AuditMode::Deferred => deferred_audit.push(entry),
+                }
             }
         }
         results.push(StatementResult { rows });
@@ -381,6 +389,18 @@ fn audit_ids(rows: &[Map<String, Value>]) -> Vec<Option<String>> {
         ids.push(None);
     }
     ids
+}
+
+/// The distinct patients a statement's rows are about (their `audit_patient` column, which
+/// the statements over a patient's resources return); `None` when none is.
+fn audit_patients(rows: &[Map<String, Value>]) -> Option<Vec<Option<String>>> {
+    let mut ids: Vec<Option<String>> = rows
+        .iter()
+        .filter_map(|r| r.get("audit_patient")?.as_str().map(|s| Some(s.to_owned())))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    (!ids.is_empty()).then_some(ids)
 }
 
 /// One audit event per id of `entry`, in a single statement ([`AUDIT_SQL`]).

@@ -85,4 +85,84 @@ for (;;) {
   if (!next) break;
   page = next;
 }
+// Booking: a schedule for the first practitioner, slots from availability ($generate-slots,
+// an instance operation), an Appointment for the first slot, then a search.
+const schedule = await client.create({
+  resourceType: 'Schedule',
+  body: { resourceType: 'Schedule', actor: [{ reference: `Practitioner/${first}` }] },
+});
+const slots = await client.operation({
+  name: 'generate-slots',
+  resourceType: 'Schedule',
+  id: schedule.id,
+  input: {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'start', valueDate: '2027-02-01' },
+      { name: 'end', valueDate: '2027-02-01' },
+      { name: 'day', valueCode: 'mon' },
+      { name: 'from', valueTime: '09:00:00' },
+      { name: 'to', valueTime: '10:00:00' },
+      { name: 'slotMinutes', valuePositiveInt: 20 },
+      { name: 'timeZone', valueCode: 'Europe/Paris' },
+    ],
+  },
+});
+out.slotStarts = slots.entry.map((e) => e.resource.start);
+const appointment = await client.create({
+  resourceType: 'Appointment',
+  body: {
+    resourceType: 'Appointment',
+    status: 'booked',
+    slot: [{ reference: `Slot/${slots.entry[0].resource.id}` }],
+    participant: [{ actor: { reference: `Patient/${patient.id}` }, status: 'accepted' }],
+  },
+});
+out.appointmentId = appointment.id;
+out.appointmentStart = appointment.start;
+const appointments = await client.search({
+  resourceType: 'Appointment',
+  searchParams: { patient: `Patient/${patient.id}`, date: 'ge2027-02-01' },
+});
+out.appointmentMatches = appointments.entry.map((e) => e.resource.id);
+
+// Readings: a conditional create sent twice, a transaction Bundle, a search newest first.
+const reading = (value, id, at) => ({
+  resourceType: 'Observation',
+  status: 'final',
+  identifier: [{ system: 'urn:dev:kit', value: id }],
+  code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+  subject: { reference: `Patient/${patient.id}` },
+  effectiveDateTime: at,
+  valueQuantity: { value, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+});
+const conditional = { headers: { 'if-none-exist': 'identifier=urn:dev:kit|hr-0' } };
+const created = await client.create({
+  resourceType: 'Observation',
+  body: reading(61, 'hr-0', '2026-11-30T06:00:00Z'),
+  options: conditional,
+});
+const resent = await client.create({
+  resourceType: 'Observation',
+  body: reading(61, 'hr-0', '2026-11-30T06:00:00Z'),
+  options: conditional,
+});
+out.resentSame = created.id === resent.id;
+const tx = await client.transaction({
+  body: {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [1, 2, 3].map((i) => ({
+      resource: reading(60 + i, `hr-${i}`, `2026-11-30T0${6 + i}:00:00Z`),
+      request: { method: 'POST', url: 'Observation' },
+    })),
+  },
+});
+out.transactionStatuses = tx.entry.map((e) => e.response.status);
+const newest = await client.search({
+  resourceType: 'Observation',
+  searchParams: { patient: patient.id, _sort: '-date', _count: 2 },
+});
+out.newestFirst = newest.entry.map((e) => e.resource.effectiveDateTime);
+out.readingsTotal = newest.total;
 console.log(JSON.stringify(out));

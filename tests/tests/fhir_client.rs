@@ -1,7 +1,9 @@
 //! A FHIR client library we did not write — `fhir-kit-client` from npm, installed by the
 //! test command from `package-lock.json` — talks to the API through both edges: it reads
 //! `/fhir/R4/metadata`, creates, reads, updates (`If-Match`) and searches Patients and
-//! Practitioners, and follows paging links; every response must parse as what it expects.
+//! Practitioners, follows paging links, generates slots (an operation), books an
+//! Appointment, sends readings (conditional create, a transaction) and searches them newest
+//! first; every response must parse as what it expects.
 //! What it reports is then checked here against the API itself.
 
 use std::{path::Path, process::Command};
@@ -14,7 +16,11 @@ fn fhir_kit_client_works_through_both_edges() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     for edge in EDGES {
         let slug = new_clinic("kit", "Client Library Clinic", "FR");
-        let tok = token(&slug, "system/Patient.cruds system/Practitioner.cruds");
+        let tok = token(
+            &slug,
+            "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
+             system/Slot.cruds system/Appointment.cruds system/Observation.cruds",
+        );
         let out = Command::new("node")
             .arg(root.join("tests/fhir-client/conformance.mjs"))
             .args([&format!("{}/fhir/R4", edge.base()), &slug, &tok])

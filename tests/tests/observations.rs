@@ -5,7 +5,9 @@
 use std::{sync::Barrier, thread};
 
 use serde_json::{Value, json};
-use telemed_e2e::{EDGES, Edge, Session, assert_outcome, new_clinic, token};
+use telemed_e2e::{
+    EDGES, Edge, Session, assert_outcome, new_clinic, psql, schema_of, stack, token,
+};
 
 const SCOPES: &str = "system/Patient.cruds system/Observation.cruds";
 const LOINC: &str = "http://loinc.org";
@@ -613,5 +615,23 @@ fn one_clinic_never_reaches_anothers_readings() {
             1,
             "A has its one reading"
         );
+        // A's trail names the patient the reading is about, for its creation and for the
+        // search that returned it; B's trail never names A's patient.
+        let (s, found) = a.session.get(&format!("/v1/observations?patient={pa}"));
+        assert_eq!((s, found["total"].as_u64()), (200, Some(1)));
+        let eu = &stack().region("eu-west").unwrap().database_url;
+        let trail = |slug: &str, statement: &str| {
+            psql(
+                eu,
+                &format!(
+                    "SELECT count(*) FROM {}.audit_events WHERE resource_type = 'Patient' \
+                     AND resource_id = '{pa}' AND statement = '{statement}'",
+                    schema_of(slug)
+                ),
+            )
+        };
+        assert_eq!(trail(&a.session.slug, "observation.create"), "1");
+        assert_eq!(trail(&a.session.slug, "observation.search"), "1");
+        assert_eq!(trail(&b.session.slug, "observation.search"), "0");
     }
 }

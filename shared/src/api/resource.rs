@@ -322,6 +322,12 @@ pub trait Resource: Sync {
     fn identity(&self) -> Option<&'static str> {
         None
     }
+    /// The column naming the Patient a row is about (a uuid referencing `patients`): every
+    /// statement over the type then audits, besides the rows, each patient they touched
+    /// (a `Patient` event per distinct patient, in the same transaction).
+    fn patient_column(&self) -> Option<&'static str> {
+        None
+    }
     /// The orders `_sort` may ask for, besides creation order.
     fn sorts(&self) -> &'static [Sort] {
         &[]
@@ -425,7 +431,14 @@ pub fn scope(r: &dyn Resource, interaction: Interaction) -> String {
     format!("system/{}.{}", r.name(), interaction.perm().1)
 }
 
-const RETURNING: &str = "RETURNING id, version_id, last_updated, resource";
+/// The columns every statement over a resource returns: what [`from_row`] reads, and the
+/// patient the row is about (`audit_patient`) when the type has one, for the audit trail.
+fn row_columns(r: &dyn Resource) -> String {
+    match r.patient_column() {
+        Some(c) => format!("id, version_id, last_updated, resource, {c} AS audit_patient"),
+        None => "id, version_id, last_updated, resource".to_owned(),
+    }
+}
 
 fn leak(s: String) -> &'static str {
     // Called once per statement per process, when the catalog is assembled.
@@ -442,6 +455,8 @@ fn leak(s: String) -> &'static str {
 /// - `count`: the same filters, without cursor and limit.
 pub fn statements(r: &dyn Resource) -> Vec<Statement> {
     let table = r.table();
+    let row = row_columns(r);
+    let returning = format!("RETURNING {row}");
     let columns = r.columns();
     let audit = |action: &'static str| {
         Some(Audit {
@@ -475,7 +490,7 @@ pub fn statements(r: &dyn Resource) -> Vec<Statement> {
         out.push(Statement {
             name: name(Interaction::Create.verb()),
             sql: leak(format!(
-                "INSERT INTO {table} ({}) VALUES ({}) {RETURNING}",
+                "INSERT INTO {table} ({}) VALUES ({}) {returning}",
                 names.join(", "),
                 values.join(", ")
             )),
@@ -501,9 +516,7 @@ pub fn statements(r: &dyn Resource) -> Vec<Statement> {
     if offers(Interaction::Read) {
         out.push(Statement {
             name: name(Interaction::Read.verb()),
-            sql: leak(format!(
-                "SELECT id, version_id, last_updated, resource FROM {table} WHERE id = $1"
-            )),
+            sql: leak(format!("SELECT {row} FROM {table} WHERE id = $1")),
             access: Access::Read,
             scope: SchemaScope::Tenant,
             params: params(vec![id_param]),
@@ -523,7 +536,7 @@ pub fn statements(r: &dyn Resource) -> Vec<Statement> {
             name: name(Interaction::Update.verb()),
             sql: leak(format!(
                 "UPDATE {table} SET {}, version_id = version_id + 1, last_updated = now() \
-                 WHERE id = $1 AND ($2::int8 IS NULL OR version_id = $2) {RETURNING}",
+                 WHERE id = $1 AND ($2::int8 IS NULL OR version_id = $2) {returning}",
                 sets.join(", ")
             )),
             access: Access::Write,
@@ -566,7 +579,7 @@ pub fn statements(r: &dyn Resource) -> Vec<Statement> {
             // and O(page) however deep the client pages. One extra row tells if a next
             // page exists.
             sql: leak(format!(
-                "SELECT id, seq, version_id, last_updated, resource FROM {table} \
+                "SELECT {row}, seq FROM {table} \
                  WHERE ($1::int8 IS NULL OR seq > $1){filters} ORDER BY seq LIMIT ${}",
                 n + 2
             )),
@@ -629,9 +642,10 @@ fn sorted_search(r: &dyn Resource, sort: &Sort, desc: bool) -> Statement {
     Statement {
         name: leak(sorted_search_name(r, sort, desc)),
         sql: leak(format!(
-            "SELECT id, seq, version_id, last_updated, resource, {column} AS sort_key FROM {} \
+            "SELECT {}, seq, {column} AS sort_key FROM {} \
              WHERE ($1::timestamptz IS NULL OR ({column}, seq) {cmp} ($1, $2::int8)){filters} \
              ORDER BY {column} {order}, seq {order} LIMIT ${}",
+            row_columns(r),
             r.table(),
             filter_params.len() + 3
         )),
@@ -779,9 +793,10 @@ fn bulk_statements(r: &dyn Resource) -> Vec<Statement> {
             name: leak(bulk_name(r, mode)),
             sql: leak(format!(
                 "INSERT INTO {table} ({}) SELECT {} FROM jsonb_array_elements($1) e{filter}\
-                 {on_conflict} {RETURNING}",
+                 {on_conflict} RETURNING {}",
                 names.join(", "),
                 values.join(", "),
+                row_columns(r),
             )),
             access: Access::Write,
             scope: SchemaScope::Tenant,
@@ -818,8 +833,9 @@ fn bulk_statements(r: &dyn Resource) -> Vec<Statement> {
         out.push(Statement {
             name: leak(match_name(r)),
             sql: leak(format!(
-                "SELECT id, version_id, last_updated, resource, {identifiers} AS tokens \
-                 FROM {table} WHERE {identifiers} ?| ARRAY(SELECT jsonb_array_elements_text($1))"
+                "SELECT {}, {identifiers} AS tokens \
+                 FROM {table} WHERE {identifiers} ?| ARRAY(SELECT jsonb_array_elements_text($1))",
+                row_columns(r)
             )),
             access: Access::Read,
             scope: SchemaScope::Tenant,

@@ -344,7 +344,13 @@ pub(super) async fn search<H: Host>(
             params: position
                 .into_iter()
                 .chain(s.filters.iter().cloned())
-                .chain(std::iter::once(json!(s.count + 1)))
+                // One row more tells whether a next page exists; `_count=0` (the total
+                // alone) reads no row, so none is audited as read.
+                .chain(std::iter::once(json!(if s.count == 0 {
+                    0
+                } else {
+                    s.count + 1
+                })))
                 .collect(),
         },
         Call {

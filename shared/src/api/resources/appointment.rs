@@ -245,6 +245,9 @@ impl Resource for Appointment {
     fn db_rules(&self) -> &'static [DbRule] {
         RULES
     }
+    fn patient_column(&self) -> Option<&'static str> {
+        Some("patient")
+    }
 
     /// One slot; one Patient participant; at most one Practitioner participant.
     fn index(&self, obj: &Map<String, Value>, _: &Rules<'_>) -> Indexed {

@@ -440,6 +440,9 @@ impl Resource for Observation {
     fn db_rules(&self) -> &'static [DbRule] {
         RULES
     }
+    fn patient_column(&self) -> Option<&'static str> {
+        Some("patient")
+    }
     fn identity(&self) -> Option<&'static str> {
         Some("identity")
     }
