@@ -280,62 +280,125 @@ pub struct Indexed {
     pub issues: Vec<Issue>,
 }
 
-/// One FHIR resource type served by the API. Implemented by a unit struct per module of
-/// [`super::resources`] and listed once in [`super::resources::REGISTRY`]; routes, scopes,
-/// statements, audit and metric labels and the CapabilityStatement all derive from it.
-pub trait Resource: Sync {
+/// What a resource type is, as data: its names, table, structure, columns, search
+/// parameters, database rules, operations. Each module of [`super::resources`] declares one
+/// `static`, starting from [`Meta::new`] and naming only what it has.
+pub struct Meta {
     /// The FHIR type, `Patient`.
-    fn name(&self) -> &'static str;
+    pub name: &'static str,
     /// The `/v1` collection, `patients`.
-    fn plural(&self) -> &'static str;
+    pub plural: &'static str,
     /// Its table in the clinic's schema, made by a tenant migration.
-    fn table(&self) -> &'static str;
+    pub table: &'static str,
     /// Its R4 structure: every element it may hold, at every depth.
-    fn structure(&self) -> &'static Type;
+    pub structure: &'static Type,
     /// The columns indexed for search, filled by [`Resource::index`].
-    fn columns(&self) -> &'static [Column];
-    /// The search parameters it answers, besides `_id`, `_count` and `_cursor`.
-    fn search_params(&self) -> &'static [SearchParam];
+    pub columns: &'static [Column],
+    /// The search parameters it answers, besides `_id`, `_count`, `_cursor` and `_sort`.
+    pub search: &'static [SearchParam],
     /// The interactions offered.
-    fn interactions(&self) -> &'static [Interaction] {
-        &[
-            Interaction::Read,
-            Interaction::SearchType,
-            Interaction::Create,
-            Interaction::Update,
-        ]
-    }
-    /// The API's own rules for a structurally checked resource, and its column values.
-    fn index(&self, resource: &Map<String, Value>, rules: &Rules<'_>) -> Indexed;
+    pub interactions: &'static [Interaction],
     /// The rules its table's constraints and triggers enforce, by name.
-    fn db_rules(&self) -> &'static [DbRule] {
-        &[]
-    }
+    pub db_rules: &'static [DbRule],
     /// Its operations on an instance (`$book`, `$generate-slots`).
-    fn operations(&self) -> &'static [Operation] {
-        &[]
-    }
+    pub operations: &'static [Operation],
     /// The unique text column holding the resource's identity — its first identifier as
     /// `system|value` — if it has one: what makes conditional create (`If-None-Exist:
     /// identifier=…`) and Bundle ingestion exactly-once, under any concurrency. The
     /// resource must also have an `identifier` search parameter.
-    fn identity(&self) -> Option<&'static str> {
-        None
-    }
+    pub identity: Option<&'static str>,
     /// The column naming the Patient a row is about (a uuid referencing `patients`): every
     /// statement over the type then audits, besides the rows, each patient they touched
     /// (a `Patient` event per distinct patient, in the same transaction).
-    fn patient_column(&self) -> Option<&'static str> {
-        None
-    }
+    pub patient_column: Option<&'static str>,
     /// The orders `_sort` may ask for, besides creation order.
-    fn sorts(&self) -> &'static [Sort] {
-        &[]
-    }
+    pub sorts: &'static [Sort],
     /// Statements of its own besides the generated ones (those its operations run); named
     /// `<type>.<verb>` like the rest.
+    pub extra_statements: &'static [Statement],
+}
+
+impl Meta {
+    /// A type with every interaction and nothing else: no columns, search parameters,
+    /// rules, operations, identity or sorts.
+    pub const fn new(
+        name: &'static str,
+        plural: &'static str,
+        table: &'static str,
+        structure: &'static Type,
+    ) -> Self {
+        Self {
+            name,
+            plural,
+            table,
+            structure,
+            columns: &[],
+            search: &[],
+            interactions: &[
+                Interaction::Read,
+                Interaction::SearchType,
+                Interaction::Create,
+                Interaction::Update,
+            ],
+            db_rules: &[],
+            operations: &[],
+            identity: None,
+            patient_column: None,
+            sorts: &[],
+            extra_statements: &[],
+        }
+    }
+}
+
+/// One FHIR resource type served by the API. Implemented by a unit struct per module of
+/// [`super::resources`] and listed once in [`super::resources::REGISTRY`]; routes, scopes,
+/// statements, audit and metric labels and the CapabilityStatement all derive from it.
+/// What it is lives in its [`Meta`]; what it does, in [`Resource::index`].
+pub trait Resource: Sync {
+    /// What the type is.
+    fn meta(&self) -> &'static Meta;
+    /// The API's own rules for a structurally checked resource, and its column values
+    /// (in the order of [`Meta::columns`]).
+    fn index(&self, resource: &Map<String, Value>, rules: &Rules<'_>) -> Indexed;
+
+    fn name(&self) -> &'static str {
+        self.meta().name
+    }
+    fn plural(&self) -> &'static str {
+        self.meta().plural
+    }
+    fn table(&self) -> &'static str {
+        self.meta().table
+    }
+    fn structure(&self) -> &'static Type {
+        self.meta().structure
+    }
+    fn columns(&self) -> &'static [Column] {
+        self.meta().columns
+    }
+    fn search_params(&self) -> &'static [SearchParam] {
+        self.meta().search
+    }
+    fn interactions(&self) -> &'static [Interaction] {
+        self.meta().interactions
+    }
+    fn db_rules(&self) -> &'static [DbRule] {
+        self.meta().db_rules
+    }
+    fn operations(&self) -> &'static [Operation] {
+        self.meta().operations
+    }
+    fn identity(&self) -> Option<&'static str> {
+        self.meta().identity
+    }
+    fn patient_column(&self) -> Option<&'static str> {
+        self.meta().patient_column
+    }
+    fn sorts(&self) -> &'static [Sort] {
+        self.meta().sorts
+    }
     fn extra_statements(&self) -> &'static [Statement] {
-        &[]
+        self.meta().extra_statements
     }
 }
 

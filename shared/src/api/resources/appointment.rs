@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     api::{
-        resource::{Column, DbRule, Indexed, Resource, Rules, reference_to},
+        resource::{Column, DbRule, Indexed, Meta, Resource, Rules, reference_to},
         search::{Match, SearchParam},
     },
     fhir::{
@@ -223,30 +223,17 @@ static RULES: &[DbRule] = &[
     },
 ];
 
+static META: Meta = Meta {
+    columns: COLUMNS,
+    search: SEARCH,
+    db_rules: RULES,
+    patient_column: Some("patient"),
+    ..Meta::new("Appointment", "appointments", "appointments", &APPOINTMENT)
+};
+
 impl Resource for Appointment {
-    fn name(&self) -> &'static str {
-        "Appointment"
-    }
-    fn plural(&self) -> &'static str {
-        "appointments"
-    }
-    fn table(&self) -> &'static str {
-        "appointments"
-    }
-    fn structure(&self) -> &'static Type {
-        &APPOINTMENT
-    }
-    fn columns(&self) -> &'static [Column] {
-        COLUMNS
-    }
-    fn search_params(&self) -> &'static [SearchParam] {
-        SEARCH
-    }
-    fn db_rules(&self) -> &'static [DbRule] {
-        RULES
-    }
-    fn patient_column(&self) -> Option<&'static str> {
-        Some("patient")
+    fn meta(&self) -> &'static Meta {
+        &META
     }
 
     /// One slot; one Patient participant; at most one Practitioner participant.

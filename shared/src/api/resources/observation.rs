@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     api::{
-        resource::{Column, DbRule, Indexed, Resource, Rules, Sort, reference_to},
+        resource::{Column, DbRule, Indexed, Meta, Resource, Rules, Sort, reference_to},
         search::{Match, SearchParam, identifier_tokens},
     },
     fhir::{
@@ -418,39 +418,22 @@ static RULES: &[DbRule] = &[
     },
 ];
 
+static META: Meta = Meta {
+    columns: COLUMNS,
+    search: SEARCH,
+    db_rules: RULES,
+    identity: Some("identity"),
+    patient_column: Some("patient"),
+    sorts: &[Sort {
+        name: "date",
+        column: "effective",
+    }],
+    ..Meta::new("Observation", "observations", "observations", &OBSERVATION)
+};
+
 impl Resource for Observation {
-    fn name(&self) -> &'static str {
-        "Observation"
-    }
-    fn plural(&self) -> &'static str {
-        "observations"
-    }
-    fn table(&self) -> &'static str {
-        "observations"
-    }
-    fn structure(&self) -> &'static Type {
-        &OBSERVATION
-    }
-    fn columns(&self) -> &'static [Column] {
-        COLUMNS
-    }
-    fn search_params(&self) -> &'static [SearchParam] {
-        SEARCH
-    }
-    fn db_rules(&self) -> &'static [DbRule] {
-        RULES
-    }
-    fn patient_column(&self) -> Option<&'static str> {
-        Some("patient")
-    }
-    fn identity(&self) -> Option<&'static str> {
-        Some("identity")
-    }
-    fn sorts(&self) -> &'static [Sort] {
-        &[Sort {
-            name: "date",
-            column: "effective",
-        }]
+    fn meta(&self) -> &'static Meta {
+        &META
     }
 
     /// A Patient subject, a time taken, and the vital-signs rules.

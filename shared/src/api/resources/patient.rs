@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     api::{
-        resource::{Column, Indexed, Resource, Rules},
+        resource::{Column, Indexed, Meta, Resource, Rules},
         search::{Match, SearchParam},
     },
     compliance::PatientField,
@@ -143,24 +143,15 @@ static SEARCH: &[SearchParam] = &[
     },
 ];
 
+static META: Meta = Meta {
+    columns: COLUMNS,
+    search: SEARCH,
+    ..Meta::new("Patient", "patients", "patients", &PATIENT)
+};
+
 impl Resource for Patient {
-    fn name(&self) -> &'static str {
-        "Patient"
-    }
-    fn plural(&self) -> &'static str {
-        "patients"
-    }
-    fn table(&self) -> &'static str {
-        "patients"
-    }
-    fn structure(&self) -> &'static Type {
-        &PATIENT
-    }
-    fn columns(&self) -> &'static [Column] {
-        COLUMNS
-    }
-    fn search_params(&self) -> &'static [SearchParam] {
-        SEARCH
+    fn meta(&self) -> &'static Meta {
+        &META
     }
 
     /// No birth in the future, and the fields the clinic's country requires.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::patient::first_names;
 use crate::{
     api::{
-        resource::{Column, Indexed, Resource, Rules, future_date},
+        resource::{Column, Indexed, Meta, Resource, Rules, future_date},
         search::{Match, SearchParam, identifier_tokens},
     },
     fhir::datatypes::{
@@ -75,24 +75,20 @@ static SEARCH: &[SearchParam] = &[
     },
 ];
 
+static META: Meta = Meta {
+    columns: COLUMNS,
+    search: SEARCH,
+    ..Meta::new(
+        "Practitioner",
+        "practitioners",
+        "practitioners",
+        &PRACTITIONER,
+    )
+};
+
 impl Resource for Practitioner {
-    fn name(&self) -> &'static str {
-        "Practitioner"
-    }
-    fn plural(&self) -> &'static str {
-        "practitioners"
-    }
-    fn table(&self) -> &'static str {
-        "practitioners"
-    }
-    fn structure(&self) -> &'static Type {
-        &PRACTITIONER
-    }
-    fn columns(&self) -> &'static [Column] {
-        COLUMNS
-    }
-    fn search_params(&self) -> &'static [SearchParam] {
-        SEARCH
+    fn meta(&self) -> &'static Meta {
+        &META
     }
 
     /// No birth in the future; the rest is the structure's.

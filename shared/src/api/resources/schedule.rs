@@ -9,7 +9,7 @@ use crate::{
     api::{
         error::{ApiError, malformed_answer},
         resource::{
-            Column, DbRule, Indexed, Interaction, Operation, Procedure, Resource, Rules,
+            Column, DbRule, Indexed, Interaction, Meta, Operation, Procedure, Resource, Rules,
             reference_to,
         },
         search::{Match, SearchParam},
@@ -72,33 +72,18 @@ static RULES: &[DbRule] = &[DbRule::reference(
     "Schedule.actor refers to a Practitioner this clinic does not have",
 )];
 
+static META: Meta = Meta {
+    columns: COLUMNS,
+    search: SEARCH,
+    db_rules: RULES,
+    operations: &OPERATIONS,
+    extra_statements: STATEMENTS,
+    ..Meta::new("Schedule", "schedules", "schedules", &SCHEDULE)
+};
+
 impl Resource for Schedule {
-    fn name(&self) -> &'static str {
-        "Schedule"
-    }
-    fn plural(&self) -> &'static str {
-        "schedules"
-    }
-    fn table(&self) -> &'static str {
-        "schedules"
-    }
-    fn structure(&self) -> &'static Type {
-        &SCHEDULE
-    }
-    fn columns(&self) -> &'static [Column] {
-        COLUMNS
-    }
-    fn search_params(&self) -> &'static [SearchParam] {
-        SEARCH
-    }
-    fn db_rules(&self) -> &'static [DbRule] {
-        RULES
-    }
-    fn operations(&self) -> &'static [Operation] {
-        &OPERATIONS
-    }
-    fn extra_statements(&self) -> &'static [Statement] {
-        STATEMENTS
+    fn meta(&self) -> &'static Meta {
+        &META
     }
 
     /// Exactly one actor, a Practitioner of this clinic.

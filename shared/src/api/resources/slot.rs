@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::appointment::Appointment;
 use crate::{
     api::{
-        resource::{Column, DbRule, Indexed, Operation, Resource, Rules, reference_to},
+        resource::{Column, DbRule, Indexed, Meta, Operation, Resource, Rules, reference_to},
         search::{Match, SearchParam},
     },
     fhir::{
@@ -112,35 +112,22 @@ static RULES: &[DbRule] = &[
     },
 ];
 
+static META: Meta = Meta {
+    columns: COLUMNS,
+    search: SEARCH,
+    db_rules: RULES,
+    // `POST /v1/slots/{id}/$book`: an Appointment (without `slot`) books this slot.
+    operations: &[Operation::CreateFor {
+        name: "book",
+        target: &Appointment,
+        element: "slot",
+    }],
+    ..Meta::new("Slot", "slots", "slots", &SLOT)
+};
+
 impl Resource for Slot {
-    fn name(&self) -> &'static str {
-        "Slot"
-    }
-    fn plural(&self) -> &'static str {
-        "slots"
-    }
-    fn table(&self) -> &'static str {
-        "slots"
-    }
-    fn structure(&self) -> &'static Type {
-        &SLOT
-    }
-    fn columns(&self) -> &'static [Column] {
-        COLUMNS
-    }
-    fn search_params(&self) -> &'static [SearchParam] {
-        SEARCH
-    }
-    fn db_rules(&self) -> &'static [DbRule] {
-        RULES
-    }
-    /// `POST /v1/slots/{id}/$book`: an Appointment (without `slot`) books this slot.
-    fn operations(&self) -> &'static [Operation] {
-        &[Operation::CreateFor {
-            name: "book",
-            target: &Appointment,
-            element: "slot",
-        }]
+    fn meta(&self) -> &'static Meta {
+        &META
     }
 
     /// A schedule of this clinic, and a start before the end.
