@@ -224,6 +224,12 @@ fn the_capability_statement_lists_what_is_served() {
             .map(|i| i["code"].as_str().unwrap())
             .collect();
         assert_eq!(interactions, ["read", "search-type", "create", "update"]);
+        let find = |t: &str| resources.iter().find(|r| r["type"] == t).unwrap();
+        assert_eq!(find("Schedule")["operation"][0]["name"], "generate-slots");
+        assert_eq!(find("Slot")["operation"][0]["name"], "book");
+        assert_eq!(find("Observation")["conditionalCreate"], true);
+        assert_eq!(find("Patient")["conditionalCreate"], false);
+        assert_eq!(c["rest"][0]["interaction"][1]["code"], "transaction");
         // Every listed type answers at its URL (authentication aside).
         for r in resources {
             let (s, _, _) = fhir(

@@ -30,18 +30,32 @@ pub fn capability_statement(urls: &Urls, now_millis: u64) -> Value {
                     })
                 })
                 .collect();
-            json!({
+            let operations: Vec<Value> = r
+                .operations()
+                .iter()
+                .map(|o| {
+                    json!({
+                        "name": o.name(),
+                        "definition": format!("{}/OperationDefinition/{}-{}", urls.base(), r.name(), o.name()),
+                    })
+                })
+                .collect();
+            let mut entry = json!({
                 "type": r.name(),
                 "profile": format!("http://hl7.org/fhir/StructureDefinition/{}", r.name()),
                 "interaction": interactions,
                 "versioning": "versioned",
                 "readHistory": false,
                 "updateCreate": false,
-                "conditionalCreate": false,
+                "conditionalCreate": r.identity().is_some(),
                 "conditionalUpdate": false,
                 "conditionalDelete": "not-supported",
                 "searchParam": params,
-            })
+            });
+            if !operations.is_empty() {
+                entry["operation"] = json!(operations);
+            }
+            entry
         })
         .collect();
     json!({
@@ -69,6 +83,7 @@ pub fn capability_statement(urls: &Urls, now_millis: u64) -> Value {
                 "description": "Bearer tokens with SMART v2 system scopes, one clinic per token.",
             },
             "resource": resources,
+            "interaction": [{ "code": "batch" }, { "code": "transaction" }],
         }],
     })
 }
