@@ -279,12 +279,15 @@ pub(super) async fn post<H: Host>(
         Kind::Transaction => "transaction-response",
         Kind::Batch => "batch-response",
     };
+    // Every entry has its outcome: refused at the edge, or one per written entry.
     let answers: Vec<Value> = (0..raw.len())
-        .map(|i| match refused.remove(&i) {
-            Some(outcome) => answer(caller, outcome),
-            None => json!({ "response": { "status": "500 Internal Server Error" } }),
+        .map(|i| {
+            refused
+                .remove(&i)
+                .map(|outcome| answer(caller, outcome))
+                .ok_or_else(|| malformed_answer("bundle"))
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let mut out = fhir_response(
         StatusCode::OK,
         &json!({ "resourceType": "Bundle", "type": response_type, "entry": answers }),
