@@ -1,6 +1,8 @@
 //! `cargo xtask bench`'s measurements, with tiny counts, against the test stack: every
-//! scenario runs (oha through the Workers edge, PgBouncer started by the bench beside the
-//! us-east cluster) and gives sane numbers. Not a benchmark: a check that the bench works.
+//! scenario runs (oha through the Workers edge, booking, the booking race and Observation
+//! ingestion through the Workers edge, PgBouncer started by the bench beside the us-east
+//! cluster) and gives sane numbers. Not a benchmark: a check that the bench works — and
+//! that the booking race gives exactly one 201 per slot.
 
 use telemed_e2e::{new_clinic, stack};
 use xtask::bench::{self, Counts, Fixture, Scenario};
@@ -34,13 +36,52 @@ fn the_bench_measures_every_scenario_with_sane_numbers() {
     let markdown = report.to_markdown();
     println!("{markdown}");
 
-    let [page, read, write, connections] = &report.edge[..] else {
-        panic!("four edge scenarios: {:?}", report.edge);
+    let [page, read, write, booking, race_row, ingestion, connections] = &report.edge[..] else {
+        panic!("seven edge scenarios: {:?}", report.edge);
     };
     assert_sane(page, counts.page.requests);
     assert_sane(read, counts.api_read.requests);
     assert_sane(write, counts.api_write.requests);
+    assert_sane(booking, counts.booking.requests);
+    assert_sane(ingestion, counts.ingestion.requests);
     assert_sane(connections, counts.connections.requests);
+
+    // The race: every client answered 201 or 409, and exactly one 201 per slot.
+    let race = &report.race;
+    assert_sane(race_row, counts.race.clients);
+    assert_eq!(
+        (race.slots, race.clients),
+        (counts.race.slots, counts.race.clients)
+    );
+    assert_eq!(
+        race.winners_per_slot,
+        vec![1; counts.race.slots as usize],
+        "one 201 per slot: {race:?}"
+    );
+    assert_eq!(
+        (race.won, race.refused),
+        (counts.race.slots, counts.race.clients - counts.race.slots),
+        "{race:?}"
+    );
+    assert!(race.one_winner_per_slot() && report.fatal_failures().is_empty());
+    let race_line = format!(
+        "{} winners, {} refused (409)",
+        counts.race.slots,
+        counts.race.clients - counts.race.slots
+    );
+    assert!(
+        markdown.contains(&race_line),
+        "{race_line:?} missing from:\n{markdown}"
+    );
+    let readings = counts.ingestion.requests * bench::READINGS_PER_BUNDLE as u64;
+    assert!(
+        ingestion
+            .notes
+            .iter()
+            .any(|n| n.contains(&format!("{readings} readings created of {readings} sent"))),
+        "every reading created: {:?}",
+        ingestion.notes
+    );
     assert!(
         page.notes
             .iter()
@@ -55,7 +96,7 @@ fn the_bench_measures_every_scenario_with_sane_numbers() {
     assert_sane(&c.pgbouncer, counts.batch.requests);
     // Both sides measured (p50 > 0 above), so ratios exist and are positive: what can still
     // go wrong is the report not stating them. (`report.failures()` needs no check either:
-    // the report's six scenarios are all asserted error-free above.)
+    // the report's scenarios are all asserted error-free above, and the race right.)
     let (p50, p95) = (
         c.ratio_p50().expect("p50 ratio"),
         c.ratio_p95().expect("p95 ratio"),
@@ -75,6 +116,9 @@ fn the_bench_measures_every_scenario_with_sane_numbers() {
         "| cached page `GET /` |",
         "| API read `GET /v1/patients?_count=10` |",
         "| API write `POST /v1/patients` |",
+        "| booking `POST /v1/appointments`, a free slot each |",
+        "| booking race: 50 clients, 10 free slots, all at once |",
+        "| Observation ingestion `POST /v1`, batch Bundles of 100 (requests = Bundles) |",
         "| 50 concurrent connections, cached page (workerd, no proxy) |",
     ] {
         assert!(

@@ -5,7 +5,13 @@
 //! - **Through the Workers edge** (workerd, `wrangler dev`), with `oha` (crates.io) as the
 //!   load generator and its JSON output parsed here: a cached page (the cache is
 //!   warmed first and the hit ratio is read back from the edges' timing beacons), an API
-//!   read (`GET /v1/patients?_count=10`) and an API write (`POST /v1/patients`).
+//!   read (`GET /v1/patients?_count=10`) and an API write (`POST /v1/patients`). Then,
+//!   with a Rust client (each request has its own body, which oha cannot send): booking
+//!   (`POST /v1/appointments`, each for another free slot made first by `$generate-slots`),
+//!   a booking race (50 clients at once for 10 free slots: exactly one 201 per slot, a 409
+//!   for the others — a correctness figure, and the latency under contention) and
+//!   Observation ingestion (`batch` Bundles of 100 readings posted to `POST /v1`: Bundles/s,
+//!   readings/s, latency per Bundle).
 //! - **`regional-db` against PgBouncer**: the same statements — the batch `regional-db` runs
 //!   for one `patient.read` — through `POST /v1/batch`, and through PgBouncer in transaction
 //!   mode from a native tokio-postgres client, against the same Postgres primary, at the same
@@ -18,8 +24,11 @@
 //!
 //! # Layout
 //! - [`Counts`]: requests and concurrency per scenario (full, `--quick`, the e2e smoke test).
-//! - [`Fixture`]: a clinic homed in a region without a replica, its API token, a patient.
+//! - [`Fixture`]: a clinic homed in a region without a replica, its API token, a patient;
+//!   free slots on demand ([`Fixture::free_slots`]).
 //! - [`edge_page`], [`edge_api_read`], [`edge_api_write`], [`edge_connections`]: oha runs.
+//! - [`edge_booking`], [`edge_booking_race`] ([`RaceOutcome`]), [`edge_ingestion`]: driven
+//!   by `measure` through `EdgeApi`.
 //! - [`pgbouncer_comparison`] and [`PgBouncer`]: the side-by-side batch measurement.
 //! - [`Report`]: the table; [`run`] measures everything against any running stack
 //!   ([`StackInfo`]); [`run_own_stack`] starts the `bench` stack ([`stack::BENCH`]) first.
@@ -86,16 +95,37 @@ const fn load(requests: u64, concurrency: u64) -> Load {
     }
 }
 
+/// A booking race: `clients` clients at once for `slots` free slots, the same number of
+/// clients on each slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Race {
+    pub slots: u64,
+    pub clients: u64,
+}
+
 /// The size of every scenario of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub page: Load,
     pub api_read: Load,
     pub api_write: Load,
+    /// Bookings, each of another free slot.
+    pub booking: Load,
+    /// The same in every run: it is a correctness figure (one 201 per slot).
+    pub race: Race,
+    /// Observation `batch` Bundles of [`READINGS_PER_BUNDLE`] readings.
+    pub ingestion: Load,
     /// Per side of the `regional-db` / PgBouncer comparison.
     pub batch: Load,
     pub connections: Load,
 }
+
+/// 50 clients for 10 free slots, 5 on each, all at once.
+pub const RACE: Race = Race {
+    slots: 10,
+    clients: 50,
+};
+const _: () = assert!(RACE.clients > RACE.slots && RACE.clients.is_multiple_of(RACE.slots));
 
 impl Counts {
     /// `cargo xtask bench`.
@@ -103,6 +133,9 @@ impl Counts {
         page: load(20_000, 64),
         api_read: load(5_000, 32),
         api_write: load(2_000, 16),
+        booking: load(500, 10),
+        race: RACE,
+        ingestion: load(100, 4),
         batch: load(4_000, 16),
         connections: load(20_000, 10_000),
     };
@@ -111,6 +144,9 @@ impl Counts {
         page: load(2_000, 32),
         api_read: load(500, 16),
         api_write: load(200, 8),
+        booking: load(100, 8),
+        race: RACE,
+        ingestion: load(20, 4),
         batch: load(500, 16),
         connections: load(2_000, 1_000),
     };
@@ -119,6 +155,9 @@ impl Counts {
         page: load(100, 4),
         api_read: load(40, 4),
         api_write: load(20, 2),
+        booking: load(5, 2),
+        race: RACE,
+        ingestion: load(2, 2),
         batch: load(40, 4),
         connections: load(100, 50),
     };
@@ -372,46 +411,150 @@ impl Fixture {
         let api_token = info
             .keys()?
             .api_signing_key()?
-            .sign_api(
-                tenant,
-                "xtask-bench",
-                "system/Patient.cruds",
-                now_secs()?,
-                4 * 3600,
-            )
+            .sign_api(tenant, "xtask-bench", API_SCOPES, now_secs()?, 4 * 3600)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let client = http()?;
-        let host = workers_host(info, slug)?;
-        let mut patient_id = None;
-        for _ in 0..10 {
-            let r = client
-                .post(format!("{}/v1/patients", info.workers_url))
-                .header("host", &host)
-                .header("content-type", "application/fhir+json")
-                .bearer_auth(&api_token)
-                .body(PATIENT_BODY)
-                .send()
-                .context("creating a patient through the Workers edge")?;
-            let status = r.status().as_u16();
-            let body = r.text()?;
-            if status != 201 {
-                bail!("POST /v1/patients answered {status}: {body}");
-            }
-            let v: Value = serde_json::from_str(&body)?;
-            patient_id.get_or_insert(
-                v["id"]
-                    .as_str()
-                    .with_context(|| format!("a created patient has no id: {body}"))?
-                    .to_owned(),
-            );
-        }
-        Ok(Fixture {
+        let mut fixture = Fixture {
             slug: slug.to_owned(),
             region,
             api_token,
-            patient_id: patient_id.expect("ten patients were created"),
-        })
+            patient_id: String::new(),
+        };
+        let patient: Value = serde_json::from_str(PATIENT_BODY)?;
+        for _ in 0..10 {
+            let id = fixture
+                .create(info, "/v1/patients", &patient)
+                .context("creating a patient through the Workers edge")?;
+            if fixture.patient_id.is_empty() {
+                fixture.patient_id = id;
+            }
+        }
+        Ok(fixture)
     }
+
+    /// One API call through the Workers edge with the fixture's token (set-up, not
+    /// measured): the status and the JSON answer (its text as a string when not JSON).
+    pub fn call(
+        &self,
+        info: &StackInfo,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = http()?
+            .request(method.clone(), format!("{}{path}", info.workers_url))
+            .header("host", workers_host(info, &self.slug)?)
+            .bearer_auth(&self.api_token);
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/fhir+json")
+                .body(body.to_string());
+        }
+        let r = req.send().with_context(|| format!("{method} {path}"))?;
+        let status = r.status().as_u16();
+        let text = r.text()?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    /// `POST`s `body` to `path` and returns the id of what it created (201 expected).
+    pub fn create(&self, info: &StackInfo, path: &str, body: &Value) -> Result<String> {
+        let (status, answer) = self.call(info, reqwest::Method::POST, path, Some(body))?;
+        if status != 201 {
+            bail!("POST {path} answered {status}: {answer}");
+        }
+        answer["id"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("POST {path}: what it created has no id: {answer}"))
+    }
+
+    /// `n` free slots, each bookable once: a new Practitioner (so no earlier run's
+    /// appointments overlap them) with a new Schedule, filled by `$generate-slots` —
+    /// [`SLOTS_PER_DAY`] 5-minute slots a day from [`FIRST_SLOT_DAY`] on, as many days as
+    /// `n` needs; past [`DAYS_PER_SCHEDULE`] days, another practitioner and schedule.
+    pub fn free_slots(&self, info: &StackInfo, n: u64) -> Result<Vec<String>> {
+        let mut slots = Vec::new();
+        while (slots.len() as u64) < n {
+            check_interrupted()?;
+            let practitioner = self.create(
+                info,
+                "/v1/practitioners",
+                &serde_json::json!({"resourceType": "Practitioner", "name": [{"family": "Bench"}]}),
+            )?;
+            let schedule = self.create(
+                info,
+                "/v1/schedules",
+                &serde_json::json!({"resourceType": "Schedule",
+                    "actor": [{"reference": format!("Practitioner/{practitioner}")}]}),
+            )?;
+            let days = (n - slots.len() as u64)
+                .div_ceil(SLOTS_PER_DAY)
+                .min(DAYS_PER_SCHEDULE);
+            let path = format!("/v1/schedules/{schedule}/$generate-slots");
+            let (status, made) = self.call(
+                info,
+                reqwest::Method::POST,
+                &path,
+                Some(&slot_availability(days)),
+            )?;
+            if status != 200 || made["type"] != "collection" {
+                bail!("POST {path} answered {status}: {made}");
+            }
+            let ids: Vec<String> = made["entry"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter_map(|e| e["resource"]["id"].as_str().map(str::to_owned))
+                .collect();
+            if ids.len() as u64 != days * SLOTS_PER_DAY {
+                bail!(
+                    "POST {path} made {} slots, not the {} of {days} days",
+                    ids.len(),
+                    days * SLOTS_PER_DAY
+                );
+            }
+            slots.extend(ids);
+        }
+        slots.truncate(n as usize);
+        Ok(slots)
+    }
+}
+
+/// What the bench's API token may do: everything its scenarios touch.
+pub const API_SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds \
+                              system/Schedule.cruds system/Slot.cruds \
+                              system/Appointment.cruds system/Observation.cruds";
+
+/// The first day of the bench's slots (a Monday, in the future).
+pub const FIRST_SLOT_DAY: &str = "2027-01-04";
+/// Slots a day: 08:00 to 20:00 UTC, 5 minutes each.
+pub const SLOTS_PER_DAY: u64 = 12 * 60 / 5;
+/// Days of slots per schedule: from [`FIRST_SLOT_DAY`] to the end of January, under
+/// `$generate-slots`'s 5,000 slots per call.
+pub const DAYS_PER_SCHEDULE: u64 = 28;
+const _: () = assert!(DAYS_PER_SCHEDULE * SLOTS_PER_DAY <= 5_000 && DAYS_PER_SCHEDULE <= 28);
+
+/// `$generate-slots` Parameters for `days` (1..=[`DAYS_PER_SCHEDULE`]) consecutive days
+/// from [`FIRST_SLOT_DAY`], every day of the week, [`SLOTS_PER_DAY`] slots each.
+pub fn slot_availability(days: u64) -> Value {
+    let days = days.clamp(1, DAYS_PER_SCHEDULE);
+    let mut parameter = vec![
+        serde_json::json!({"name": "start", "valueDate": FIRST_SLOT_DAY}),
+        serde_json::json!({"name": "end", "valueDate": format!("2027-01-{:02}", 3 + days)}),
+    ];
+    parameter.extend(
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .map(|d| serde_json::json!({"name": "day", "valueCode": d})),
+    );
+    parameter.extend([
+        serde_json::json!({"name": "from", "valueTime": "08:00:00"}),
+        serde_json::json!({"name": "to", "valueTime": "20:00:00"}),
+        serde_json::json!({"name": "slotMinutes", "valuePositiveInt": 5}),
+        serde_json::json!({"name": "timeZone", "valueCode": "UTC"}),
+    ]);
+    serde_json::json!({"resourceType": "Parameters", "parameter": parameter})
 }
 
 /// Page views per cache outcome, as the edges reported them to the regions (their timing
@@ -573,6 +716,426 @@ pub fn edge_api_write(info: &StackInfo, fixture: &Fixture, load: Load) -> Result
         load,
         ok_status: 201,
     })
+}
+
+/// The fixture's clinic on the Workers edge for the async scenarios (booking, the race,
+/// ingestion): requests timed from sending to the whole answer read.
+#[derive(Clone)]
+struct EdgeApi {
+    client: reqwest::Client,
+    base: String,
+    host: String,
+    token: String,
+}
+
+impl EdgeApi {
+    /// Call inside a Tokio runtime; keeps up to `connections` idle connections.
+    fn new(info: &StackInfo, fixture: &Fixture, connections: u64) -> Result<Self> {
+        Ok(Self {
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(connections as usize)
+                .tcp_nodelay(true)
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            base: info.workers_url.clone(),
+            host: workers_host(info, &fixture.slug)?,
+            token: fixture.api_token.clone(),
+        })
+    }
+
+    /// `method path` with a FHIR JSON `body`: how long it took, the status, the answer.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<(Duration, u16, Vec<u8>)> {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("host", &self.host)
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/fhir+json")
+                .body(body);
+        }
+        let started = Instant::now();
+        let r = req.send().await?;
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await?;
+        Ok((started.elapsed(), status, bytes.to_vec()))
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// The Appointment that books `slot` for `patient`.
+pub fn appointment_body(slot: &str, patient: &str) -> String {
+    serde_json::json!({
+        "resourceType": "Appointment",
+        "status": "booked",
+        "slot": [{"reference": format!("Slot/{slot}")}],
+        "participant": [{"actor": {"reference": format!("Patient/{patient}")}, "status": "accepted"}]
+    })
+    .to_string()
+}
+
+/// Booking through the Workers edge: `POST /v1/appointments`, each request for another
+/// free slot (made first, see [`Fixture::free_slots`]; not timed): 201 expected.
+pub fn edge_booking(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Scenario> {
+    check_interrupted()?;
+    let prepared = Instant::now();
+    let slots = fixture.free_slots(info, load.requests)?;
+    let prepared = prepared.elapsed();
+    eprintln!(
+        "bench: booking — {} requests, {} at once ({} free slots made in {:.1} s)",
+        load.requests,
+        load.concurrency,
+        slots.len(),
+        prepared.as_secs_f64()
+    );
+    let (slots, patient) = (Arc::new(slots), Arc::new(fixture.patient_id.clone()));
+    let next = Arc::new(AtomicU64::new(0));
+    let samples = runtime()?.block_on(async {
+        let api = EdgeApi::new(info, fixture, load.concurrency)?;
+        Ok::<_, anyhow::Error>(
+            measure(load.requests, load.concurrency, move |_| {
+                let (api, slots, patient, next) =
+                    (api.clone(), slots.clone(), patient.clone(), next.clone());
+                async move {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let slot = slots.get(i).context("no free slot left")?;
+                    let (took, status, _) = api
+                        .send(
+                            reqwest::Method::POST,
+                            "/v1/appointments",
+                            Some(appointment_body(slot, &patient)),
+                        )
+                        .await?;
+                    if status != 201 {
+                        bail!("HTTP {status}");
+                    }
+                    Ok(took)
+                }
+            })
+            .await,
+        )
+    })?;
+    let mut s = samples.into_scenario(
+        "booking `POST /v1/appointments`, a free slot each",
+        load.concurrency,
+    );
+    s.notes.push(format!(
+        "every request books another free slot (201); the {} slots were made first by \
+         `$generate-slots` (not timed: {:.1} s)",
+        thousands(load.requests),
+        prepared.as_secs_f64()
+    ));
+    Ok(s)
+}
+
+/// What a booking race ended with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RaceOutcome {
+    pub slots: u64,
+    pub clients: u64,
+    /// 201 answers: bookings made.
+    pub won: u64,
+    /// 409 answers: bookings refused, the slot being taken.
+    pub refused: u64,
+    /// Per slot, the 201s its clients got: exactly one each when booking is right.
+    pub winners_per_slot: Vec<u64>,
+}
+
+impl RaceOutcome {
+    /// Exactly one 201 per slot, and a 409 for every other client.
+    pub fn one_winner_per_slot(&self) -> bool {
+        self.winners_per_slot.len() as u64 == self.slots
+            && self.winners_per_slot.iter().all(|&w| w == 1)
+            && self.refused == self.clients - self.slots
+    }
+
+    /// `10 winners, 40 refused (409)`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} winner{}, {} refused (409)",
+            self.won,
+            if self.won == 1 { "" } else { "s" },
+            self.refused
+        )
+    }
+
+    /// What is wrong, unless there was exactly one winner per slot: the slots without
+    /// exactly one (`slot 3: 2 winners`), the answers that were neither 201 nor 409.
+    pub fn problem(&self) -> Option<String> {
+        if self.one_winner_per_slot() {
+            return None;
+        }
+        let mut wrong: Vec<String> = self
+            .winners_per_slot
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w != 1)
+            .map(|(i, w)| format!("slot {}: {w} winners", i + 1))
+            .collect();
+        let other = self.clients.saturating_sub(self.won + self.refused);
+        if other > 0 {
+            wrong.push(format!("{other} answers neither 201 nor 409"));
+        }
+        Some(format!(
+            "{}, not one 201 per slot ({})",
+            self.summary(),
+            wrong.join(", ")
+        ))
+    }
+
+    /// The line of the report.
+    pub fn note(&self) -> String {
+        let on_each = format!(
+            "{} clients on each of {} slots",
+            self.clients / self.slots.max(1),
+            self.slots
+        );
+        match self.problem() {
+            None => format!("{}: exactly one 201 per slot, {on_each}", self.summary()),
+            Some(problem) => format!("**{problem}**; {on_each}"),
+        }
+    }
+}
+
+/// `race.clients` clients at once (behind a barrier, on connections opened before) for
+/// `race.slots` free slots of a new schedule, the same number on each: the booking
+/// latency under contention, and how many 201 and 409 came back (one 201 per slot is
+/// right). Answers other than 201 and 409 are errors.
+pub fn edge_booking_race(
+    info: &StackInfo,
+    fixture: &Fixture,
+    race: Race,
+) -> Result<(Scenario, RaceOutcome)> {
+    check_interrupted()?;
+    if race.slots == 0 || race.clients < race.slots || !race.clients.is_multiple_of(race.slots) {
+        bail!("a race needs the same number (≥ 1) of clients on each slot: {race:?}");
+    }
+    let slots = Arc::new(fixture.free_slots(info, race.slots)?);
+    eprintln!(
+        "bench: booking race — {} clients at once for {} free slots",
+        race.clients, race.slots
+    );
+    let clients = race.clients;
+    let winners: Arc<Vec<AtomicU64>> = Arc::new(slots.iter().map(|_| AtomicU64::new(0)).collect());
+    let refused = Arc::new(AtomicU64::new(0));
+    let patient = Arc::new(fixture.patient_id.clone());
+    let samples = runtime()?.block_on(async {
+        let api = EdgeApi::new(info, fixture, clients)?;
+        // With as many workers as requests, each worker sends exactly one: none can come
+        // back for a second before all have reached the barrier.
+        let at_once = |what: &'static str| {
+            let barrier = Arc::new(tokio::sync::Barrier::new(clients as usize));
+            move || {
+                let barrier = barrier.clone();
+                async move {
+                    tokio::time::timeout(Duration::from_secs(30), barrier.wait())
+                        .await
+                        .with_context(|| format!("not every client of the {what} started"))?;
+                    Ok::<_, anyhow::Error>(())
+                }
+            }
+        };
+        // One connection per client first (reads of the slots, which must be free), so
+        // that the race measures booking, not connection set-up.
+        let start = at_once("warm-up");
+        let (warm_api, warm_slots) = (api.clone(), slots.clone());
+        let warm = measure(clients, clients, move |worker| {
+            let (api, slots, start) = (warm_api.clone(), warm_slots.clone(), start.clone());
+            async move {
+                start().await?;
+                let slot = &slots[worker % slots.len()];
+                let (took, status, body) = api
+                    .send(reqwest::Method::GET, &format!("/v1/slots/{slot}"), None)
+                    .await?;
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                if status != 200 || body["status"] != "free" {
+                    bail!("GET Slot/{slot}: HTTP {status}, status {}", body["status"]);
+                }
+                Ok(took)
+            }
+        })
+        .await;
+        if !warm.errors.is_empty() {
+            bail!("the race's warm-up failed: {:?}", warm.errors);
+        }
+        let start = at_once("race");
+        let (winners, refused) = (winners.clone(), refused.clone());
+        Ok(measure(clients, clients, move |worker| {
+            let (api, slots, patient, start) =
+                (api.clone(), slots.clone(), patient.clone(), start.clone());
+            let (winners, refused) = (winners.clone(), refused.clone());
+            async move {
+                start().await?;
+                let slot = worker % slots.len();
+                let (took, status, _) = api
+                    .send(
+                        reqwest::Method::POST,
+                        "/v1/appointments",
+                        Some(appointment_body(&slots[slot], &patient)),
+                    )
+                    .await?;
+                match status {
+                    201 => winners[slot].fetch_add(1, Ordering::Relaxed),
+                    409 => refused.fetch_add(1, Ordering::Relaxed),
+                    _ => bail!("HTTP {status}"),
+                };
+                Ok(took)
+            }
+        })
+        .await)
+    })?;
+    let winners_per_slot: Vec<u64> = winners.iter().map(|w| w.load(Ordering::Relaxed)).collect();
+    let outcome = RaceOutcome {
+        slots: race.slots,
+        clients,
+        won: winners_per_slot.iter().sum(),
+        refused: refused.load(Ordering::Relaxed),
+        winners_per_slot,
+    };
+    let mut s = samples.into_scenario(
+        &format!(
+            "booking race: {clients} clients, {} free slots, all at once",
+            race.slots
+        ),
+        clients,
+    );
+    s.notes.push(outcome.note());
+    Ok((s, outcome))
+}
+
+/// Observations per ingestion Bundle.
+pub const READINGS_PER_BUNDLE: usize = 100;
+
+/// A `batch` Bundle of `n` heart-rate Observations of `patient`, identified
+/// `urn:dev:bench|<prefix>-<i>`: `prefix` must make them unique in the clinic.
+pub fn observation_bundle(patient: &str, prefix: &str, n: usize) -> String {
+    let entry: Vec<Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "identifier": [{"system": "urn:dev:bench", "value": format!("{prefix}-{i}")}],
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                    "subject": {"reference": format!("Patient/{patient}")},
+                    "effectiveDateTime": "2026-11-30T08:00:00Z",
+                    "valueQuantity": {"value": 70, "unit": "/min",
+                        "system": "http://unitsofmeasure.org", "code": "/min"}
+                },
+                "request": {"method": "POST", "url": "Observation"}
+            })
+        })
+        .collect();
+    serde_json::json!({"resourceType": "Bundle", "type": "batch", "entry": entry}).to_string()
+}
+
+/// The `response.status` of each entry of a `batch-response` Bundle → how many.
+pub fn entry_statuses(answer: &[u8]) -> Result<BTreeMap<String, u64>> {
+    let v: Value = serde_json::from_slice(answer).context("the answer is not JSON")?;
+    if v["resourceType"] != "Bundle" || v["type"] != "batch-response" {
+        bail!("the answer is not a batch-response Bundle");
+    }
+    let mut statuses = BTreeMap::new();
+    for e in v["entry"].as_array().map_or(&[][..], Vec::as_slice) {
+        let status = e["response"]["status"].as_str().unwrap_or("no status");
+        *statuses.entry(status.to_owned()).or_default() += 1;
+    }
+    Ok(statuses)
+}
+
+/// Observation ingestion through the Workers edge: `POST /v1` of `batch` Bundles of
+/// [`READINGS_PER_BUNDLE`] readings, identifiers unique to this run; 200 with every entry
+/// `201 Created` expected, any other entry status makes the Bundle an error. The rate of
+/// readings is a note.
+pub fn edge_ingestion(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Scenario> {
+    check_interrupted()?;
+    eprintln!(
+        "bench: ingestion — {} Bundles of {READINGS_PER_BUNDLE} Observations, {} at once",
+        load.requests, load.concurrency
+    );
+    // Unique across runs too: the bench clinic keeps its readings.
+    let run = format!(
+        "{:x}-{}",
+        SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos(),
+        std::process::id()
+    );
+    let (run, patient) = (Arc::new(run), Arc::new(fixture.patient_id.clone()));
+    let next = Arc::new(AtomicU64::new(0));
+    let created = Arc::new(AtomicU64::new(0));
+    let counted = created.clone();
+    let samples = runtime()?.block_on(async {
+        let api = EdgeApi::new(info, fixture, load.concurrency)?;
+        Ok::<_, anyhow::Error>(
+            measure(load.requests, load.concurrency, move |_| {
+                let (api, run, patient, next, created) = (
+                    api.clone(),
+                    run.clone(),
+                    patient.clone(),
+                    next.clone(),
+                    counted.clone(),
+                );
+                async move {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let body =
+                        observation_bundle(&patient, &format!("{run}-{n}"), READINGS_PER_BUNDLE);
+                    let (took, status, answer) =
+                        api.send(reqwest::Method::POST, "/v1", Some(body)).await?;
+                    if status != 200 {
+                        bail!("HTTP {status}");
+                    }
+                    let statuses = entry_statuses(&answer)?;
+                    let ok = statuses.get("201 Created").copied().unwrap_or(0);
+                    created.fetch_add(ok, Ordering::Relaxed);
+                    let others: Vec<&str> = statuses
+                        .keys()
+                        .filter(|k| *k != "201 Created")
+                        .map(String::as_str)
+                        .collect();
+                    if !others.is_empty() {
+                        bail!("entries answered {}", others.join(", "));
+                    }
+                    if ok != READINGS_PER_BUNDLE as u64 {
+                        bail!("{ok} entries answered, not {READINGS_PER_BUNDLE}");
+                    }
+                    Ok(took)
+                }
+            })
+            .await,
+        )
+    })?;
+    let mut s = samples.into_scenario(
+        &format!(
+            "Observation ingestion `POST /v1`, batch Bundles of {READINGS_PER_BUNDLE} \
+             (requests = Bundles)"
+        ),
+        load.concurrency,
+    );
+    let created = created.load(Ordering::Relaxed);
+    let readings_per_sec = if s.requests == 0 {
+        0.0
+    } else {
+        created as f64 * s.requests_per_sec / s.requests as f64
+    };
+    s.notes.push(format!(
+        "**{readings_per_sec:.0} readings/s** ({:.1} Bundles/s × {READINGS_PER_BUNDLE}; {} \
+         readings created of {} sent, latency per Bundle)",
+        s.requests_per_sec,
+        thousands(created),
+        thousands(s.requests * READINGS_PER_BUNDLE as u64)
+    ));
+    Ok(s)
 }
 
 /// Many concurrent client connections against the Workers edge (cached page), in a closed
@@ -1383,8 +1946,11 @@ impl Machine {
 pub struct Report {
     pub machine: Machine,
     pub fixture_slug: String,
-    /// Through the Workers edge, in order: page, API read, API write, concurrent connections.
+    /// Through the Workers edge, in order: page, API read, API write, booking, booking race,
+    /// Observation ingestion, concurrent connections.
     pub edge: Vec<Scenario>,
+    /// The booking race's 201s and 409s (its latency is a row of `edge`).
+    pub race: RaceOutcome,
     pub comparison: Comparison,
 }
 
@@ -1463,13 +2029,22 @@ impl Report {
             .collect()
     }
 
+    /// The booking race, unless it gave exactly one 201 per slot.
+    fn race_failure(&self) -> Option<String> {
+        self.race
+            .problem()
+            .map(|p| format!("BOOKING RACE WRONG: {p}"))
+    }
+
     /// Loud lines for the scenarios that are not stress scenarios and where every request
-    /// failed: the bench measured nothing of the platform there, and fails.
+    /// failed (the bench measured nothing of the platform there), and for a booking race
+    /// without exactly one winner per slot: the bench fails.
     pub fn fatal_failures(&self) -> Vec<String> {
         self.scenarios()
             .into_iter()
             .filter(|s| s.all_failed() && !s.stress)
             .map(|s| format!("every request failed in \"{}\"", s.name))
+            .chain(self.race_failure())
             .collect()
     }
 
@@ -1487,6 +2062,7 @@ impl Report {
                     thousands(s.requests)
                 )
             })
+            .chain(self.race_failure())
             .collect()
     }
 
@@ -1581,12 +2157,16 @@ pub fn run(info: &StackInfo, fixture: &Fixture, counts: &Counts) -> Result<Repor
     let page = edge_page(info, fixture, counts.page)?;
     let read = edge_api_read(info, fixture, counts.api_read)?;
     let write = edge_api_write(info, fixture, counts.api_write)?;
+    let booking = edge_booking(info, fixture, counts.booking)?;
+    let (race_row, race) = edge_booking_race(info, fixture, counts.race)?;
+    let ingestion = edge_ingestion(info, fixture, counts.ingestion)?;
     let comparison = pgbouncer_comparison(info, fixture, counts.batch)?;
     let connections = edge_connections(info, fixture, counts.connections)?;
     Ok(Report {
         machine,
         fixture_slug: fixture.slug.clone(),
-        edge: vec![page, read, write, connections],
+        edge: vec![page, read, write, booking, race_row, ingestion, connections],
+        race,
         comparison,
     })
 }
@@ -1744,6 +2324,7 @@ mod tests {
             },
             fixture_slug: "bench-us".into(),
             edge,
+            race: won_race(),
             comparison: Comparison {
                 region: "us-east".into(),
                 rounds: 4,
@@ -1752,6 +2333,112 @@ mod tests {
                 pgbouncer: scenario("PgBouncer", 4000, 0, Some((1.0, 2.0, 3.0))),
             },
         }
+    }
+
+    fn won_race() -> RaceOutcome {
+        RaceOutcome {
+            slots: 10,
+            clients: 50,
+            won: 10,
+            refused: 40,
+            winners_per_slot: vec![1; 10],
+        }
+    }
+
+    #[test]
+    fn a_race_is_right_with_one_winner_per_slot_only() {
+        let right = won_race();
+        assert!(right.one_winner_per_slot());
+        assert_eq!(right.problem(), None);
+        assert_eq!(
+            right.note(),
+            "10 winners, 40 refused (409): exactly one 201 per slot, 5 clients on each of 10 slots"
+        );
+
+        let mut doubled = won_race();
+        doubled.winners_per_slot[2] = 2;
+        doubled.won = 11;
+        doubled.refused = 39;
+        assert!(!doubled.one_winner_per_slot());
+        assert_eq!(
+            doubled.problem().unwrap(),
+            "11 winners, 39 refused (409), not one 201 per slot (slot 3: 2 winners)"
+        );
+        assert!(
+            doubled
+                .note()
+                .starts_with("**11 winners, 39 refused (409), not one")
+        );
+
+        let mut lost = won_race();
+        lost.winners_per_slot[0] = 0;
+        lost.won = 9;
+        lost.refused = 38;
+        assert_eq!(
+            lost.problem().unwrap(),
+            "9 winners, 38 refused (409), not one 201 per slot (slot 1: 0 winners, 3 answers \
+             neither 201 nor 409)"
+        );
+
+        let mut r = report(Vec::new());
+        assert!(r.failures().is_empty() && r.fatal_failures().is_empty());
+        r.race = doubled;
+        assert_eq!(r.fatal_failures().len(), 1);
+        let md = r.to_markdown();
+        assert!(md.contains("**BOOKING RACE WRONG: 11 winners"), "{md}");
+    }
+
+    #[test]
+    fn slots_fill_whole_days_from_the_first() {
+        let p = slot_availability(4);
+        let params = p["parameter"].as_array().unwrap();
+        let value = |name: &str| {
+            params
+                .iter()
+                .find(|x| x["name"] == name)
+                .map(|x| {
+                    x.as_object()
+                        .unwrap()
+                        .iter()
+                        .find(|(k, _)| *k != "name")
+                        .unwrap()
+                        .1
+                        .clone()
+                })
+                .unwrap()
+        };
+        assert_eq!(value("start"), "2027-01-04");
+        assert_eq!(value("end"), "2027-01-07");
+        assert_eq!(value("slotMinutes"), 5);
+        assert_eq!(params.iter().filter(|x| x["name"] == "day").count(), 7);
+        let last = slot_availability(DAYS_PER_SCHEDULE);
+        assert!(last.to_string().contains("\"2027-01-31\""));
+        assert_eq!(slot_availability(99), last, "at most DAYS_PER_SCHEDULE");
+        assert_eq!(SLOTS_PER_DAY, 144);
+    }
+
+    #[test]
+    fn ingestion_bundles_and_their_answers() {
+        let body: Value = serde_json::from_str(&observation_bundle("p-1", "run-7", 3)).unwrap();
+        assert_eq!(body["type"], "batch");
+        let entries = body["entry"].as_array().unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[2]["resource"]["identifier"][0]["value"], "run-7-2");
+        assert_eq!(
+            entries[0]["resource"]["subject"]["reference"],
+            "Patient/p-1"
+        );
+        assert_eq!(entries[0]["request"]["url"], "Observation");
+
+        let answer = br#"{"resourceType":"Bundle","type":"batch-response","entry":[
+            {"response":{"status":"201 Created"}},{"response":{"status":"201 Created"}},
+            {"response":{"status":"409 Conflict"}},{"resource":{}}]}"#;
+        let statuses = entry_statuses(answer).unwrap();
+        assert_eq!(statuses["201 Created"], 2);
+        assert_eq!(statuses["409 Conflict"], 1);
+        assert_eq!(statuses["no status"], 1);
+        assert!(entry_statuses(br#"{"resourceType":"OperationOutcome"}"#).is_err());
+        assert!(entry_statuses(b"<html>").is_err());
     }
 
     #[test]
@@ -1861,12 +2548,24 @@ mod tests {
     #[test]
     fn counts_grow_from_smoke_to_full() {
         assert_eq!(Counts::FULL.connections.concurrency, 10_000);
-        let loads = |c: Counts| [c.page, c.api_read, c.api_write, c.batch, c.connections];
+        let loads = |c: Counts| {
+            [
+                c.page,
+                c.api_read,
+                c.api_write,
+                c.booking,
+                c.ingestion,
+                c.batch,
+                c.connections,
+            ]
+        };
         for c in [Counts::FULL, Counts::QUICK, Counts::SMOKE] {
             for l in loads(c) {
                 assert!(l.requests >= l.concurrency, "{l:?}");
                 assert!(l.concurrency > 0);
             }
+            // A correctness figure: the same race everywhere, the same clients per slot.
+            assert_eq!(c.race, RACE);
         }
         // What the name says: no scenario shrinks from SMOKE to QUICK to FULL.
         for (smaller, larger) in [
