@@ -1431,7 +1431,7 @@ fn digits(s: &str, len: usize) -> Option<u32> {
         .flatten()
 }
 
-fn days_in_month(y: u32, m: u32) -> u32 {
+pub(crate) fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         2 => 28,

@@ -13,7 +13,7 @@ use crate::{
         resource::{Column, Indexed, Meta, Resource, Rules},
         search::{Match, SearchParam},
     },
-    compliance::PatientField,
+    compliance::{PatientField, identifiers::NationalId},
     fhir::{
         Issue, IssueCode,
         datatypes::{
@@ -174,6 +174,32 @@ impl Resource for Patient {
             _ => None,
         };
         let (family, given) = first_names(obj.get("name"));
+        // National identifiers are checked wherever they are supplied.
+        let identifiers = obj
+            .get("identifier")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for (i, identifier) in identifiers.iter().enumerate() {
+            let system = identifier.get("system").and_then(Value::as_str);
+            let (Some(scheme), Some(value)) = (
+                system.and_then(NationalId::of_system),
+                identifier.get("value").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if let Err(fault) = scheme.check(value, birth_date.as_deref()) {
+                issues.push(
+                    Issue::new(
+                        IssueCode::Value,
+                        format!(
+                            "Patient.identifier[{i}] is not a valid {}: {fault}",
+                            scheme.name()
+                        ),
+                    )
+                    .at(format!("Patient.identifier[{i}].value")),
+                );
+            }
+        }
         let policy = rules.policy;
         for field in policy.required_patient_fields {
             let present = match field {
@@ -1118,6 +1144,41 @@ mod tests {
                 (IssueCode::Value, "Patient.name[2].period.end".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn national_identifiers_are_checked_where_supplied() {
+        let with = |system: &str, value: &str, birth: &str| {
+            let mut p = ok_patient();
+            p["birthDate"] = json!(birth);
+            p["identifier"] = json!([{"system": "urn:local", "value": "anything"},
+                                     {"system": system, "value": value}]);
+            p
+        };
+        use crate::compliance::identifiers::{FR_INS_NIR, US_SSN, ZA_ID};
+        assert!(
+            validate_new(
+                with(FR_INS_NIR, "206127511100564", "2006-12-01"),
+                &fr(),
+                TODAY
+            )
+            .is_ok()
+        );
+        assert!(validate_new(with(ZA_ID, "8001015009087", "1980-01-01"), &fr(), TODAY).is_ok());
+        assert!(validate_new(with(US_SSN, "123-45-6789", "1980-01-01"), &fr(), TODAY).is_ok());
+        for (system, value, birth) in [
+            (FR_INS_NIR, "206127511100599", "2006-12-01"),
+            (ZA_ID, "8001015009087", "1981-01-01"),
+            (US_SSN, "666-45-6789", "1980-01-01"),
+        ] {
+            let i = issues(with(system, value, birth), &fr());
+            assert_eq!(i.len(), 1, "{system}: {i:?}");
+            assert_eq!(
+                i[0].expression.as_deref(),
+                Some("Patient.identifier[1].value")
+            );
+            assert!(!i[0].diagnostics.contains(value), "the value is not echoed");
+        }
     }
 
     #[test]

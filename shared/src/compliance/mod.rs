@@ -5,6 +5,8 @@
 //! Looked up from the clinic's country; an unlisted country gets the strictest common
 //! baseline (GDPR-like), never nothing.
 
+pub mod identifiers;
+
 use crate::{country::CountryCode, geo::RegionId};
 
 /// A patient element a regulation may require.
