@@ -121,7 +121,7 @@ fn check_za_id(value: &str, birth_date: Option<&str>) -> Result<(), String> {
             }
         })
         .sum();
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err("the identity number's check digit does not match".into());
     }
     // YYMMDD against a full birthDate (a partial one says too little to compare).
