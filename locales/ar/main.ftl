@@ -45,3 +45,13 @@ unavailable-body = الخدمة قيد الصيانة أو تشهد ضغطًا �
 ## Footer
 
 footer-privacy = تُخزَّن بياناتك الصحية وتُحمى وفقًا لقوانين حماية البيانات المعمول بها في بلد عيادتك.
+
+## Country policy (GET /v1/policy)
+
+policy-regulation = التنظيم المعمول به
+policy-required-patient-fields = الحقول الإلزامية في ملف المريض
+policy-consents = الموافقات والمعالجات التي تشترطها
+policy-retention = مدة الاحتفاظ بالملفات الطبية
+policy-encrypt-identifiers = تشفير أرقام الهوية الوطنية
+policy-breach-notice = مهلة الإبلاغ عن خرق البيانات
+policy-hosting = المناطق المسموح باستضافة البيانات فيها

@@ -40,3 +40,13 @@ unavailable-body = The service is under maintenance or overloaded. Please try ag
 ## Footer
 
 footer-privacy = Your health data is stored and protected in accordance with the data protection laws of your clinic’s country.
+
+## Country policy (GET /v1/policy)
+
+policy-regulation = Regulation
+policy-required-patient-fields = Required patient record fields
+policy-consents = Consents and the processing they gate
+policy-retention = Retention of medical records
+policy-encrypt-identifiers = Encryption of national identifiers
+policy-breach-notice = Deadline to notify a data breach
+policy-hosting = Regions where data may be hosted

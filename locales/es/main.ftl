@@ -40,3 +40,13 @@ unavailable-body = El servicio está en mantenimiento o sobrecargado. Inténtelo
 ## Footer
 
 footer-privacy = Sus datos de salud se almacenan y protegen conforme a la legislación de protección de datos del país de su clínica.
+
+## Country policy (GET /v1/policy)
+
+policy-regulation = Normativa
+policy-required-patient-fields = Campos obligatorios de la historia del paciente
+policy-consents = Consentimientos y los tratamientos que condicionan
+policy-retention = Conservación de las historias clínicas
+policy-encrypt-identifiers = Cifrado de los identificadores nacionales
+policy-breach-notice = Plazo para notificar una brecha de datos
+policy-hosting = Regiones donde pueden alojarse los datos

@@ -41,3 +41,13 @@ unavailable-body = Le service est en maintenance ou surchargé. Veuillez réessa
 ## Footer
 
 footer-privacy = Vos données de santé sont hébergées et protégées conformément à la législation sur la protection des données du pays de votre clinique.
+
+## Country policy (GET /v1/policy)
+
+policy-regulation = Réglementation
+policy-required-patient-fields = Champs obligatoires du dossier patient
+policy-consents = Consentements et traitements qu’ils conditionnent
+policy-retention = Durée de conservation des dossiers médicaux
+policy-encrypt-identifiers = Chiffrement des identifiants nationaux
+policy-breach-notice = Délai de notification d’une violation de données
+policy-hosting = Régions d’hébergement autorisées

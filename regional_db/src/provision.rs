@@ -65,11 +65,11 @@ pub fn plan(req: &NewTenant, this_region: &RegionId) -> Result<TenantEntry, Erro
                 });
             }
             let policy = policy_for(&country);
-            if !policy.hosting.allows(by_country, &requested) {
+            if !policy.hosting.value.allows(by_country, &requested) {
                 return Err(Error::Residency {
-                    regulation: policy.regulation,
+                    regulation: policy.regulation.value,
                     requested,
-                    allowed: policy.hosting.allowed(by_country),
+                    allowed: policy.hosting.value.allowed(by_country),
                     country,
                 });
             }
@@ -185,7 +185,7 @@ async fn install_policy(
     e: &TenantEntry,
 ) -> Result<(), Error> {
     let policy = policy_for(&e.country);
-    for field in policy.required_patient_fields {
+    for field in policy.required_patient_fields.value {
         tx.batch_execute(&format!(
             "ALTER TABLE {schema}.patients ADD CONSTRAINT {} CHECK ({} IS NOT NULL)",
             field.constraint_name(),

@@ -435,7 +435,7 @@ fn unknown_elements_are_refused_at_every_depth_and_nothing_is_stored() {
     let cases = [
         (
             with(
-                json!({"identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": "1", "label": "INS"}]}),
+                json!({"identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": "206127511100564", "label": "INS"}]}),
             ),
             "Patient.identifier[0].label",
         ),

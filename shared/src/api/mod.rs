@@ -37,6 +37,7 @@ pub mod idempotency;
 pub mod lsn;
 pub mod metadata;
 mod operation;
+pub mod policy;
 pub mod resource;
 pub mod resources;
 mod rest;
@@ -311,6 +312,34 @@ async fn serve<H: Host>(
         urls,
     };
     let not_found = || ApiError::NotFound(format!("no API resource at {}", req.uri().path()));
+    if space == Space::V1 && segments.as_slice() == ["policy"] {
+        if !matches!(*req.method(), Method::GET | Method::HEAD) {
+            return Err(ApiError::MethodNotAllowed("GET, HEAD"));
+        }
+        // The clinic's country: from the directory (the edge's cache, else one call).
+        let entry = match caller.entry.clone() {
+            Some(e) => e,
+            None => ctx
+                .tenant(&selector)
+                .await
+                .map_err(from_data_error)?
+                .ok_or(ApiError::NoClinic)?,
+        };
+        let accept = req
+            .headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok());
+        let locale = policy::locale_of(req.uri().query(), accept, &entry);
+        let mut r = fhir_response(StatusCode::OK, &policy::document(&entry, locale));
+        r.headers_mut().insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        if let Ok(v) = locale.tag().parse() {
+            r.headers_mut().insert("content-language", v);
+        }
+        return Ok(r);
+    }
     let (collection, id) = match segments.as_slice() {
         [] => {
             return match *req.method() {

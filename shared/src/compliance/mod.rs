@@ -93,118 +93,418 @@ impl Hosting {
     }
 }
 
-/// A country's health-data policy.
+/// Where a rule of a policy comes from: the text of law it rests on, or — where no rule
+/// could be confirmed — what applies instead, said as such. Never an invented rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The legal text (or official code of practice) the value rests on.
+    Law(&'static str),
+    /// No rule confirmed for this country: the value is the baseline's, and says why.
+    Unconfirmed(&'static str),
+}
+
+/// A policy value next to its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cited<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+const fn law<T>(value: T, text: &'static str) -> Cited<T> {
+    Cited {
+        value,
+        source: Source::Law(text),
+    }
+}
+
+const fn unconfirmed<T>(value: T, why: &'static str) -> Cited<T> {
+    Cited {
+        value,
+        source: Source::Unconfirmed(why),
+    }
+}
+
+/// Processing a consent may gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processing {
+    /// Care by teleconsultation (booking one).
+    Teleconsultation,
+    /// Sharing the patient's data with an installed third-party app.
+    SharingWithApps,
+}
+
+impl Processing {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Teleconsultation => "teleconsultation",
+            Self::SharingWithApps => "sharing-with-apps",
+        }
+    }
+}
+
+/// A consent the clinic records, and the processing it gates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentRule {
+    /// The consent's category code (`telemedicine`, `hipaa-authorization`…).
+    pub kind: &'static str,
+    pub gates: &'static [Processing],
+    pub source: Source,
+}
+
+/// What a retention period runs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionFrom {
+    /// The last stay or consultation.
+    LastVisit,
+    /// The record becoming dormant.
+    Dormancy,
+    /// The end of treatment.
+    TreatmentEnd,
+    /// Discharge.
+    Discharge,
+    /// The last entry in the record.
+    LastEntry,
+}
+
+impl RetentionFrom {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::LastVisit => "last-visit",
+            Self::Dormancy => "dormancy",
+            Self::TreatmentEnd => "treatment-end",
+            Self::Discharge => "discharge",
+            Self::LastEntry => "last-entry",
+        }
+    }
+}
+
+/// How long medical records are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub years: u16,
+    pub from: RetentionFrom,
+    /// The rule for minors' records, in words, where the law has one.
+    pub minors: Option<&'static str>,
+}
+
+/// The deadline to notify a breach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreachNotice {
+    Hours(u32),
+    Days(u32),
+    AsSoonAsReasonablyPossible,
+}
+
+/// A country's health-data policy: each rule next to its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     /// The regulation(s) in force, for messages and audit (`GDPR/HDS`, `HIPAA`, `POPIA`…).
-    pub regulation: &'static str,
-    pub required_patient_fields: &'static [PatientField],
-    /// Consent types a clinic must be able to record.
-    pub consent_types: &'static [&'static str],
-    /// Minimum retention of medical records, in years.
-    pub retention_years: u16,
+    pub regulation: Cited<&'static str>,
+    /// What a patient record must hold to be created.
+    pub required_patient_fields: Cited<&'static [PatientField]>,
+    /// Consents the clinic records, each with the processing it gates.
+    pub consents: &'static [ConsentRule],
+    /// How long medical records are kept.
+    pub retention: Cited<Retention>,
     /// Whether national identifiers must be encrypted at rest.
-    pub encrypt_identifiers: bool,
+    pub encrypt_identifiers: Cited<bool>,
+    /// The deadline to notify a breach; `None` where none could be confirmed.
+    pub breach_notice: Cited<Option<BreachNotice>>,
     /// Where the clinic's data may be homed, beyond its country's home region. Each country
     /// names the cross-border transfer rule its list rests on. The lists are conservative on
     /// purpose: a region is listed only where the law deems its jurisdiction adequate, never
     /// where a transfer would rest on contracts (standard clauses, business associate
     /// agreements) we do not hold for it, or on a discretionary exception.
-    pub hosting: Hosting,
+    pub hosting: Cited<Hosting>,
 }
 
 use PatientField::*;
 
-const BASELINE: Policy = Policy {
-    regulation: "GDPR",
-    required_patient_fields: &[Family, BirthDate],
-    consent_types: &["treatment", "data-processing", "telemedicine"],
-    retention_years: 10,
-    encrypt_identifiers: true,
+/// Encryption of identifiers everywhere: a national identifier is what links a record to
+/// a person across systems; the GDPR's security duty is the baseline's ground.
+const ENCRYPT: Cited<bool> = law(
+    true,
+    "GDPR art. 32 (security of processing), applied everywhere",
+);
+
+const GDPR_BREACH: Cited<Option<BreachNotice>> =
+    law(Some(BreachNotice::Hours(72)), "GDPR art. 33: 72 hours");
+
+const BASELINE_RETENTION: Retention = Retention {
+    years: 10,
+    from: RetentionFrom::LastVisit,
+    minors: None,
+};
+
+/// The baseline's consents: teleconsultation and sharing each need their consent.
+const BASELINE_CONSENTS: &[ConsentRule] = &[
+    ConsentRule {
+        kind: "telemedicine",
+        gates: &[Processing::Teleconsultation],
+        source: Source::Unconfirmed("baseline: explicit consent before teleconsultation"),
+    },
+    ConsentRule {
+        kind: "data-sharing",
+        gates: &[Processing::SharingWithApps],
+        source: Source::Unconfirmed("baseline: explicit consent before sharing with an app"),
+    },
+];
+
+/// The strictest common rules, for a country we have not reviewed — and said to be so.
+pub const BASELINE: Policy = Policy {
+    regulation: unconfirmed("GDPR (baseline)", "no reviewed policy for this country"),
+    required_patient_fields: unconfirmed(&[Family, BirthDate], "baseline"),
+    consents: BASELINE_CONSENTS,
+    retention: unconfirmed(
+        BASELINE_RETENTION,
+        "baseline: no confirmed period for this country",
+    ),
+    encrypt_identifiers: ENCRYPT,
+    breach_notice: unconfirmed(
+        Some(BreachNotice::Hours(72)),
+        "baseline: GDPR art. 33's 72 hours",
+    ),
     // An unreviewed country: its data stays in the region the map gives it.
-    hosting: Hosting::HOME_ONLY,
+    hosting: unconfirmed(Hosting::HOME_ONLY, "baseline: the home region only"),
 };
 
 /// Senegal's law, which Côte d'Ivoire and Benin share here for records and consents.
 const CDP: Policy = Policy {
-    regulation: "CDP (loi 2008-12)",
-    required_patient_fields: &[Family, BirthDate],
-    consent_types: &["treatment", "data-processing", "telemedicine"],
-    retention_years: 10,
-    encrypt_identifiers: true,
+    regulation: law(
+        "CDP (loi 2008-12)",
+        "Loi n° 2008-12 sur la protection des données à caractère personnel",
+    ),
+    required_patient_fields: unconfirmed(&[Family, BirthDate], "baseline"),
+    retention: unconfirmed(
+        BASELINE_RETENTION,
+        "not confirmed for SN, CI, BJ: baseline applied",
+    ),
+    breach_notice: unconfirmed(None, "not confirmed"),
     // Côte d'Ivoire (loi 2013-450, ARTCI) and Benin (Code du numérique, APDP) make every
     // transfer abroad subject to their own authority's authorisation: home region only.
-    hosting: Hosting::HOME_ONLY,
+    hosting: law(
+        Hosting::HOME_ONLY,
+        "CI loi 2013-450 (ARTCI) / BJ Code du numérique (APDP): transfers need the authority's authorisation",
+    ),
+    ..BASELINE
 };
 
 /// Shape checks only, for when the clinic's country is not known yet (a cold edge): the
 /// clinic's own schema then enforces its required fields (constraints installed at creation).
 pub const SHAPE_ONLY: Policy = Policy {
-    regulation: "",
-    required_patient_fields: &[],
+    regulation: unconfirmed("", "the clinic is not known yet"),
+    required_patient_fields: unconfirmed(&[], "the clinic's schema enforces them"),
     ..BASELINE
 };
+
+/// The countries with a reviewed policy, for listings (the README table, tests).
+pub const REVIEWED: [&str; 11] = [
+    "FR", "US", "ZA", "SN", "MA", "DE", "ES", "GB", "CA", "CI", "BJ",
+];
 
 /// The policy for a clinic in `country`.
 pub fn policy_for(country: &CountryCode) -> Policy {
     match country.as_str() {
-        // Identité nationale de santé: the INS traits are name, given name, birth date, sex.
-        // Medical records are kept 20 years (Code de la santé publique R1112-7).
         "FR" => Policy {
-            regulation: "GDPR/HDS",
-            required_patient_fields: &[Family, Given, BirthDate, Gender],
-            consent_types: &[
-                "treatment",
-                "data-processing",
-                "telemedicine",
-                "data-sharing",
+            regulation: law(
+                "GDPR/HDS",
+                "GDPR; Code de la santé publique L1111-8 (HDS hosting)",
+            ),
+            // The INS traits: birth name, given name, birth date, sex.
+            required_patient_fields: law(
+                &[Family, Given, BirthDate, Gender],
+                "Référentiel INS: the identity traits of the Identifiant national de santé",
+            ),
+            consents: &[
+                ConsentRule {
+                    kind: "telemedicine",
+                    gates: &[Processing::Teleconsultation],
+                    source: Source::Unconfirmed(
+                        "consent to a teleconsultation: the article was not confirmed (R6316-2 to review)",
+                    ),
+                },
+                ConsentRule {
+                    kind: "data-sharing",
+                    gates: &[Processing::SharingWithApps],
+                    source: Source::Law(
+                        "Code de la santé publique R1111-46: sharing beyond the care team needs the patient's explicit non-opposition",
+                    ),
+                },
             ],
-            retention_years: 20,
-            encrypt_identifiers: true,
+            retention: law(
+                Retention {
+                    years: 20,
+                    from: RetentionFrom::LastVisit,
+                    minors: Some(
+                        "at least to the patient's 28th birthday; 10 years from death if earlier",
+                    ),
+                },
+                "Code de la santé publique R1112-7 (not L1111-7, the right of access)",
+            ),
+            encrypt_identifiers: ENCRYPT,
+            breach_notice: GDPR_BREACH,
             // GDPR art. 44–49 would allow adequate countries, but health data must be hosted
-            // by an HDS-certified host (Code de la santé publique L1111-8), and the HDS
-            // referential (2024) requires hosting in the EEA: eu-west only.
-            hosting: Hosting::HOME_ONLY,
+            // by an HDS-certified host, and the HDS referential (2024) requires hosting in
+            // the EEA: eu-west only.
+            hosting: law(
+                Hosting::HOME_ONLY,
+                "Code de la santé publique L1111-8 (HDS): hosting in the EEA",
+            ),
         },
         "US" => Policy {
-            regulation: "HIPAA",
-            required_patient_fields: &[Family, Given, BirthDate],
-            consent_types: &["treatment", "hipaa-authorization", "telemedicine"],
-            retention_years: 6,
-            encrypt_identifiers: true,
+            regulation: law("HIPAA", "45 CFR Parts 160 and 164"),
+            required_patient_fields: unconfirmed(
+                &[Family, Given, BirthDate],
+                "HIPAA sets no required demographics: identification practice",
+            ),
+            consents: &[ConsentRule {
+                kind: "hipaa-authorization",
+                gates: &[Processing::SharingWithApps],
+                source: Source::Law(
+                    "45 CFR 164.508: uses other than treatment, payment and operations need an authorization (164.506(c))",
+                ),
+            }],
+            retention: law(
+                Retention {
+                    years: 6,
+                    from: RetentionFrom::LastEntry,
+                    minors: None,
+                },
+                "45 CFR 164.316(b)(2)(i): 6 years for HIPAA documentation; medical records follow state law (5–10 years)",
+            ),
+            encrypt_identifiers: ENCRYPT,
+            breach_notice: law(Some(BreachNotice::Days(60)), "45 CFR 164.404(b): 60 days"),
             // HIPAA has no localisation rule; the limit is contractual: our business associate
             // agreements with the hosting provider cover us-east only.
-            hosting: Hosting::HOME_ONLY,
+            hosting: law(
+                Hosting::HOME_ONLY,
+                "no localisation rule; business associate agreements cover us-east",
+            ),
         },
         "ZA" => Policy {
-            regulation: "POPIA",
-            required_patient_fields: &[Family, Given, BirthDate],
-            consent_types: &["treatment", "data-processing", "telemedicine"],
-            retention_years: 6,
-            encrypt_identifiers: true,
+            regulation: law("POPIA", "Protection of Personal Information Act 4 of 2013"),
+            required_patient_fields: unconfirmed(
+                &[Family, Given, BirthDate],
+                "identification practice",
+            ),
+            retention: law(
+                Retention {
+                    years: 6,
+                    from: RetentionFrom::Dormancy,
+                    minors: Some("until the age of 21"),
+                },
+                "HPCSA Booklet 9 §9; POPIA s14",
+            ),
+            breach_notice: law(
+                Some(BreachNotice::AsSoonAsReasonablyPossible),
+                "POPIA s22: as soon as reasonably possible",
+            ),
             // POPIA s72(1)(a): transfer to a recipient bound by a law giving protection
             // substantially similar to POPIA's; the GDPR is, so no prior authorisation for
             // health data (s57) is needed: eu-west. The US has no such law: not us-east.
-            hosting: Hosting::home_and(&["eu-west"]),
+            hosting: law(
+                Hosting::home_and(&["eu-west"]),
+                "POPIA s72(1)(a): adequate protection (the GDPR)",
+            ),
+            ..BASELINE
         },
         // Loi 2008-12 art. 49: transfer only to a country with an adequate level of
         // protection, with the CDP's prior authorisation; the EU's GDPR gives such a level:
         // eu-west, once the operator holds the clinic's CDP authorisation. Not us-east.
         "SN" => Policy {
-            hosting: Hosting::home_and(&["eu-west"]),
+            hosting: law(
+                Hosting::home_and(&["eu-west"]),
+                "Loi 2008-12 art. 49 (adequate countries, CDP informed), art. 51 (authorisation otherwise)",
+            ),
             ..CDP
         },
-        "CI" | "BJ" => CDP,
+        "CI" => Policy {
+            regulation: law(
+                "Loi 2013-450 (ARTCI)",
+                "Loi n° 2013-450 relative à la protection des données à caractère personnel",
+            ),
+            ..CDP
+        },
+        "BJ" => Policy {
+            regulation: law(
+                "Code du numérique (APDP)",
+                "Loi n° 2017-20 portant code du numérique",
+            ),
+            ..CDP
+        },
         "MA" => Policy {
-            regulation: "Loi 09-08 (CNDP)",
-            required_patient_fields: &[Family, Given, BirthDate],
-            consent_types: &["treatment", "data-processing", "telemedicine"],
-            retention_years: 10,
-            encrypt_identifiers: true,
+            regulation: law("Loi 09-08 (CNDP)", "Loi n° 09-08: health data is sensitive"),
+            required_patient_fields: unconfirmed(
+                &[Family, Given, BirthDate],
+                "identification practice",
+            ),
+            retention: unconfirmed(BASELINE_RETENTION, "not confirmed for MA: baseline applied"),
+            breach_notice: unconfirmed(None, "not confirmed"),
             // Loi 09-08 art. 43: transfer only to a State with adequate protection (the CNDP's
             // list holds the EU states), else with the CNDP's authorisation (art. 44). The
             // home region, eu-west, is on that list; we rely on no other entry: home only.
-            hosting: Hosting::HOME_ONLY,
+            hosting: law(
+                Hosting::HOME_ONLY,
+                "Loi 09-08 art. 43–44: adequate States, else CNDP authorisation",
+            ),
+            ..BASELINE
+        },
+        "DE" => Policy {
+            regulation: law("GDPR/BDSG", "GDPR; Bundesdatenschutzgesetz"),
+            retention: law(
+                Retention {
+                    years: 10,
+                    from: RetentionFrom::TreatmentEnd,
+                    minors: None,
+                },
+                "BGB §630f(3): 10 years after the treatment ends",
+            ),
+            breach_notice: GDPR_BREACH,
+            hosting: law(Hosting::HOME_ONLY, "GDPR: the home region is in the EEA"),
+            ..BASELINE
+        },
+        "ES" => Policy {
+            regulation: law("GDPR/LOPDGDD", "GDPR; Ley Orgánica 3/2018"),
+            retention: law(
+                Retention {
+                    years: 5,
+                    from: RetentionFrom::Discharge,
+                    minors: None,
+                },
+                "Ley 41/2002 art. 17.1: at least 5 years from discharge",
+            ),
+            breach_notice: GDPR_BREACH,
+            hosting: law(Hosting::HOME_ONLY, "GDPR: the home region is in the EEA"),
+            ..BASELINE
+        },
+        "GB" => Policy {
+            regulation: law("UK GDPR", "UK GDPR; Data Protection Act 2018"),
+            retention: law(
+                Retention {
+                    years: 8,
+                    from: RetentionFrom::LastVisit,
+                    minors: Some("to the 25th birthday (26th if 17 at the end of treatment)"),
+                },
+                "NHS Records Management Code of Practice 2021 (England): adults 8 years",
+            ),
+            breach_notice: law(Some(BreachNotice::Hours(72)), "UK GDPR art. 33: 72 hours"),
+            ..BASELINE
+        },
+        "CA" => Policy {
+            regulation: law(
+                "Ontario: O. Reg. 114/94 (records)",
+                "O. Reg. 114/94 under the Medicine Act, 1991",
+            ),
+            retention: law(
+                Retention {
+                    years: 10,
+                    from: RetentionFrom::LastEntry,
+                    minors: Some("10 years after the patient turns 18"),
+                },
+                "O. Reg. 114/94: 10 years from the last entry (Ontario)",
+            ),
+            breach_notice: unconfirmed(None, "not confirmed"),
+            ..BASELINE
         },
         _ => BASELINE,
     }
@@ -217,12 +517,12 @@ mod tests {
     #[test]
     fn each_country_has_its_regulation_and_unknown_gets_the_baseline() {
         let p = |c: &str| policy_for(&c.parse().unwrap());
-        assert_eq!(p("FR").regulation, "GDPR/HDS");
-        assert!(p("FR").required_patient_fields.contains(&Gender));
-        assert_eq!(p("US").regulation, "HIPAA");
-        assert_eq!(p("ZA").regulation, "POPIA");
+        assert_eq!(p("FR").regulation.value, "GDPR/HDS");
+        assert!(p("FR").required_patient_fields.value.contains(&Gender));
+        assert_eq!(p("US").regulation.value, "HIPAA");
+        assert_eq!(p("ZA").regulation.value, "POPIA");
         assert_eq!(p("JP"), BASELINE);
-        assert!(!BASELINE.required_patient_fields.is_empty());
+        assert!(!BASELINE.required_patient_fields.value.is_empty());
     }
 
     fn region(s: &str) -> RegionId {
@@ -245,7 +545,7 @@ mod tests {
         let map = crate::geo::RegionMap::embedded();
         for country in countries() {
             let home = &map.home_for_country(&country).id;
-            for r in policy_for(&country).hosting.also {
+            for r in policy_for(&country).hosting.value.also {
                 let id: RegionId = r.parse().unwrap_or_else(|e| panic!("{country}: {e}"));
                 assert!(
                     map.get(id.as_str()).is_some(),
@@ -261,7 +561,7 @@ mod tests {
         let map = crate::geo::RegionMap::embedded();
         for country in countries() {
             let home = &map.home_for_country(&country).id;
-            let hosting = policy_for(&country).hosting;
+            let hosting = policy_for(&country).hosting.value;
             assert!(hosting.allows(home, home), "{country}");
             assert_eq!(hosting.allowed(home).first(), Some(home), "{country}");
         }
@@ -270,7 +570,7 @@ mod tests {
     #[test]
     fn each_country_may_be_homed_only_where_its_law_allows() {
         let allowed = |c: &str, home: &str| -> Vec<String> {
-            let hosting = policy_for(&c.parse().unwrap()).hosting;
+            let hosting = policy_for(&c.parse().unwrap()).hosting.value;
             let all = hosting.allowed(&region(home));
             for r in ["eu-west", "us-east", "af-south"] {
                 let listed = all.iter().any(|a| a.as_str() == r);
@@ -285,7 +585,7 @@ mod tests {
         assert_eq!(allowed("SN", "af-south"), ["af-south", "eu-west"]);
         assert_eq!(allowed("CI", "af-south"), ["af-south"]);
         // The baseline is strict: an unlisted country stays in the region the map gives it.
-        assert_eq!(BASELINE.hosting, Hosting::HOME_ONLY);
+        assert_eq!(BASELINE.hosting.value, Hosting::HOME_ONLY);
         assert_eq!(allowed("JP", "eu-west"), ["eu-west"]);
         assert_eq!(allowed("CA", "us-east"), ["us-east"]);
     }

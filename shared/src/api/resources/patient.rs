@@ -201,7 +201,7 @@ impl Resource for Patient {
             }
         }
         let policy = rules.policy;
-        for field in policy.required_patient_fields {
+        for field in policy.required_patient_fields.value {
             let present = match field {
                 PatientField::Family => family.is_some(),
                 PatientField::Given => given.is_some(),
@@ -215,7 +215,7 @@ impl Resource for Patient {
                         format!(
                             "{} is required under {}",
                             field.fhir_path(),
-                            policy.regulation
+                            policy.regulation.value
                         ),
                     )
                     .at(field.fhir_path()),
