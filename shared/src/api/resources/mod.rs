@@ -3,6 +3,7 @@
 //! makes its table (checked against Postgres by `regional_db`'s tests).
 
 pub mod appointment;
+pub mod consent;
 pub mod observation;
 pub mod patient;
 pub mod practitioner;
@@ -20,6 +21,7 @@ pub static REGISTRY: &[&dyn Resource] = &[
     &slot::Slot,
     &appointment::Appointment,
     &observation::Observation,
+    &consent::Consent,
 ];
 
 /// The type named `name` (`Patient`), as the FHIR URL space names it.
