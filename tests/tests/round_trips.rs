@@ -68,6 +68,14 @@ fn one_region_call_per_request_cold_or_warm() {
             assert_eq!((s, n), (404, 1), "{edge:?} {country}: GET unknown id");
             every_practitioner_interaction_is_one_call(edge, &slug, country);
             booking_is_one_call_each(edge, &slug, country);
+            // The clinic's policy: its directory entry at most (none once the edge has it).
+            let (s, n) = calls_of(|| {
+                edge.get(&host, "/v1/policy", &[("authorization", &tok)])
+                    .status()
+                    .as_u16()
+            });
+            assert_eq!(s, 200, "{edge:?} {country}: policy");
+            assert!(n <= 1, "{edge:?} {country}: policy cost {n} calls");
         }
     }
     // Pages: a cold Workers edge makes one directory call, then serves from its cache.
@@ -173,7 +181,8 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
         token(
             slug,
             "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
-             system/Slot.cruds system/Appointment.cruds system/Observation.cruds"
+             system/Slot.cruds system/Appointment.cruds system/Observation.cruds \
+             system/Consent.cruds"
         )
     );
     let host = edge.host_for(slug);
@@ -293,6 +302,17 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
         "GET",
         &format!("/v1/appointments?patient={patient}&date=ge2026-12-07"),
         None,
+    );
+    counted(
+        "consent",
+        201,
+        "POST",
+        "/v1/consents",
+        Some(json!({"resourceType": "Consent", "status": "active",
+                    "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "treatment"}]},
+                    "category": [{"coding": [{"system": "urn:telemed:consent", "code": "telemedicine"}]}],
+                    "patient": {"reference": format!("Patient/{patient}")},
+                    "policyRule": {"text": "test"}})),
     );
     // Readings: a conditional create (created, then found), and 1,000 in one Bundle.
     let reading = |i: usize| {
