@@ -272,6 +272,14 @@ pub struct Rules<'a> {
     pub today: &'a str,
 }
 
+/// The rules of a clinic whose country is not known yet, on a fixed day: for unit tests
+/// of resources that do not depend on the policy.
+#[cfg(test)]
+pub(crate) const TEST_RULES: Rules<'static> = Rules {
+    policy: &crate::compliance::SHAPE_ONLY,
+    today: "2026-11-30",
+};
+
 /// The outcome of [`Resource::index`]: the values of [`Resource::columns`], in order, and
 /// the faults the API's own rules found (the structure was checked before).
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -291,6 +291,24 @@ pub fn identifier_tokens(identifiers: Option<&Value>) -> Value {
     json!(tokens)
 }
 
+/// The `system|code` strings a token search matches, of a CodeableConcept or an array of
+/// them (`Observation.code`, `Consent.category`): the column [`Match::Identifier`] reads,
+/// built as [`identifier_tokens`] builds an identifier's.
+pub fn coding_tokens(concepts: Option<&Value>) -> Value {
+    let concepts: Vec<&Value> = match concepts {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(c) => vec![c],
+        None => Vec::new(),
+    };
+    let codings: Vec<Value> = concepts
+        .iter()
+        .filter_map(|c| c.get("coding").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|c| Some(json!({"system": c.get("system")?, "value": c.get("code")?})))
+        .collect();
+    identifier_tokens(Some(&Value::Array(codings)))
+}
+
 /// The SQL conditions of `r`'s search parameters ([`params_of`]), numbered from `$first`,
 /// and their statement parameters.
 pub(super) fn filters(r: &dyn Resource, first: usize) -> (String, Vec<Param>) {

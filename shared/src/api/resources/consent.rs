@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     api::{
         resource::{Column, DbRule, Indexed, Meta, Resource, Rules, reference_to},
-        search::{Match, SearchParam, identifier_tokens},
+        search::{Match, SearchParam, coding_tokens},
     },
     fhir::{
         Issue, IssueCode,
@@ -218,20 +218,11 @@ impl Resource for Consent {
             .and_then(Value::as_str)
             .and_then(dates::range)
             .map(|r| r.0);
-        let categories: Vec<Value> = obj
-            .get("category")
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .filter_map(|c| c.get("coding").and_then(Value::as_array))
-            .flatten()
-            .filter_map(|c| Some(json!({"system": c.get("system")?, "value": c.get("code")?})))
-            .collect();
         Indexed {
             columns: vec![
                 json!(patient),
                 json!(obj.get("status").and_then(Value::as_str)),
-                identifier_tokens(Some(&Value::Array(categories))),
+                coding_tokens(obj.get("category")),
                 json!(from.map(dates::to_rfc3339)),
                 json!(to.map(dates::to_rfc3339)),
                 json!(recorded.map(dates::to_rfc3339)),
@@ -244,15 +235,7 @@ impl Resource for Consent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        api::resource::{Invalid, validate},
-        compliance::SHAPE_ONLY,
-    };
-
-    const RULES: Rules<'static> = Rules {
-        policy: &SHAPE_ONLY,
-        today: "2026-11-30",
-    };
+    use crate::api::resource::{Invalid, TEST_RULES as RULES, validate};
 
     fn consent() -> Value {
         json!({"resourceType": "Consent", "status": "active",

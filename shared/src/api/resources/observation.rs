@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     api::{
         resource::{Column, DbRule, Indexed, Meta, Resource, Rules, Sort, reference_to},
-        search::{Match, SearchParam, identifier_tokens},
+        search::{Match, SearchParam, coding_tokens, identifier_tokens},
     },
     fhir::{
         Issue, IssueCode,
@@ -216,22 +216,6 @@ fn loinc_codes(concept: Option<&Value>) -> Vec<&str> {
         .filter(|c| c.get("system").and_then(Value::as_str) == Some(LOINC))
         .filter_map(|c| c.get("code").and_then(Value::as_str))
         .collect()
-}
-
-/// The `system|code` tokens of a CodeableConcept (or of each of an array of them).
-fn coding_tokens(concepts: Option<&Value>) -> Value {
-    let concepts: Vec<&Value> = match concepts {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(c) => vec![c],
-        None => Vec::new(),
-    };
-    let codings: Vec<Value> = concepts
-        .iter()
-        .filter_map(|c| c.get("coding").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|c| Some(json!({"system": c.get("system")?, "value": c.get("code")?})))
-        .collect();
-    identifier_tokens(Some(&Value::Array(codings)))
 }
 
 /// Checks the value of a known measure at `path` (`Observation` or
@@ -474,15 +458,7 @@ impl Resource for Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        api::resource::{Invalid, validate},
-        compliance::SHAPE_ONLY,
-    };
-
-    const RULES: Rules<'static> = Rules {
-        policy: &SHAPE_ONLY,
-        today: "2026-11-30",
-    };
+    use crate::api::resource::{Invalid, TEST_RULES as RULES, validate};
 
     fn reading(code: &str, value: f64, unit: &str) -> Value {
         json!({"resourceType": "Observation", "status": "final",

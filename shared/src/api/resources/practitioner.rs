@@ -112,15 +112,7 @@ impl Resource for Practitioner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        api::resource::{Invalid, validate},
-        compliance::SHAPE_ONLY,
-    };
-
-    const RULES: Rules<'static> = Rules {
-        policy: &SHAPE_ONLY,
-        today: "2026-11-30",
-    };
+    use crate::api::resource::{Invalid, TEST_RULES as RULES, validate};
 
     #[test]
     fn a_practitioner_is_indexed_for_search() {
