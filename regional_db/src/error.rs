@@ -38,6 +38,9 @@ pub enum Error {
     /// The country is not an ISO 3166-1 alpha-2 code.
     #[error(transparent)]
     Country(#[from] BadCountryCode),
+    /// Encryption at rest: master keys, a data key, a sealed value.
+    #[error("encryption at rest: {0}")]
+    Vault(#[from] crate::vault::VaultError),
     /// A clinic or one of its domains is already registered.
     #[error("{0} already exists")]
     AlreadyExists(String),

@@ -15,6 +15,8 @@
 //! - [`audit_spool`]: the audit trail of replica reads while the primary is down.
 //! - [`migrate`]: embedded migrations of the control schema and of every clinic schema.
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
+//! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
+//!   blind indexes.
 //! - [`error`]: operator-command errors, and the one mapping of failures to wire errors.
 //! - `metrics`: the Prometheus registry of an instance (its series are listed there);
 //!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).
@@ -30,6 +32,7 @@ pub mod params;
 pub mod provision;
 pub mod sampling;
 pub mod server;
+pub mod vault;
 
 pub use error::Error;
 pub use server::{Config, run};

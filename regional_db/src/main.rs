@@ -6,7 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
-use regional_db::{Config, db, migrate, provision, server};
+use regional_db::{Config, db, migrate, provision, server, vault};
 use telemed_shared::{auth::VerifyingKeys, geo::RegionId};
 
 #[derive(Parser)]
@@ -26,6 +26,40 @@ enum Command {
     /// Manage clinics.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Encryption at rest: the clinics' data keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Re-wrap every data key of the clinics homed here under the current (first) master
+    /// key. Data stays readable throughout; rerun it after an interruption. Once it reports
+    /// nothing left, the old master key can be dropped from MASTER_KEYS.
+    Rotate(KeysArgs),
+}
+
+#[derive(Args)]
+struct KeysArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    keys: MasterKeyArgs,
+}
+
+/// The region's master keys.
+#[derive(Args)]
+struct MasterKeyArgs {
+    /// `id:base64,…` (32-byte keys), the current one first: it wraps each clinic's data
+    /// key. From the region's secret store; never in a file of the repository.
+    #[arg(long, env = "MASTER_KEYS", hide_env_values = true)]
+    master_keys: String,
+}
+
+impl MasterKeyArgs {
+    fn parse(&self) -> Result<vault::MasterKeys> {
+        Ok(vault::MasterKeys::parse(&self.master_keys)?)
+    }
 }
 
 #[derive(Subcommand)]
@@ -105,6 +139,8 @@ struct ServeArgs {
     /// it, such reads are refused with 503 rather than answered without a trail.
     #[arg(long, env = "AUDIT_SPOOL_DIR")]
     audit_spool_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    keys: MasterKeyArgs,
 }
 
 #[derive(Args)]
@@ -147,6 +183,19 @@ async fn main() -> Result<()> {
             println!(
                 "migrated {region}: {} control migration(s), {} tenant migration(s) over {} clinic schema(s)",
                 report.control_applied, report.tenant_applied, report.tenants
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate(args)) => {
+            let region = args.db.region()?;
+            let masters = args.keys.parse()?;
+            let current = masters.current_id().to_owned();
+            let (pool, control) = args.db.pools()?;
+            let slugs = migrate::homed_in(&region, &control).await?;
+            let done = vault::rotate(&vault::Vault::new(masters), &pool, &slugs).await?;
+            println!(
+                "keys rotated in {region}: {} data key(s) re-wrapped under master key {current}, {} clinic(s) already under it or without a key",
+                done.rewrapped, done.unchanged
             );
             Ok(())
         }
@@ -198,6 +247,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.pool_size = args.pool_size;
     config.replica_database_url = args.replica_database_url.filter(|u| !u.trim().is_empty());
     config.audit_spool_dir = args.audit_spool_dir;
+    config.master_keys = Some(args.keys.parse()?);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -161,18 +161,7 @@ pub async fn run(
         control_applied: migrate_control(pool).await?,
         ..Report::default()
     };
-    let slugs: Vec<TenantSlug> = {
-        let client = control.get().await.map_err(pool_error)?;
-        let rows = client
-            .query(
-                "SELECT slug FROM control.tenants WHERE home_region = $1 ORDER BY slug",
-                &[&region.as_str()],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| r.get::<_, String>(0).parse().map_err(Error::Slug))
-            .collect::<Result<_, _>>()?
-    };
+    let slugs = homed_in(region, control).await?;
     report.tenants = slugs.len();
 
     let bar = ProgressBar::with_draw_target(
@@ -223,6 +212,21 @@ pub async fn run(
         .await?;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// The clinics the directory homes in `region`, by slug: what the region's operator
+/// commands (migrations, key rotation, jobs) go over.
+pub async fn homed_in(region: &RegionId, control: &Pool) -> Result<Vec<TenantSlug>, Error> {
+    let client = control.get().await.map_err(pool_error)?;
+    let rows = client
+        .query(
+            "SELECT slug FROM control.tenants WHERE home_region = $1 ORDER BY slug",
+            &[&region.as_str()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| r.get::<_, String>(0).parse().map_err(Error::Slug))
+        .collect()
 }
 
 /// Operator commands hold one connection and wait as long as it takes.

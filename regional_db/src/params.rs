@@ -24,6 +24,9 @@ pub fn pg_type(ty: ParamType) -> Type {
         ParamType::Jsonb => Type::JSONB,
         ParamType::Bool => Type::BOOL,
         ParamType::Timestamptz => Type::TIMESTAMPTZ,
+        ParamType::Sealed => Type::BYTEA,
+        ParamType::BlindToken => Type::TEXT,
+        ParamType::BlindTokens | ParamType::Rows(_) => Type::JSONB,
     }
 }
 
@@ -33,7 +36,8 @@ pub fn pg_types(stmt: &Statement) -> Vec<Type> {
 }
 
 /// Converts the JSON parameters of call number `index` to bind values, or says which
-/// parameter is wrong and why.
+/// parameter is wrong and why. Values the vault protects must have been through
+/// [`crate::vault::protect`]: a sealed value is then base64 of its ciphertext.
 pub fn convert(
     stmt: &Statement,
     index: usize,
@@ -79,7 +83,21 @@ pub fn convert(
                         uuid::Uuid::parse_str(s).map_err(|_| wrong("a valid UUID"))?,
                     ))
                 }
-                ParamType::Jsonb => Box::new(Some(value.clone())),
+                ParamType::Jsonb | ParamType::BlindTokens | ParamType::Rows(_) => {
+                    Box::new(Some(value.clone()))
+                }
+                ParamType::BlindToken => Box::new(Some(
+                    value.as_str().ok_or_else(|| wrong("a string"))?.to_owned(),
+                )),
+                ParamType::Sealed => {
+                    use base64::Engine;
+                    let b64 = value.as_str().ok_or_else(|| wrong("sealed"))?;
+                    Box::new(Some(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(b64)
+                            .map_err(|_| wrong("sealed"))?,
+                    ))
+                }
                 ParamType::Bool => {
                     Box::new(Some(value.as_bool().ok_or_else(|| wrong("a boolean"))?))
                 }
@@ -103,7 +121,9 @@ fn null_of(ty: ParamType) -> SqlParam {
         ParamType::Text => Box::new(None::<String>),
         ParamType::Int8 => Box::new(None::<i64>),
         ParamType::Uuid => Box::new(None::<uuid::Uuid>),
-        ParamType::Jsonb => Box::new(None::<Value>),
+        ParamType::Jsonb | ParamType::BlindTokens | ParamType::Rows(_) => Box::new(None::<Value>),
+        ParamType::Sealed => Box::new(None::<Vec<u8>>),
+        ParamType::BlindToken => Box::new(None::<String>),
         ParamType::Bool => Box::new(None::<bool>),
         ParamType::Timestamptz => Box::new(None::<chrono::DateTime<chrono::FixedOffset>>),
     }
@@ -124,11 +144,12 @@ mod tests {
     #[test]
     fn well_typed_params_convert() {
         let create = lookup(names::PATIENT_CREATE).unwrap();
-        let v = json!([{"resourceType": "Patient"}, "Dupont", null, "1980-01-02", "female"]);
-        assert_eq!(convert(create, 0, v.as_array().unwrap()).unwrap().len(), 5);
+        let v =
+            json!([{"resourceType": "Patient"}, "Dupont", null, "1980-01-02", "female", null, []]);
+        assert_eq!(convert(create, 0, v.as_array().unwrap()).unwrap().len(), 7);
         let search = lookup(names::PATIENT_SEARCH).unwrap();
-        let v = json!([null, "dup", null, null, null, 20]);
-        assert_eq!(convert(search, 0, v.as_array().unwrap()).unwrap().len(), 6);
+        let v = json!([null, "dup", null, null, null, null, 20]);
+        assert_eq!(convert(search, 0, v.as_array().unwrap()).unwrap().len(), 7);
         let read = lookup(names::PATIENT_READ).unwrap();
         let v = json!(["5f0c7a52-8a3e-4b8e-9c59-1f0e1b2f9a10"]);
         assert!(convert(read, 0, v.as_array().unwrap()).is_ok());
@@ -149,7 +170,7 @@ mod tests {
 
         let e = err(
             names::PATIENT_SEARCH,
-            json!([null, null, null, null, null, "20"]),
+            json!([null, null, null, null, null, null, "20"]),
         );
         assert!(
             e.message.contains("`limit`") && e.message.contains("integer"),
@@ -159,20 +180,26 @@ mod tests {
 
         let e = err(
             names::PATIENT_SEARCH,
-            json!([null, null, null, null, null, 1.5]),
+            json!([null, null, null, null, null, null, 1.5]),
         );
         assert!(e.message.contains("`limit`"), "{}", e.message);
 
         let e = err(
             names::PATIENT_SEARCH,
-            json!([null, null, null, null, null, null]),
+            json!([null, null, null, null, null, null, null]),
         );
         assert!(e.message.contains("not nullable"), "{}", e.message);
 
-        let e = err(names::PATIENT_CREATE, json!([null, null, null, null, null]));
+        let e = err(
+            names::PATIENT_CREATE,
+            json!([null, null, null, null, null, null, null]),
+        );
         assert!(e.message.contains("`resource`"), "{}", e.message);
 
-        let e = err(names::PATIENT_CREATE, json!([{}, 7, null, null, null]));
+        let e = err(
+            names::PATIENT_CREATE,
+            json!([{}, 7, null, null, null, null, null]),
+        );
         assert!(
             e.message.contains("`family`") && e.message.contains("string"),
             "{}",
@@ -194,6 +221,7 @@ mod tests {
             pg_types(search),
             [
                 Type::INT8,
+                Type::TEXT,
                 Type::TEXT,
                 Type::TEXT,
                 Type::TEXT,

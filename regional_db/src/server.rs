@@ -58,7 +58,8 @@ use telemed_shared::{
             EDGE_TIMINGS_PATH, EdgeTiming, ErrorCode, FORWARDED_HEADER, Idempotency,
             MAX_BATCH_BYTES, MAX_EDGE_TIMING_BYTES, MAX_FINGERPRINT_BYTES,
             MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, REPLAY_HEADER, RegionError,
-            SERVED_BY_PRIMARY, SERVED_BY_REPLICA, SERVER_TIMING_HEADER, format_lsn, parse_lsn,
+            SERVED_BY_PRIMARY, SERVED_BY_REPLICA, SERVER_TIMING_HEADER, StatementResult,
+            format_lsn, parse_lsn,
         },
     },
     geo::{RegionId, RegionMap},
@@ -71,7 +72,7 @@ use crate::{
     directory::Directory,
     error::{self, Error},
     metrics::{Metrics, code_label},
-    params, sampling,
+    params, sampling, vault,
 };
 
 /// Everything `serve` needs; built by the binary from flags and environment.
@@ -99,6 +100,10 @@ pub struct Config {
     /// Where the audit events of replica reads wait while the primary is down (see
     /// [`crate::audit_spool`]). Without it, such reads are refused.
     pub audit_spool_dir: Option<std::path::PathBuf>,
+    /// The region's master keys (`MASTER_KEYS`), which wrap each clinic's data key (see
+    /// [`crate::vault`]). Without them nothing can be sealed: creating a patient with a
+    /// national identifier is refused (503).
+    pub master_keys: Option<vault::MasterKeys>,
 }
 
 impl Config {
@@ -115,6 +120,7 @@ impl Config {
             pool_wait: Duration::from_millis(250),
             directory_ttl: Duration::from_secs(5),
             audit_spool_dir: None,
+            master_keys: None,
         }
     }
 }
@@ -160,6 +166,9 @@ struct AppState {
     reads: Option<ReplicaReads>,
     /// The audit trail of replica reads while the primary is down.
     spool: Option<AuditSpool>,
+    /// Master keys and unwrapped data keys; `None` when none are configured (then a batch
+    /// that would seal anything is refused).
+    vault: Option<vault::Vault>,
 }
 
 /// How long a read whose `min_lsn` the replica has not replayed waits for it before the
@@ -325,6 +334,7 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
         replica,
         reads,
         spool,
+        vault: config.master_keys.map(vault::Vault::new),
     }))
 }
 
@@ -445,12 +455,14 @@ async fn batch_inner(
             ),
         ));
     }
-    let calls = request
+    // Names first, before any round trip; parameters once the data key is known (after
+    // forwarding: only the clinic's home region holds it).
+    let statements = request
         .statements
         .iter()
         .enumerate()
         .map(|(i, call)| {
-            let statement = catalog::lookup(&call.name)
+            catalog::lookup(&call.name)
                 .filter(|s| s.scope == SchemaScope::Tenant)
                 .ok_or_else(|| {
                     RegionError::new(
@@ -458,15 +470,11 @@ async fn batch_inner(
                         format!("no tenant statement named {:?}", call.name),
                     )
                     .at(i)
-                })?;
-            Ok(Call {
-                statement,
-                params: params::convert(statement, i, &call.params)?,
-            })
+                })
         })
-        .collect::<Result<Vec<_>, RegionError>>()?;
+        .collect::<Result<Vec<&'static catalog::Statement>, RegionError>>()?;
     if let Some(idem) = &request.idempotency {
-        check_idempotency(idem, &calls)?;
+        check_idempotency(idem, &statements)?;
     }
     let min_lsn = request
         .min_lsn
@@ -499,7 +507,37 @@ async fn batch_inner(
 
     let actor = claims.actor.as_deref().unwrap_or("edge");
     let metrics = &state.metrics;
-    let read_only = calls.iter().all(|c| c.statement.access == Access::Read);
+    let read_only = statements.iter().all(|s| s.access == Access::Read);
+    let needs_key = statements
+        .iter()
+        .any(|s| s.params.iter().any(|p| p.ty.needs_data_key()));
+    let data_key = if needs_key {
+        data_key(state, &slug, read_only).await?
+    } else {
+        None
+    };
+    let calls = statements
+        .iter()
+        .zip(request.statements)
+        .enumerate()
+        .map(|(i, (statement, call))| {
+            let mut values = call.params;
+            for (param, value) in statement.params.iter().zip(values.iter_mut()) {
+                vault::protect(param.ty, value, data_key.as_deref()).map_err(|e| {
+                    vault_error(&slug, &e);
+                    RegionError::new(
+                        ErrorCode::Unavailable,
+                        "this region cannot seal the clinic's data now",
+                    )
+                    .at(i)
+                })?;
+            }
+            Ok(Call {
+                statement,
+                params: params::convert(statement, i, &values)?,
+            })
+        })
+        .collect::<Result<Vec<_>, RegionError>>()?;
     // Postgres time: the transaction from BEGIN to COMMIT (not the wait for a connection).
     let mut db_started = Instant::now();
     let on_replica = match &state.reads {
@@ -508,7 +546,7 @@ async fn batch_inner(
         }
         _ => None,
     };
-    let (ran, served_by) = match on_replica {
+    let (mut ran, served_by) = match on_replica {
         Some(ran) => (ran, SERVED_BY_REPLICA),
         None => {
             let mut client = state.pool.get().await.map_err(|e| error::from_pool(&e))?;
@@ -532,6 +570,7 @@ async fn batch_inner(
         metrics.reads.with_label_values(&[served_by]).inc();
     }
     let db_millis = db_started.elapsed().as_secs_f64() * 1000.0;
+    open_sealed(state, &slug, read_only, data_key, &mut ran.results).await?;
     let response = BatchResponse {
         region: state.region.clone(),
         results: ran.results,
@@ -692,10 +731,75 @@ async fn audit_replica_read(
     }
 }
 
+/// The clinic's data key ([`vault::Vault::data_key`]): from memory, else from the primary
+/// (made there on first use), else — for a read while the primary is unreachable — from
+/// the replica. `None` when this region has no master keys, or no key exists yet.
+async fn data_key(
+    state: &AppState,
+    slug: &TenantSlug,
+    read_only: bool,
+) -> Result<Option<Arc<vault::DataKey>>, RegionError> {
+    let Some(vault) = &state.vault else {
+        return Ok(None);
+    };
+    let unavailable = |e: &vault::VaultError| {
+        vault_error(slug, e);
+        RegionError::new(
+            ErrorCode::Unavailable,
+            "this region cannot reach the clinic's data key now",
+        )
+    };
+    let primary = match state.pool.get().await {
+        Ok(client) => vault.data_key(&client, slug, true).await,
+        Err(e) => match &state.reads {
+            Some(reads) if read_only => {
+                let client = reads.pool.get().await.map_err(|_| error::from_pool(&e))?;
+                vault.data_key(&client, slug, false).await
+            }
+            _ => return Err(error::from_pool(&e)),
+        },
+    };
+    primary.map_err(|e| unavailable(&e))
+}
+
+/// Logs why the vault failed, once, where operators look (never a key).
+fn vault_error(slug: &TenantSlug, e: &vault::VaultError) {
+    tracing::error!(tenant = %slug, error = %e, "encryption at rest");
+}
+
+/// Opens the sealed values of the results, just before they are answered (the idempotency
+/// store keeps them sealed).
+async fn open_sealed(
+    state: &AppState,
+    slug: &TenantSlug,
+    read_only: bool,
+    key: Option<Arc<vault::DataKey>>,
+    results: &mut [StatementResult],
+) -> Result<(), RegionError> {
+    if !vault::any_sealed(results.iter().flat_map(|r| r.rows.iter())) {
+        return Ok(());
+    }
+    let key = match key {
+        Some(key) => Some(key),
+        None => data_key(state, slug, read_only).await?,
+    };
+    vault::open_rows(
+        results.iter_mut().flat_map(|r| r.rows.iter_mut()),
+        key.as_deref(),
+    )
+    .map_err(|e| {
+        vault_error(slug, &e);
+        error::internal()
+    })
+}
+
 /// An idempotency key belongs on a batch that writes, and is bounded.
-fn check_idempotency(idem: &Idempotency, calls: &[Call]) -> Result<(), RegionError> {
+fn check_idempotency(
+    idem: &Idempotency,
+    statements: &[&catalog::Statement],
+) -> Result<(), RegionError> {
     let bad = |m: String| Err(RegionError::new(ErrorCode::BadRequest, m));
-    if !calls.iter().any(|c| c.statement.access == Access::Write) {
+    if !statements.iter().any(|s| s.access == Access::Write) {
         return bad("an idempotency key is only accepted on a batch that writes".into());
     }
     if idem.key.is_empty() || idem.key.len() > MAX_IDEMPOTENCY_KEY_BYTES {

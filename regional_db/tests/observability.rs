@@ -273,7 +273,7 @@ impl Server {
     }
 
     async fn batch(&self, tenant: &str) -> reqwest::Response {
-        let body = json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]});
+        let body = json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]}]});
         self.http
             .post(format!("{}{BATCH_PATH}", self.base))
             .bearer_auth(token(Some(tenant)))

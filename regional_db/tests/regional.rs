@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use regional_db::{Config, db, migrate, provision};
+use regional_db::{Config, db, migrate, provision, vault};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use telemed_shared::{
@@ -26,7 +26,7 @@ use telemed_shared::{
             MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, REPLAY_HEADER,
         },
     },
-    tenant::TenantEntry,
+    tenant::{TenantEntry, TenantSlug},
 };
 use xtask::pg::{PgCluster, PgOptions};
 
@@ -220,7 +220,7 @@ impl Server {
 fn patient(family: &str, given: &str, gender: &str) -> Value {
     json!({
         "name": names::PATIENT_CREATE,
-        "params": [{"resourceType": "Patient", "name": [{"family": family}]}, family, given, "1980-02-03", gender]
+        "params": [{"resourceType": "Patient", "name": [{"family": family}]}, family, given, "1980-02-03", gender, null, []]
     })
 }
 
@@ -232,6 +232,121 @@ async fn create_patient(s: &Server, token: &str, call: Value) -> String {
         .as_str()
         .expect("the new patient's id")
         .to_owned()
+}
+
+/// France's INS-NIR system (a national identifier: sealed).
+const NIR: &str = "urn:oid:1.2.250.1.213.1.4.8";
+
+fn master_keys(list: &[&str]) -> Option<vault::MasterKeys> {
+    Some(vault::MasterKeys::parse(&list.join(",")).unwrap())
+}
+
+/// A patient search by identifier token only (`patient.search`: cursor, name, birthdate,
+/// gender, identifier, _id, limit).
+fn search_identifier(token: &str) -> Value {
+    json!({"statements": [{"name": names::PATIENT_SEARCH, "params": [null, null, null, null, token, null, 10]}]})
+}
+
+#[tokio::test]
+async fn national_identifiers_are_sealed_found_by_blind_index_and_survive_key_rotation() {
+    create_tenant("tenant-sealed", "FR").await;
+    let schema = "tenant-sealed".parse::<TenantSlug>().unwrap().schema_name();
+    let (k1, k2) = (
+        vault::MasterKeys::generate("k1").unwrap(),
+        vault::MasterKeys::generate("k2").unwrap(),
+    );
+    let t = token(Some("tenant-sealed"), Some("test"));
+    let nir = "206127511100564";
+    let sealed = json!({"identifier": [[1, {"system": NIR, "value": nir}]]});
+    let create = json!({"statements": [{"name": names::PATIENT_CREATE, "params": [
+        {"resourceType": "Patient", "identifier": [{"system": "urn:mrn", "value": "A-1"}]},
+        "Sealed", "Léa", "1980-02-03", "female", sealed,
+        [format!("={NIR}|{nir}"), format!("*{nir}"), "=urn:mrn|A-1", "*A-1"]
+    ]}]});
+
+    // Without master keys nothing can be sealed: refused, nothing written.
+    let keyless = serve("eu-west").await;
+    let (status, body) = keyless.batch(&t, create.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        "{body}"
+    );
+    assert_eq!(
+        psql(EU, &format!("SELECT count(*) FROM \"{schema}\".patients")),
+        "0"
+    );
+
+    let s = serve_with("eu-west", |c| c.master_keys = master_keys(&[&k1])).await;
+    let id = create_patient(&s, &t, create["statements"][0].clone()).await;
+    // The database holds ciphertext and HMACs only: no identifier, no token in clear.
+    let table = psql(EU, &format!("SELECT p::text FROM \"{schema}\".patients p"));
+    assert!(
+        !table.contains(nir) && !table.contains("A-1|") && !table.contains("*A-1"),
+        "{table}"
+    );
+    assert!(table.contains("\\x01"), "a sealed value (v1): {table}");
+    assert_eq!(
+        psql(
+            EU,
+            &format!("SELECT master_key_id FROM \"{schema}\".data_keys")
+        ),
+        "k1"
+    );
+
+    // Exact search by identifier: every form finds it, with the identifier opened again.
+    for query in [
+        format!("={NIR}|{nir}"),
+        format!("*{nir}"),
+        "=urn:mrn|A-1".into(),
+    ] {
+        let (status, body) = s.batch(&t, search_identifier(&query)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let rows = body["results"][0]["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{query}: {body}");
+        assert_eq!(rows[0]["id"], json!(id));
+        assert_eq!(rows[0]["sealed"], sealed, "{query}");
+    }
+    for miss in [
+        format!("={NIR}|206127511100565"),
+        format!("=urn:mrn|{nir}"),
+        "*A-2".into(),
+    ] {
+        let (_, body) = s.batch(&t, search_identifier(&miss)).await;
+        assert_eq!(body["results"][0]["rows"], json!([]), "{miss}");
+    }
+
+    // Rotation re-wraps the data key under k2, once; data stays readable with k2 alone.
+    let pool = db::pool(&url(EU), 2, Duration::from_secs(10)).unwrap();
+    let slugs = ["tenant-sealed".parse().unwrap()];
+    let both = vault::Vault::new(master_keys(&[&k2, &k1]).unwrap());
+    let done = vault::rotate(&both, &pool, &slugs).await.unwrap();
+    assert_eq!((done.rewrapped, done.unchanged), (1, 0));
+    let again = vault::rotate(&both, &pool, &slugs).await.unwrap();
+    assert_eq!((again.rewrapped, again.unchanged), (0, 1));
+    assert_eq!(
+        psql(
+            EU,
+            &format!("SELECT master_key_id FROM \"{schema}\".data_keys")
+        ),
+        "k2"
+    );
+    let read = json!({"statements": [{"name": names::PATIENT_READ, "params": [id]}]});
+    let fresh = serve_with("eu-west", |c| c.master_keys = master_keys(&[&k2])).await;
+    let (status, body) = fresh.batch(&t, read.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["rows"][0]["sealed"], sealed);
+    // The instance that started before the rotation still holds the data key.
+    let (status, _) = s.batch(&t, search_identifier(&format!("*{nir}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    // A region holding only the retired master key can no longer open the data key.
+    let stale = serve_with("eu-west", |c| c.master_keys = master_keys(&[&k1])).await;
+    let (status, body) = stale.batch(&t, read).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        "{body}"
+    );
 }
 
 fn code(body: &Value) -> &str {
@@ -532,9 +647,9 @@ async fn batch_create_read_search_round_trip_with_audit() {
             &t,
             json!({"statements": [
                 {"name": names::PATIENT_READ, "params": [id]},
-                {"name": names::PATIENT_SEARCH, "params": [null, "du", null, null, null, 10]},
-                {"name": names::PATIENT_COUNT, "params": [null, null, "female", null]},
-                {"name": names::PATIENT_SEARCH, "params": [null, "zzz", null, null, null, 10]},
+                {"name": names::PATIENT_SEARCH, "params": [null, "du", null, null, null, null, 10]},
+                {"name": names::PATIENT_COUNT, "params": [null, null, "female", null, null]},
+                {"name": names::PATIENT_SEARCH, "params": [null, "zzz", null, null, null, null, 10]},
             ], "want_directory": true}),
         )
         .await;
@@ -642,8 +757,8 @@ async fn tenants_are_isolated_by_schema_pinning() {
             &tb,
             json!({"statements": [
                 {"name": names::PATIENT_READ, "params": [id]},
-                {"name": names::PATIENT_SEARCH, "params": [null, null, null, null, null, 100]},
-                {"name": names::PATIENT_COUNT, "params": [null, null, null, null]},
+                {"name": names::PATIENT_SEARCH, "params": [null, null, null, null, null, null, 100]},
+                {"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]},
             ]}),
         )
         .await;
@@ -677,7 +792,7 @@ async fn tokens_catalog_and_statements_are_checked() {
     create_tenant("checks", "FR").await;
     let s = serve("eu-west").await;
     let read =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]})
+        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]}]})
             .to_string();
 
     let forged = {
@@ -741,7 +856,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let count = json!({"name": names::PATIENT_COUNT, "params": [null, null, null, null]});
+    let count = json!({"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]});
     let (status, body) = s
         .batch(
             &t,
@@ -763,7 +878,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         (StatusCode::BAD_REQUEST, "unknown_statement", &json!(0))
     );
 
-    let (status, body) = s.batch(&t, json!({"statements": [{"name": names::PATIENT_SEARCH, "params": [null, null, null, null, null, "ten"]}]})).await;
+    let (status, body) = s.batch(&t, json!({"statements": [{"name": names::PATIENT_SEARCH, "params": [null, null, null, null, null, null, "ten"]}]})).await;
     assert_eq!(
         (status, code(&body), &body["statement"]),
         (StatusCode::BAD_REQUEST, "bad_request", &json!(0))
@@ -790,7 +905,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         (StatusCode::BAD_REQUEST, "bad_request")
     );
     let many: Vec<Value> = (0..=MAX_STATEMENTS)
-        .map(|_| json!({"name": names::PATIENT_COUNT, "params": [null, null, null, null]}))
+        .map(|_| json!({"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]}))
         .collect();
     let (status, body) = s.batch(&t, json!({"statements": many})).await;
     assert_eq!(
@@ -830,7 +945,7 @@ async fn tokens_catalog_and_statements_are_checked() {
         "0",
         "the first insert was rolled back"
     );
-    let not_patient = json!({"name": names::PATIENT_CREATE, "params": [{"resourceType": "Observation"}, null, null, null, null]});
+    let not_patient = json!({"name": names::PATIENT_CREATE, "params": [{"resourceType": "Observation"}, null, null, null, null, null, []]});
     let (status, body) = s.batch(&t, json!({"statements": [not_patient]})).await;
     assert_eq!(
         (status, code(&body)),
@@ -860,8 +975,7 @@ async fn unknown_and_suspended_tenants() {
         "UPDATE control.tenants SET status = 'suspended' WHERE slug = 'suspended-one'",
     );
     let s = serve("eu-west").await;
-    let count =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]});
+    let count = json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]}]});
     let (status, body) = s
         .batch(&token(Some("no-such-clinic"), None), count.clone())
         .await;
@@ -1121,8 +1235,7 @@ async fn a_saturated_pool_answers_overloaded() {
     })
     .await;
     let t = token(Some("busy-clinic"), None);
-    let count =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]});
+    let count = json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]}]});
     // Warm the directory cache so the blocked batch holds the only connection. The clinic
     // sampler takes that connection once as the server starts (the control pool is this
     // pool): on a busy machine, longer than `pool_wait`, and then this is refused as below.
@@ -1266,8 +1379,7 @@ async fn idempotent_writes_replay_once_and_refuse_another_body() {
     assert_eq!(count("patients"), "1");
 
     // A key on a batch that only reads, or out of bounds, is a malformed request.
-    let read =
-        json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null]}]});
+    let read = json!({"statements": [{"name": names::PATIENT_COUNT, "params": [null, null, null, null, null]}]});
     for (what, batch) in [
         ("read-only", with_key(read, "k3", "f3")),
         ("empty key", with_key(create.clone(), "", "f1")),

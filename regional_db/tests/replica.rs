@@ -162,7 +162,7 @@ impl Server {
         let (status, body) = self
             .batch(json!({"statements": [{
                 "name": names::PATIENT_CREATE,
-                "params": [{"resourceType": "Patient", "name": [{"family": family}]}, family, "Test", "1980-02-03", "female"]
+                "params": [{"resourceType": "Patient", "name": [{"family": family}]}, family, "Test", "1980-02-03", "female", null, []]
             }]}))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");

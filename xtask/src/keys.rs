@@ -1,7 +1,7 @@
 //! The local stack's signing keys: generated once per checkout under `target/`, never
 //! committed, never printed. Production keys live in each platform's secret store.
 
-use std::{fs, path::Path};
+use std::{collections::BTreeMap, fs, path::Path};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -14,30 +14,51 @@ pub struct StackKeys {
     pub api_issuer: String,
     /// Signs edge→region tokens; the regions hold only its public half.
     pub edge: String,
+    /// Each region's master key (`MASTER_KEYS` of its `regional-db`: `id:base64`), which
+    /// wraps the data keys of the clinics homed there. Added to older key files on load.
+    #[serde(default)]
+    pub master_keys: BTreeMap<String, String>,
 }
 
 impl StackKeys {
     /// Loads the keys at `path`, or generates and stores them (mode 0600).
     pub fn load_or_create(path: &Path) -> Result<Self> {
-        if let Ok(text) = fs::read_to_string(path) {
-            return serde_json::from_str(&text)
-                .with_context(|| format!("reading {}", path.display()));
-        }
-        let fresh = || -> Result<String> {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            Ok(SigningKey::from_seed(seed).to_base64())
+        let mut keys = match fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text)
+                .with_context(|| format!("reading {}", path.display()))?,
+            Err(_) => StackKeys {
+                api_issuer: SigningKey::from_seed(random()?).to_base64(),
+                edge: SigningKey::from_seed(random()?).to_base64(),
+                master_keys: BTreeMap::new(),
+            },
         };
-        let keys = StackKeys {
-            api_issuer: fresh()?,
-            edge: fresh()?,
-        };
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
+        let regions = telemed_shared::geo::RegionMap::embedded();
+        let mut changed = !path.exists();
+        for region in regions.regions() {
+            if !keys.master_keys.contains_key(region.id.as_str()) {
+                use base64::Engine;
+                let key = base64::engine::general_purpose::STANDARD.encode(random()?);
+                keys.master_keys
+                    .insert(region.id.to_string(), format!("{}-1:{key}", region.id));
+                changed = true;
+            }
         }
-        fs::write(path, serde_json::to_vec_pretty(&keys)?)?;
-        set_private(path)?;
+        if changed {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            fs::write(path, serde_json::to_vec_pretty(&keys)?)?;
+            set_private(path)?;
+        }
         Ok(keys)
+    }
+
+    /// `region`'s `MASTER_KEYS`.
+    pub fn master_keys(&self, region: &str) -> Result<&str> {
+        self.master_keys
+            .get(region)
+            .map(String::as_str)
+            .with_context(|| format!("no master key for region {region}"))
     }
 
     pub fn api_signing_key(&self) -> Result<SigningKey> {
@@ -53,6 +74,13 @@ impl StackKeys {
             .context("edge key")?
             .public_base64())
     }
+}
+
+/// 32 random bytes (a key or a seed).
+fn random() -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(seed)
 }
 
 /// Restricts a file holding secrets to its owner.

@@ -236,6 +236,7 @@ impl StackInfo {
         .env("DATABASE_URL", &r.database_url)
         .env("CONTROL_DATABASE_URL", &r.database_url)
         .env("EDGE_TOKEN_PUBLIC_KEYS", self.keys()?.edge_public()?)
+        .env("MASTER_KEYS", self.keys()?.master_keys(region)?)
         .env("PEER_URLS", &self.peer_urls)
         // One spool per instance: each owns what it spooled until the primary is back.
         .env(

@@ -41,6 +41,7 @@ pub mod policy;
 pub mod resource;
 pub mod resources;
 mod rest;
+pub mod sealed;
 pub mod search;
 
 use http::{Method, Request, Response, StatusCode};

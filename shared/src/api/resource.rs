@@ -26,7 +26,9 @@ use crate::dataplane::wire::Call;
 use crate::{
     auth::Perms,
     compliance::Policy,
-    dataplane::statement::{Access, Audit, Param, ParamType, SchemaScope, Statement},
+    dataplane::statement::{
+        Access, Audit, Param, ParamType, SEALED_COLUMN, SchemaScope, Statement,
+    },
     fhir::{
         Issue, IssueCode,
         datatypes::{Type, check_resource},
@@ -68,6 +70,16 @@ impl Column {
     pub const fn jsonb(name: &'static str) -> Self {
         Self::of(name, ParamType::Jsonb)
     }
+    /// The resource's sealed elements ([`super::sealed`]): a `bytea` column named
+    /// [`SEALED_COLUMN`], which every statement over the resource returns.
+    pub const fn sealed() -> Self {
+        Self::of(SEALED_COLUMN, ParamType::Sealed)
+    }
+    /// A jsonb array of blind-index tokens ([`super::search::blind_identifier_tokens`]),
+    /// which [`super::search::Match::BlindIdentifier`] reads.
+    pub const fn blind_tokens(name: &'static str) -> Self {
+        Self::of(name, ParamType::BlindTokens)
+    }
     /// A uuid column referencing `table`'s ids.
     pub const fn reference(name: &'static str, table: &'static str) -> Self {
         Self {
@@ -86,7 +98,12 @@ impl Column {
             ParamType::Uuid => format!("({text})::uuid"),
             ParamType::Bool => format!("({text})::boolean"),
             ParamType::Timestamptz => format!("({text})::timestamptz"),
-            ParamType::Jsonb => format!("NULLIF({e}->'{name}', 'null'::jsonb)"),
+            ParamType::Jsonb | ParamType::BlindTokens | ParamType::Rows(_) => {
+                format!("NULLIF({e}->'{name}', 'null'::jsonb)")
+            }
+            // The region put the ciphertext there as base64.
+            ParamType::Sealed => format!("decode({text}, 'base64')"),
+            ParamType::BlindToken => text,
         }
     }
 }
@@ -465,6 +482,11 @@ pub fn validate(r: &dyn Resource, body: Value, rules: &Rules<'_>) -> Result<Vali
     }
     obj.remove("id");
     obj.remove("meta");
+    for (column, value) in r.columns().iter().zip(&indexed.columns) {
+        if column.ty == ParamType::Sealed {
+            super::sealed::strip(&mut obj, value);
+        }
+    }
     Ok(Valid {
         resource: Value::Object(obj),
         columns: indexed.columns,
@@ -479,6 +501,9 @@ pub fn from_row(row: &Map<String, Value>) -> Option<Value> {
     let last_updated = row.get("last_updated")?.as_str()?;
     let mut resource = row.get("resource")?.clone();
     let obj = resource.as_object_mut()?;
+    if let Some(sealed) = row.get(SEALED_COLUMN) {
+        super::sealed::restore(obj, sealed);
+    }
     obj.insert("id".into(), json!(id));
     obj.insert(
         "meta".into(),
@@ -505,10 +530,14 @@ pub fn scope(r: &dyn Resource, interaction: Interaction) -> String {
 /// The columns every statement over a resource returns: what [`from_row`] reads, and the
 /// patient the row is about (`audit_patient`) when the type has one, for the audit trail.
 fn row_columns(r: &dyn Resource) -> String {
-    match r.patient_column() {
-        Some(c) => format!("id, version_id, last_updated, resource, {c} AS audit_patient"),
-        None => "id, version_id, last_updated, resource".to_owned(),
+    let mut row = "id, version_id, last_updated, resource".to_owned();
+    if r.columns().iter().any(|c| c.ty == ParamType::Sealed) {
+        row.push_str(&format!(", {SEALED_COLUMN}"));
     }
+    if let Some(c) = r.patient_column() {
+        row.push_str(&format!(", {c} AS audit_patient"));
+    }
+    row
 }
 
 fn leak(s: String) -> &'static str {
@@ -824,6 +853,25 @@ fn bulk_statements(r: &dyn Resource) -> Vec<Statement> {
         .collect();
     let identity = r.identity();
     let identifiers = identifier_column(r);
+    // Entries whose columns the region must seal or blind say which.
+    let protected: Vec<Param> = columns
+        .iter()
+        .filter(|c| c.ty.needs_data_key())
+        .map(|c| Param {
+            name: c.name,
+            ty: c.ty,
+            nullable: true,
+        })
+        .collect();
+    let entries: &'static [Param] = Box::leak(Box::new([Param {
+        name: "entries",
+        ty: if protected.is_empty() {
+            ParamType::Jsonb
+        } else {
+            ParamType::Rows(Box::leak(protected.into_boxed_slice()))
+        },
+        nullable: false,
+    }]));
     let mut out = Vec::new();
     for mode in BulkMode::ALL {
         if mode == BulkMode::IfNoneExist && identity.is_none() {
@@ -871,11 +919,7 @@ fn bulk_statements(r: &dyn Resource) -> Vec<Statement> {
             )),
             access: Access::Write,
             scope: SchemaScope::Tenant,
-            params: &[Param {
-                name: "entries",
-                ty: ParamType::Jsonb,
-                nullable: false,
-            }],
+            params: entries,
             audit: Some(Audit {
                 action: "create",
                 resource_type: r.name(),

@@ -51,6 +51,11 @@ pub enum Match {
     /// `token`: `system|value`, `|value` (no system) or `value` (any system) against a
     /// jsonb array of `system|value` strings ([`identifier_tokens`]).
     Identifier(&'static str),
+    /// `token`, as [`Match::Identifier`], against a jsonb array of blind indexes
+    /// ([`blind_identifier_tokens`], each replaced by the region with its HMAC): an exact
+    /// match, with no stored value readable. `system|value`, `|value` and `value` each
+    /// match the token built for that form.
+    BlindIdentifier(&'static str),
     /// `token`: `true` or `false`, against a boolean column.
     Boolean(&'static str),
     /// `date`: a FHIR date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) equal to a text column; no
@@ -93,7 +98,11 @@ impl Match {
     pub fn fhir_type(self) -> &'static str {
         match self {
             Self::Prefix(_) => "string",
-            Self::Code { .. } | Self::Identifier(_) | Self::Boolean(_) | Self::Id => "token",
+            Self::Code { .. }
+            | Self::Identifier(_)
+            | Self::BlindIdentifier(_)
+            | Self::Boolean(_)
+            | Self::Id => "token",
             Self::DateExact(_) | Self::DateRange(_) => "date",
             Self::Reference { .. } | Self::Via { .. } => "reference",
         }
@@ -105,6 +114,7 @@ impl Match {
             Self::Prefix(columns) => columns.to_vec(),
             Self::Code { column, .. }
             | Self::Identifier(column)
+            | Self::BlindIdentifier(column)
             | Self::Boolean(column)
             | Self::DateExact(column)
             | Self::Reference { column, .. }
@@ -131,6 +141,7 @@ impl Match {
                 vec![param(ParamType::Timestamptz), param(ParamType::Timestamptz)]
             }
             Self::Reference { .. } | Self::Via { .. } | Self::Id => vec![param(ParamType::Uuid)],
+            Self::BlindIdentifier(_) => vec![param(ParamType::BlindToken)],
             _ => vec![param(ParamType::Text)],
         }
     }
@@ -157,6 +168,9 @@ impl Match {
                  EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) t \
                          WHERE substr(t, strpos(t, '|') + 1) = ${n})))"
             ),
+            Self::BlindIdentifier(column) => {
+                format!(" AND (${n}::text IS NULL OR {column} ? ${n})")
+            }
             Self::Reference { column, .. } => {
                 format!(" AND (${n}::uuid IS NULL OR {column} = ${n})")
             }
@@ -220,6 +234,10 @@ impl Match {
                 }
             }
             Self::Identifier(_) => one(json!(v)),
+            Self::BlindIdentifier(_) => one(json!(match v.split_once('|') {
+                Some(_) => exact_token(v),
+                None => any_system_token(v),
+            })),
             Self::Id => Ok(
                 super::parse_uuid(v).map_or(Bound::Nothing, |id| Bound::Values(vec![json!(id)]))
             ),
@@ -287,6 +305,38 @@ pub fn identifier_tokens(identifiers: Option<&Value>) -> Value {
             let system = i.get("system").and_then(Value::as_str).unwrap_or("");
             Some(format!("{system}|{value}"))
         })
+        .collect();
+    json!(tokens)
+}
+
+/// The token of an identifier `system|value` (`|value` without a system), before the
+/// region blinds it. Exact and any-system tokens start differently: they never collide.
+fn exact_token(system_value: &str) -> String {
+    format!("={system_value}")
+}
+
+/// The token of an identifier's value, whatever its system.
+fn any_system_token(value: &str) -> String {
+    format!("*{value}")
+}
+
+/// The tokens a [`Match::BlindIdentifier`] search matches, of a resource's `identifier`
+/// array: for each identifier with a value, its exact token and its any-system token.
+/// Sent in clear to the region (like the resource itself), which stores only their HMACs.
+pub fn blind_identifier_tokens(identifiers: Option<&Value>) -> Value {
+    let tokens: Vec<String> = identifiers
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|i| {
+            let value = i.get("value")?.as_str()?;
+            let system = i.get("system").and_then(Value::as_str).unwrap_or("");
+            Some([
+                exact_token(&format!("{system}|{value}")),
+                any_system_token(value),
+            ])
+        })
+        .flatten()
         .collect();
     json!(tokens)
 }
@@ -558,6 +608,28 @@ mod tests {
             s.filters.last().unwrap(),
             &json!("5b0c1a2e-1111-4222-8333-444455556666")
         );
+    }
+
+    #[test]
+    fn blind_tokens_match_each_search_form() {
+        let ids = json!([{"system": "urn:a", "value": "1"}, {"value": "2"}]);
+        let stored = blind_identifier_tokens(Some(&ids));
+        assert_eq!(stored, json!(["=urn:a|1", "*1", "=|2", "*2"]));
+        let m = Match::BlindIdentifier("identifiers");
+        for (query, hits) in [
+            ("urn:a|1", true),
+            ("1", true),
+            ("|2", true),
+            ("2", true),
+            ("|1", false),
+            ("urn:b|1", false),
+            ("urn:a|2", false),
+        ] {
+            let Ok(Bound::Values(v)) = m.bind("identifier", &[query.to_owned()]) else {
+                panic!("{query} binds");
+            };
+            assert_eq!(stored.as_array().unwrap().contains(&v[0]), hits, "{query}");
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@
 
 use std::sync::OnceLock;
 
-pub use super::statement::{Access, Audit, Param, ParamType, SchemaScope, Statement, opt, p};
+pub use super::statement::{
+    Access, Audit, Param, ParamType, SEALED_COLUMN, SchemaScope, Statement, opt, p,
+};
 
 /// Statement names callers spell: the directory's, and Patient's (derived from the type,
 /// `patient.<verb>`, by [`crate::api::resource`]; a test checks each is in the catalog).

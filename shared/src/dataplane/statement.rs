@@ -35,6 +35,37 @@ pub enum ParamType {
     /// JSON string holding an RFC 3339 instant (`2026-12-01T09:00:00+01:00`), bound as
     /// `timestamptz`.
     Timestamptz,
+    /// Any JSON value (or `null`) that must never be stored in clear: the region seals it
+    /// with the clinic's data key (AES-256-GCM) and binds the ciphertext as `bytea`. A row's
+    /// [`SEALED_COLUMN`] is opened again by the region before it answers.
+    Sealed,
+    /// JSON string: a search token the region replaces by its keyed blind index (an HMAC
+    /// under a key derived from the clinic's data key), bound as `text`, so an exact match
+    /// works without the stored value being readable.
+    BlindToken,
+    /// JSON array of strings, each replaced by its blind index ([`ParamType::BlindToken`]),
+    /// bound as `jsonb`.
+    BlindTokens,
+    /// A jsonb array of objects (a bulk statement's entries) whose keys named by these
+    /// parameters the region protects as their types say ([`ParamType::Sealed`] as base64
+    /// of the ciphertext, [`ParamType::BlindTokens`] as blind indexes); other keys pass as
+    /// they are.
+    Rows(&'static [Param]),
+}
+
+/// The column a statement's rows carry [`ParamType::Sealed`] values in (as `bytea`): the
+/// region opens it before answering, so callers read the JSON that was sealed.
+pub const SEALED_COLUMN: &str = "sealed";
+
+impl ParamType {
+    /// Whether binding a value of this type needs the clinic's data key.
+    pub fn needs_data_key(self) -> bool {
+        match self {
+            Self::Sealed | Self::BlindToken | Self::BlindTokens => true,
+            Self::Rows(fields) => fields.iter().any(|f| f.ty.needs_data_key()),
+            _ => false,
+        }
+    }
 }
 
 /// One declared parameter.

@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 use crate::{
     api::{
         resource::{Column, Indexed, Meta, Resource, Rules},
-        search::{Match, SearchParam},
+        sealed,
+        search::{Match, SearchParam, blind_identifier_tokens},
     },
     compliance::{PatientField, identifiers::NationalId},
     fhir::{
@@ -115,11 +116,17 @@ pub struct Patient;
 
 /// The policy's required fields are enforced here and, for a clinic the edge does not know
 /// yet, by its schema's constraints ([`PatientField::constraint_name`]).
+///
+/// National identifiers are sealed (`sealed`: encrypted by the region with the clinic's
+/// data key, out of the stored resource) where the policy says so, and every identifier is
+/// searchable through its blind index (`identifiers`) only.
 static COLUMNS: &[Column] = &[
     Column::text("family"),
     Column::text("given"),
     Column::text("birth_date"),
     Column::text("gender"),
+    Column::sealed(),
+    Column::blind_tokens("identifiers"),
 ];
 
 static SEARCH: &[SearchParam] = &[
@@ -140,6 +147,12 @@ static SEARCH: &[SearchParam] = &[
             codes: &ADMINISTRATIVE_GENDER,
         },
         documentation: "male | female | other | unknown",
+    },
+    SearchParam {
+        name: "identifier",
+        kind: Match::BlindIdentifier("identifiers"),
+        documentation: "An identifier, `system|value`, `|value` or `value`; exact. National \
+                        identifiers are stored encrypted and found through a keyed blind index.",
     },
 ];
 
@@ -201,6 +214,21 @@ impl Resource for Patient {
             }
         }
         let policy = rules.policy;
+        let national: Vec<(usize, Value)> = if policy.encrypt_identifiers.value {
+            identifiers
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| {
+                    i.get("system")
+                        .and_then(Value::as_str)
+                        .and_then(NationalId::of_system)
+                        .is_some()
+                })
+                .map(|(at, i)| (at, i.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         for field in policy.required_patient_fields.value {
             let present = match field {
                 PatientField::Family => family.is_some(),
@@ -228,6 +256,8 @@ impl Resource for Patient {
                 json!(given),
                 json!(birth_date),
                 json!(gender),
+                sealed::payload("identifier", national),
+                blind_identifier_tokens(obj.get("identifier")),
             ],
             issues,
         }
