@@ -191,7 +191,11 @@ async fn main() -> Result<()> {
             let masters = args.keys.parse()?;
             let current = masters.current_id().to_owned();
             let (pool, control) = args.db.pools()?;
-            let slugs = migrate::homed_in(&region, &control).await?;
+            let slugs: Vec<_> = migrate::homed_in(&region, &control)
+                .await?
+                .into_iter()
+                .map(|(slug, _)| slug)
+                .collect();
             let done = vault::rotate(&vault::Vault::new(masters), &pool, &slugs).await?;
             println!(
                 "keys rotated in {region}: {} data key(s) re-wrapped under master key {current}, {} clinic(s) already under it or without a key",

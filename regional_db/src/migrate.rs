@@ -12,7 +12,7 @@
 
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use telemed_shared::{geo::RegionId, tenant::TenantSlug};
+use telemed_shared::{country::CountryCode, geo::RegionId, tenant::TenantSlug};
 
 use crate::{
     db::{self, quote_ident},
@@ -161,11 +161,11 @@ pub async fn run(
         control_applied: migrate_control(pool).await?,
         ..Report::default()
     };
-    let slugs = homed_in(region, control).await?;
-    report.tenants = slugs.len();
+    let homed = homed_in(region, control).await?;
+    report.tenants = homed.len();
 
     let bar = ProgressBar::with_draw_target(
-        Some(slugs.len() as u64),
+        Some(homed.len() as u64),
         if progress {
             ProgressDrawTarget::stderr()
         } else {
@@ -177,7 +177,7 @@ pub async fn run(
             .expect("a valid template"),
     );
     let mut client = pool.get().await.map_err(pool_error)?;
-    for slug in &slugs {
+    for (slug, country) in &homed {
         bar.set_message(slug.to_string());
         let tx = client.transaction().await?;
         let exists: bool = tx
@@ -194,13 +194,14 @@ pub async fn run(
             )));
         }
         report.tenant_applied += migrate_tenant_in(&tx, slug).await?;
+        crate::provision::sync_policy(&tx, &quote_ident(&slug.schema_name()), country).await?;
         tx.commit().await?;
         bar.inc(1);
     }
     // Connections are taken one at a time: the control pool may be this very pool.
     drop(client);
     let version = i32::try_from(tenant_schema_version()).unwrap_or(i32::MAX);
-    let names: Vec<&str> = slugs.iter().map(TenantSlug::as_str).collect();
+    let names: Vec<&str> = homed.iter().map(|(slug, _)| slug.as_str()).collect();
     control
         .get()
         .await
@@ -214,18 +215,25 @@ pub async fn run(
     Ok(report)
 }
 
-/// The clinics the directory homes in `region`, by slug: what the region's operator
-/// commands (migrations, key rotation, jobs) go over.
-pub async fn homed_in(region: &RegionId, control: &Pool) -> Result<Vec<TenantSlug>, Error> {
+/// The clinics the directory homes in `region`, with their countries, by slug: what the
+/// region's operator commands (migrations, key rotation, jobs) go over.
+pub async fn homed_in(
+    region: &RegionId,
+    control: &Pool,
+) -> Result<Vec<(TenantSlug, CountryCode)>, Error> {
     let client = control.get().await.map_err(pool_error)?;
     let rows = client
         .query(
-            "SELECT slug FROM control.tenants WHERE home_region = $1 ORDER BY slug",
+            "SELECT slug, country FROM control.tenants WHERE home_region = $1 ORDER BY slug",
             &[&region.as_str()],
         )
         .await?;
     rows.iter()
-        .map(|r| r.get::<_, String>(0).parse().map_err(Error::Slug))
+        .map(|r| {
+            let slug = r.get::<_, String>(0).parse().map_err(Error::Slug)?;
+            let country = r.get::<_, String>(1).parse()?;
+            Ok((slug, country))
+        })
         .collect()
 }
 

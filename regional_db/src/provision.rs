@@ -178,12 +178,14 @@ pub async fn create(req: &NewTenant, target: &Target<'_>) -> Result<TenantEntry,
 }
 
 /// Installs the country's required patient fields as check constraints, so the clinic's
-/// schema enforces its regulation whatever the caller knew (see `PatientField::constraint_name`).
+/// schema enforces its regulation whatever the caller knew (see `PatientField::constraint_name`),
+/// and its consent gates ([`sync_policy`]).
 async fn install_policy(
     tx: &impl GenericClient,
     schema: &str,
     e: &TenantEntry,
 ) -> Result<(), Error> {
+    sync_policy(tx, schema, &e.country).await?;
     let policy = policy_for(&e.country);
     for field in policy.required_patient_fields.value {
         tx.batch_execute(&format!(
@@ -192,6 +194,30 @@ async fn install_policy(
             field.column()
         ))
         .await?;
+    }
+    Ok(())
+}
+
+/// Writes the consent gates of `country`'s policy into the clinic's schema
+/// (`policy_consent_gates`: which consent each processing needs, and the rule's source),
+/// replacing what was there: run at creation and by every `migrate`, so a policy reviewed
+/// in code reaches every clinic with the next deployment.
+pub async fn sync_policy(
+    tx: &impl GenericClient,
+    schema: &str,
+    country: &CountryCode,
+) -> Result<(), Error> {
+    let table = format!("{schema}.policy_consent_gates");
+    tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
+    let insert = format!("INSERT INTO {table} (processing, kind, citation) VALUES ($1, $2, $3)");
+    for rule in policy_for(country).consents {
+        for processing in rule.gates {
+            tx.execute(
+                &insert,
+                &[&processing.code(), &rule.kind, &rule.source.citation()],
+            )
+            .await?;
+        }
     }
     Ok(())
 }

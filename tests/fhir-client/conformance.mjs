@@ -3,11 +3,12 @@
 // links, and prints what it saw as one JSON line for tests/tests/fhir_client.rs to check.
 //
 // Usage: node conformance.mjs <base URL ending in /fhir/R4> <clinic slug> <bearer token>
+//        <consent-kind code system>
 // The clinic is named by X-Tenant-Slug (as mobile apps do): Node cannot resolve
 // <slug>.localhost.
 import { Client } from 'fhir-kit-client';
 
-const [baseUrl, slug, token] = process.argv.slice(2);
+const [baseUrl, slug, token, consentSystem] = process.argv.slice(2);
 const client = new Client({ baseUrl, customHeaders: { 'x-tenant-slug': slug } });
 client.bearerToken = token;
 
@@ -109,7 +110,7 @@ const slots = await client.operation({
   },
 });
 out.slotStarts = slots.entry.map((e) => e.resource.start);
-const appointment = await client.create({
+const booking = {
   resourceType: 'Appointment',
   body: {
     resourceType: 'Appointment',
@@ -117,7 +118,29 @@ const appointment = await client.create({
     slot: [{ reference: `Slot/${slots.entry[0].resource.id}` }],
     participant: [{ actor: { reference: `Patient/${patient.id}` }, status: 'accepted' }],
   },
+};
+// The clinic (in France) books a teleconsultation only with the patient's consent: the
+// client sees the refusal as an OperationOutcome, records the consent, then books.
+try {
+  await client.create(booking);
+  out.withoutConsent = 'booked';
+} catch (e) {
+  out.withoutConsent = e.response?.status;
+  out.withoutConsentIssue = e.response?.data?.issue?.[0]?.code;
+}
+await client.create({
+  resourceType: 'Consent',
+  body: {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'treatment' }] },
+    category: [{ coding: [{ system: consentSystem, code: 'telemedicine' }] }],
+    patient: { reference: `Patient/${patient.id}` },
+    policyRule: { text: 'teleconsultation' },
+    provision: { type: 'permit' },
+  },
 });
+const appointment = await client.create(booking);
 out.appointmentId = appointment.id;
 out.appointmentStart = appointment.start;
 const appointments = await client.search({

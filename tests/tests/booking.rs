@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use telemed_e2e::{ApiAnswer, EDGES, Edge, Session, assert_outcome, fhir, new_clinic, token};
 
 const SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
-                      system/Slot.cruds system/Appointment.cruds";
+                      system/Slot.cruds system/Appointment.cruds system/Consent.cruds";
 
 /// One clinic on one edge, with a token for everything booking touches.
 #[derive(Clone)]
@@ -65,12 +65,41 @@ impl Clinic {
         b["id"].as_str().unwrap().to_owned()
     }
 
+    /// A patient who agreed to teleconsultation (the consent booking needs here).
     fn patient(&self) -> String {
+        let id = self.patient_without_consent();
+        self.create(
+            "/v1/consents",
+            xtask::demo::consent_body(&id, "telemedicine", "2026-01-01"),
+        );
+        id
+    }
+
+    fn patient_without_consent(&self) -> String {
         self.create(
             "/v1/patients",
             json!({"resourceType": "Patient", "name": [{"family": "Booker", "given": ["Ana"]}],
                    "gender": "female", "birthDate": "1988-08-08"}),
         )
+    }
+
+    /// `n` free slots of a new practitioner on Monday 2026-12-14, 20 minutes each.
+    fn free_slots(&self, n: usize) -> Vec<String> {
+        let schedule = self.schedule(&self.practitioner());
+        let (s, made) = self.generate(
+            &schedule,
+            availability(
+                "2026-12-14",
+                "2026-12-14",
+                &["mon"],
+                "09:00:00",
+                "17:00:00",
+                20,
+                "UTC",
+            ),
+        );
+        assert_eq!(s, 200, "{made}");
+        ids(&made).into_iter().take(n).collect()
     }
 
     fn practitioner(&self) -> String {
@@ -161,6 +190,77 @@ fn ids(bundle: &Value) -> Vec<String> {
         .iter()
         .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The consent gate, end to end: where the policy gates teleconsultation with a consent,
+/// booking is refused (403 naming the consent and its source, the slot left free) until
+/// the patient's consent is recorded and in force, and again once it is revoked.
+#[test]
+fn booking_a_teleconsultation_needs_the_consent_the_policy_names() {
+    for edge in EDGES {
+        let c = Clinic::new(edge, "FR");
+        let patient = c.patient_without_consent();
+        let slots = c.free_slots(4);
+        let refused = |slot: &str, why: &str| {
+            let (s, b) = c.book(slot, &patient);
+            assert_eq!(s, 403, "{edge:?} {why}: {b}");
+            assert_outcome(&b, "forbidden");
+            let text = b["issue"][0]["diagnostics"].as_str().unwrap();
+            assert!(
+                text.contains("\"telemedicine\"") && text.contains("R6316-2"),
+                "{edge:?} {why}: names the consent and its source: {text}"
+            );
+            let (_, slot) = c.get(&format!("/v1/slots/{slot}"));
+            assert_eq!(slot["status"], "free", "{edge:?} {why}: nothing taken");
+        };
+        refused(&slots[0], "no consent");
+        // A consent that does not count: another code system, a refusal, not yet in force.
+        let mut other_system = xtask::demo::consent_body(&patient, "telemedicine", "2026-01-01");
+        other_system["category"][0]["coding"][0]["system"] = json!("urn:other:consents");
+        let mut deny = xtask::demo::consent_body(&patient, "telemedicine", "2026-01-01");
+        deny["provision"]["type"] = json!("deny");
+        let future = xtask::demo::consent_body(&patient, "telemedicine", "2099-01-01");
+        for body in [other_system, deny, future] {
+            c.create("/v1/consents", body);
+        }
+        refused(&slots[0], "no consent in force");
+
+        let consent = c.create(
+            "/v1/consents",
+            xtask::demo::consent_body(&patient, "telemedicine", "2026-01-01"),
+        );
+        let (s, booked) = c.book(&slots[0], &patient);
+        assert_eq!(s, 201, "{edge:?} with the consent: {booked}");
+
+        // Revoked: the next booking is refused.
+        let (_, mut revoked) = c.get(&format!("/v1/consents/{consent}"));
+        revoked["status"] = json!("inactive");
+        let (s, b, _) = c.call(
+            "PUT",
+            &format!("/v1/consents/{consent}"),
+            Some(&revoked),
+            &[("if-match", "W/\"1\"")],
+        );
+        assert_eq!(s, 200, "{b}");
+        refused(&slots[1], "revoked");
+    }
+    // Where the law gates no booking with a consent (HIPAA: treatment needs none), none is
+    // asked; where the policy is the baseline, the refusal says the rule is not confirmed.
+    let us = Clinic::new(EDGES[0], "US");
+    let (patient, slots) = (us.patient_without_consent(), us.free_slots(1));
+    let (s, b) = us.book(&slots[0], &patient);
+    assert_eq!(s, 201, "US: {b}");
+    let za = Clinic::new(EDGES[1], "ZA");
+    let (patient, slots) = (za.patient_without_consent(), za.free_slots(1));
+    let (s, b) = za.book(&slots[0], &patient);
+    assert_eq!(s, 403, "ZA: {b}");
+    assert!(
+        b["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("not confirmed"),
+        "{b}"
+    );
 }
 
 #[test]

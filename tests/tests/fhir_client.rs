@@ -19,11 +19,17 @@ fn fhir_kit_client_works_through_both_edges() {
         let tok = token(
             &slug,
             "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
-             system/Slot.cruds system/Appointment.cruds system/Observation.cruds",
+             system/Slot.cruds system/Appointment.cruds system/Observation.cruds \
+             system/Consent.cruds",
         );
         let out = Command::new("node")
             .arg(root.join("tests/fhir-client/conformance.mjs"))
-            .args([&format!("{}/fhir/R4", edge.base()), &slug, &tok])
+            .args([
+                &format!("{}/fhir/R4", edge.base()),
+                &slug,
+                &tok,
+                telemed_shared::compliance::CONSENT_KIND_SYSTEM,
+            ])
             .current_dir(&root)
             .output()
             .expect("node runs");
@@ -58,6 +64,11 @@ fn fhir_kit_client_works_through_both_edges() {
         assert_eq!(ids.len(), 3);
         assert_eq!(seen["byIdentifier"], serde_json::json!([ids[0]]));
         assert_eq!(seen["updatedVersion"], "2");
+        assert_eq!(
+            (&seen["withoutConsent"], &seen["withoutConsentIssue"]),
+            (&serde_json::json!(403), &serde_json::json!("forbidden")),
+            "{edge:?}: booking without the consent"
+        );
         assert_eq!(
             (&seen["staleUpdate"], &seen["staleOutcome"]),
             (

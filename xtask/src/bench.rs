@@ -424,6 +424,14 @@ impl Fixture {
             let id = fixture
                 .create(info, "/v1/patients", &patient)
                 .context("creating a patient through the Workers edge")?;
+            // Booking a teleconsultation needs the patient's consent in most countries.
+            fixture
+                .create(
+                    info,
+                    "/v1/consents",
+                    &crate::demo::consent_body(&id, "telemedicine", "2026-01-01"),
+                )
+                .context("recording the patient's consent through the Workers edge")?;
             if fixture.patient_id.is_empty() {
                 fixture.patient_id = id;
             }
@@ -525,7 +533,8 @@ impl Fixture {
 /// What the bench's API token may do: everything its scenarios touch.
 pub const API_SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds \
                               system/Schedule.cruds system/Slot.cruds \
-                              system/Appointment.cruds system/Observation.cruds";
+                              system/Appointment.cruds system/Observation.cruds \
+                              system/Consent.cruds";
 
 /// The first day of the bench's slots (a Monday, in the future).
 pub const FIRST_SLOT_DAY: &str = "2027-01-04";

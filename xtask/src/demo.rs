@@ -15,7 +15,24 @@ use telemed_shared::fhir::datatypes::civil_date;
 use crate::stack::{DEMO_CLINICS, StackInfo};
 
 const SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
-                      system/Slot.cruds system/Appointment.cruds system/Observation.cruds";
+                      system/Slot.cruds system/Appointment.cruds system/Observation.cruds \
+                      system/Consent.cruds";
+
+/// A FHIR Consent of `patient` of the policy's `kind` (`telemedicine`, `data-sharing`…),
+/// active from `since` (a FHIR date) with no end: what a clinic records when a patient
+/// agrees, and what the consent gates look for (`compliance::CONSENT_KIND_SYSTEM`). One
+/// builder for the demo, the benchmark and the tests.
+pub fn consent_body(patient: &str, kind: &str, since: &str) -> Value {
+    json!({"resourceType": "Consent", "status": "active",
+           "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                                 "code": "treatment"}]},
+           "category": [{"coding": [{"system": telemed_shared::compliance::CONSENT_KIND_SYSTEM,
+                                     "code": kind}]}],
+           "patient": {"reference": format!("Patient/{patient}")},
+           "dateTime": format!("{since}T00:00:00Z"),
+           "policyRule": {"text": format!("consent to {kind}")},
+           "provision": {"type": "permit", "period": {"start": since}}})
+}
 
 /// Per country: the clinic's time zone, two practitioners (family, given, specialty) and
 /// three patients (family, given, gender, birth date).
@@ -229,6 +246,13 @@ fn seed_clinic(api: &Api<'_>, country: &str, now_millis: u64) -> Result<()> {
             )
         })
         .collect::<Result<_>>()?;
+    // Each patient agreed to teleconsultation, as the clinics' policies require to book.
+    for patient in &patients {
+        api.create(
+            "/v1/consents",
+            consent_body(patient, "telemedicine", "2026-01-01"),
+        )?;
+    }
     // A few appointments: each patient books one of the first free slots.
     for (patient, slot) in patients.iter().zip(free.iter().step_by(3)) {
         api.create(

@@ -24,6 +24,14 @@ pub enum ApiError {
     /// 403: a valid token without the scope the operation needs (named).
     #[error("missing scope {0}")]
     InsufficientScope(String),
+    /// 403: the clinic's policy gates this processing with a consent the patient has not
+    /// given (or has revoked): which one, and the rule it rests on.
+    #[error("consent required: {kind} for {processing}")]
+    ConsentRequired {
+        processing: String,
+        kind: String,
+        citation: String,
+    },
     /// 404: no clinic at this host.
     #[error("no clinic")]
     NoClinic,
@@ -74,9 +82,10 @@ impl ApiError {
         match self {
             Self::Auth(AuthError::BadKey(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
-            Self::WrongTenant | Self::InsufficientScope(_) | Self::ClinicSuspended => {
-                StatusCode::FORBIDDEN
-            }
+            Self::WrongTenant
+            | Self::InsufficientScope(_)
+            | Self::ClinicSuspended
+            | Self::ConsentRequired { .. } => StatusCode::FORBIDDEN,
             Self::NoClinic | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -105,6 +114,18 @@ impl ApiError {
             Self::InsufficientScope(s) => vec![Issue::new(
                 C::Forbidden,
                 format!("the token lacks the scope {s}"),
+            )],
+            Self::ConsentRequired {
+                processing,
+                kind,
+                citation,
+            } => vec![Issue::new(
+                C::Forbidden,
+                format!(
+                    "{processing} needs the patient's consent \"{kind}\" ({} code {kind}), \
+                     active and in force; none is ({citation})",
+                    crate::compliance::CONSENT_KIND_SYSTEM
+                ),
             )],
             Self::NoClinic => vec![Issue::new(C::NotFound, "no clinic at this address")],
             Self::ClinicSuspended => vec![Issue::new(C::Forbidden, "this clinic is suspended")],
@@ -206,6 +227,9 @@ pub fn from_data_error(e: DataError) -> ApiError {
         ]),
         ErrorCode::ConstraintViolation => {
             let message = region_message(&e).unwrap_or_default();
+            if let Some(refusal) = consent_refusal(&message) {
+                return refusal;
+            }
             if message.contains(&format!("\"{}\"", crate::api::resource::AMBIGUOUS_RULE)) {
                 return ApiError::PreconditionFailed(
                     "If-None-Exist matches several resources: nothing was written".into(),
@@ -246,6 +270,20 @@ pub fn from_data_error(e: DataError) -> ApiError {
         | ErrorCode::TooLarge => ApiError::Internal(e.to_string()),
         ErrorCode::Internal => ApiError::Upstream(e.to_string()),
     }
+}
+
+/// A consent gate's refusal (`"consent_required": <processing>|<kind>|<citation>`, raised by
+/// the clinic's schema: see [`crate::compliance::CONSENT_RULE`]).
+fn consent_refusal(message: &str) -> Option<ApiError> {
+    let quoted = format!("\"{}\":", crate::compliance::CONSENT_RULE);
+    let detail = message[message.find(&quoted)? + quoted.len()..].trim();
+    let mut parts = detail.splitn(3, '|');
+    let (processing, kind, citation) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(ApiError::ConsentRequired {
+        processing: processing.to_owned(),
+        kind: kind.to_owned(),
+        citation: citation.to_owned(),
+    })
 }
 
 /// A region's answer without the rows its statement promises.
@@ -317,6 +355,25 @@ mod tests {
         let i = constraint_issue("new row violates check constraint \"policy_requires_gender\"");
         assert_eq!(i.expression.as_deref(), Some("Patient.gender"));
         assert_eq!(constraint_issue("other").code, IssueCode::Invalid);
+    }
+
+    #[test]
+    fn a_consent_gate_refusal_is_403_naming_the_consent_and_its_source() {
+        let e = consent_refusal(
+            "\"consent_required\": teleconsultation|telemedicine|CSP R6316-2 | text",
+        )
+        .unwrap();
+        assert_eq!(e.status(), StatusCode::FORBIDDEN);
+        let text = &e.issues()[0].diagnostics;
+        assert!(
+            text.contains("\"telemedicine\"")
+                && text.contains("teleconsultation")
+                && text.contains("CSP R6316-2 | text")
+                && text.contains(crate::compliance::CONSENT_KIND_SYSTEM),
+            "{text}"
+        );
+        assert_eq!(consent_refusal("\"appointments_slot_free\""), None);
+        assert_eq!(consent_refusal("\"consent_required\": truncated"), None);
     }
 
     /// Each region error code has its own meaning at the API; the ones that are our

@@ -33,6 +33,7 @@ pub fn document(entry: &TenantEntry, locale: Locale) -> Value {
         .map(|c| {
             json!({
                 "kind": c.kind,
+                "system": crate::compliance::CONSENT_KIND_SYSTEM,
                 "gates": c.gates.iter().map(|g| g.code()).collect::<Vec<_>>(),
                 "source": source(c.source),
             })

@@ -142,6 +142,27 @@ impl Processing {
     }
 }
 
+/// The code system of the consent kinds a policy names ([`ConsentRule::kind`]): a Consent
+/// counts for a gate only with a `category` coding of this system and the kind's code, so a
+/// code of some other system that happens to be spelled alike never opens one.
+pub const CONSENT_KIND_SYSTEM: &str = "https://telemed-edge.health/fhir/CodeSystem/consent-kind";
+
+/// The name under which a clinic's schema refuses processing that lacks a required consent
+/// (`"consent_required": <processing>|<kind>|<citation>`): its gates are the policy's
+/// [`ConsentRule`]s, installed as rows (`policy_consent_gates`) when the clinic is created
+/// and on every migration, so they hold whatever the edge knows of the clinic.
+pub const CONSENT_RULE: &str = "consent_required";
+
+impl Source {
+    /// The source in words, as the refusal of a gate cites it.
+    pub fn citation(self) -> String {
+        match self {
+            Source::Law(text) => text.to_owned(),
+            Source::Unconfirmed(why) => format!("not confirmed — {why}"),
+        }
+    }
+}
+
 /// A consent the clinic records, and the processing it gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsentRule {
