@@ -52,6 +52,7 @@ policy-regulation = التنظيم المعمول به
 policy-required-patient-fields = الحقول الإلزامية في ملف المريض
 policy-consents = الموافقات والمعالجات التي تشترطها
 policy-retention = مدة الاحتفاظ بالملفات الطبية
+policy-national-identifier = رقم الهوية الوطنية للمريض
 policy-encrypt-identifiers = تشفير أرقام الهوية الوطنية
 policy-breach-notice = مهلة الإبلاغ عن خرق البيانات
 policy-hosting = المناطق المسموح باستضافة البيانات فيها

@@ -47,6 +47,7 @@ policy-regulation = Regulation
 policy-required-patient-fields = Required patient record fields
 policy-consents = Consents and the processing they gate
 policy-retention = Retention of medical records
+policy-national-identifier = National patient identifier
 policy-encrypt-identifiers = Encryption of national identifiers
 policy-breach-notice = Deadline to notify a data breach
 policy-hosting = Regions where data may be hosted

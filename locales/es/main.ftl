@@ -47,6 +47,7 @@ policy-regulation = Normativa
 policy-required-patient-fields = Campos obligatorios de la historia del paciente
 policy-consents = Consentimientos y los tratamientos que condicionan
 policy-retention = Conservación de las historias clínicas
+policy-national-identifier = Identificador nacional del paciente
 policy-encrypt-identifiers = Cifrado de los identificadores nacionales
 policy-breach-notice = Plazo para notificar una brecha de datos
 policy-hosting = Regiones donde pueden alojarse los datos

@@ -48,6 +48,7 @@ policy-regulation = Réglementation
 policy-required-patient-fields = Champs obligatoires du dossier patient
 policy-consents = Consentements et traitements qu’ils conditionnent
 policy-retention = Durée de conservation des dossiers médicaux
+policy-national-identifier = Identifiant national du patient
 policy-encrypt-identifiers = Chiffrement des identifiants nationaux
 policy-breach-notice = Délai de notification d’une violation de données
 policy-hosting = Régions d’hébergement autorisées

@@ -43,6 +43,20 @@ fn a_clinic_reads_its_policy_with_sources_in_its_language() {
         assert_eq!(retention["label"], "مدة الاحتفاظ بالملفات الطبية");
         assert_eq!(rule(&p, "breach-notice")["value"]["hours"], 72);
         assert_eq!(rule(&p, "hosting")["value"], serde_json::json!(["eu-west"]));
+        let nir = rule(&p, "national-identifier");
+        assert_eq!(nir["value"]["system"], "urn:oid:1.2.250.1.213.1.4.8");
+        assert_eq!(nir["value"]["required"], false);
+        assert_eq!(nir["label"], "رقم الهوية الوطنية للمريض");
+        let consents = &rule(&p, "consents")["value"];
+        assert_eq!(consents[0]["kind"], "telemedicine");
+        assert_eq!(
+            consents[0]["gates"],
+            serde_json::json!(["teleconsultation"])
+        );
+        assert_eq!(
+            consents[0]["system"],
+            telemed_shared::compliance::CONSENT_KIND_SYSTEM
+        );
         let (_, p, _) = fhir(
             edge,
             "GET",

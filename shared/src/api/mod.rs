@@ -33,6 +33,7 @@
 
 pub mod bundle;
 pub mod error;
+mod everything;
 pub mod idempotency;
 pub mod lsn;
 pub mod metadata;
@@ -350,6 +351,18 @@ async fn serve<H: Host>(
         }
         [collection] => (*collection, None),
         [collection, id] => (*collection, Some(*id)),
+        [collection, id, "$everything"] => {
+            let r = space.resource(collection).ok_or_else(not_found)?;
+            if resource::compartment_column(r) != Some("id") {
+                return Err(not_found());
+            }
+            return match *req.method() {
+                Method::GET | Method::HEAD => {
+                    everything::everything(ctx, req, &caller, r, id).await
+                }
+                _ => Err(ApiError::MethodNotAllowed("GET, HEAD")),
+            };
+        }
         [collection, id, op] if op.starts_with('$') => {
             let r = space.resource(collection).ok_or_else(not_found)?;
             let op = r

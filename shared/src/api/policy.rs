@@ -71,6 +71,15 @@ pub fn document(entry: &TenantEntry, locale: Locale) -> Value {
                 json!({ "years": r.years, "from": r.from.code(), "minors": r.minors }),
                 p.retention.source,
             ),
+            rule(
+                "national-identifier",
+                p.national_identifier.value.map_or(Value::Null, |i| json!({
+                    "system": i.scheme.system(),
+                    "name": i.scheme.name(),
+                    "required": i.required,
+                })),
+                p.national_identifier.source,
+            ),
             rule("encrypt-identifiers", json!(p.encrypt_identifiers.value), p.encrypt_identifiers.source),
             rule("breach-notice", breach, p.breach_notice.source),
             rule("hosting", json!(hosting), p.hosting.source),

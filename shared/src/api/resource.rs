@@ -516,6 +516,17 @@ pub fn from_row(row: &Map<String, Value>) -> Option<Value> {
 /// total) and `version` (tells a stale `If-Match` from an unknown id after an update).
 pub const COUNT: &str = "count";
 pub const VERSION: &str = "version";
+/// The verb of a type's part of a patient's record, for `$everything` (an export).
+pub const EVERYTHING: &str = "everything";
+
+/// The column that puts `r`'s rows in a patient's compartment: its patient column, or the
+/// id of the Patient itself. `None`: the type is not part of a patient's record.
+pub fn compartment_column(r: &dyn Resource) -> Option<&'static str> {
+    r.patient_column()
+        .or((r.name() == PATIENT_TYPE).then_some("id"))
+}
+
+const PATIENT_TYPE: &str = "Patient";
 
 /// The name of `r`'s statement for `verb`: `patient.read`.
 pub fn statement_name(r: &dyn Resource, verb: &str) -> String {
@@ -719,6 +730,39 @@ pub fn statements(r: &dyn Resource) -> Vec<Statement> {
                 out.push(sorted_search(r, sort, desc));
             }
         }
+    }
+    if offers(Interaction::Read)
+        && let Some(column) = compartment_column(r)
+    {
+        // A page of the patient's rows of this type, in creation order: `$1` the patient,
+        // `$2` the last seq sent (nullable), `$3` the limit. Audited as an export.
+        out.push(Statement {
+            name: name(EVERYTHING),
+            sql: leak(format!(
+                "SELECT {row}, seq FROM {table} WHERE {column} = $1 \
+                 AND ($2::int8 IS NULL OR seq > $2) ORDER BY seq LIMIT $3"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: params(vec![
+                Param {
+                    name: "patient",
+                    ty: ParamType::Uuid,
+                    nullable: false,
+                },
+                Param {
+                    name: "after_seq",
+                    ty: ParamType::Int8,
+                    nullable: true,
+                },
+                Param {
+                    name: "limit",
+                    ty: ParamType::Int8,
+                    nullable: false,
+                },
+            ]),
+            audit: audit("export"),
+        });
     }
     if offers(Interaction::Create) {
         out.extend(bulk_statements(r));

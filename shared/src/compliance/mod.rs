@@ -7,6 +7,8 @@
 
 pub mod identifiers;
 
+use identifiers::NationalId;
+
 use crate::{country::CountryCode, geo::RegionId};
 
 /// A patient element a regulation may require.
@@ -216,6 +218,14 @@ pub enum BreachNotice {
     AsSoonAsReasonablyPossible,
 }
 
+/// The national identifier a country's records may carry, checked wherever supplied
+/// ([`NationalId::check`]), and whether a record must carry one to be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentifierRule {
+    pub scheme: NationalId,
+    pub required: bool,
+}
+
 /// A country's health-data policy: each rule next to its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -227,6 +237,8 @@ pub struct Policy {
     pub consents: &'static [ConsentRule],
     /// How long medical records are kept.
     pub retention: Cited<Retention>,
+    /// The country's national identifier, and whether a patient record requires it.
+    pub national_identifier: Cited<Option<IdentifierRule>>,
     /// Whether national identifiers must be encrypted at rest.
     pub encrypt_identifiers: Cited<bool>,
     /// The deadline to notify a breach; `None` where none could be confirmed.
@@ -280,6 +292,7 @@ pub const BASELINE: Policy = Policy {
         BASELINE_RETENTION,
         "baseline: no confirmed period for this country",
     ),
+    national_identifier: unconfirmed(None, "baseline: no national identifier reviewed"),
     encrypt_identifiers: ENCRYPT,
     breach_notice: unconfirmed(
         Some(BreachNotice::Hours(72)),
@@ -362,6 +375,15 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                 },
                 "Code de la santé publique R1112-7 (not L1111-7, the right of access)",
             ),
+            // The INS references health data once the identity is qualified; a patient
+            // without a NIR (no French social security) is still cared for: not required.
+            national_identifier: law(
+                Some(IdentifierRule {
+                    scheme: NationalId::FrNir,
+                    required: false,
+                }),
+                "Code de la santé publique L1111-8-1: the NIR as the national health identifier (INS)",
+            ),
             encrypt_identifiers: ENCRYPT,
             breach_notice: GDPR_BREACH,
             // GDPR art. 44–49 would allow adequate countries, but health data must be hosted
@@ -393,6 +415,13 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                 },
                 "45 CFR 164.316(b)(2)(i): 6 years for HIPAA documentation; medical records follow state law (5–10 years)",
             ),
+            national_identifier: unconfirmed(
+                Some(IdentifierRule {
+                    scheme: NationalId::UsSsn,
+                    required: false,
+                }),
+                "optional: no rule requiring the SSN in a health record was confirmed",
+            ),
             encrypt_identifiers: ENCRYPT,
             breach_notice: law(Some(BreachNotice::Days(60)), "45 CFR 164.404(b): 60 days"),
             // HIPAA has no localisation rule; the limit is contractual: our business associate
@@ -419,6 +448,13 @@ pub fn policy_for(country: &CountryCode) -> Policy {
             breach_notice: law(
                 Some(BreachNotice::AsSoonAsReasonablyPossible),
                 "POPIA s22: as soon as reasonably possible",
+            ),
+            national_identifier: unconfirmed(
+                Some(IdentifierRule {
+                    scheme: NationalId::ZaId,
+                    required: false,
+                }),
+                "optional: no rule requiring the identity number in a health record was confirmed",
             ),
             // POPIA s72(1)(a): transfer to a recipient bound by a law giving protection
             // substantially similar to POPIA's; the GDPR is, so no prior authorisation for

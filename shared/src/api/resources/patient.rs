@@ -214,6 +214,26 @@ impl Resource for Patient {
             }
         }
         let policy = rules.policy;
+        if let Some(rule) = policy.national_identifier.value
+            && rule.required
+            && !identifiers.iter().any(|i| {
+                i.get("system").and_then(Value::as_str) == Some(rule.scheme.system())
+                    && i.get("value").and_then(Value::as_str).is_some()
+            })
+        {
+            issues.push(
+                Issue::new(
+                    IssueCode::Required,
+                    format!(
+                        "a {} ({}) is required under {}",
+                        rule.scheme.name(),
+                        rule.scheme.system(),
+                        policy.regulation.value
+                    ),
+                )
+                .at("Patient.identifier"),
+            );
+        }
         let national: Vec<(usize, Value)> = if policy.encrypt_identifiers.value {
             identifiers
                 .iter()
@@ -395,6 +415,81 @@ mod tests {
         let missing: Vec<_> = i.iter().filter_map(|i| i.expression.as_deref()).collect();
         assert_eq!(missing, ["Patient.name.given", "Patient.gender"]);
         assert!(i[0].diagnostics.contains("GDPR/HDS"));
+    }
+
+    #[test]
+    fn a_national_identifier_is_required_only_where_the_policy_says() {
+        use crate::compliance::{
+            Cited, IdentifierRule, Source,
+            identifiers::{FR_INS_NIR, NationalId},
+        };
+        let body = json!({"resourceType": "Patient", "name": [{"family": "Martin", "given": ["Léa"]}],
+                          "gender": "female", "birthDate": "2006-12-01"});
+        // France names the INS but does not require it to create a record.
+        assert!(validate_new(body.clone(), &fr(), TODAY).is_ok());
+        let strict = Policy {
+            national_identifier: Cited {
+                value: Some(IdentifierRule {
+                    scheme: NationalId::FrNir,
+                    required: true,
+                }),
+                source: Source::Law("a test rule"),
+            },
+            ..fr()
+        };
+        let i = issues(body.clone(), &strict);
+        assert_eq!(i.len(), 1, "{i:?}");
+        assert_eq!(i[0].expression.as_deref(), Some("Patient.identifier"));
+        assert!(
+            i[0].diagnostics.contains("French NIR (INS)") && i[0].diagnostics.contains(FR_INS_NIR),
+            "{}",
+            i[0].diagnostics
+        );
+        let mut with = body;
+        with["identifier"] = json!([{"system": FR_INS_NIR, "value": "206127511100564"}]);
+        assert!(validate_new(with, &strict, TODAY).is_ok());
+    }
+
+    #[test]
+    fn national_identifiers_leave_the_stored_resource_for_the_sealed_column() {
+        let body = json!({"resourceType": "Patient", "name": [{"family": "Martin", "given": ["Léa"]}],
+                          "gender": "female", "birthDate": "2006-12-01",
+                          "identifier": [{"system": "urn:mrn", "value": "7"},
+                                         {"system": crate::compliance::identifiers::FR_INS_NIR,
+                                          "value": "206127511100564"}]});
+        let v = validate(
+            &Patient,
+            body.clone(),
+            &Rules {
+                policy: &fr(),
+                today: TODAY,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            v.resource["identifier"],
+            json!([{"system": "urn:mrn", "value": "7"}])
+        );
+        let sealed = &v.columns[4];
+        assert_eq!(sealed["identifier"][0][0], 1);
+        assert_eq!(sealed["identifier"][0][1]["value"], "206127511100564");
+        assert_eq!(
+            v.columns[5],
+            json!([
+                "=urn:mrn|7",
+                "*7",
+                format!(
+                    "={}|206127511100564",
+                    crate::compliance::identifiers::FR_INS_NIR
+                ),
+                "*206127511100564"
+            ])
+        );
+        // Read back: the row's sealed column (opened by the region) restores it in place.
+        let row = json!({"id": "p", "version_id": 1, "last_updated": "t",
+                         "resource": v.resource, "sealed": sealed});
+        let read = from_row(row.as_object().unwrap()).unwrap();
+        assert_eq!(read["identifier"], body["identifier"]);
     }
 
     #[test]
