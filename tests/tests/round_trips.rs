@@ -324,6 +324,14 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
         &format!("/v1/appointments?patient={patient}&date=ge2026-12-07"),
         None,
     );
+    // The patient's whole record, a page: one call, whatever the number of types.
+    counted(
+        "$everything",
+        200,
+        "GET",
+        &format!("/v1/patients/{patient}/$everything?_count=3"),
+        None,
+    );
     // Readings: a conditional create (created, then found), and 1,000 in one Bundle.
     let reading = |i: usize| {
         json!({"resourceType": "Observation", "status": "final",
