@@ -1,5 +1,5 @@
-//! The `regional-db` binary: `serve`, `migrate`, `tenant create`. Every flag can also come
-//! from the environment, as a deployment sets it.
+//! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `audit verify`. Every flag
+//! can also come from the environment, as a deployment sets it.
 #![forbid(unsafe_code)]
 
 use std::{net::SocketAddr, time::Duration};
@@ -26,6 +26,28 @@ enum Command {
     /// Manage clinics.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Check clinics' audit trails.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk a clinic's hash chain: exits non-zero naming the first modified or removed
+    /// record. Prints the chain's head (`SEQ:HASH`), to anchor outside this database.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    #[arg(long)]
+    tenant: String,
+    /// A head printed by an earlier run (`SEQ:HASH`): that record must still be there with
+    /// that hash (catches a rewritten or truncated tail, which the chain alone cannot).
+    #[arg(long)]
+    anchor: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Subcommand)]
@@ -150,6 +172,7 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify(args)) => audit_verify(args).await,
         Command::Tenant(TenantCommand::Create(args)) => {
             let region = args.db.region()?;
             // `--region` on the command line is a request to home the clinic there; from
@@ -186,6 +209,44 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn audit_verify(args: VerifyArgs) -> Result<()> {
+    let slug: telemed_shared::tenant::TenantSlug = args.tenant.parse()?;
+    let anchor = args
+        .anchor
+        .as_deref()
+        .map(|a| {
+            regional_db::audit::Head::parse_anchor(a)
+                .with_context(|| format!("--anchor {a:?} is not SEQ:HASH (64 hex digits)"))
+        })
+        .transpose()?;
+    let (pool, _) = args.db.pools()?;
+    let client = pool.get().await.context("connecting to the database")?;
+    let report = regional_db::audit::verify(&client, &slug, anchor).await?;
+    let head = report
+        .head
+        .map_or_else(|| "none (empty trail)".to_owned(), |h| h.to_anchor());
+    if report.intact() {
+        println!(
+            "audit trail of {slug}: intact, {} record(s); head {head}",
+            report.records
+        );
+        return Ok(());
+    }
+    for b in &report.breaks {
+        eprintln!("{b}");
+    }
+    anyhow::bail!(
+        "audit trail of {slug} is broken: {} break(s) over {} record(s), first: {}; head {head}",
+        report.total_breaks,
+        report.records,
+        report
+            .breaks
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    )
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {

@@ -22,11 +22,12 @@ pub struct Ctx<'a, H: Host> {
 
 impl<'a, H: Host> Ctx<'a, H> {
     pub fn new(host: &'a H, config: &'a EdgeConfig, geo: GeoHint) -> Self {
+        let edge = edge_location(config, &geo);
         Self {
             host,
             config,
             geo,
-            region: RegionClient::new(host, config),
+            region: RegionClient::new(host, config).at(edge),
             background: Vec::new(),
         }
     }
@@ -74,5 +75,16 @@ impl<'a, H: Host> Ctx<'a, H> {
     /// Caches what a region said about a clinic, after the response.
     pub fn remember_tenant(&mut self, selector: &TenantSelector, entry: Option<&TenantEntry>) {
         self.background.extend(directory::remember(selector, entry));
+    }
+}
+
+/// Where an edge runs, as the audit trail records it: the region nearest to its PoP, then
+/// the PoP's colo when the platform names one (`eu-west/CDG`; a generic wasi:http host
+/// names none: `eu-west`).
+pub fn edge_location(config: &EdgeConfig, geo: &GeoHint) -> String {
+    let region = &config.regions.nearest(geo).id;
+    match &geo.colo {
+        Some(colo) => format!("{region}/{colo}"),
+        None => region.to_string(),
     }
 }

@@ -388,6 +388,7 @@ impl StackInfo {
                 let claims = EdgeClaims {
                     tenant: None,
                     actor: None,
+                    ..Default::default()
                 };
                 let token = edge
                     .sign_edge(claims, now)
