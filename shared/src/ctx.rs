@@ -88,3 +88,29 @@ pub fn edge_location(config: &EdgeConfig, geo: &GeoHint) -> String {
         None => region.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::auth::SigningKey;
+
+    #[test]
+    fn the_edge_names_its_nearest_region_and_its_colo() {
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("APEX_DOMAIN", "localhost".into()),
+            ("REGION_URLS", "eu-west=http://eu.test".into()),
+            ("EDGE_TOKEN_KEY", SigningKey::from_seed([2; 32]).to_base64()),
+            (
+                "API_TOKEN_PUBLIC_KEYS",
+                SigningKey::from_seed([1; 32]).public_base64(),
+            ),
+        ]);
+        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        let jnb = GeoHint::from_parts(Some("ZA"), Some("AF"), None, None, Some("JNB"));
+        assert_eq!(edge_location(&config, &jnb), "af-south/JNB");
+        // A host that says nothing of where it runs: the default region alone.
+        assert_eq!(edge_location(&config, &GeoHint::default()), "eu-west");
+    }
+}
