@@ -1833,3 +1833,84 @@ async fn audit_events_are_read_as_fhir_per_clinic() {
         .collect();
     assert!(own.iter().all(|who| *who == "dr-b"), "{own:?}");
 }
+
+/// What the chain's per-clinic lock costs: the same load of audited batches on one clinic
+/// with the chain, and on a clinic whose chain trigger is disabled (the trail as before
+/// `0010_audit_chain.sql`), through `regional-db` as the service's role. A measurement,
+/// not a check: `cargo test -p regional-db --test regional chain_lock_cost -- --ignored
+/// --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run by hand"]
+async fn chain_lock_cost() {
+    stack();
+    const TOTAL: usize = 640;
+    let s = std::sync::Arc::new(serve_with("eu-west", |c| c.pool_size = 16).await);
+    let mut lines = Vec::new();
+    for (slug, chained) in [
+        ("cost-chain", true),
+        ("cost-plain", false),
+        ("cost-chain2", true),
+    ] {
+        create_tenant(slug, "FR").await;
+        let schema = format!("tenant_{}", slug.replace('-', "_"));
+        if !chained {
+            psql(
+                EU,
+                &format!(
+                    "ALTER TABLE {schema}.audit_events DISABLE TRIGGER audit_events_chain, \
+                     ALTER COLUMN chain_seq DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL"
+                ),
+            );
+        }
+        let t = token_from(slug, "dr-cost", "eu-west/CDG");
+        let id = create_patient(&s, &t, patient("Cout", "Ada", "female")).await;
+        for (what, write, clients) in [
+            ("read", false, 1),
+            ("read", false, 16),
+            ("create", true, 1),
+            ("create", true, 16),
+        ] {
+            let each = TOTAL / clients / if clients == 1 { 4 } else { 1 };
+            let started = Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..clients {
+                let (s, t, id) = (s.clone(), t.clone(), id.clone());
+                tasks.spawn(async move {
+                    let mut took = Vec::with_capacity(each);
+                    for _ in 0..each {
+                        let call = if write {
+                            patient("Cout", "Bob", "male")
+                        } else {
+                            json!({"name": names::PATIENT_READ, "params": [id]})
+                        };
+                        let t0 = Instant::now();
+                        let (status, body) = s.batch(&t, json!({ "statements": [call] })).await;
+                        assert_eq!(status, StatusCode::OK, "{body}");
+                        took.push(t0.elapsed());
+                    }
+                    took
+                });
+            }
+            let mut all = Vec::new();
+            while let Some(done) = tasks.join_next().await {
+                all.extend(done.unwrap());
+            }
+            let total = started.elapsed();
+            all.sort();
+            let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+            lines.push(format!(
+                "{slug:<12} {what:<6} chain={chained:<5} clients={clients:<2} {:>5.0} batches/s  p50 {:>6.2} ms  p95 {:>6.2} ms",
+                all.len() as f64 / total.as_secs_f64(),
+                pct(0.50).as_secs_f64() * 1000.0,
+                pct(0.95).as_secs_f64() * 1000.0,
+            ));
+        }
+        if chained {
+            assert!(verify(slug, None).await.intact());
+        }
+    }
+    println!("\nAudited batches of one statement, one clinic at a time:");
+    for l in lines {
+        println!("{l}");
+    }
+}
