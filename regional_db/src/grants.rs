@@ -54,6 +54,33 @@ pub async fn ensure_service_role(tx: &impl GenericClient) -> Result<(), Error> {
     Ok(())
 }
 
+/// Logs an error when `pool` connects as a superuser (or a role that bypasses row
+/// security): no grant binds it, so the trail is append-only for the service no more.
+/// A warning at start-up rather than a refusal: local tools may knowingly serve so. Gives
+/// up silently after a second (a database down at start-up must not delay serving).
+pub async fn warn_if_superuser(pool: &deadpool_postgres::Pool) {
+    let check = async {
+        let client = pool.get().await.ok()?;
+        client
+            .query_one(
+                "SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles \
+             WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .ok()
+    };
+    if let Ok(Some(row)) = tokio::time::timeout(std::time::Duration::from_secs(1), check).await
+        && row.get::<_, bool>(1)
+    {
+        tracing::error!(
+            role = row.get::<_, String>(0),
+            "regional-db connects as a superuser: grants do not bind it, the audit trail is not \
+             append-only for it; connect as a member of {SERVICE_ROLE}"
+        );
+    }
+}
+
 /// The grants of the control schema: the directory, read only.
 pub async fn grant_control(tx: &impl GenericClient) -> Result<(), Error> {
     ensure_service_role(tx).await?;

@@ -259,6 +259,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.pool_size = args.pool_size;
     config.replica_database_url = args.replica_database_url.filter(|u| !u.trim().is_empty());
     config.audit_spool_dir = args.audit_spool_dir;
+    // One short connection of its own, closed before serving: the pools start empty.
+    regional_db::grants::warn_if_superuser(&db::pool(
+        &args.db.database_url,
+        1,
+        Duration::from_secs(2),
+    )?)
+    .await;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
