@@ -341,13 +341,14 @@ async fn run_transaction(
             }
         };
         if let Some(audit) = call.statement.audit {
-            let entry = AuditEntry::new(
-                audit.action,
-                call.statement.name,
-                audit.resource_type,
-                audit_ids(audit.resource_type, &rows),
-            )
-            .with_edge(who.edge);
+            // A read or update of an id that found nothing still names what was asked for.
+            let ids = match (&call.subject, rows.is_empty()) {
+                (Some(id), true) => vec![Some(id.clone())],
+                _ => audit_ids(audit.resource_type, &rows),
+            };
+            let entry =
+                AuditEntry::new(audit.action, call.statement.name, audit.resource_type, ids)
+                    .with_edge(who.edge);
             // The patients the rows are about (`audit_patient`), each audited too.
             let patients = audit_patients(&rows).map(|ids| AuditEntry {
                 resource_type: "Patient",

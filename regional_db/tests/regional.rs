@@ -1749,6 +1749,25 @@ async fn a_refused_batch_leaves_its_outcome_and_nothing_it_wrote() {
         "0"
     );
     assert!(verify(slug, None).await.intact());
+
+    // Served, a read of an id that found nothing names the id all the same.
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [{"name": names::PATIENT_READ, "params": [missing]}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["results"][0]["rows"]),
+        (StatusCode::OK, &json!([]))
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT action || ' ' || resource_id || ' ' || patient || ' ' || outcome FROM tenant_audit_refused.audit_events ORDER BY chain_seq DESC LIMIT 1"
+        ),
+        format!("read {missing} {missing} ok")
+    );
 }
 
 /// The trail as FHIR AuditEvents: searched by patient, newest first, shaped per R4, and

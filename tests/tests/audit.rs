@@ -33,7 +33,7 @@ fn every_access_is_in_the_trail_and_only_the_clinic_reads_it() {
         let s = Session::new(edge, &slug, &token(&slug, SCOPES));
         let p = patient(&s);
         assert_eq!(s.get(&format!("/v1/patients/{p}")).0, 200);
-        let (st, _) = s.get("/v1/patients?family=audited");
+        let (st, _) = s.get("/v1/patients?name=audited");
         assert_eq!(st, 200);
         // A refused write: a consent for a patient the clinic does not have.
         let (st, _) = s.post(
