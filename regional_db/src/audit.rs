@@ -198,6 +198,18 @@ pub async fn verify(
     slug: &TenantSlug,
     anchor: Option<Head>,
 ) -> Result<Report, Error> {
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+            &[&slug.schema_name()],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        return Err(Error::Config(format!(
+            "clinic {slug} has no schema in this database (is it homed in another region?)"
+        )));
+    }
     let table = format!("{}.audit_events", quote_ident(&slug.schema_name()));
     let page = client
         .prepare(&format!(

@@ -18,10 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the edge→region protocol.
+    /// Serve the edge→region protocol. Connect as a member of `telemed_service`
+    /// (regional_db/src/grants.rs), never as a superuser, whose writes no grant limits.
     Serve(ServeArgs),
     /// Bring the control schema (if it is in this region's database) and every clinic
-    /// schema homed here up to date. Idempotent.
+    /// schema homed here up to date, with the service role's grants. Idempotent. Run as
+    /// the schemas' owner (an administrator), as `tenant create` and `audit verify`.
     Migrate(DbArgs),
     /// Manage clinics.
     #[command(subcommand)]
@@ -40,6 +42,7 @@ enum AuditCommand {
 
 #[derive(Args)]
 struct VerifyArgs {
+    /// The clinic's slug (homed in this region's database).
     #[arg(long)]
     tenant: String,
     /// A head printed by an earlier run (`SEQ:HASH`): that record must still be there with

@@ -1620,6 +1620,15 @@ async fn verify_finds_a_modified_and_a_removed_record() {
         }
         cmd.output().unwrap()
     };
+    let pool = admin_pool();
+    let err = regional_db::audit::verify(
+        &pool.get().await.unwrap(),
+        &"no-such-clinic".parse().unwrap(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("has no schema"), "{err}");
     let out = run_verify(Some(head.to_anchor()));
     assert!(out.status.success(), "{out:?}");
     assert!(
