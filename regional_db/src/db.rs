@@ -29,7 +29,8 @@ pub struct Call {
     pub statement: &'static Statement,
     pub params: Vec<SqlParam>,
     /// The resource the call names (its `id` parameter, as sent), if any: what the audit
-    /// record of a refused batch is about, since nothing it returned survives the rollback.
+    /// record is about when the statement returned nothing (an unknown id), or when its
+    /// batch was refused (nothing it returned survives the rollback).
     pub subject: Option<String>,
 }
 
@@ -154,7 +155,7 @@ pub struct AuditEntry {
     /// The statement (or job) that touched the data.
     pub statement: &'static str,
     pub resource_type: &'static str,
-    /// One event per id; `None` for a statement that returned nothing.
+    /// One event per id; `None` for a statement that returned nothing and named no id.
     pub ids: Vec<Option<String>>,
     pub outcome: Outcome,
     /// Where the edge that asked runs; `None` for the region's own jobs and old edges.
