@@ -188,7 +188,11 @@ impl AuditSpool {
         };
         let mut inserted = 0;
         for path in files.iter().filter(|p| is_draining(p)) {
-            let events = read_events(path)?;
+            let mut events = read_events(path)?;
+            // Clinic by clinic (stable: each clinic's events keep their order): each
+            // clinic's chain lock is then taken in one order by every draining instance,
+            // which cannot deadlock on them.
+            events.sort_by(|a, b| a.tenant.as_str().cmp(b.tenant.as_str()));
             let mut client = primary.get().await?;
             let tx = client.transaction().await?;
             for e in &events {

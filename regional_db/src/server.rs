@@ -702,8 +702,8 @@ async fn audit_replica_read(
     }
 }
 
-/// The `id` a call names (its parameter of that name, as sent): what the audit records of
-/// a refused batch are about.
+/// The `id` a call names (its parameter of that name, as sent): what its audit record
+/// names when it found nothing, or when its batch was refused.
 fn named_id(statement: &catalog::Statement, params: &[serde_json::Value]) -> Option<String> {
     let at = statement.params.iter().position(|p| p.name == "id")?;
     params.get(at)?.as_str().map(str::to_owned)
