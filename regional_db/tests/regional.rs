@@ -1942,3 +1942,62 @@ async fn chain_lock_cost() {
         println!("{l}");
     }
 }
+
+/// A clinic with a trail from before `0010_audit_chain.sql` (the lead's running stacks have
+/// them): the migration chains the records already there in their order, and `verify`
+/// agrees with what it computed.
+#[tokio::test]
+async fn the_chain_migration_chains_the_records_already_there() {
+    stack();
+    let slug: telemed_shared::tenant::TenantSlug = "audit-backfill".parse().unwrap();
+    let pool = admin_pool();
+    let mut client = pool.get().await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    tx.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}",
+        db::search_path_for(&slug)
+    ))
+    .await
+    .unwrap();
+    db::pin_schema(&tx, &slug).await.unwrap();
+    let (before, chain): (Vec<&migrate::Migration>, Vec<_>) = migrate::tenant_migrations()
+        .iter()
+        .partition(|m| m.number < 10);
+    for m in before {
+        tx.batch_execute(m.sql).await.unwrap();
+    }
+    tx.batch_execute(
+        "INSERT INTO audit_events (actor, action, statement, resource_type, resource_id) VALUES \
+           ('dr-old', 'create', 'patient.create', 'Patient', '5b0c1a2e-1111-4222-8333-444455556666'), \
+           ('dr-old', 'search', 'patient.search', 'Patient', NULL), \
+           ('dr-old', 'read', 'observation.read', 'Observation', 'x-1');
+         INSERT INTO audit_events (actor, action, statement, resource_type, resource_id, spool_id, at) VALUES \
+           ('dr-spooled', 'read', 'patient.read', 'Patient', '5b0c1a2e-1111-4222-8333-444455556666', 'ab12', now() - interval '1 day');",
+    )
+    .await
+    .unwrap();
+    tx.batch_execute(chain[0].sql).await.unwrap();
+    tx.commit().await.unwrap();
+    let report = regional_db::audit::verify(&client, &slug, None)
+        .await
+        .unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.records, 4);
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT string_agg(chain_seq || ':' || actor || ':' || coalesce(patient::text, '-'), ',' ORDER BY id) FROM tenant_audit_backfill.audit_events"
+        ),
+        "1:dr-old:5b0c1a2e-1111-4222-8333-444455556666,2:dr-old:-,3:dr-old:-,\
+         4:dr-spooled:5b0c1a2e-1111-4222-8333-444455556666"
+    );
+    // New records chain on from the last one.
+    psql(
+        EU,
+        "INSERT INTO tenant_audit_backfill.audit_events (actor, action, statement) VALUES ('job', 'export', 'x')",
+    );
+    let report = regional_db::audit::verify(&client, &slug, None)
+        .await
+        .unwrap();
+    assert!(report.intact() && report.records == 5, "{report:?}");
+}
