@@ -184,6 +184,24 @@ impl Report {
     pub fn intact(&self) -> bool {
         self.total_breaks == 0
     }
+
+    /// One line for the operator: intact or broken (naming the first break), and the head
+    /// to anchor.
+    pub fn summary(&self, slug: &TenantSlug) -> String {
+        let head = self
+            .head
+            .map_or_else(|| "none (empty trail)".to_owned(), |h| h.to_anchor());
+        match self.breaks.first() {
+            None => format!(
+                "audit trail of {slug}: intact, {} record(s); head {head}",
+                self.records
+            ),
+            Some(first) => format!(
+                "audit trail of {slug} is broken: {} break(s) over {} record(s), first: {first}; head {head}",
+                self.total_breaks, self.records
+            ),
+        }
+    }
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -227,29 +227,14 @@ async fn audit_verify(args: VerifyArgs) -> Result<()> {
     let (pool, _) = args.db.pools()?;
     let client = pool.get().await.context("connecting to the database")?;
     let report = regional_db::audit::verify(&client, &slug, anchor).await?;
-    let head = report
-        .head
-        .map_or_else(|| "none (empty trail)".to_owned(), |h| h.to_anchor());
     if report.intact() {
-        println!(
-            "audit trail of {slug}: intact, {} record(s); head {head}",
-            report.records
-        );
+        println!("{}", report.summary(&slug));
         return Ok(());
     }
     for b in &report.breaks {
         eprintln!("{b}");
     }
-    anyhow::bail!(
-        "audit trail of {slug} is broken: {} break(s) over {} record(s), first: {}; head {head}",
-        report.total_breaks,
-        report.records,
-        report
-            .breaks
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default()
-    )
+    anyhow::bail!("{}", report.summary(&slug))
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
