@@ -46,6 +46,17 @@ struct Spooled {
     statement: String,
     resource_type: String,
     resource_id: Option<String>,
+    /// Where the edge that asked runs (absent from files spooled before it was recorded).
+    #[serde(default)]
+    edge: Option<String>,
+    /// `ok`, or a refusal's wire code (absent from files spooled before it was recorded:
+    /// only served reads were spooled then).
+    #[serde(default = "ok")]
+    outcome: String,
+}
+
+fn ok() -> String {
+    "ok".to_owned()
 }
 
 /// Why spooling or draining failed.
@@ -111,6 +122,8 @@ impl AuditSpool {
                     statement: entry.statement.to_owned(),
                     resource_type: entry.resource_type.to_owned(),
                     resource_id: id.clone(),
+                    edge: entry.edge.clone(),
+                    outcome: entry.outcome.label(),
                 };
                 let mut line = serde_json::to_vec(&event).expect("spooled events serialise");
                 line.push(b'\n');
@@ -175,7 +188,11 @@ impl AuditSpool {
         };
         let mut inserted = 0;
         for path in files.iter().filter(|p| is_draining(p)) {
-            let events = read_events(path)?;
+            let mut events = read_events(path)?;
+            // Clinic by clinic (stable: each clinic's events keep their order): each
+            // clinic's chain lock is then taken in one order by every draining instance,
+            // which cannot deadlock on them.
+            events.sort_by(|a, b| a.tenant.as_str().cmp(b.tenant.as_str()));
             let mut client = primary.get().await?;
             let tx = client.transaction().await?;
             for e in &events {
@@ -185,11 +202,14 @@ impl AuditSpool {
                 let insert = tx
                     .prepare_typed_cached(
                         "INSERT INTO audit_events \
-                         (at, actor, action, statement, resource_type, resource_id, spool_id) \
-                         VALUES (to_timestamp($1::float8 / 1000), $2, $3, $4, $5, $6, $7) \
+                         (at, actor, action, statement, resource_type, resource_id, spool_id, \
+                          edge, outcome) \
+                         VALUES (to_timestamp($1::float8 / 1000), $2, $3, $4, $5, $6, $7, $8, $9) \
                          ON CONFLICT (spool_id) WHERE spool_id IS NOT NULL DO NOTHING",
                         &[
                             Type::FLOAT8,
+                            Type::TEXT,
+                            Type::TEXT,
                             Type::TEXT,
                             Type::TEXT,
                             Type::TEXT,
@@ -210,6 +230,8 @@ impl AuditSpool {
                             &e.resource_type,
                             &e.resource_id,
                             &e.spool_id,
+                            &e.edge,
+                            &e.outcome,
                         ],
                     )
                     .await?;
@@ -310,12 +332,13 @@ mod tests {
     use super::*;
 
     fn entry(ids: &[Option<&str>]) -> AuditEntry {
-        AuditEntry {
-            action: "read",
-            statement: "patient_get",
-            resource_type: "Patient",
-            ids: ids.iter().map(|i| i.map(str::to_owned)).collect(),
-        }
+        AuditEntry::new(
+            "read",
+            "patient_get",
+            "Patient",
+            ids.iter().map(|i| i.map(str::to_owned)).collect(),
+        )
+        .with_edge(Some("eu-west/CDG"))
     }
 
     #[tokio::test]
@@ -339,6 +362,8 @@ mod tests {
         assert_eq!(events[0].actor, "dr-house");
         assert_eq!(events[1].resource_id.as_deref(), Some("p2"));
         assert_eq!(events[2].resource_id, None);
+        assert_eq!(events[0].edge.as_deref(), Some("eu-west/CDG"));
+        assert_eq!(events[0].outcome, "ok");
         assert_ne!(events[0].spool_id, events[1].spool_id);
         fs::remove_dir_all(dir).unwrap();
     }

@@ -7,6 +7,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use serde_json::{Map, Value};
 pub use telemed_shared::dataplane::catalog::envelope::{quote_ident, search_path_for};
 use telemed_shared::{
+    api::resources::audit_event::AUDIT_EVENT,
     dataplane::{
         catalog::{
             Statement,
@@ -27,6 +28,19 @@ use crate::{
 pub struct Call {
     pub statement: &'static Statement,
     pub params: Vec<SqlParam>,
+    /// The resource the call names (its `id` parameter, as sent), if any: what the audit
+    /// record is about when the statement returned nothing (an unknown id), or when its
+    /// batch was refused (nothing it returned survives the rollback).
+    pub subject: Option<String>,
+}
+
+/// Who asked for a batch, as its audit records say: from the edge token.
+#[derive(Debug, Clone, Copy)]
+pub struct Requester<'a> {
+    /// The API caller (user, app or device client id); `edge` when the token names none.
+    pub actor: &'a str,
+    /// Where the edge that sent the batch runs ([`telemed_shared::auth::EdgeClaims::edge`]).
+    pub edge: Option<&'a str>,
 }
 
 /// A bounded pool (also used, with one connection, by operator commands). A checkout
@@ -111,14 +125,70 @@ pub enum AuditMode {
     Deferred,
 }
 
-/// The audit events of one statement, to be appended later (a replica cannot write them).
+/// How the request an audit record is about ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Outcome {
+    /// It ran and committed (or, for a read, answered).
+    #[default]
+    Ok,
+    /// It was refused and rolled back, with this wire code (`conflict`, `constraint_violation`…).
+    Refused(ErrorCode),
+}
+
+impl Outcome {
+    /// As stored in `audit_events.outcome`: `ok`, or the wire code.
+    pub fn label(self) -> String {
+        match self {
+            Self::Ok => "ok".to_owned(),
+            Self::Refused(code) => crate::metrics::code_label(code),
+        }
+    }
+}
+
+/// The audit events of one statement: what [`append_audit`] writes, one event per id.
+/// The one way records enter the trail; build it with [`AuditEntry::new`] and the `with_`
+/// methods, so fields added later need no change of yours.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
+    /// The verb: `create`, `read`, `search`, `update`, `delete`, `export`.
     pub action: &'static str,
+    /// The statement (or job) that touched the data.
     pub statement: &'static str,
     pub resource_type: &'static str,
-    /// One event per id; `None` for a statement that returned nothing.
+    /// One event per id; `None` for a statement that returned nothing and named no id.
     pub ids: Vec<Option<String>>,
+    pub outcome: Outcome,
+    /// Where the edge that asked runs; `None` for the region's own jobs and old edges.
+    pub edge: Option<String>,
+}
+
+impl AuditEntry {
+    /// Events that succeeded, asked for by no edge (set those with the `with_` methods).
+    pub fn new(
+        action: &'static str,
+        statement: &'static str,
+        resource_type: &'static str,
+        ids: Vec<Option<String>>,
+    ) -> Self {
+        Self {
+            action,
+            statement,
+            resource_type,
+            ids,
+            outcome: Outcome::Ok,
+            edge: None,
+        }
+    }
+
+    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn with_edge(mut self, edge: Option<&str>) -> Self {
+        self.edge = edge.map(str::to_owned);
+        self
+    }
 }
 
 /// Runs a batch for `slug` in one transaction pinned to its schema, appending audit events
@@ -132,7 +202,7 @@ pub struct AuditEntry {
 pub async fn run_batch(
     client: &mut deadpool_postgres::Client,
     slug: &TenantSlug,
-    actor: &str,
+    who: &Requester<'_>,
     calls: &[Call],
     idempotency: Option<&Idempotency>,
     on_statement: impl FnMut(&Statement, Duration, Result<(), &RegionError>),
@@ -140,7 +210,7 @@ pub async fn run_batch(
     run_batch_with(
         client,
         slug,
-        actor,
+        who,
         calls,
         idempotency,
         AuditMode::InTransaction,
@@ -151,10 +221,77 @@ pub async fn run_batch(
 
 /// [`run_batch`], with the audit events either in the transaction or deferred (a read-only
 /// batch on a replica: the transaction is then `READ ONLY`).
+///
+/// A batch refused on the primary (a conflict, a constraint, a fault) leaves no data and
+/// none of its audit events: its rollback takes them too. So its audited statements are
+/// recorded again after the rollback, in a short transaction of their own, with the
+/// refusal as outcome and only what the caller sent (the `id` it named, if any): nothing
+/// the rolled-back statements read or wrote. On a replica the primary runs the batch
+/// again, and records it there.
 pub async fn run_batch_with(
     client: &mut deadpool_postgres::Client,
     slug: &TenantSlug,
-    actor: &str,
+    who: &Requester<'_>,
+    calls: &[Call],
+    idempotency: Option<&Idempotency>,
+    audit_mode: AuditMode,
+    on_statement: impl FnMut(&Statement, Duration, Result<(), &RegionError>),
+) -> Result<Ran, RegionError> {
+    let ran = run_transaction(
+        client,
+        slug,
+        who,
+        calls,
+        idempotency,
+        audit_mode,
+        on_statement,
+    )
+    .await;
+    if let Err(refusal) = &ran
+        && audit_mode == AuditMode::InTransaction
+    {
+        audit_refusal(client, slug, who, calls, refusal).await;
+    }
+    ran
+}
+
+/// The audit events of a refused batch (see [`run_batch_with`]). A failure to write them is
+/// logged, never answered: the caller gets the refusal it caused, unchanged.
+async fn audit_refusal(
+    client: &mut deadpool_postgres::Client,
+    slug: &TenantSlug,
+    who: &Requester<'_>,
+    calls: &[Call],
+    refusal: &RegionError,
+) {
+    let entries: Vec<AuditEntry> = calls
+        .iter()
+        .filter_map(|call| {
+            let audit = call.statement.audit?;
+            Some(
+                AuditEntry::new(
+                    audit.action,
+                    call.statement.name,
+                    audit.resource_type,
+                    vec![call.subject.clone()],
+                )
+                .with_outcome(Outcome::Refused(refusal.code))
+                .with_edge(who.edge),
+            )
+        })
+        .collect();
+    if entries.is_empty() {
+        return;
+    }
+    if let Err(e) = append_deferred_audit(client, slug, who.actor, &entries).await {
+        tracing::error!(tenant = %slug, error = %e, "the audit events of a refused batch were not written");
+    }
+}
+
+async fn run_transaction(
+    client: &mut deadpool_postgres::Client,
+    slug: &TenantSlug,
+    who: &Requester<'_>,
     calls: &[Call],
     idempotency: Option<&Idempotency>,
     audit_mode: AuditMode,
@@ -187,7 +324,9 @@ pub async fn run_batch_with(
         });
     }
     let mut results = Vec::with_capacity(calls.len());
-    let mut deferred_audit = Vec::new();
+    // Appended after the last statement, just before COMMIT: the first record inserted
+    // takes the clinic's chain lock (0010_audit_chain.sql), held until the commit.
+    let mut audit_entries = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         let started = std::time::Instant::now();
         let outcome = query_rows(&tx, call.statement, &call.params).await;
@@ -203,32 +342,38 @@ pub async fn run_batch_with(
             }
         };
         if let Some(audit) = call.statement.audit {
-            let entry = AuditEntry {
-                action: audit.action,
-                statement: call.statement.name,
-                resource_type: audit.resource_type,
-                ids: audit_ids(&rows),
+            // A read or update of an id that found nothing still names what was asked for.
+            let ids = match (&call.subject, rows.is_empty()) {
+                (Some(id), true) => vec![Some(id.clone())],
+                _ => audit_ids(audit.resource_type, &rows),
             };
+            let entry =
+                AuditEntry::new(audit.action, call.statement.name, audit.resource_type, ids)
+                    .with_edge(who.edge);
             // The patients the rows are about (`audit_patient`), each audited too.
             let patients = audit_patients(&rows).map(|ids| AuditEntry {
                 resource_type: "Patient",
                 ids,
                 ..entry.clone()
             });
-            for entry in std::iter::once(entry).chain(patients) {
-                match audit_mode {
-                    AuditMode::InTransaction => append_audit(&tx, actor, &entry)
-                        .await
-                        .map_err(|e| error::from_postgres(&e).at(i))?,
-                    AuditMode::Deferred => deferred_audit.push(entry),
-                }
-            }
+            audit_entries.extend(std::iter::once(entry).chain(patients));
         }
         results.push(StatementResult { rows });
     }
     if let Some(idem) = idempotency {
         store_results(&tx, idem, &results).await?;
     }
+    let deferred_audit = match audit_mode {
+        AuditMode::InTransaction => {
+            for entry in &audit_entries {
+                append_audit(&tx, who.actor, entry)
+                    .await
+                    .map_err(|e| error::from_postgres(&e))?;
+            }
+            Vec::new()
+        }
+        AuditMode::Deferred => audit_entries,
+    };
     tx.commit().await.map_err(|e| error::from_postgres(&e))?;
     let lsn = if writes {
         current_lsn(client).await
@@ -376,7 +521,15 @@ async fn store_results(
 
 /// The resources a statement returned (their `id`s), or one `None` when nothing was
 /// returned (a search that found nothing is still a search).
-fn audit_ids(rows: &[Map<String, Value>]) -> Vec<Option<String>> {
+///
+/// Reads of the trail itself ([`AUDIT_EVENT`]) are one event per statement — naming the
+/// record read when exactly one was — rather than one per record: otherwise a reader paging
+/// through the trail in order would chase its own tail, each page adding as many records
+/// as it read. They are not about any patient, so they never show in an access log.
+fn audit_ids(resource_type: &str, rows: &[Map<String, Value>]) -> Vec<Option<String>> {
+    if resource_type == AUDIT_EVENT && rows.len() != 1 {
+        return vec![None];
+    }
     let mut ids: Vec<Option<String>> = rows
         .iter()
         .map(|r| match r.get("id") {
@@ -403,8 +556,11 @@ fn audit_patients(rows: &[Map<String, Value>]) -> Option<Vec<Option<String>>> {
     (!ids.is_empty()).then_some(ids)
 }
 
-/// One audit event per id of `entry`, in a single statement ([`AUDIT_SQL`]).
-async fn append_audit(
+/// Appends one audit event per id of `entry`, by `actor`, in a single statement
+/// ([`AUDIT_SQL`]), in the transaction `tx` (pinned to the clinic's schema). The clinic's
+/// chain lock is taken by the first record a transaction inserts and held until it ends:
+/// call this last, just before the commit.
+pub async fn append_audit(
     tx: &impl GenericClient,
     actor: &str,
     entry: &AuditEntry,
@@ -418,6 +574,8 @@ async fn append_audit(
                 Type::TEXT,
                 Type::TEXT,
                 Type::TEXT_ARRAY,
+                Type::TEXT,
+                Type::TEXT,
             ],
         )
         .await?;
@@ -429,6 +587,8 @@ async fn append_audit(
             &entry.statement,
             &entry.resource_type,
             &entry.ids,
+            &entry.edge,
+            &entry.outcome.label(),
         ],
     )
     .await?;

@@ -13,6 +13,8 @@
 //!   idempotency key.
 //! - [`directory`]: the tenant directory over the control database, cached briefly.
 //! - [`audit_spool`]: the audit trail of replica reads while the primary is down.
+//! - [`audit`]: the trail's hash chain and its verification (`audit verify`).
+//! - [`grants`]: the service's database role and what it may do (the trail: append only).
 //! - [`migrate`]: embedded migrations of the control schema and of every clinic schema.
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
 //! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
@@ -22,10 +24,12 @@
 //!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod audit_spool;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub mod grants;
 mod metrics;
 pub mod migrate;
 pub mod params;

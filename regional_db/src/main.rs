@@ -1,5 +1,5 @@
-//! The `regional-db` binary: `serve`, `migrate`, `tenant create`. Every flag can also come
-//! from the environment, as a deployment sets it.
+//! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `audit verify`. Every flag
+//! can also come from the environment, as a deployment sets it.
 #![forbid(unsafe_code)]
 
 use std::{net::SocketAddr, time::Duration};
@@ -18,10 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the edge→region protocol.
+    /// Serve the edge→region protocol. Connect as a member of `telemed_service`
+    /// (regional_db/src/grants.rs), never as a superuser, whose writes no grant limits.
     Serve(ServeArgs),
     /// Bring the control schema (if it is in this region's database) and every clinic
-    /// schema homed here up to date. Idempotent.
+    /// schema homed here up to date, with the service role's grants. Idempotent. Run as
+    /// the schemas' owner (an administrator), as `tenant create` and `audit verify`.
     Migrate(DbArgs),
     /// Manage clinics.
     #[command(subcommand)]
@@ -29,6 +31,9 @@ enum Command {
     /// Encryption at rest: the clinics' data keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check clinics' audit trails.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -60,6 +65,26 @@ impl MasterKeyArgs {
     fn parse(&self) -> Result<vault::MasterKeys> {
         Ok(vault::MasterKeys::parse(&self.master_keys)?)
     }
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk a clinic's hash chain: exits non-zero naming the first modified or removed
+    /// record. Prints the chain's head (`SEQ:HASH`), to anchor outside this database.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The clinic's slug (homed in this region's database).
+    #[arg(long)]
+    tenant: String,
+    /// A head printed by an earlier run (`SEQ:HASH`): that record must still be there with
+    /// that hash (catches a rewritten or truncated tail, which the chain alone cannot).
+    #[arg(long)]
+    anchor: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +228,7 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify(args)) => audit_verify(args).await,
         Command::Tenant(TenantCommand::Create(args)) => {
             let region = args.db.region()?;
             // `--region` on the command line is a request to home the clinic there; from
@@ -241,6 +267,29 @@ async fn main() -> Result<()> {
     }
 }
 
+async fn audit_verify(args: VerifyArgs) -> Result<()> {
+    let slug: telemed_shared::tenant::TenantSlug = args.tenant.parse()?;
+    let anchor = args
+        .anchor
+        .as_deref()
+        .map(|a| {
+            regional_db::audit::Head::parse_anchor(a)
+                .with_context(|| format!("--anchor {a:?} is not SEQ:HASH (64 hex digits)"))
+        })
+        .transpose()?;
+    let (pool, _) = args.db.pools()?;
+    let client = pool.get().await.context("connecting to the database")?;
+    let report = regional_db::audit::verify(&client, &slug, anchor).await?;
+    if report.intact() {
+        println!("{}", report.summary(&slug));
+        return Ok(());
+    }
+    for b in &report.breaks {
+        eprintln!("{b}");
+    }
+    anyhow::bail!("{}", report.summary(&slug))
+}
+
 async fn serve(args: ServeArgs) -> Result<()> {
     let region = args.db.region()?;
     let keys = VerifyingKeys::from_base64_list(&args.edge_token_public_keys)
@@ -252,6 +301,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.replica_database_url = args.replica_database_url.filter(|u| !u.trim().is_empty());
     config.audit_spool_dir = args.audit_spool_dir;
     config.master_keys = Some(args.keys.parse()?);
+    // One short connection of its own, closed before serving: the pools start empty.
+    regional_db::grants::warn_if_superuser(&db::pool(
+        &args.db.database_url,
+        1,
+        Duration::from_secs(2),
+    )?)
+    .await;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -84,6 +84,7 @@ pub async fn migrate_control(pool: &Pool) -> Result<usize, Error> {
         control_migrations(),
     )
     .await?;
+    crate::grants::grant_control(&tx).await?;
     tx.commit().await?;
     Ok(applied)
 }
@@ -105,7 +106,10 @@ pub async fn migrate_tenant_in(tx: &Transaction<'_>, slug: &TenantSlug) -> Resul
              applied_at  timestamptz NOT NULL DEFAULT now())",
     )
     .await?;
-    apply_pending(tx, &schema, "schema_migrations", tenant_migrations()).await
+    let applied = apply_pending(tx, &schema, "schema_migrations", tenant_migrations()).await?;
+    // After every migration: tables it added are covered, grants added by hand undone.
+    crate::grants::grant_tenant(tx, slug).await?;
+    Ok(applied)
 }
 
 async fn apply_pending(

@@ -50,7 +50,7 @@ use axum::{
 use deadpool_postgres::Pool;
 use serde::Deserialize;
 use telemed_shared::{
-    auth::{self, EdgeClaims, VerifyingKeys},
+    auth::{self, EdgeClaims, MAX_EDGE_LOCATION_CHARS, VerifyingKeys},
     dataplane::{
         catalog::{self, Access, SchemaScope},
         wire::{
@@ -505,7 +505,16 @@ async fn batch_inner(
         return forward(state, headers, bytes, &entry.home_region).await;
     }
 
-    let actor = claims.actor.as_deref().unwrap_or("edge");
+    let edge = claims.edge.as_deref().map(|e| {
+        // Signed by our own edge, but bounded all the same: it is stored with every record.
+        e.char_indices()
+            .nth(MAX_EDGE_LOCATION_CHARS)
+            .map_or(e, |(cut, _)| &e[..cut])
+    });
+    let who = db::Requester {
+        actor: claims.actor.as_deref().unwrap_or("edge"),
+        edge,
+    };
     let metrics = &state.metrics;
     let read_only = statements.iter().all(|s| s.access == Access::Read);
     let needs_key = statements
@@ -534,6 +543,7 @@ async fn batch_inner(
             }
             Ok(Call {
                 statement,
+                subject: named_id(statement, &values),
                 params: params::convert(statement, i, &values)?,
             })
         })
@@ -542,7 +552,7 @@ async fn batch_inner(
     let mut db_started = Instant::now();
     let on_replica = match &state.reads {
         Some(reads) if read_only => {
-            read_on_replica(state, reads, &slug, actor, &calls, min_lsn.as_deref()).await?
+            read_on_replica(state, reads, &slug, &who, &calls, min_lsn.as_deref()).await?
         }
         _ => None,
     };
@@ -557,7 +567,7 @@ async fn batch_inner(
             let ran = db::run_batch(
                 &mut client,
                 &slug,
-                actor,
+                &who,
                 &calls,
                 request.idempotency.as_ref(),
                 |stmt, took, outcome| observe_statement(metrics, stmt, took, outcome),
@@ -615,7 +625,7 @@ async fn read_on_replica(
     state: &AppState,
     reads: &ReplicaReads,
     slug: &TenantSlug,
-    actor: &str,
+    who: &db::Requester<'_>,
     calls: &[Call],
     min_lsn: Option<&str>,
 ) -> Result<Option<db::Ran>, RegionError> {
@@ -667,7 +677,7 @@ async fn read_on_replica(
     let ran = db::run_batch_with(
         &mut client,
         slug,
-        actor,
+        who,
         calls,
         None,
         db::AuditMode::Deferred,
@@ -695,7 +705,7 @@ async fn read_on_replica(
         }
     };
     if !ran.deferred_audit.is_empty() {
-        audit_replica_read(state, slug, actor, &ran.deferred_audit).await?;
+        audit_replica_read(state, slug, who.actor, &ran.deferred_audit).await?;
     }
     Ok(Some(ran))
 }
@@ -791,6 +801,13 @@ async fn open_sealed(
         vault_error(slug, &e);
         error::internal()
     })
+}
+
+/// The `id` a call names (its parameter of that name, as sent): what its audit record
+/// names when it found nothing, or when its batch was refused.
+fn named_id(statement: &catalog::Statement, params: &[serde_json::Value]) -> Option<String> {
+    let at = statement.params.iter().position(|p| p.name == "id")?;
+    params.get(at)?.as_str().map(str::to_owned)
 }
 
 /// An idempotency key belongs on a batch that writes, and is bounded.

@@ -114,6 +114,7 @@ fn token(tenant: Option<&str>) -> String {
     let claims = EdgeClaims {
         tenant: tenant.map(|t| t.parse().unwrap()),
         actor: None,
+        ..Default::default()
     };
     signer().sign_edge(claims, now).unwrap()
 }
@@ -697,6 +698,7 @@ async fn edge_timings_are_counted_apart_from_data_calls() {
         EdgeClaims {
             tenant: None,
             actor: None,
+            ..Default::default()
         },
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -37,7 +37,13 @@ struct Stack {
     cluster: PgCluster,
     /// The edge's signing key pair (raw bytes: the key type is rebuilt where needed).
     edge_key: Vec<u8>,
+    /// The password of [`SERVICE_LOGIN`], drawn for this run.
+    service_password: String,
 }
+
+/// The LOGIN role `regional-db serve` connects as in these tests, as in a deployment: a
+/// member of `grants::SERVICE_ROLE`, never a superuser (which would bypass every grant).
+const SERVICE_LOGIN: &str = "regional_db_test";
 
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
@@ -70,12 +76,43 @@ fn stack() -> &'static Stack {
         .join()
         .unwrap();
         let edge_key = jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes();
-        Stack { cluster, edge_key }
+        let mut raw = [0u8; 16];
+        getrandom::fill(&mut raw).unwrap();
+        let service_password: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        cluster
+            .psql(
+                EU,
+                &format!(
+                    "DO $$ BEGIN \
+                       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVICE_LOGIN}') THEN \
+                         CREATE ROLE {SERVICE_LOGIN} LOGIN IN ROLE {}; \
+                       END IF; \
+                       ALTER ROLE {SERVICE_LOGIN} PASSWORD '{service_password}'; \
+                     END $$",
+                    regional_db::grants::SERVICE_ROLE
+                ),
+            )
+            .unwrap();
+        Stack {
+            cluster,
+            edge_key,
+            service_password,
+        }
     })
 }
 
 fn url(db: &str) -> String {
     stack().cluster.url(db)
+}
+
+/// The URL `regional-db serve` connects with: the service's own role.
+fn service_url(db: &str) -> String {
+    let s = stack();
+    format!(
+        "postgres://{SERVICE_LOGIN}:{}@127.0.0.1:{}/{db}",
+        s.service_password,
+        s.cluster.port()
+    )
 }
 
 fn psql(db: &str, sql: &str) -> String {
@@ -97,6 +134,7 @@ fn token(tenant: Option<&str>, actor: Option<&str>) -> String {
     let claims = EdgeClaims {
         tenant: tenant.map(|t| t.parse().unwrap()),
         actor: actor.map(Into::into),
+        ..Default::default()
     };
     signer().sign_edge(claims, now()).unwrap()
 }
@@ -155,8 +193,8 @@ async fn create_tenant(slug: &str, country: &str) -> TenantEntry {
 async fn serve_with(r: &str, tune: impl FnOnce(&mut Config)) -> Server {
     let (own, control) = dbs(r);
     let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
-    let mut config = Config::new(region(r), url(own), keys);
-    config.control_database_url = Some(url(control));
+    let mut config = Config::new(region(r), service_url(own), keys);
+    config.control_database_url = Some(service_url(control));
     tune(&mut config);
     Server::spawn(config).await
 }
@@ -415,7 +453,8 @@ async fn migrate_is_idempotent() {
     assert!(made.contains("patients"), "{made}");
     psql(
         EU,
-        &format!("DROP TABLE {made}; DELETE FROM tenant_migrate_a.schema_migrations"),
+        // CASCADE: views over the tables (the audit trail's) go with them.
+        &format!("DROP TABLE {made} CASCADE; DELETE FROM tenant_migrate_a.schema_migrations"),
     );
     let report = migrate::run(&region("eu-west"), &pool, &pool, false)
         .await
@@ -805,6 +844,7 @@ async fn tokens_catalog_and_statements_are_checked() {
                 EdgeClaims {
                     tenant: Some("checks".parse().unwrap()),
                     actor: None,
+                    ..Default::default()
                 },
                 now(),
             )
@@ -815,6 +855,7 @@ async fn tokens_catalog_and_statements_are_checked() {
             EdgeClaims {
                 tenant: Some("checks".parse().unwrap()),
                 actor: None,
+                ..Default::default()
             },
             now() - 3600,
         )
@@ -1516,4 +1557,559 @@ async fn every_registered_resource_has_its_table() {
             .await
             .unwrap_or_else(|e| panic!("{} does not prepare: {e:?}", s.name));
     }
+}
+
+/// A token whose batches say which edge sent them, as the edge's do.
+fn token_from(tenant: &str, actor: &str, edge: &str) -> String {
+    let claims = EdgeClaims {
+        tenant: Some(tenant.parse().unwrap()),
+        actor: Some(actor.into()),
+        edge: Some(edge.into()),
+    };
+    signer().sign_edge(claims, now()).unwrap()
+}
+
+/// A pool connected as the administrator (what `regional-db audit verify` uses).
+fn admin_pool() -> deadpool_postgres::Pool {
+    db::pool(&url(EU), 1, Duration::from_secs(10)).unwrap()
+}
+
+async fn verify(
+    slug: &str,
+    anchor: Option<regional_db::audit::Head>,
+) -> regional_db::audit::Report {
+    let pool = admin_pool();
+    let client = pool.get().await.unwrap();
+    regional_db::audit::verify(&client, &slug.parse().unwrap(), anchor)
+        .await
+        .unwrap()
+}
+
+/// A connection as the service's own role, pinned to `slug`'s schema.
+async fn as_service(slug: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(&service_url(EU), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let schema = slug.parse::<telemed_shared::tenant::TenantSlug>().unwrap();
+    client
+        .execute(
+            "SELECT set_config('search_path', $1, false)",
+            &[&db::search_path_for(&schema)],
+        )
+        .await
+        .unwrap();
+    client
+}
+
+/// The acceptance test of "append-only for the service's own database role": the role
+/// `regional-db serve` connects as appends records (every batch of this binary runs as it)
+/// and reads them, and is refused every UPDATE, DELETE and TRUNCATE by its grants.
+#[tokio::test]
+async fn the_service_role_appends_to_the_trail_and_can_never_change_it() {
+    stack();
+    let slug = "audit-grants";
+    create_tenant(slug, "FR").await;
+    let s = serve("eu-west").await;
+    let t = token_from(slug, "dr-grant", "eu-west/CDG");
+    let id = create_patient(&s, &t, patient("Droit", "Ana", "female")).await;
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [{"name": names::PATIENT_READ, "params": [id]}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let service = as_service(slug).await;
+    let row = service
+        .query_one(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, bool>(0), row.get::<_, bool>(1)),
+        (false, false)
+    );
+    let n: i64 = service
+        .query_one("SELECT count(*) FROM audit_events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2, "a create and a read, appended by the service");
+    for sql in [
+        "UPDATE audit_events SET actor = 'someone-else'",
+        "DELETE FROM audit_events",
+        "DELETE FROM audit_events WHERE chain_seq = 1",
+        "TRUNCATE audit_events",
+        "UPDATE audit_event_resources SET patient = NULL",
+    ] {
+        let err = service.batch_execute(sql).await.unwrap_err();
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{sql}: {err:?}"
+        );
+        assert!(
+            err.as_db_error()
+                .unwrap()
+                .message()
+                .contains("permission denied"),
+            "refused by the grant, not only by the trigger: {sql}: {err:?}"
+        );
+    }
+    // Appending stays possible, and is chained.
+    service
+        .batch_execute(
+            "INSERT INTO audit_events (actor, action, statement) VALUES ('job', 'export', 'test.export')",
+        )
+        .await
+        .unwrap();
+    // Defence in depth: the table's owner is refused by the trigger too.
+    let err = stack()
+        .cluster
+        .psql(
+            EU,
+            "UPDATE tenant_audit_grants.audit_events SET actor = 'x' WHERE chain_seq = 1",
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT string_agg(actor || ' ' || action || ' ' || coalesce(edge, '-') || ' ' || outcome, ',' ORDER BY chain_seq) FROM tenant_audit_grants.audit_events"
+        ),
+        "dr-grant create eu-west/CDG ok,dr-grant read eu-west/CDG ok,job export - ok"
+    );
+    assert!(verify(slug, None).await.intact());
+}
+
+/// Tamper evidence: an intact chain passes; a record modified and another removed by a
+/// superuser (who steps around grants and triggers) are both found, the first named; a
+/// truncated tail, which no chain can show, is found against an anchor.
+#[tokio::test]
+async fn verify_finds_a_modified_and_a_removed_record() {
+    stack();
+    let slug = "audit-chain";
+    create_tenant(slug, "FR").await;
+    let s = serve("eu-west").await;
+    let t = token_from(slug, "dr-chain", "us-east/DFW");
+    let id = create_patient(&s, &t, patient("Chaine", "Ada", "female")).await;
+    for _ in 0..5 {
+        let (status, body) = s
+            .batch(
+                &t,
+                json!({"statements": [{"name": names::PATIENT_READ, "params": [id]}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let intact = verify(slug, None).await;
+    assert!(intact.intact(), "{intact:?}");
+    assert_eq!(intact.records, 6);
+    let head = intact.head.unwrap();
+    assert_eq!(head.chain_seq, 6);
+    // The SQL trigger and the Rust verifier hash alike: the stored head is what Rust computes.
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT encode(hash, 'hex') FROM tenant_audit_chain.audit_events WHERE chain_seq = 6"
+        ),
+        regional_db::audit::hex(&head.hash)
+    );
+
+    let bin = env!("CARGO_BIN_EXE_regional-db");
+    let run_verify = |anchor: Option<String>| {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(["audit", "verify", "--tenant", slug])
+            .env("REGION", "eu-west")
+            .env("DATABASE_URL", url(EU))
+            .env("RUST_LOG", "error");
+        if let Some(a) = anchor {
+            cmd.args(["--anchor", &a]);
+        }
+        cmd.output().unwrap()
+    };
+    let pool = admin_pool();
+    let err = regional_db::audit::verify(
+        &pool.get().await.unwrap(),
+        &"no-such-clinic".parse().unwrap(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("has no schema"), "{err}");
+    let out = run_verify(Some(head.to_anchor()));
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("intact, 6 record(s)"),
+        "{out:?}"
+    );
+
+    stack()
+        .cluster
+        .psql(
+            EU,
+            "SET session_replication_role = replica; \
+             UPDATE tenant_audit_chain.audit_events SET actor = 'nobody' WHERE chain_seq = 2; \
+             DELETE FROM tenant_audit_chain.audit_events WHERE chain_seq = 4;",
+        )
+        .unwrap();
+    let broken = verify(slug, None).await;
+    assert!(!broken.intact());
+    use regional_db::audit::Break;
+    assert!(
+        matches!(
+            broken.breaks.as_slice(),
+            [
+                Break::Modified { chain_seq: 2, .. },
+                Break::Removed { from: 4, to: 4 }
+            ]
+        ),
+        "{:?}",
+        broken.breaks
+    );
+    let out = run_verify(None);
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("first: record 2 (AuditEvent/") && stderr.contains("record 4 is missing"),
+        "{stderr}"
+    );
+
+    // Cutting the tail leaves a chain that holds: only the anchor shows it.
+    stack()
+        .cluster
+        .psql(
+            EU,
+            "SET session_replication_role = replica; \
+             DELETE FROM tenant_audit_chain.audit_events WHERE chain_seq = 6;",
+        )
+        .unwrap();
+    let cut = verify(slug, Some(head)).await;
+    assert!(
+        cut.breaks.contains(&Break::Anchor { chain_seq: 6 }),
+        "{:?}",
+        cut.breaks
+    );
+}
+
+/// Concurrent batches of one clinic append to one chain, without a gap or a fork.
+#[tokio::test]
+async fn concurrent_batches_keep_one_chain() {
+    stack();
+    let slug = "audit-race";
+    create_tenant(slug, "FR").await;
+    let s = std::sync::Arc::new(serve("eu-west").await);
+    let t = token_from(slug, "dr-race", "eu-west/CDG");
+    let id = create_patient(&s, &t, patient("Course", "Ada", "female")).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..16 {
+        let (s, t, id) = (s.clone(), t.clone(), id.clone());
+        tasks.spawn(async move {
+            let statements = if k % 2 == 0 {
+                json!([{"name": names::PATIENT_READ, "params": [id]}])
+            } else {
+                json!([patient("Course", &format!("N{k}"), "male")])
+            };
+            let (status, body) = s.batch(&t, json!({ "statements": statements })).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let report = verify(slug, None).await;
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.records, 17);
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(DISTINCT chain_seq) || ' ' || max(chain_seq) FROM tenant_audit_race.audit_events"
+        ),
+        "17 17"
+    );
+}
+
+/// A refused batch rolls back, its trail with it; its audited statements are recorded
+/// again with the refusal as outcome, naming only what the caller sent.
+#[tokio::test]
+async fn a_refused_batch_leaves_its_outcome_and_nothing_it_wrote() {
+    stack();
+    let slug = "audit-refused";
+    create_tenant(slug, "FR").await;
+    let s = serve("eu-west").await;
+    let t = token_from(slug, "dr-refused", "eu-west/CDG");
+    let missing = "5b0c1a2e-1111-4222-8333-444455556666";
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [
+                patient("Perdu", "Ana", "female"),
+                {"name": names::PATIENT_READ, "params": [missing]},
+                {"name": "consent.create", "params": [
+                    {"resourceType": "Consent"}, missing, "active", [], null, null, null
+                ]},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT string_agg(statement || ' ' || coalesce(resource_id, '-') || ' ' || outcome, ',' ORDER BY chain_seq) FROM tenant_audit_refused.audit_events"
+        ),
+        format!(
+            "patient.create - constraint_violation,patient.read {missing} constraint_violation,consent.create - constraint_violation"
+        )
+    );
+    assert_eq!(
+        psql(EU, "SELECT count(*) FROM tenant_audit_refused.patients"),
+        "0"
+    );
+    assert!(verify(slug, None).await.intact());
+
+    // Served, a read of an id that found nothing names the id all the same.
+    let (status, body) = s
+        .batch(
+            &t,
+            json!({"statements": [{"name": names::PATIENT_READ, "params": [missing]}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["results"][0]["rows"]),
+        (StatusCode::OK, &json!([]))
+    );
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT action || ' ' || resource_id || ' ' || patient || ' ' || outcome FROM tenant_audit_refused.audit_events ORDER BY chain_seq DESC LIMIT 1"
+        ),
+        format!("read {missing} {missing} ok")
+    );
+}
+
+/// The trail as FHIR AuditEvents: searched by patient, newest first, shaped per R4, and
+/// another clinic's token finds nothing of it. Reading the trail is recorded once, about
+/// no patient.
+#[tokio::test]
+async fn audit_events_are_read_as_fhir_per_clinic() {
+    stack();
+    let (a, b) = ("audit-fhir-a", "audit-fhir-b");
+    create_tenant(a, "FR").await;
+    create_tenant(b, "FR").await;
+    let s = serve("eu-west").await;
+    let ta = token_from(a, "dr-a", "eu-west/CDG");
+    let id = create_patient(&s, &ta, patient("Lecture", "Ada", "female")).await;
+    let (status, _) = s
+        .batch(
+            &ta,
+            json!({"statements": [{"name": names::PATIENT_READ, "params": [id]}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let by_patient = |limit: i64| {
+        json!({"statements": [{"name": "auditevent.search-by-date-desc",
+            "params": [null, null, id, null, null, null, null, null, limit]}]})
+    };
+    let (status, body) = s.batch(&ta, by_patient(10)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows = body["results"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{body}");
+    let newest = &rows[0]["resource"];
+    assert_eq!(newest["resourceType"], "AuditEvent");
+    assert_eq!(newest["action"], "R");
+    assert_eq!(newest["outcome"], "0");
+    assert_eq!(newest["agent"][0]["who"]["identifier"]["value"], "dr-a");
+    assert_eq!(newest["agent"][0]["requestor"], true);
+    assert_eq!(
+        newest["source"]["observer"]["display"],
+        "Telemed Edge eu-west/CDG"
+    );
+    assert_eq!(
+        newest["entity"][0]["what"]["reference"],
+        format!("Patient/{id}")
+    );
+    assert_eq!(rows[1]["resource"]["action"], "C");
+    assert!(
+        newest["recorded"].as_str().unwrap() >= rows[1]["resource"]["recorded"].as_str().unwrap()
+    );
+    let event = rows[0]["id"].as_str().unwrap().to_owned();
+
+    // Reading the trail is recorded, once per statement, about no patient.
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT action || ' ' || resource_type || ' ' || coalesce(resource_id, '-') || ' ' || coalesce(patient::text, '-') FROM tenant_audit_fhir_a.audit_events ORDER BY chain_seq DESC LIMIT 1"
+        ),
+        "search AuditEvent - -"
+    );
+    // Another clinic's token: neither the search nor the read reaches clinic A's trail.
+    let tb = token_from(b, "dr-b", "eu-west/CDG");
+    let (status, body) = s
+        .batch(
+            &tb,
+            json!({"statements": [
+                by_patient(10)["statements"][0].clone(),
+                {"name": "auditevent.read", "params": [event]},
+                {"name": "auditevent.search", "params": [null, null, null, null, null, null, null, 100]},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["rows"], json!([]));
+    assert_eq!(body["results"][1]["rows"], json!([]));
+    let own: Vec<&str> = body["results"][2]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["resource"]["agent"][0]["who"]["identifier"]["value"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(own.iter().all(|who| *who == "dr-b"), "{own:?}");
+}
+
+/// What the chain's per-clinic lock costs: the same load of audited batches on one clinic
+/// with the chain, and on a clinic whose chain trigger is disabled (the trail as before
+/// `0010_audit_chain.sql`), through `regional-db` as the service's role. A measurement,
+/// not a check: `cargo test -p regional-db --test regional chain_lock_cost -- --ignored
+/// --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run by hand"]
+async fn chain_lock_cost() {
+    stack();
+    const TOTAL: usize = 640;
+    let s = std::sync::Arc::new(serve_with("eu-west", |c| c.pool_size = 16).await);
+    let mut lines = Vec::new();
+    for (slug, chained) in [
+        ("cost-chain", true),
+        ("cost-plain", false),
+        ("cost-chain2", true),
+    ] {
+        create_tenant(slug, "FR").await;
+        let schema = format!("tenant_{}", slug.replace('-', "_"));
+        if !chained {
+            psql(
+                EU,
+                &format!(
+                    "ALTER TABLE {schema}.audit_events DISABLE TRIGGER audit_events_chain, \
+                     ALTER COLUMN chain_seq DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL"
+                ),
+            );
+        }
+        let t = token_from(slug, "dr-cost", "eu-west/CDG");
+        let id = create_patient(&s, &t, patient("Cout", "Ada", "female")).await;
+        for (what, write, clients) in [
+            ("read", false, 1),
+            ("read", false, 16),
+            ("create", true, 1),
+            ("create", true, 16),
+        ] {
+            let each = TOTAL / clients / if clients == 1 { 4 } else { 1 };
+            let started = Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..clients {
+                let (s, t, id) = (s.clone(), t.clone(), id.clone());
+                tasks.spawn(async move {
+                    let mut took = Vec::with_capacity(each);
+                    for _ in 0..each {
+                        let call = if write {
+                            patient("Cout", "Bob", "male")
+                        } else {
+                            json!({"name": names::PATIENT_READ, "params": [id]})
+                        };
+                        let t0 = Instant::now();
+                        let (status, body) = s.batch(&t, json!({ "statements": [call] })).await;
+                        assert_eq!(status, StatusCode::OK, "{body}");
+                        took.push(t0.elapsed());
+                    }
+                    took
+                });
+            }
+            let mut all = Vec::new();
+            while let Some(done) = tasks.join_next().await {
+                all.extend(done.unwrap());
+            }
+            let total = started.elapsed();
+            all.sort();
+            let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+            lines.push(format!(
+                "{slug:<12} {what:<6} chain={chained:<5} clients={clients:<2} {:>5.0} batches/s  p50 {:>6.2} ms  p95 {:>6.2} ms",
+                all.len() as f64 / total.as_secs_f64(),
+                pct(0.50).as_secs_f64() * 1000.0,
+                pct(0.95).as_secs_f64() * 1000.0,
+            ));
+        }
+        if chained {
+            assert!(verify(slug, None).await.intact());
+        }
+    }
+    println!("\nAudited batches of one statement, one clinic at a time:");
+    for l in lines {
+        println!("{l}");
+    }
+}
+
+/// A clinic with a trail from before `0010_audit_chain.sql` (the lead's running stacks have
+/// them): the migration chains the records already there in their order, and `verify`
+/// agrees with what it computed.
+#[tokio::test]
+async fn the_chain_migration_chains_the_records_already_there() {
+    stack();
+    let slug: telemed_shared::tenant::TenantSlug = "audit-backfill".parse().unwrap();
+    let pool = admin_pool();
+    let mut client = pool.get().await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    tx.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}",
+        db::search_path_for(&slug)
+    ))
+    .await
+    .unwrap();
+    db::pin_schema(&tx, &slug).await.unwrap();
+    let (before, chain): (Vec<&migrate::Migration>, Vec<_>) = migrate::tenant_migrations()
+        .iter()
+        .partition(|m| m.number < 10);
+    for m in before {
+        tx.batch_execute(m.sql).await.unwrap();
+    }
+    tx.batch_execute(
+        "INSERT INTO audit_events (actor, action, statement, resource_type, resource_id) VALUES \
+           ('dr-old', 'create', 'patient.create', 'Patient', '5b0c1a2e-1111-4222-8333-444455556666'), \
+           ('dr-old', 'search', 'patient.search', 'Patient', NULL), \
+           ('dr-old', 'read', 'observation.read', 'Observation', 'x-1');
+         INSERT INTO audit_events (actor, action, statement, resource_type, resource_id, spool_id, at) VALUES \
+           ('dr-spooled', 'read', 'patient.read', 'Patient', '5b0c1a2e-1111-4222-8333-444455556666', 'ab12', now() - interval '1 day');",
+    )
+    .await
+    .unwrap();
+    tx.batch_execute(chain[0].sql).await.unwrap();
+    tx.commit().await.unwrap();
+    let report = regional_db::audit::verify(&client, &slug, None)
+        .await
+        .unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.records, 4);
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT string_agg(chain_seq || ':' || actor || ':' || coalesce(patient::text, '-'), ',' ORDER BY id) FROM tenant_audit_backfill.audit_events"
+        ),
+        "1:dr-old:5b0c1a2e-1111-4222-8333-444455556666,2:dr-old:-,3:dr-old:-,\
+         4:dr-spooled:5b0c1a2e-1111-4222-8333-444455556666"
+    );
+    // New records chain on from the last one.
+    psql(
+        EU,
+        "INSERT INTO tenant_audit_backfill.audit_events (actor, action, statement) VALUES ('job', 'export', 'x')",
+    );
+    let report = regional_db::audit::verify(&client, &slug, None)
+        .await
+        .unwrap();
+    assert!(report.intact() && report.records == 5, "{report:?}");
 }

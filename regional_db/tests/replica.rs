@@ -119,6 +119,7 @@ fn token() -> String {
     let claims = EdgeClaims {
         tenant: Some(SLUG.parse().unwrap()),
         actor: Some("dr-replica".into()),
+        ..Default::default()
     };
     signer().sign_edge(claims, now).unwrap()
 }

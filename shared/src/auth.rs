@@ -174,9 +174,19 @@ impl Scopes {
     /// Whether `perm` on `resource` is granted. `patient/` scopes are not honoured by the
     /// API yet (they need the patient's compartment), so they grant nothing here.
     pub fn allows(&self, resource: &str, perm: Perms) -> bool {
+        self.grants(resource, perm, true)
+    }
+
+    /// [`Scopes::allows`], counting only scopes that name `resource`: `system/*.rs` does not
+    /// reach a type that must be granted by name (the audit trail).
+    pub fn allows_explicitly(&self, resource: &str, perm: Perms) -> bool {
+        self.grants(resource, perm, false)
+    }
+
+    fn grants(&self, resource: &str, perm: Perms, wildcard: bool) -> bool {
         self.0.iter().any(|s| {
             matches!(s.context, ScopeContext::System | ScopeContext::User)
-                && (s.resource == "*" || s.resource == resource)
+                && ((wildcard && s.resource == "*") || s.resource == resource)
                 && s.perms.contains(perm)
         })
     }
@@ -200,8 +210,9 @@ pub struct ApiPrincipal {
     pub scopes: Scopes,
 }
 
-/// The custom claims of an edge→region token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The custom claims of an edge→region token. Build them with `..Default::default()`
+/// for the claims a call does not need: fields are added over time.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EdgeClaims {
     /// The clinic whose schema the batch may touch; absent for directory look-ups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,7 +220,15 @@ pub struct EdgeClaims {
     /// Who asked (the API token's subject), for the audit trail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// Where the edge that asked runs (`<nearest region>/<colo>`, e.g. `eu-west/CDG`; the
+    /// region alone where the platform names no colo), for the audit trail: the edge knows
+    /// it, the region cannot tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<String>,
 }
+
+/// The longest [`EdgeClaims::edge`] the region records; longer ones are cut.
+pub const MAX_EDGE_LOCATION_CHARS: usize = 64;
 
 /// An Ed25519 signing key, configured as base64 of the 64-byte key pair.
 pub struct SigningKey(Ed25519KeyPair);
@@ -445,6 +464,7 @@ pub(crate) mod tests {
                 EdgeClaims {
                     tenant: None,
                     actor: None,
+                    ..Default::default()
                 },
                 NOW,
             )
@@ -506,6 +526,7 @@ pub(crate) mod tests {
                 EdgeClaims {
                     tenant: None,
                     actor: None,
+                    ..Default::default()
                 },
                 NOW,
             )
@@ -551,6 +572,7 @@ pub(crate) mod tests {
                 EdgeClaims {
                     tenant: Some("ab".parse().unwrap()),
                     actor: None,
+                    ..Default::default()
                 },
                 NOW,
             )
@@ -594,6 +616,13 @@ pub(crate) mod tests {
         );
         assert!(scopes.allows("Observation", Perms::READ));
         assert!(!scopes.allows("Observation", Perms::SEARCH));
+        let wide = Scopes::parse("system/*.rs user/AuditEvent.r");
+        assert!(wide.allows("AuditEvent", Perms::SEARCH));
+        assert!(
+            !wide.allows_explicitly("AuditEvent", Perms::SEARCH),
+            "a wildcard is not a grant by name"
+        );
+        assert!(wide.allows_explicitly("AuditEvent", Perms::READ));
     }
 
     #[test]

@@ -22,11 +22,12 @@ pub struct Ctx<'a, H: Host> {
 
 impl<'a, H: Host> Ctx<'a, H> {
     pub fn new(host: &'a H, config: &'a EdgeConfig, geo: GeoHint) -> Self {
+        let edge = edge_location(config, &geo);
         Self {
             host,
             config,
             geo,
-            region: RegionClient::new(host, config),
+            region: RegionClient::new(host, config).at(edge),
             background: Vec::new(),
         }
     }
@@ -74,5 +75,42 @@ impl<'a, H: Host> Ctx<'a, H> {
     /// Caches what a region said about a clinic, after the response.
     pub fn remember_tenant(&mut self, selector: &TenantSelector, entry: Option<&TenantEntry>) {
         self.background.extend(directory::remember(selector, entry));
+    }
+}
+
+/// Where an edge runs, as the audit trail records it: the region nearest to its PoP, then
+/// the PoP's colo when the platform names one (`eu-west/CDG`; a generic wasi:http host
+/// names none: `eu-west`).
+pub fn edge_location(config: &EdgeConfig, geo: &GeoHint) -> String {
+    let region = &config.regions.nearest(geo).id;
+    match &geo.colo {
+        Some(colo) => format!("{region}/{colo}"),
+        None => region.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::auth::SigningKey;
+
+    #[test]
+    fn the_edge_names_its_nearest_region_and_its_colo() {
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("APEX_DOMAIN", "localhost".into()),
+            ("REGION_URLS", "eu-west=http://eu.test".into()),
+            ("EDGE_TOKEN_KEY", SigningKey::from_seed([2; 32]).to_base64()),
+            (
+                "API_TOKEN_PUBLIC_KEYS",
+                SigningKey::from_seed([1; 32]).public_base64(),
+            ),
+        ]);
+        let config = EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        let jnb = GeoHint::from_parts(Some("ZA"), Some("AF"), None, None, Some("JNB"));
+        assert_eq!(edge_location(&config, &jnb), "af-south/JNB");
+        // A host that says nothing of where it runs: the default region alone.
+        assert_eq!(edge_location(&config, &GeoHint::default()), "eu-west");
     }
 }

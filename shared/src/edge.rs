@@ -902,6 +902,56 @@ mod tests {
         assert!(host.calls.borrow().is_empty());
     }
 
+    /// `Patient/{id}/$access-log` is one search of the clinic's AuditEvents about that
+    /// patient, newest first, its links at the operation's URL; it needs AuditEvent's scope
+    /// by name (a wildcard or Patient's scope is refused at the edge, with no call).
+    #[test]
+    fn the_access_log_is_one_search_of_the_trail_and_needs_its_scope() {
+        let (host, config, api) = setup();
+        let now = host.now_millis() / 1000;
+        let id = "5b0c1a2e-1111-4222-8333-444455556666";
+        let url = format!("http://sandton-care.localhost/v1/patients/{id}/$access-log?_count=5");
+        let with = |scope: &str| {
+            let token = api
+                .sign_api("sandton-care".parse().unwrap(), "admin-1", scope, now, 60)
+                .unwrap();
+            get(
+                &host,
+                &config,
+                &url,
+                &[("authorization", &format!("Bearer {token}"))],
+            )
+            .response
+        };
+        for scope in [
+            "system/*.cruds",
+            "system/Patient.cruds",
+            "system/AuditEvent.r",
+        ] {
+            assert_eq!(with(scope).status(), 403, "{scope}");
+        }
+        assert!(host.calls.borrow().is_empty());
+
+        let r = with("system/AuditEvent.rs");
+        assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["type"], "searchset");
+        let self_link = body["link"][0]["url"].as_str().unwrap();
+        assert!(
+            self_link.starts_with(&format!(
+                "http://sandton-care.localhost/v1/patients/{id}/$access-log?_count=5&_sort=-date&patient="
+            )),
+            "{self_link}"
+        );
+        let calls = host.calls.borrow();
+        let batches: Vec<&BatchRequest> = calls.iter().filter_map(|(_, b)| b.as_ref()).collect();
+        assert_eq!(batches.len(), 1, "one region call");
+        let search = &batches[0].statements[0];
+        assert_eq!(search.name, "auditevent.search-by-date-desc");
+        assert_eq!(search.params[2], json!(id), "the patient filter");
+        assert_eq!(search.params.last(), Some(&json!(6)), "_count + 1");
+    }
+
     #[test]
     fn unknown_clinics_and_bad_hosts_get_localized_pages() {
         let (host, config, _) = setup();

@@ -182,7 +182,7 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
             slug,
             "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
              system/Slot.cruds system/Appointment.cruds system/Observation.cruds \
-             system/Consent.cruds"
+             system/Consent.cruds system/AuditEvent.rs"
         )
     );
     let host = edge.host_for(slug);
@@ -374,6 +374,32 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
         Some(json!({"resourceType": "Bundle", "type": "batch", "entry": entries})),
     );
     assert_eq!(answer["entry"].as_array().map(Vec::len), Some(1000));
+    // The audit trail: a search, a read, a patient's access log.
+    let events = counted(
+        "AuditEvent search",
+        200,
+        "GET",
+        &format!("/fhir/R4/AuditEvent?patient={patient}&action=C&_sort=-date"),
+        None,
+    );
+    let event = events["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{edge:?} {country}: no AuditEvent in {events}"))
+        .to_owned();
+    counted(
+        "AuditEvent read",
+        200,
+        "GET",
+        &format!("/v1/audit-events/{event}"),
+        None,
+    );
+    counted(
+        "$access-log",
+        200,
+        "GET",
+        &format!("/v1/patients/{patient}/$access-log?_count=5"),
+        None,
+    );
 }
 
 #[test]

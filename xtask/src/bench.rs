@@ -1594,6 +1594,10 @@ impl ReadBatch {
                         (&self.read.name, Type::TEXT),
                         (&self.audit.resource_type, Type::TEXT),
                         (&ids, Type::TEXT_ARRAY),
+                        // As regional-db: the edge the token names (none here), and the
+                        // outcome of a batch that commits.
+                        (&None::<String>, Type::TEXT),
+                        (&"ok", Type::TEXT),
                     ],
                 )
                 .await?;
@@ -1713,6 +1717,7 @@ impl RegionSide {
                 EdgeClaims {
                     tenant: Some(self.slug.clone()),
                     actor: Some(BENCH_ACTOR.to_owned()),
+                    ..Default::default()
                 },
                 now_secs()?,
             )

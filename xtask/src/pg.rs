@@ -352,6 +352,16 @@ impl PgCluster {
         )
     }
 
+    /// `url` (one of this cluster's [`Self::url`] or [`Self::url_across`]) for another role
+    /// than the superuser. `password` must need no escaping in a URL (hex, say).
+    pub fn url_as(&self, url: &str, user: &str, password: &str) -> String {
+        url.replacen(
+            &format!("{SUPERUSER}:{}@", self.password),
+            &format!("{user}:{password}@"),
+            1,
+        )
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -170,6 +170,13 @@ pub struct RegionInfo {
     #[serde(default)]
     pub replica_database_url: Option<String>,
     pub control_database_url: String,
+    /// `database_url` and `replica_database_url` as the service's own LOGIN role (a member
+    /// of `telemed_service`, never a superuser): what `regional-db serve` connects with.
+    /// The URLs above are the administrator's, for migrations, clinics and tests.
+    #[serde(default)]
+    pub service_database_url: Option<String>,
+    #[serde(default)]
+    pub service_replica_database_url: Option<String>,
     /// The region's Postgres primary, and its streaming replica if it has one, for failure
     /// tests ([`StackInfo::crash_primary`], [`StackInfo::promote_replica`]).
     pub primary_pg: PgServer,
@@ -233,8 +240,14 @@ impl StackInfo {
             "--listen",
             url.trim_start_matches("http://"),
         ])
-        .env("DATABASE_URL", &r.database_url)
-        .env("CONTROL_DATABASE_URL", &r.database_url)
+        .env(
+            "DATABASE_URL",
+            r.service_database_url.as_ref().unwrap_or(&r.database_url),
+        )
+        .env(
+            "CONTROL_DATABASE_URL",
+            r.service_database_url.as_ref().unwrap_or(&r.database_url),
+        )
         .env("EDGE_TOKEN_PUBLIC_KEYS", self.keys()?.edge_public()?)
         .env("MASTER_KEYS", self.keys()?.master_keys(region)?)
         .env("PEER_URLS", &self.peer_urls)
@@ -248,7 +261,11 @@ impl StackInfo {
                 .join(format!("{region}-{k}")),
         )
         .env("RUST_LOG", "info");
-        if let Some(replica) = &r.replica_database_url {
+        if let Some(replica) = r
+            .service_replica_database_url
+            .as_ref()
+            .or(r.replica_database_url.as_ref())
+        {
             cmd.env("REPLICA_DATABASE_URL", replica);
         }
         Ok(cmd)
@@ -389,6 +406,7 @@ impl StackInfo {
                 let claims = EdgeClaims {
                     tenant: None,
                     actor: None,
+                    ..Default::default()
                 };
                 let token = edge
                     .sign_edge(claims, now)
@@ -552,6 +570,30 @@ fn wait_http(url: &str, what: &str, log: &Path, timeout: Duration) -> Result<()>
         "{what} did not answer at {url} within {timeout:?}; log tail:\n{}",
         tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     )
+}
+
+/// The LOGIN role `regional-db serve` connects as: a member of the service role that
+/// `regional-db migrate` created and granted (regional_db/src/grants.rs), with a password
+/// drawn anew at each start (it lives in `stack.json`, private to its owner). Returns the
+/// role and its password. The replica has it too: roles are streamed with the rest.
+fn service_login(cluster: &PgCluster) -> Result<(String, String)> {
+    const LOGIN: &str = "regional_db";
+    const SERVICE_ROLE: &str = "telemed_service";
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("random password: {e}"))?;
+    let password: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    cluster.psql(
+        "telemed",
+        &format!(
+            "DO $$ BEGIN \
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{LOGIN}') THEN \
+                 CREATE ROLE {LOGIN} LOGIN NOSUPERUSER IN ROLE {SERVICE_ROLE}; \
+               END IF; \
+               ALTER ROLE {LOGIN} PASSWORD '{password}'; \
+             END $$"
+        ),
+    )?;
+    Ok((LOGIN.to_owned(), password))
 }
 
 /// The publication every region subscribes to: the directory tables of the control schema.
@@ -774,6 +816,8 @@ impl Stack {
                 database_url,
                 replica_database_url,
                 control_database_url: control_url.clone(),
+                service_database_url: None,
+                service_replica_database_url: None,
                 primary_pg,
                 replica_pg,
             });
@@ -800,6 +844,15 @@ impl Stack {
                 bail!("regional-db migrate failed in {}", r.id);
             }
             replicate_directory(cluster, &r.id, r.id == control, &control_url)?;
+            let (login, password) = service_login(cluster)?;
+            if let Some(info) = stack.info.regions.iter_mut().find(|x| x.id == r.id) {
+                info.service_database_url =
+                    Some(cluster.url_as(&info.database_url, &login, &password));
+                info.service_replica_database_url = info
+                    .replica_database_url
+                    .as_ref()
+                    .map(|u| cluster.url_as(u, &login, &password));
+            }
             for k in 0..r.urls.len() {
                 let name = format!("regional-db-{}-{k}", r.id);
                 let mut cmd = stack.info.regional_db_serve(&r.id, k)?;

@@ -226,7 +226,13 @@ pub(crate) struct Caller {
 impl Caller {
     /// Refuses an interaction the token's scopes do not grant, naming the scope.
     fn require(&self, r: &dyn Resource, interaction: Interaction) -> Result<(), ApiError> {
-        if self.principal.scopes.allows(r.name(), interaction.perm().0) {
+        let (scopes, perm) = (&self.principal.scopes, interaction.perm().0);
+        let granted = if r.explicit_scope() {
+            scopes.allows_explicitly(r.name(), perm)
+        } else {
+            scopes.allows(r.name(), perm)
+        };
+        if granted {
             Ok(())
         } else {
             Err(ApiError::InsufficientScope(resource::scope(r, interaction)))
@@ -370,9 +376,12 @@ async fn serve<H: Host>(
                 .iter()
                 .find(|o| o.name() == &op[1..])
                 .ok_or_else(not_found)?;
-            return match *req.method() {
-                Method::POST => operation::invoke(ctx, req, &caller, r, id, op).await,
-                _ => Err(ApiError::MethodNotAllowed("POST")),
+            return match (req.method().clone(), op.is_read()) {
+                (Method::POST, false) | (Method::GET | Method::HEAD, true) => {
+                    operation::invoke(ctx, req, &caller, r, id, op).await
+                }
+                (_, false) => Err(ApiError::MethodNotAllowed("POST")),
+                (_, true) => Err(ApiError::MethodNotAllowed("GET, HEAD")),
             };
         }
         _ => return Err(not_found()),

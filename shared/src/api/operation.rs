@@ -1,5 +1,6 @@
-//! Instance operations (`POST …/<Type>/<id>/$<name>`), as each resource declares them
-//! ([`Resource::operations`]): one batch, one edge→region call, like every interaction.
+//! Instance operations (`POST …/<Type>/<id>/$<name>`, or `GET` for those that only read),
+//! as each resource declares them ([`Resource::operations`]): one batch, one edge→region
+//! call, like every interaction.
 
 use http::{Request, Response, StatusCode};
 use serde_json::{Value, json};
@@ -8,9 +9,9 @@ use super::{
     Caller,
     error::{ApiError, malformed_answer},
     fhir_response, idempotency, parse_uuid,
-    resource::{self, Operation, Resource},
+    resource::{self, Interaction, Operation, Resource},
     rest::{self, json_body, not_found, write_headers},
-    run,
+    run, search,
 };
 use crate::{ctx::Ctx, fhir::Issue, fhir::IssueCode, host::Host};
 
@@ -39,6 +40,19 @@ pub(super) async fn invoke<H: Host>(
                 reference
             };
             rest::create(ctx, req, caller, *target, Some((element, value))).await
+        }
+        Operation::SearchOf {
+            name,
+            target,
+            param,
+            sort,
+        } => {
+            caller.require(*target, Interaction::SearchType)?;
+            let id = parse_uuid(id).ok_or_else(|| not_found(r, id))?;
+            let query = instance_search(req.uri().query(), r, &id, param, sort);
+            let s = search::parse(*target, Some(&query))?;
+            let at = format!("{}/${name}", caller.urls.resource(r, &id));
+            rest::search_at(ctx, req, caller, *target, &s, &at).await
         }
         Operation::Procedure(p) => {
             let (produces, interaction) = p.needs;
@@ -82,5 +96,51 @@ pub(super) async fn invoke<H: Host>(
             write_headers(&mut out, &response, client_key.is_some());
             Ok(out)
         }
+    }
+}
+
+/// The query of a [`Operation::SearchOf`] on instance `id` of `r`: the client's, without its
+/// own `param` and `_sort` (the operation fixes both), then `param=<Type>/<id>` and
+/// `_sort=-<sort>`. The links repeat them, so following a link asks the same again.
+fn instance_search(
+    client: Option<&str>,
+    r: &dyn Resource,
+    id: &str,
+    param: &str,
+    sort: &str,
+) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(client.unwrap_or("").as_bytes()) {
+        if k != param && k != "_sort" {
+            q.append_pair(&k, &v);
+        }
+    }
+    q.append_pair(param, &format!("{}/{id}", r.name()));
+    q.append_pair("_sort", &format!("-{sort}"));
+    q.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::resources::patient::Patient;
+
+    #[test]
+    fn an_instance_search_fixes_the_instance_and_the_order() {
+        let id = "5b0c1a2e-1111-4222-8333-444455556666";
+        assert_eq!(
+            instance_search(
+                Some("_count=5&patient=Patient/other&_sort=date&agent=app-1"),
+                &Patient,
+                id,
+                "patient",
+                "date"
+            ),
+            format!("_count=5&agent=app-1&patient=Patient%2F{id}&_sort=-date")
+        );
+        assert_eq!(
+            instance_search(None, &Patient, id, "patient", "date"),
+            format!("patient=Patient%2F{id}&_sort=-date")
+        );
     }
 }

@@ -251,14 +251,30 @@ pub enum Operation {
     /// Runs statements of the resource's own, built from the instance's id and a FHIR
     /// `Parameters` body, and answers what they produced: see [`Procedure`].
     Procedure(&'static Procedure),
+    /// `GET …/<Type>/<id>/$<name>`: a search of `target` restricted to the instance (its
+    /// reference search parameter `param` set to `<Type>/<id>`), in `sort` order, newest
+    /// first; the query string adds `_count`, `_cursor` and `target`'s other parameters.
+    /// The target's search, with its scope and its audit (`Patient/{id}/$access-log` is a
+    /// search of the AuditEvents about that patient).
+    SearchOf {
+        name: &'static str,
+        target: &'static dyn Resource,
+        param: &'static str,
+        sort: &'static str,
+    },
 }
 
 impl Operation {
     pub fn name(&self) -> &'static str {
         match self {
-            Self::CreateFor { name, .. } => name,
+            Self::CreateFor { name, .. } | Self::SearchOf { name, .. } => name,
             Self::Procedure(p) => p.name,
         }
+    }
+
+    /// Whether it reads only, answered to `GET` (else to `POST`).
+    pub fn is_read(&self) -> bool {
+        matches!(self, Self::SearchOf { .. })
     }
 }
 
@@ -341,6 +357,9 @@ pub struct Meta {
     /// Statements of its own besides the generated ones (those its operations run); named
     /// `<type>.<verb>` like the rest.
     pub extra_statements: &'static [Statement],
+    /// Only a scope naming the type grants access to it, not a `*` wildcard: for types a
+    /// broad grant should not reach by accident (the audit trail).
+    pub explicit_scope: bool,
 }
 
 impl Meta {
@@ -371,6 +390,7 @@ impl Meta {
             patient_column: None,
             sorts: &[],
             extra_statements: &[],
+            explicit_scope: false,
         }
     }
 }
@@ -424,6 +444,9 @@ pub trait Resource: Sync {
     }
     fn extra_statements(&self) -> &'static [Statement] {
         self.meta().extra_statements
+    }
+    fn explicit_scope(&self) -> bool {
+        self.meta().explicit_scope
     }
 }
 

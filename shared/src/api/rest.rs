@@ -315,8 +315,21 @@ pub(super) async fn search<H: Host>(
 ) -> Result<Response<Vec<u8>>, ApiError> {
     caller.require(r, Interaction::SearchType)?;
     let s = search::parse(r, req.uri().query())?;
+    search_at(ctx, req, caller, r, &s, &caller.urls.collection(r)).await
+}
+
+/// Runs the parsed search `s` of `r` (its scope already checked), its Bundle's links under
+/// `collection`: the type's collection, or an operation's URL that is a search
+/// ([`super::resource::Operation::SearchOf`]).
+pub(super) async fn search_at<H: Host>(
+    ctx: &mut Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    caller: &Caller,
+    r: &dyn Resource,
+    s: &search::Search,
+    collection: &str,
+) -> Result<Response<Vec<u8>>, ApiError> {
     let min_lsn = client_min_lsn(req)?;
-    let collection = caller.urls.collection(r);
     let self_url = format!("{collection}?{}", s.query(s.after.as_ref()));
     if s.matches_nothing {
         return Ok(fhir_response(

@@ -122,11 +122,13 @@ pub mod envelope {
     /// Appends one audit event per returned resource of one statement, in the batch's
     /// transaction: `$1` actor, `$2` action, `$3` statement name, `$4` resource type (all
     /// text; the last three from the statement's [`Audit`](super::Audit)), `$5` the ids
-    /// (`text[]`, one `NULL` for a statement that returned nothing). The table is made by
-    /// `regional_db/migrations/tenant`.
+    /// (`text[]`, one `NULL` for a statement that returned nothing), `$6` where the edge
+    /// runs (nullable), `$7` the outcome (`ok`, or the wire code of a refused batch). The
+    /// table is made by `regional_db/migrations/tenant`, whose trigger chains each record
+    /// to the clinic's previous one (`0010_audit_chain.sql`).
     pub const AUDIT_SQL: &str = "INSERT INTO audit_events \
-                                 (actor, action, statement, resource_type, resource_id) \
-                                 SELECT $1, $2, $3, $4, unnest($5::text[])";
+                                 (actor, action, statement, resource_type, resource_id, edge, outcome) \
+                                 SELECT $1, $2, $3, $4, unnest($5::text[]), $6, $7";
 
     /// A catalog statement as run: each row comes back as one JSON object keyed by column.
     pub fn json_rows(statement_sql: &str) -> String {
@@ -340,9 +342,9 @@ mod tests {
 
     #[test]
     fn envelope_statements_bind_what_their_callers_pass() {
-        // regional-db and the bench bind one search path, and five audit values.
+        // regional-db and the bench bind one search path, and seven audit values.
         assert_eq!(placeholders(envelope::PIN_SCHEMA_SQL), BTreeSet::from([1]));
-        assert_eq!(placeholders(envelope::AUDIT_SQL), (1..=5).collect());
+        assert_eq!(placeholders(envelope::AUDIT_SQL), (1..=7).collect());
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct RegionClient<'a, H: Host> {
     host: &'a H,
     config: &'a EdgeConfig,
     timings: RefCell<Vec<CallTiming>>,
+    /// Where this edge runs, for the audit trail of the batches it sends
+    /// ([`EdgeClaims::edge`]).
+    edge: Option<String>,
 }
 
 impl<'a, H: Host> RegionClient<'a, H> {
@@ -74,7 +77,14 @@ impl<'a, H: Host> RegionClient<'a, H> {
             host,
             config,
             timings: RefCell::new(Vec::new()),
+            edge: None,
         }
+    }
+
+    /// The same client, naming `edge` as where it runs in the batches it sends.
+    pub fn at(mut self, edge: String) -> Self {
+        self.edge = Some(edge);
+        self
     }
 
     /// The calls made so far (one per request is the budget).
@@ -94,6 +104,7 @@ impl<'a, H: Host> RegionClient<'a, H> {
         let claims = EdgeClaims {
             tenant: Some(tenant.clone()),
             actor: actor.map(str::to_owned),
+            edge: self.edge.clone(),
         };
         let body = serde_json::to_vec(batch).expect("wire types serialise");
         self.call(region, Method::POST, BATCH_PATH.to_owned(), claims, body)
@@ -113,6 +124,7 @@ impl<'a, H: Host> RegionClient<'a, H> {
         let claims = EdgeClaims {
             tenant: None,
             actor: None,
+            ..Default::default()
         };
         match self
             .call(
@@ -142,6 +154,7 @@ impl<'a, H: Host> RegionClient<'a, H> {
         let claims = EdgeClaims {
             tenant: None,
             actor: None,
+            ..Default::default()
         };
         let body = serde_json::to_vec(timing).expect("wire types serialise");
         let (region, instances) = self.config.region_instances(region);

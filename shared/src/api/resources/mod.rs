@@ -3,6 +3,7 @@
 //! makes its table (checked against Postgres by `regional_db`'s tests).
 
 pub mod appointment;
+pub mod audit_event;
 pub mod consent;
 pub mod observation;
 pub mod patient;
@@ -22,6 +23,7 @@ pub static REGISTRY: &[&dyn Resource] = &[
     &appointment::Appointment,
     &observation::Observation,
     &consent::Consent,
+    &audit_event::AuditEvent,
 ];
 
 /// The type named `name` (`Patient`), as the FHIR URL space names it.

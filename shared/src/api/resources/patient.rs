@@ -159,6 +159,7 @@ static SEARCH: &[SearchParam] = &[
 static META: Meta = Meta {
     columns: COLUMNS,
     search: SEARCH,
+    operations: &[super::audit_event::ACCESS_LOG],
     ..Meta::new("Patient", "patients", "patients", &PATIENT)
 };
 

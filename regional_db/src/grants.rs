@@ -1,0 +1,153 @@
+//! The service's database role: what `regional-db serve` may do in Postgres, granted by
+//! the commands that create and migrate schemas.
+//!
+//! Two kinds of connection, two kinds of role:
+//! - **Operators** (`regional-db migrate`, `tenant create`, `audit verify`) connect as an
+//!   administrator that owns the schemas: they create tables, and the grants below.
+//! - **The service** (`regional-db serve`) connects as a LOGIN role that is a member of
+//!   [`SERVICE_ROLE`] (NOLOGIN, created here when missing), e.g.
+//!   `CREATE ROLE regional_db_eu LOGIN PASSWORD … IN ROLE telemed_service`. That role holds
+//!   exactly what the service needs, per schema:
+//!   - every clinic table: `SELECT, INSERT, UPDATE, DELETE` — except the append-only ones
+//!     ([`APPEND_ONLY`], the audit trail: `SELECT, INSERT` only, never `UPDATE`, `DELETE`
+//!     or `TRUNCATE`) and the migration history (`SELECT`); views: `SELECT`;
+//!   - the control schema (the directory): `SELECT`.
+//!
+//! The grants are applied again after every migration of a schema ([`grant_tenant`], from
+//! `migrate` and `tenant create`): a table a later migration adds is covered, a clinic
+//! created later too, and a grant someone added by hand on an append-only table is taken
+//! back. A superuser bypasses grants (and can step around the audit trail's triggers): the
+//! service must never connect as one; the hash chain is what shows what a superuser did.
+
+use deadpool_postgres::GenericClient;
+use telemed_shared::tenant::TenantSlug;
+
+use crate::{db::quote_ident, error::Error};
+
+/// The NOLOGIN role whose members the service connects as.
+pub const SERVICE_ROLE: &str = "telemed_service";
+
+/// Clinic tables the service may read and append to, never change: the audit trail.
+pub const APPEND_ONLY: &[&str] = &["audit_events"];
+
+/// Clinic tables the service may only read: the migration history.
+const READ_ONLY: &[&str] = &["schema_migrations"];
+
+/// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
+/// migrated in a cluster creates it). Safe when two migrators race for it.
+pub async fn ensure_service_role(tx: &impl GenericClient) -> Result<(), Error> {
+    let exists = tx
+        .query_opt(
+            "SELECT 1 FROM pg_roles WHERE rolname = $1",
+            &[&SERVICE_ROLE],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        tx.batch_execute(&format!(
+            "DO $$ BEGIN CREATE ROLE {} NOLOGIN; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+            quote_ident(SERVICE_ROLE)
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Logs an error when `pool` connects as a superuser (or a role that bypasses row
+/// security): no grant binds it, so the trail is append-only for the service no more.
+/// A warning at start-up rather than a refusal: local tools may knowingly serve so. Gives
+/// up silently after a second (a database down at start-up must not delay serving).
+pub async fn warn_if_superuser(pool: &deadpool_postgres::Pool) {
+    let check = async {
+        let client = pool.get().await.ok()?;
+        client
+            .query_one(
+                "SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles \
+             WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .ok()
+    };
+    if let Ok(Some(row)) = tokio::time::timeout(std::time::Duration::from_secs(1), check).await
+        && row.get::<_, bool>(1)
+    {
+        tracing::error!(
+            role = row.get::<_, String>(0),
+            "regional-db connects as a superuser: grants do not bind it, the audit trail is not \
+             append-only for it; connect as a member of {SERVICE_ROLE}"
+        );
+    }
+}
+
+/// The grants of the control schema: the directory, read only.
+pub async fn grant_control(tx: &impl GenericClient) -> Result<(), Error> {
+    ensure_service_role(tx).await?;
+    let role = quote_ident(SERVICE_ROLE);
+    tx.batch_execute(&format!(
+        "GRANT USAGE ON SCHEMA control TO {role};
+         REVOKE ALL ON ALL TABLES IN SCHEMA control FROM {role};
+         GRANT SELECT ON ALL TABLES IN SCHEMA control TO {role};"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The grants of `slug`'s schema, as the module documentation lists them, for every table
+/// and view it has now.
+pub async fn grant_tenant(tx: &impl GenericClient, slug: &TenantSlug) -> Result<(), Error> {
+    ensure_service_role(tx).await?;
+    let schema = slug.schema_name();
+    let role = quote_ident(SERVICE_ROLE);
+    let q = quote_ident(&schema);
+    let mut sql = format!(
+        "GRANT USAGE ON SCHEMA {q} TO {role};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {q} TO {role};\n"
+    );
+    let relations = tx
+        .query(
+            "SELECT c.relname, c.relkind::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname",
+            &[&schema],
+        )
+        .await?;
+    for row in relations {
+        let (name, kind): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let privileges = privileges(&name, &kind);
+        let table = format!("{q}.{}", quote_ident(&name));
+        sql.push_str(&format!(
+            "REVOKE ALL ON {table} FROM {role}; GRANT {privileges} ON {table} TO {role};\n"
+        ));
+    }
+    tx.batch_execute(&sql).await?;
+    Ok(())
+}
+
+/// What the service may do on one relation of a clinic schema (`relkind` as Postgres spells it).
+fn privileges(name: &str, relkind: &str) -> &'static str {
+    if relkind == "v" || relkind == "m" || READ_ONLY.contains(&name) {
+        "SELECT"
+    } else if APPEND_ONLY.contains(&name) {
+        "SELECT, INSERT"
+    } else {
+        "SELECT, INSERT, UPDATE, DELETE"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trail_is_append_only_and_views_are_read_only() {
+        assert_eq!(privileges("audit_events", "r"), "SELECT, INSERT");
+        assert_eq!(privileges("schema_migrations", "r"), "SELECT");
+        assert_eq!(privileges("audit_event_resources", "v"), "SELECT");
+        assert_eq!(
+            privileges("patients", "r"),
+            "SELECT, INSERT, UPDATE, DELETE"
+        );
+    }
+}
