@@ -403,8 +403,9 @@ fn audit_patients(rows: &[Map<String, Value>]) -> Option<Vec<Option<String>>> {
     (!ids.is_empty()).then_some(ids)
 }
 
-/// One audit event per id of `entry`, in a single statement ([`AUDIT_SQL`]).
-async fn append_audit(
+/// One audit event per id of `entry`, in a single statement ([`AUDIT_SQL`]): the one way
+/// anything of the region writes the audit trail (batches, the retention job, legal holds).
+pub async fn append_audit(
     tx: &impl GenericClient,
     actor: &str,
     entry: &AuditEntry,

@@ -15,6 +15,7 @@
 //! - [`audit_spool`]: the audit trail of replica reads while the primary is down.
 //! - [`migrate`]: embedded migrations of the control schema and of every clinic schema.
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
+//! - [`jobs`]: the region's jobs (`regional-db jobs run retention`) and legal holds.
 //! - [`error`]: operator-command errors, and the one mapping of failures to wire errors.
 //! - `metrics`: the Prometheus registry of an instance (its series are listed there);
 //!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).
@@ -24,6 +25,7 @@ pub mod audit_spool;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub mod jobs;
 mod metrics;
 pub mod migrate;
 pub mod params;

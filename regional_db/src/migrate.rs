@@ -12,7 +12,7 @@
 
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use telemed_shared::{geo::RegionId, tenant::TenantSlug};
+use telemed_shared::{country::CountryCode, geo::RegionId, tenant::TenantSlug};
 
 use crate::{
     db::{self, quote_ident},
@@ -161,18 +161,24 @@ pub async fn run(
         control_applied: migrate_control(pool).await?,
         ..Report::default()
     };
-    let slugs: Vec<TenantSlug> = {
+    let clinics: Vec<(TenantSlug, CountryCode)> = {
         let client = control.get().await.map_err(pool_error)?;
         let rows = client
             .query(
-                "SELECT slug FROM control.tenants WHERE home_region = $1 ORDER BY slug",
+                "SELECT slug, country FROM control.tenants WHERE home_region = $1 ORDER BY slug",
                 &[&region.as_str()],
             )
             .await?;
         rows.iter()
-            .map(|r| r.get::<_, String>(0).parse().map_err(Error::Slug))
-            .collect::<Result<_, _>>()?
+            .map(|r| {
+                Ok((
+                    r.get::<_, String>(0).parse().map_err(Error::Slug)?,
+                    r.get::<_, String>(1).parse().map_err(Error::Country)?,
+                ))
+            })
+            .collect::<Result<_, Error>>()?
     };
+    let slugs: Vec<&TenantSlug> = clinics.iter().map(|(s, _)| s).collect();
     report.tenants = slugs.len();
 
     let bar = ProgressBar::with_draw_target(
@@ -188,7 +194,7 @@ pub async fn run(
             .expect("a valid template"),
     );
     let mut client = pool.get().await.map_err(pool_error)?;
-    for slug in &slugs {
+    for (slug, country) in &clinics {
         bar.set_message(slug.to_string());
         let tx = client.transaction().await?;
         let exists: bool = tx
@@ -205,13 +211,15 @@ pub async fn run(
             )));
         }
         report.tenant_applied += migrate_tenant_in(&tx, slug).await?;
+        // Clinics created before the schema recorded its country (0011) get it here.
+        crate::jobs::record_country(&tx, country).await?;
         tx.commit().await?;
         bar.inc(1);
     }
     // Connections are taken one at a time: the control pool may be this very pool.
     drop(client);
     let version = i32::try_from(tenant_schema_version()).unwrap_or(i32::MAX);
-    let names: Vec<&str> = slugs.iter().map(TenantSlug::as_str).collect();
+    let names: Vec<&str> = slugs.iter().map(|s| s.as_str()).collect();
     control
         .get()
         .await

@@ -1,0 +1,724 @@
+//! Retention and erasure against a real Postgres cluster of their own (started once for this
+//! binary by `xtask::pg`): the retention job on aged data with a controllable clock in FR,
+//! DE and US clinics, its dry run, legal holds, the agreement of the clinic's schema with
+//! the rule engine.
+//!
+//! Two databases stand for two regions: `region_eu` (eu-west, with the control schema) and
+//! `region_us` (us-east). Each test uses its own clinics.
+
+mod common;
+
+use std::{path::Path, process::Command, sync::OnceLock, time::Duration};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use common::region;
+use regional_db::{
+    db,
+    jobs::{
+        JobError, holds,
+        retention::{self, Outcome, RetentionJob},
+    },
+    migrate, provision,
+};
+use serde_json::json;
+use telemed_shared::compliance::{
+    REVIEWED, policy_for,
+    retention::{Facts, Rule},
+};
+use uuid::Uuid;
+use xtask::pg::{PgCluster, PgOptions};
+
+const EU: &str = "region_eu";
+const US: &str = "region_us";
+
+struct Stack {
+    cluster: PgCluster,
+}
+
+fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("regional-db-pg-retention");
+        let mut cluster = PgCluster::start(
+            &dir,
+            PgOptions {
+                port: None,
+                reuse_existing: true,
+            },
+        )
+        .expect("postgres starts");
+        cluster.stop_when_process_exits().expect("watchdog");
+        for name in [EU, US] {
+            cluster.drop_database(name).unwrap();
+            cluster.create_database(name).unwrap();
+        }
+        let (eu, us) = (cluster.url(EU), cluster.url(US));
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let eu = db::pool(&eu, 1, Duration::from_secs(10)).unwrap();
+                let us = db::pool(&us, 1, Duration::from_secs(10)).unwrap();
+                migrate::run(&region("eu-west"), &eu, &eu, false)
+                    .await
+                    .unwrap();
+                migrate::run(&region("us-east"), &us, &eu, false)
+                    .await
+                    .unwrap();
+            })
+        })
+        .join()
+        .unwrap();
+        Stack { cluster }
+    })
+}
+
+fn url(db: &str) -> String {
+    stack().cluster.url(db)
+}
+
+fn psql(db: &str, sql: &str) -> String {
+    stack().cluster.psql(db, sql).unwrap().trim().to_owned()
+}
+
+/// The region of a country's clinics here, its database and the control database.
+fn home(country: &str) -> (&'static str, &'static str) {
+    if country == "US" {
+        ("us-east", US)
+    } else {
+        ("eu-west", EU)
+    }
+}
+
+fn pools(country: &str) -> (deadpool_postgres::Pool, deadpool_postgres::Pool) {
+    let (_, own) = home(country);
+    let pool = db::pool(&url(own), 2, Duration::from_secs(10)).unwrap();
+    let control = db::pool(&url(EU), 2, Duration::from_secs(10)).unwrap();
+    (pool, control)
+}
+
+async fn create_clinic(slug: &str, country: &str) {
+    let (r, own) = home(country);
+    let (pool, control) = pools(country);
+    let r = region(r);
+    provision::create(
+        &provision::NewTenant {
+            slug: slug.into(),
+            name: format!("Clinic {slug}"),
+            country: country.into(),
+            region: None,
+            domains: vec![],
+        },
+        &provision::Target {
+            region: &r,
+            pool: &pool,
+            control: &control,
+            control_is_local: own == EU,
+        },
+    )
+    .await
+    .expect("clinic created");
+}
+
+/// SQL in a clinic's schema.
+fn in_clinic(slug: &str, country: &str, sql: &str) -> String {
+    let schema = format!("tenant_{}", slug.replace('-', "_"));
+    psql(
+        home(country).1,
+        &format!("SET search_path TO {schema}; {sql}"),
+    )
+}
+
+fn count(slug: &str, country: &str, what: &str) -> i64 {
+    in_clinic(slug, country, &format!("SELECT count(*) FROM {what}"))
+        .parse()
+        .unwrap()
+}
+
+fn uuid(n: u64) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+/// Aged data written directly in a clinic's schema, with the dates it would have had.
+/// Ids are numbered per clinic (its slug's hash in the high bits): no two clinics share one,
+/// so a clinic's token on another's id is a real cross-clinic probe.
+struct Seed<'a> {
+    slug: &'a str,
+    country: &'a str,
+    next: std::cell::Cell<u64>,
+}
+
+impl<'a> Seed<'a> {
+    fn new(slug: &'a str, country: &'a str) -> Self {
+        let prefix = slug.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        }) & 0xffff_ff00_0000;
+        let s = Seed {
+            slug,
+            country,
+            next: std::cell::Cell::new(prefix | 0x100),
+        };
+        let (practitioner, schedule) = (s.id(), s.id());
+        s.sql(&format!(
+            "INSERT INTO practitioners (id, resource) VALUES ('{practitioner}', '{{\"resourceType\": \"Practitioner\"}}');
+             INSERT INTO schedules (id, resource, practitioner) VALUES ('{schedule}', '{{\"resourceType\": \"Schedule\"}}', '{practitioner}');",
+        ));
+        s
+    }
+
+    fn schedule(&self) -> String {
+        self.sql("SELECT id FROM schedules LIMIT 1")
+    }
+
+    fn sql(&self, sql: &str) -> String {
+        in_clinic(self.slug, self.country, sql)
+    }
+
+    fn id(&self) -> String {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        uuid(n)
+    }
+
+    /// A patient whose record was opened on `created`, with contact details.
+    fn patient(&self, birth: &str, created: &str, deceased: Option<&str>) -> String {
+        let id = self.id();
+        let mut resource = json!({"resourceType": "Patient", "name": [{"family": "Aged", "given": ["Ann"]}],
+            "gender": "female", "birthDate": birth,
+            "telecom": [{"system": "phone", "value": "+33 1 23 45 67 89"}],
+            "address": [{"city": "Lyon"}]});
+        if let Some(d) = deceased {
+            resource["deceasedDateTime"] = json!(d);
+        }
+        self.sql(&format!(
+            "INSERT INTO patients (id, resource, family, given, birth_date, gender, created_at, last_updated) \
+             VALUES ('{id}', '{resource}', 'Aged', 'Ann', '{birth}', 'female', '{created}', '{created}')"
+        ));
+        id
+    }
+
+    /// An appointment at `at` (30 minutes), booked, then moved to each of `then`;
+    /// last written at `written`. Returns (appointment, slot).
+    fn appointment(
+        &self,
+        patient: &str,
+        at: &str,
+        then: &[&str],
+        written: &str,
+    ) -> (String, String) {
+        let (slot, appointment) = (self.id(), self.id());
+        let mut sql = format!(
+            "INSERT INTO slots (id, resource, schedule, status, starts_at, ends_at) \
+             VALUES ('{slot}', '{{\"resourceType\": \"Slot\"}}', '{}', 'free', '{at}', timestamptz '{at}' + interval '30 minutes');
+             INSERT INTO appointments (id, resource, slot, patient, status) \
+             VALUES ('{appointment}', '{{\"resourceType\": \"Appointment\", \"status\": \"booked\"}}', '{slot}', '{patient}', 'booked');",
+            self.schedule()
+        );
+        for status in then {
+            sql.push_str(&format!(
+                "UPDATE appointments SET status = '{status}', resource = resource || '{{\"status\": \"{status}\"}}' WHERE id = '{appointment}';"
+            ));
+        }
+        sql.push_str(&format!(
+            "UPDATE appointments SET last_updated = '{written}' WHERE id = '{appointment}';"
+        ));
+        self.sql(&sql);
+        (appointment, slot)
+    }
+
+    /// A visit that took place at `at`.
+    fn visit(&self, patient: &str, at: &str) -> String {
+        self.appointment(patient, at, &["arrived", "fulfilled"], at)
+            .0
+    }
+
+    fn reading(&self, patient: &str, at: &str) {
+        let id = self.id();
+        self.sql(&format!(
+            "INSERT INTO observations (id, resource, patient, status, effective, last_updated) \
+             VALUES ('{id}', '{{\"resourceType\": \"Observation\"}}', '{patient}', 'final', '{at}', '{at}')"
+        ));
+    }
+
+    fn consent(&self, patient: &str, at: &str) {
+        let id = self.id();
+        self.sql(&format!(
+            "INSERT INTO consents (id, resource, patient, status, last_updated) \
+             VALUES ('{id}', '{{\"resourceType\": \"Consent\"}}', '{patient}', 'active', '{at}')"
+        ));
+    }
+
+    /// A cached answer of a write about `patient`, as an idempotency key stores it.
+    fn cached(&self, patient: &str, created: &str) {
+        let key = self.id();
+        self.sql(&format!(
+            "INSERT INTO idempotency_keys (key, fingerprint, results, created_at) \
+             VALUES ('k-{key}', 'f', '[{{\"rows\": [{{\"id\": \"{patient}\"}}]}}]', '{created}')"
+        ));
+    }
+
+    fn exists(&self, table: &str, id: &str) -> bool {
+        self.sql(&format!("SELECT count(*) FROM {table} WHERE id = '{id}'")) == "1"
+    }
+}
+
+/// The same aged patients in every clinic, so the countries' rules are what differs:
+/// - `old`: seen 2030-06-01, a reading 2031-01-01 (last entry), a consent, a booking for
+///   2046 (written in 2031);
+/// - `recent`: seen 2040-01-01;
+/// - `held`: like `old`, under a legal hold;
+/// - `dead`: seen 2020-01-01, died 2022-01-01.
+struct Aged {
+    old: String,
+    old_visit: String,
+    old_future: (String, String),
+    recent: String,
+    held: String,
+    dead: String,
+}
+
+fn aged(seed: &Seed<'_>) -> Aged {
+    let old = seed.patient("1950-01-01", "2020-01-01T00:00:00Z", None);
+    let old_visit = seed.visit(&old, "2030-06-01T09:00:00Z");
+    seed.reading(&old, "2031-01-01T08:00:00Z");
+    seed.consent(&old, "2030-06-01T09:00:00Z");
+    let old_future = seed.appointment(&old, "2046-02-01T09:00:00Z", &[], "2031-01-01T00:00:00Z");
+    seed.cached(&old, "2031-01-01T00:00:00Z");
+    let recent = seed.patient("1960-05-05", "2020-01-01T00:00:00Z", None);
+    seed.visit(&recent, "2040-01-01T10:00:00Z");
+    let held = seed.patient("1950-01-01", "2020-01-01T00:00:00Z", None);
+    seed.visit(&held, "2030-06-02T09:00:00Z");
+    seed.reading(&held, "2031-01-01T08:00:00Z");
+    let dead = seed.patient("1950-01-01", "2019-01-01T00:00:00Z", Some("2022-01-01"));
+    seed.visit(&dead, "2020-01-01T09:00:00Z");
+    Aged {
+        old,
+        old_visit,
+        old_future,
+        recent,
+        held,
+        dead,
+    }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+async fn run(country: &str, slug: &str, now: &str, dry_run: bool) -> Vec<retention::ClinicReport> {
+    let (r, _) = home(country);
+    let (pool, control) = pools(country);
+    retention::run(
+        &RetentionJob {
+            now: at(now),
+            dry_run,
+            only: Some(slug.parse().unwrap()),
+        },
+        &region(r),
+        &pool,
+        &control,
+    )
+    .await
+    .expect("retention runs")
+}
+
+async fn hold(country: &str, slug: &str, patient: &str) {
+    let (r, _) = home(country);
+    let (pool, control) = pools(country);
+    let placed = holds::place(
+        &pool,
+        &control,
+        &region(r),
+        &slug.parse().unwrap(),
+        patient.parse().unwrap(),
+        "litigation 2044-17",
+        "legal-team",
+    )
+    .await
+    .unwrap();
+    assert_eq!(placed, holds::Placed::New);
+}
+
+/// The patients a report purged (or would have), and those it kept under a hold.
+fn acted(report: &retention::ClinicReport) -> (Vec<String>, Vec<String>) {
+    let mut purged = Vec::new();
+    let mut held = Vec::new();
+    for a in &report.actions {
+        match a.outcome {
+            Outcome::Purged(_) | Outcome::WouldPurge => purged.push(a.patient.clone()),
+            Outcome::Held { .. } => held.push(a.patient.clone()),
+            Outcome::KeptMeanwhile => panic!("nothing changes meanwhile here"),
+        }
+    }
+    purged.sort();
+    (purged, held)
+}
+
+fn sorted(mut v: Vec<&String>) -> Vec<String> {
+    v.sort();
+    v.into_iter().cloned().collect()
+}
+
+/// Everything a clinic holds, to tell that a dry run wrote nothing.
+fn snapshot(slug: &str, country: &str) -> Vec<i64> {
+    [
+        "patients",
+        "appointments",
+        "observations",
+        "consents",
+        "idempotency_keys",
+        "audit_events",
+        "legal_holds",
+        "slots WHERE status = 'free'",
+    ]
+    .iter()
+    .map(|t| count(slug, country, t))
+    .collect()
+}
+
+const NOW: &str = "2045-01-01T12:00:00Z";
+
+/// The same aged data in France, Germany and the United States, the job run in 2045.
+#[tokio::test]
+async fn the_job_purges_what_each_country_lets_go_and_skips_held_patients() {
+    stack();
+    for (country, slug) in [("FR", "ret-fr"), ("DE", "ret-de"), ("US", "ret-us")] {
+        create_clinic(slug, country).await;
+        let seed = Seed::new(slug, country);
+        let p = aged(&seed);
+        hold(country, slug, &p.held).await;
+
+        // A dry run reports and writes nothing.
+        let before = snapshot(slug, country);
+        let dry = run(country, slug, NOW, true).await;
+        assert_eq!(
+            snapshot(slug, country),
+            before,
+            "{country}: the dry run wrote"
+        );
+        let (would, held) = acted(&dry[0]);
+
+        // The real run, at the same instant, does what the dry run said.
+        let done = run(country, slug, NOW, false).await;
+        let (purged, held_now) = acted(&done[0]);
+        assert_eq!((&purged, &held_now), (&would, &held), "{country}");
+        assert_eq!(done[0].patients, 4, "{country}");
+        assert_eq!(
+            done[0].expired_keys, 1,
+            "{country}: the 2031 cached answer is past 24 hours"
+        );
+
+        match country {
+            // FR: 20 years from the last visit (2050 for old and held); the patient who
+            // died within 10 years of the last visit goes 10 years after the death (2032).
+            "FR" => {
+                assert_eq!(purged, vec![p.dead.clone()], "FR");
+                assert!(held.is_empty(), "FR: the held patient is not due yet");
+                assert!(
+                    seed.exists("patients", &p.old) && seed.exists("appointments", &p.old_visit)
+                );
+                assert_eq!(count(slug, country, "observations"), 2);
+            }
+            // DE: 10 years after the treatment ends (the 2031 reading): old goes in 2041,
+            // held too but for its hold; dead (no death rule in DE) in 2030.
+            "DE" => {
+                assert_eq!(purged, sorted(vec![&p.old, &p.dead]), "DE");
+                assert_eq!(held, vec![p.held.clone()], "DE");
+            }
+            // US: 6 years from the last entry (old: 2031 → 2037; dead: 2020 → 2026).
+            "US" => {
+                assert_eq!(purged, sorted(vec![&p.old, &p.dead]), "US");
+                assert_eq!(held, vec![p.held.clone()], "US");
+            }
+            _ => unreachable!(),
+        }
+        // Whatever the country: the recent patient and the held one are all there.
+        for id in [&p.recent, &p.held] {
+            assert!(seed.exists("patients", id), "{country}: {id} kept");
+        }
+        assert_eq!(
+            seed.sql(&format!(
+                "SELECT count(*) FROM observations WHERE patient = '{}'",
+                p.held
+            )),
+            "1",
+            "{country}: the held patient's reading is kept"
+        );
+        for id in &purged {
+            assert!(!seed.exists("patients", id), "{country}: {id} purged");
+            for table in ["appointments", "observations", "consents"] {
+                assert_eq!(
+                    seed.sql(&format!(
+                        "SELECT count(*) FROM {table} WHERE patient = '{id}'"
+                    )),
+                    "0",
+                    "{country}: {table} of {id}"
+                );
+            }
+        }
+        // The old patient's 2046 booking is gone with the record, and its slot free again.
+        if purged.contains(&p.old) {
+            assert!(!seed.exists("appointments", &p.old_future.0));
+            assert_eq!(
+                seed.sql(&format!(
+                    "SELECT status FROM slots WHERE id = '{}'",
+                    p.old_future.1
+                )),
+                "free",
+                "{country}"
+            );
+            assert_eq!(
+                seed.sql(&format!(
+                    "SELECT count(*) FROM idempotency_keys WHERE results::text LIKE '%{}%'",
+                    p.old
+                )),
+                "0"
+            );
+        }
+        // One audit event per purge, by the job, naming the patient; none for the dry run.
+        let audited = seed.sql(
+            "SELECT coalesce(string_agg(resource_id, ',' ORDER BY resource_id), '') FROM audit_events \
+             WHERE action = 'purge' AND actor = 'retention-job' AND statement = 'retention.purge'",
+        );
+        assert_eq!(audited, purged.join(","), "{country}");
+        // Running again purges nothing more.
+        let again = run(country, slug, NOW, false).await;
+        assert_eq!(acted(&again[0]).0, Vec::<String>::new(), "{country}");
+        // Lifting the hold lets the next run purge the held patient where it is due.
+        let (r, _) = home(country);
+        let (pool, control) = pools(country);
+        let slug_t = slug.parse().unwrap();
+        holds::lift(
+            &pool,
+            &control,
+            &region(r),
+            &slug_t,
+            p.held.parse().unwrap(),
+            "legal-team",
+        )
+        .await
+        .unwrap();
+        let after = run(country, slug, NOW, false).await;
+        let expect: Vec<String> = if country == "FR" {
+            vec![]
+        } else {
+            vec![p.held.clone()]
+        };
+        assert_eq!(
+            acted(&after[0]).0,
+            expect,
+            "{country} after the hold is lifted"
+        );
+        assert_eq!(
+            seed.sql("SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE statement LIKE 'holds.%'"),
+            "hold,release",
+            "{country}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn holds_are_refused_for_unknown_patients_clinics_and_reasons() {
+    stack();
+    create_clinic("ret-holds", "FR").await;
+    let (pool, control) = pools("FR");
+    let eu = region("eu-west");
+    let slug = "ret-holds".parse().unwrap();
+    let unknown: Uuid = uuid(0xdead).parse().unwrap();
+    let e = holds::place(&pool, &control, &eu, &slug, unknown, "why", "me")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, JobError::UnknownPatient { .. }), "{e}");
+    let e = holds::place(&pool, &control, &eu, &slug, unknown, "  ", "me")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, JobError::NoReason), "{e}");
+    let e = holds::lift(&pool, &control, &eu, &slug, unknown, "me")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, JobError::NotHeld { .. }), "{e}");
+    // Not homed in us-east.
+    let e = holds::list(&pool, &control, &region("us-east"), &slug)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, JobError::UnknownClinic { .. }), "{e}");
+    let seed = Seed::new("ret-holds", "FR");
+    let p = seed.patient("1970-01-01", "2020-01-01T00:00:00Z", None);
+    holds::place(
+        &pool,
+        &control,
+        &eu,
+        &slug,
+        p.parse().unwrap(),
+        "court order",
+        "me",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        holds::place(
+            &pool,
+            &control,
+            &eu,
+            &slug,
+            p.parse().unwrap(),
+            "again",
+            "me"
+        )
+        .await
+        .unwrap(),
+        holds::Placed::AlreadyHeld
+    );
+    let listed = holds::list(&pool, &control, &eu, &slug).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].reason.as_str(), listed[0].placed_by.as_str()),
+        ("court order", "me")
+    );
+    // The hold's foreign key: even SQL of our own cannot delete a held patient.
+    let err = stack()
+        .cluster
+        .psql(
+            EU,
+            &format!("DELETE FROM tenant_ret_holds.patients WHERE id = '{p}'"),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("legal_holds_patient_fkey"),
+        "{err}"
+    );
+}
+
+/// The CLI: `jobs run retention --dry-run --now …` prints what it would do, writes nothing.
+#[tokio::test]
+async fn the_command_line_runs_the_job_with_its_clock() {
+    stack();
+    create_clinic("ret-cli", "US").await;
+    let seed = Seed::new("ret-cli", "US");
+    let p = aged(&seed);
+    let before = snapshot("ret-cli", "US");
+    let cli = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_regional-db"))
+            .args(["jobs", "run", "retention", "--region", "us-east"])
+            .args([
+                "--database-url",
+                &url(US),
+                "--control-database-url",
+                &url(EU),
+            ])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["--tenant", "ret-cli", "--dry-run", "--now", NOW]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("dry run"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("would purge Patient/{}", p.old)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("45 CFR 164.316"), "the citation: {stdout}");
+    assert_eq!(snapshot("ret-cli", "US"), before);
+    // Bad input is refused before anything runs.
+    for bad in [
+        &["--tenant", "ret-cli", "--now", "next tuesday"][..],
+        &["--now", NOW][..],
+        &["--tenant", "no-such-clinic"][..],
+    ] {
+        let out = cli(bad);
+        assert!(!out.status.success(), "{bad:?}");
+    }
+    assert_eq!(snapshot("ret-cli", "US"), before);
+    let out = cli(&["--all", "--now", NOW]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("purged Patient/{}", p.old)),
+        "{stdout}"
+    );
+    assert!(!seed.exists("patients", &p.old));
+}
+
+/// The clinic's schema computes the rule engine's date, for every country's rule, over a
+/// grid of facts (leap days, partial birth dates, deaths, missing visits).
+#[tokio::test]
+async fn the_schema_and_the_rule_engine_agree() {
+    stack();
+    create_clinic("ret-agree", "FR").await;
+    let days = [
+        None,
+        Some("2000-02-29"),
+        Some("2001-02-28"),
+        Some("2010-07-15"),
+        Some("2019-12-31"),
+    ];
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let mut cases = Vec::new();
+    for birth in [None, Some("1990-02-28"), Some("2004-02-29")] {
+        for death in [None, Some("2003-03-01"), Some("2024-02-29")] {
+            for visit in days {
+                for reading in [None, Some("2011-01-01")] {
+                    cases.push(Facts {
+                        birth: birth.map(d),
+                        death: death.map(d),
+                        last_visit: visit.map(d),
+                        last_reading: reading.map(d),
+                        last_entry: d("2012-02-29"),
+                    });
+                }
+            }
+        }
+    }
+    let lit = |x: Option<NaiveDate>| x.map_or("NULL::date".to_owned(), |d| format!("date '{d}'"));
+    let mut countries: Vec<&str> = REVIEWED.to_vec();
+    countries.push("JP");
+    for c in countries {
+        let rule = Rule::of_policy(&policy_for(&c.parse().unwrap()));
+        let values: Vec<String> = cases
+            .iter()
+            .map(|f| {
+                format!(
+                    "retention_keep_until('{0}', {1}, {2}, retention_anchor('{0}', {3}, {4}, {5}))",
+                    rule.to_json(),
+                    lit(f.birth),
+                    lit(f.death),
+                    lit(f.last_visit),
+                    lit(f.last_reading),
+                    lit(Some(f.last_entry))
+                )
+            })
+            .collect();
+        let got = in_clinic(
+            "ret-agree",
+            "FR",
+            &format!(
+                "SELECT string_agg(d::text, ',' ORDER BY n) FROM unnest(ARRAY[{}]) WITH ORDINALITY AS t(d, n)",
+                values.join(", ")
+            ),
+        );
+        let want: Vec<String> = cases
+            .iter()
+            .map(|f| rule.decide(f).keep_until.to_string())
+            .collect();
+        assert_eq!(got, want.join(","), "{c}");
+    }
+    // Partial FHIR dates mean their latest day.
+    assert_eq!(
+        in_clinic(
+            "ret-agree",
+            "FR",
+            "SELECT concat_ws(',', fhir_date_latest('1980'), fhir_date_latest('2000-02'), \
+             fhir_date_latest('2001-02'), fhir_date_latest('1999-12-31'), \
+             fhir_date_latest('2010-05-01T23:30:00-05:00'), fhir_date_latest(NULL))"
+        ),
+        "1980-12-31,2000-02-29,2001-02-28,1999-12-31,2010-05-02"
+    );
+}
