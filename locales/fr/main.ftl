@@ -51,3 +51,10 @@ policy-retention = Durée de conservation des dossiers médicaux
 policy-encrypt-identifiers = Chiffrement des identifiants nationaux
 policy-breach-notice = Délai de notification d’une violation de données
 policy-hosting = Régions d’hébergement autorisées
+
+## Effacement (POST /v1/patients/{id}/$erase)
+
+erase-medical-record = Dossier médical
+erase-contact-details = Coordonnées
+erase-unheld-appointments = Rendez-vous sans soin (futurs ou annulés)
+erase-cached-responses = Copies de réponses en cache

@@ -1,7 +1,7 @@
 //! Retention and erasure against a real Postgres cluster of their own (started once for this
 //! binary by `xtask::pg`): the retention job on aged data with a controllable clock in FR,
 //! DE and US clinics, its dry run, legal holds, the agreement of the clinic's schema with
-//! the rule engine.
+//! the rule engine, and `patient.erase` (the statement of `Patient/$erase`) through a batch.
 //!
 //! Two databases stand for two regions: `region_eu` (eu-west, with the control schema) and
 //! `region_us` (us-east). Each test uses its own clinics.
@@ -11,19 +11,23 @@ mod common;
 use std::{path::Path, process::Command, sync::OnceLock, time::Duration};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use common::region;
+use common::{Server, region};
 use regional_db::{
-    db,
+    Config, db,
     jobs::{
         JobError, holds,
         retention::{self, Outcome, RetentionJob},
     },
     migrate, provision,
 };
-use serde_json::json;
-use telemed_shared::compliance::{
-    REVIEWED, policy_for,
-    retention::{Facts, Rule},
+use serde_json::{Value, json};
+use telemed_shared::{
+    auth::{EdgeClaims, SigningKey, VerifyingKeys},
+    compliance::{
+        REVIEWED, policy_for,
+        retention::{CONTACT_ELEMENTS, Facts, Rule, rules_by_country},
+    },
+    dataplane::{catalog, wire::BATCH_PATH},
 };
 use uuid::Uuid;
 use xtask::pg::{PgCluster, PgOptions};
@@ -33,6 +37,7 @@ const US: &str = "region_us";
 
 struct Stack {
     cluster: PgCluster,
+    edge_key: Vec<u8>,
 }
 
 fn stack() -> &'static Stack {
@@ -67,7 +72,8 @@ fn stack() -> &'static Stack {
         })
         .join()
         .unwrap();
-        Stack { cluster }
+        let edge_key = jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes();
+        Stack { cluster, edge_key }
     })
 }
 
@@ -720,5 +726,173 @@ async fn the_schema_and_the_rule_engine_agree() {
              fhir_date_latest('2010-05-01T23:30:00-05:00'), fhir_date_latest(NULL))"
         ),
         "1980-12-31,2000-02-29,2001-02-28,1999-12-31,2010-05-02"
+    );
+}
+
+// ----- patient.erase, the statement of Patient/$erase, through a real batch -----
+
+fn signer() -> SigningKey {
+    SigningKey::from_key_pair_bytes(&stack().edge_key).unwrap()
+}
+
+fn token(tenant: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    signer()
+        .sign_edge(
+            EdgeClaims {
+                tenant: Some(tenant.parse().unwrap()),
+                actor: Some("app-erase".into()),
+            },
+            now,
+        )
+        .unwrap()
+}
+
+async fn serve(r: &str, own: &str) -> Server {
+    let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
+    let mut config = Config::new(region(r), url(own), keys);
+    config.control_database_url = Some(url(EU));
+    Server::spawn(config).await
+}
+
+async fn erase(s: &Server, tenant: &str, patient: &str, now: &str) -> (u16, Value) {
+    let body = json!({"statements": [{"name": "patient.erase", "params": [
+        patient, rules_by_country(), CONTACT_ELEMENTS, now
+    ]}]});
+    let resp = s
+        .http
+        .post(format!("{}{BATCH_PATH}", s.base))
+        .bearer_auth(token(tenant))
+        .header(
+            telemed_shared::dataplane::wire::CATALOG_HEADER,
+            catalog::version(),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+/// The same aged patient asks for erasure in 2045 in FR and in DE: France keeps the medical
+/// record (20 years, R1112-7) and erases the contact details, the 2046 booking (its slot
+/// freed) and the cached answers; Germany's 10 years are over: everything goes.
+#[tokio::test]
+async fn erasure_keeps_what_the_law_keeps_and_takes_the_rest() {
+    stack();
+    let s = serve("eu-west", EU).await;
+    for (country, slug) in [("FR", "erase-fr"), ("DE", "erase-de")] {
+        create_clinic(slug, country).await;
+        let seed = Seed::new(slug, country);
+        let p = aged(&seed);
+        seed.cached(&p.old, "2044-12-31T23:00:00Z");
+        let (status, body) = erase(&s, slug, &p.old, NOW).await;
+        assert_eq!(status, 200, "{body}");
+        let row = &body["results"][0]["rows"][0];
+        assert_eq!(row["id"], p.old.as_str());
+        assert_eq!(row["country"], country);
+        match country {
+            "FR" => {
+                assert_eq!(row["outcome"], "kept", "{row}");
+                assert_eq!(row["keep_until"], "2050-06-01", "{row}");
+                assert_eq!(row["contact_erased"], true);
+                assert_eq!(
+                    (row["appointments"].as_i64(), row["slots_freed"].as_i64()),
+                    (Some(1), Some(1))
+                );
+                assert_eq!(row["cached"], 2, "the 2031 key and the recent one: {row}");
+                let resource: Value = serde_json::from_str(&seed.sql(&format!(
+                    "SELECT resource FROM patients WHERE id = '{}'",
+                    p.old
+                )))
+                .unwrap();
+                for e in CONTACT_ELEMENTS {
+                    assert!(resource.get(e).is_none(), "{e} erased: {resource}");
+                }
+                assert_eq!(resource["name"][0]["family"], "Aged", "identity kept");
+                assert_eq!(resource["birthDate"], "1950-01-01");
+                assert!(
+                    seed.exists("appointments", &p.old_visit),
+                    "the visit is record"
+                );
+                assert!(!seed.exists("appointments", &p.old_future.0));
+                assert_eq!(
+                    seed.sql(&format!(
+                        "SELECT status FROM slots WHERE id = '{}'",
+                        p.old_future.1
+                    )),
+                    "free"
+                );
+                assert_eq!(
+                    seed.sql(&format!(
+                        "SELECT count(*) FROM observations WHERE patient = '{}'",
+                        p.old
+                    )),
+                    "1"
+                );
+                // Erasing again finds nothing more to erase.
+                let (_, again) = erase(&s, slug, &p.old, NOW).await;
+                let again = &again["results"][0]["rows"][0];
+                assert_eq!(
+                    (
+                        again["contact_erased"].as_bool(),
+                        again["appointments"].as_i64()
+                    ),
+                    (Some(false), Some(0))
+                );
+            }
+            "DE" => {
+                assert_eq!(row["outcome"], "purged", "{row}");
+                assert_eq!(row["keep_until"], Value::Null);
+                assert_eq!(row["birth"], Value::Null, "a purge's answer holds no facts");
+                assert_eq!(row["observations"], 1);
+                assert!(!seed.exists("patients", &p.old));
+            }
+            _ => unreachable!(),
+        }
+        // Held: nothing changes.
+        hold(country, slug, &p.held).await;
+        let (status, body) = erase(&s, slug, &p.held, NOW).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["results"][0]["rows"][0]["outcome"], "held");
+        assert!(
+            seed.sql(&format!(
+                "SELECT resource->'telecom' FROM patients WHERE id = '{}'",
+                p.held
+            ))
+            .contains("+33")
+        );
+        // Audited as an erasure of the patient, by the caller.
+        assert_eq!(
+            seed.sql("SELECT string_agg(actor || ':' || resource_id, ',' ORDER BY id) FROM audit_events WHERE action = 'erase'"),
+            if country == "FR" {
+                format!("app-erase:{0},app-erase:{0},app-erase:{1}", p.old, p.held)
+            } else {
+                format!("app-erase:{},app-erase:{}", p.old, p.held)
+            }
+        );
+        // Unknown, and another clinic's patient: no row, nothing changed there.
+        let (status, body) = erase(&s, slug, &uuid(0xbeef), NOW).await;
+        assert_eq!((status, &body["results"][0]["rows"]), (200, &json!([])));
+    }
+    // FR's token on DE's recent patient: not found in FR's schema, untouched in DE's.
+    let recent = in_clinic(
+        "erase-de",
+        "DE",
+        "SELECT id FROM patients WHERE birth_date = '1960-05-05'",
+    );
+    let (status, body) = erase(&s, "erase-fr", &recent, NOW).await;
+    assert_eq!((status, &body["results"][0]["rows"]), (200, &json!([])));
+    assert!(
+        in_clinic(
+            "erase-de",
+            "DE",
+            &format!("SELECT resource FROM patients WHERE id = '{recent}'")
+        )
+        .contains("telecom")
     );
 }

@@ -40,6 +40,7 @@ pub(super) async fn invoke<H: Host>(
             };
             rest::create(ctx, req, caller, *target, Some((element, value))).await
         }
+        Operation::Erase => super::erase::invoke(ctx, req, caller, id).await,
         Operation::Procedure(p) => {
             let (produces, interaction) = p.needs;
             caller.require(produces, interaction)?;

@@ -234,6 +234,9 @@ pub enum Operation {
     /// Runs statements of the resource's own, built from the instance's id and a FHIR
     /// `Parameters` body, and answers what they produced: see [`Procedure`].
     Procedure(&'static Procedure),
+    /// `Patient/{id}/$erase`: a request for erasure, answered with what went and what the
+    /// law keeps ([`super::erase`]).
+    Erase,
 }
 
 impl Operation {
@@ -241,6 +244,7 @@ impl Operation {
         match self {
             Self::CreateFor { name, .. } => name,
             Self::Procedure(p) => p.name,
+            Self::Erase => "erase",
         }
     }
 }

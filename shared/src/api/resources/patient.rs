@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     api::{
-        resource::{Column, Indexed, Meta, Resource, Rules},
+        resource::{Column, Indexed, Meta, Operation, Resource, Rules},
         search::{Match, SearchParam},
     },
     compliance::{PatientField, identifiers::NationalId},
@@ -146,6 +146,8 @@ static SEARCH: &[SearchParam] = &[
 static META: Meta = Meta {
     columns: COLUMNS,
     search: SEARCH,
+    operations: &[Operation::Erase],
+    extra_statements: crate::api::erase::STATEMENTS,
     ..Meta::new("Patient", "patients", "patients", &PATIENT)
 };
 
