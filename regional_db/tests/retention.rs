@@ -896,3 +896,240 @@ async fn erasure_keeps_what_the_law_keeps_and_takes_the_rest() {
         .contains("telecom")
     );
 }
+
+// ----- Patient/$erase through the edge's core (the code both adapters run), natively -----
+
+/// The edge's ports over plain HTTP: no cache, the wall clock, the OS's randomness.
+struct NativeHost {
+    http: reqwest::Client,
+    /// Calls to a region so far.
+    calls: std::cell::Cell<usize>,
+}
+
+impl telemed_shared::host::Host for NativeHost {
+    async fn fetch(
+        &self,
+        request: axum::http::Request<Vec<u8>>,
+    ) -> Result<axum::http::Response<Vec<u8>>, telemed_shared::host::FetchError> {
+        let fail = |e: reqwest::Error| telemed_shared::host::FetchError(e.to_string());
+        self.calls.set(self.calls.get() + 1);
+        let (parts, body) = request.into_parts();
+        let resp = self
+            .http
+            .request(parts.method, parts.uri.to_string())
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(fail)?;
+        let mut out = axum::http::Response::builder().status(resp.status());
+        for (k, v) in resp.headers() {
+            out = out.header(k, v);
+        }
+        let body = resp.bytes().await.map_err(fail)?;
+        Ok(out.body(body.to_vec()).expect("a response"))
+    }
+    async fn cache_get(&self, _: &str) -> Option<axum::http::Response<Vec<u8>>> {
+        None
+    }
+    async fn cache_put(&self, _: &str, _: axum::http::Response<Vec<u8>>) {}
+    fn now_millis(&self) -> u64 {
+        u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0)
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        getrandom::fill(buf).expect("the OS random source");
+    }
+    fn log(&self, level: telemed_shared::host::LogLevel, message: &str) {
+        eprintln!("edge {level:?}: {message}");
+    }
+}
+
+/// The API issuer's key of these tests.
+fn api_key() -> SigningKey {
+    SigningKey::from_seed([7; 32])
+}
+
+fn api_token(slug: &str, scope: &str) -> String {
+    let now = u64::try_from(Utc::now().timestamp()).unwrap();
+    api_key()
+        .sign_api(slug.parse().unwrap(), "native-app", scope, now, 300)
+        .unwrap()
+}
+
+struct NativeEdge {
+    host: NativeHost,
+    config: telemed_shared::config::EdgeConfig,
+}
+
+impl NativeEdge {
+    fn new(region_base: &str) -> Self {
+        let vars = std::collections::HashMap::from([
+            ("APEX_DOMAIN", "localhost".to_owned()),
+            (
+                "REGION_URLS",
+                format!("eu-west={region_base},us-east={region_base},af-south={region_base}"),
+            ),
+            ("EDGE_TOKEN_KEY", signer().to_base64()),
+            ("API_TOKEN_PUBLIC_KEYS", api_key().public_base64()),
+        ]);
+        NativeEdge {
+            host: NativeHost {
+                http: reqwest::Client::new(),
+                calls: std::cell::Cell::new(0),
+            },
+            config: telemed_shared::config::EdgeConfig::from_lookup(|k| vars.get(k).cloned())
+                .unwrap(),
+        }
+    }
+
+    /// `POST <path>` to clinic `slug` with `token`: (status, body, content-language).
+    async fn post(&self, slug: &str, path: &str, token: &str, body: &str) -> (u16, Value, String) {
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{slug}.localhost{path}"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/fhir+json")
+            .header("accept-language", "fr")
+            .body(body.as_bytes().to_vec())
+            .unwrap();
+        let before = self.host.calls.get();
+        let handled = telemed_shared::edge::handle(
+            &self.host,
+            &self.config,
+            telemed_shared::geo::GeoHint::default(),
+            req,
+        )
+        .await;
+        // The timing beacon is background work, not run here: these are data calls.
+        assert!(
+            self.host.calls.get() - before <= 1,
+            "{path}: one region call at most"
+        );
+        let r = handled.response;
+        let language = r
+            .headers()
+            .get("content-language")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (
+            r.status().as_u16(),
+            serde_json::from_slice(r.body()).unwrap_or(Value::Null),
+            language,
+        )
+    }
+}
+
+/// The part of a `Parameters` answer named `name` about `data`.
+fn answer_part<'a>(answer: &'a Value, name: &str, data: &str) -> &'a Value {
+    answer["parameter"]
+        .as_array()
+        .and_then(|ps| {
+            ps.iter()
+                .find(|p| p["name"] == name && p["part"][0]["valueCode"] == data)
+        })
+        .unwrap_or_else(|| panic!("no {name} {data} in {answer}"))
+}
+
+/// Today's patients, seen in 2010: France keeps the record to 2030 and says why (R1112-7);
+/// Germany's 10 years after the 2011 reading are over: the record goes. Through the edge's
+/// core, one call to the region each; another clinic gets the unknown id's 404.
+#[tokio::test]
+async fn the_edge_answers_erase_with_what_went_and_what_the_law_keeps() {
+    stack();
+    let s = serve("eu-west", EU).await;
+    let edge = NativeEdge::new(&s.base);
+    let scope = "system/Patient.cruds";
+    for (country, slug) in [("FR", "edge-erase-fr"), ("DE", "edge-erase-de")] {
+        create_clinic(slug, country).await;
+        let seed = Seed::new(slug, country);
+        let p = seed.patient("1950-01-01", "2009-01-01T00:00:00Z", None);
+        seed.visit(&p, "2010-06-01T09:00:00Z");
+        seed.reading(&p, "2011-01-01T08:00:00Z");
+        let path = format!("/v1/patients/{p}/$erase");
+
+        // Refused before anything runs: no delete scope, a body with parameters.
+        let (st, body, _) = edge
+            .post(slug, &path, &api_token(slug, "system/Patient.rs"), "")
+            .await;
+        assert_eq!(st, 403, "{body}");
+        assert!(body.to_string().contains("system/Patient.d"), "{body}");
+        let (st, _, _) = edge
+            .post(
+                slug,
+                &path,
+                &api_token(slug, scope),
+                r#"{"resourceType": "Parameters", "parameter": [{"name": "all"}]}"#,
+            )
+            .await;
+        assert_eq!(st, 422);
+        assert!(seed.exists("patients", &p));
+
+        let before = edge.host.calls.get();
+        let (st, answer, language) = edge.post(slug, &path, &api_token(slug, scope), "").await;
+        assert_eq!(st, 200, "{country}: {answer}");
+        assert_eq!(edge.host.calls.get() - before, 1, "a cold edge: one call");
+        assert_eq!(language, "fr");
+        assert_eq!(answer["resourceType"], "Parameters");
+        match country {
+            "FR" => {
+                assert_eq!(answer["parameter"][0]["valueCode"], "partial", "{answer}");
+                let record = answer_part(&answer, "kept", "medical-record");
+                let text = record.to_string();
+                assert!(text.contains("2030-06-01"), "{text}");
+                assert!(text.contains("R1112-7"), "{text}");
+                assert!(text.contains("Dossier médical"), "{text}");
+                answer_part(&answer, "erased", "contact-details");
+                assert!(seed.exists("patients", &p));
+                assert_eq!(
+                    seed.sql(&format!(
+                        "SELECT resource ? 'telecom' FROM patients WHERE id = '{p}'"
+                    )),
+                    "f"
+                );
+            }
+            "DE" => {
+                assert_eq!(answer["parameter"][0]["valueCode"], "erased", "{answer}");
+                let record = answer_part(&answer, "erased", "medical-record");
+                assert!(record.to_string().contains("630f"), "{record}");
+                assert!(!seed.exists("patients", &p));
+            }
+            _ => unreachable!(),
+        }
+    }
+    // Another clinic's token and host, on FR's patient: the 404 of an id that exists nowhere.
+    let fr_patient = in_clinic("edge-erase-fr", "FR", "SELECT id FROM patients LIMIT 1");
+    let unknown = uuid(0xfeed);
+    let token = api_token("edge-erase-de", scope);
+    let (st_theirs, theirs, _) = edge
+        .post(
+            "edge-erase-de",
+            &format!("/v1/patients/{fr_patient}/$erase"),
+            &token,
+            "",
+        )
+        .await;
+    let (st_none, none, _) = edge
+        .post(
+            "edge-erase-de",
+            &format!("/fhir/R4/Patient/{unknown}/$erase"),
+            &token,
+            "",
+        )
+        .await;
+    assert_eq!((st_theirs, st_none), (404, 404), "{theirs} {none}");
+    assert_eq!(
+        theirs.to_string().replace(&fr_patient, "ID"),
+        none.to_string().replace(&unknown, "ID")
+    );
+    // DE's token on FR's host: refused at the edge.
+    let (st, _, _) = edge
+        .post(
+            "edge-erase-fr",
+            &format!("/v1/patients/{fr_patient}/$erase"),
+            &token,
+            "",
+        )
+        .await;
+    assert_eq!(st, 403);
+}
