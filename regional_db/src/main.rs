@@ -180,6 +180,10 @@ struct ServeArgs {
     /// it, such reads are refused with 503 rather than answered without a trail.
     #[arg(long, env = "AUDIT_SPOOL_DIR")]
     audit_spool_dir: Option<std::path::PathBuf>,
+    /// Run the retention job over every clinic homed here every N hours (one instance of
+    /// the region leads each run). Off without it: `regional-db jobs run retention` by hand.
+    #[arg(long, env = "RETENTION_EVERY_HOURS", value_parser = clap::value_parser!(u64).range(1..))]
+    retention_every_hours: Option<u64>,
 }
 
 #[derive(Args)]
@@ -343,6 +347,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.pool_size = args.pool_size;
     config.replica_database_url = args.replica_database_url.filter(|u| !u.trim().is_empty());
     config.audit_spool_dir = args.audit_spool_dir;
+    if let Some(hours) = args.retention_every_hours {
+        let (pool, control) = args.db.pools()?;
+        let period = Duration::from_secs(hours * 3600);
+        tokio::spawn(retention::every(
+            period,
+            None,
+            region.clone(),
+            pool,
+            control,
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -639,7 +639,12 @@ async fn the_command_line_runs_the_job_with_its_clock() {
         assert!(!out.status.success(), "{bad:?}");
     }
     assert_eq!(snapshot("ret-cli", "US"), before);
-    let out = cli(&["--all", "--now", NOW]);
+    // Every clinic of the region, dry: the other tests' clinics are only read.
+    let out = cli(&["--all", "--dry-run", "--now", NOW]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("clinic ret-cli (US)"));
+    assert_eq!(snapshot("ret-cli", "US"), before);
+    let out = cli(&["--tenant", "ret-cli", "--now", NOW]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -1132,4 +1137,72 @@ async fn the_edge_answers_erase_with_what_went_and_what_the_law_keeps() {
         )
         .await;
     assert_eq!(st, 403);
+}
+
+/// The scheduled job (what `serve --retention-every-hours` spawns) purges on its own.
+#[tokio::test]
+async fn the_scheduled_job_purges_on_its_own() {
+    stack();
+    create_clinic("ret-every", "US").await;
+    let seed = Seed::new("ret-every", "US");
+    let p = seed.patient("1950-01-01", "2001-01-01T00:00:00Z", None);
+    seed.visit(&p, "2001-06-01T09:00:00Z");
+    let (pool, control) = pools("US");
+    // Scoped to its clinic: the other tests' aged clinics run with clocks of their own.
+    let task = tokio::spawn(retention::every(
+        Duration::from_millis(200),
+        Some("ret-every".parse().unwrap()),
+        region("us-east"),
+        pool,
+        control,
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while seed.exists("patients", &p) {
+        assert!(std::time::Instant::now() < deadline, "not purged in time");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    task.abort();
+    assert_eq!(
+        seed.sql("SELECT count(*) FROM audit_events WHERE action = 'purge'"),
+        "1"
+    );
+}
+
+/// A clinic another run holds is skipped, and said so; a dry run reads it all the same.
+#[tokio::test]
+async fn a_clinic_another_run_holds_is_skipped() {
+    stack();
+    create_clinic("ret-busy", "DE").await;
+    let seed = Seed::new("ret-busy", "DE");
+    let p = seed.patient("1950-01-01", "2001-01-01T00:00:00Z", None);
+    let (pool, _) = pools("DE");
+    let other = pool.get().await.unwrap();
+    other
+        .execute(
+            "SELECT pg_advisory_lock(hashtextextended('retention:tenant_ret_busy', 0))",
+            &[],
+        )
+        .await
+        .unwrap();
+    let report = &run("DE", "ret-busy", NOW, false).await[0];
+    assert!(report.skipped);
+    assert!(
+        report.lines(false)[0].contains("skipped"),
+        "{:?}",
+        report.lines(false)
+    );
+    assert!(seed.exists("patients", &p));
+    let dry = &run("DE", "ret-busy", NOW, true).await[0];
+    assert_eq!((dry.skipped, acted(dry).0), (false, vec![p.clone()]));
+    // A pooled session keeps its advisory locks: released explicitly, as the job does.
+    other
+        .execute(
+            "SELECT pg_advisory_unlock(hashtextextended('retention:tenant_ret_busy', 0))",
+            &[],
+        )
+        .await
+        .unwrap();
+    let done = &run("DE", "ret-busy", NOW, false).await[0];
+    assert_eq!(acted(done).0, vec![p.clone()]);
+    assert!(!seed.exists("patients", &p));
 }

@@ -34,9 +34,6 @@ pub enum JobError {
     /// A legal hold needs its reason.
     #[error("a legal hold needs a reason")]
     NoReason,
-    /// Another run of the same job holds the region's lock: one leader per region.
-    #[error("another {0} run is in progress in this region")]
-    Busy(&'static str),
     /// The rule engine and the clinic's schema computed different dates for a patient: a
     /// bug in one of them. Nothing of that clinic is purged.
     #[error(

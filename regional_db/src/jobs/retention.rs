@@ -17,7 +17,9 @@
 //!
 //! `now` is a parameter (the controllable clock of the tests: `--now`); `dry_run` reads
 //! and reports, and writes nothing (not even the clinic's country or an audit event).
-//! One run per region at a time (a session advisory lock).
+//! One run per clinic at a time (a session advisory lock per clinic; a clinic another run
+//! holds is skipped and said so): every instance of a region may schedule the job
+//! ([`every`], `regional-db serve --retention-every-hours N`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Pool;
@@ -42,8 +44,11 @@ pub const ACTOR: &str = "retention-job";
 /// The statement name of a purge in the audit trail.
 pub const PURGE_STATEMENT: &str = "retention.purge";
 
-/// One region-wide lock: two runs never purge side by side.
-const LOCK: i64 = 0x7465_6c65_6d65_6402;
+/// The advisory lock of one clinic's run: two runs (two instances of the region, or a run
+/// by hand beside the scheduled one) never purge the same clinic side by side; the second
+/// skips it. Dry runs write nothing and take no lock.
+const LOCK_SQL: &str = "SELECT pg_try_advisory_lock(hashtextextended('retention:' || $1, 0))";
+const UNLOCK_SQL: &str = "SELECT pg_advisory_unlock(hashtextextended('retention:' || $1, 0))";
 
 /// How long idempotency keys are kept for retries before the job deletes them.
 const KEYS_KEPT: &str = "24 hours";
@@ -105,11 +110,19 @@ pub struct ClinicReport {
     pub actions: Vec<Action>,
     /// Idempotency keys older than 24 hours deleted (or that would be).
     pub expired_keys: i64,
+    /// Another run held the clinic: nothing was looked at.
+    pub skipped: bool,
 }
 
 impl ClinicReport {
     /// The lines `regional-db jobs run retention` prints for this clinic.
     pub fn lines(&self, dry_run: bool) -> Vec<String> {
+        if self.skipped {
+            return vec![format!(
+                "clinic {}: skipped, another retention run holds it",
+                self.clinic.slug
+            )];
+        }
         let (source, confirmed) = self.citation;
         let mut out = vec![format!(
             "clinic {} ({}): {} years from {}{} — {}{}; {} patient(s) looked at",
@@ -163,42 +176,96 @@ pub async fn run(
     control: &Pool,
 ) -> Result<Vec<ClinicReport>, JobError> {
     let clinics = clinics(control, region, job.only.as_ref()).await?;
-    let leader = pool.get().await.map_err(pool_error)?;
-    let locked: bool = leader
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK])
-        .await?
-        .get(0);
-    if !locked {
-        return Err(JobError::Busy("retention"));
-    }
     let mut reports = Vec::with_capacity(clinics.len());
-    let mut result = Ok(());
     for clinic in clinics {
-        match run_clinic(job, pool, clinic).await {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
-        }
+        reports.push(run_clinic(job, pool, clinic).await?);
     }
-    leader
-        .execute("SELECT pg_advisory_unlock($1)", &[&LOCK])
-        .await?;
-    result.map(|()| reports)
+    Ok(reports)
 }
 
-/// One clinic: read every patient's facts, decide, purge what is due and not held.
+/// Runs the job over the clinics of `region` (all, or `only`) each `period` (the first run
+/// one period after the start), for as long as the service runs. Each clinic's outcome is
+/// logged as counts (the ids are in the audit trail).
+pub async fn every(
+    period: std::time::Duration,
+    only: Option<TenantSlug>,
+    region: RegionId,
+    pool: Pool,
+    control: Pool,
+) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let job = RetentionJob {
+            now: Utc::now(),
+            dry_run: false,
+            only: only.clone(),
+        };
+        match run(&job, &region, &pool, &control).await {
+            Ok(reports) => {
+                for r in reports {
+                    let count = |f: fn(&Outcome) -> bool| {
+                        r.actions.iter().filter(|a| f(&a.outcome)).count()
+                    };
+                    tracing::info!(
+                        clinic = %r.clinic.slug,
+                        patients = r.patients,
+                        purged = count(|o| matches!(o, Outcome::Purged(_))),
+                        held = count(|o| matches!(o, Outcome::Held { .. })),
+                        expired_keys = r.expired_keys,
+                        skipped = r.skipped,
+                        "retention"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "retention run failed"),
+        }
+    }
+}
+
+/// One clinic, under its lock (unless a dry run): skipped when another run holds it.
 async fn run_clinic(
     job: &RetentionJob,
     pool: &Pool,
+    clinic: Clinic,
+) -> Result<ClinicReport, JobError> {
+    let mut client = pool.get().await.map_err(pool_error)?;
+    let schema = clinic.slug.schema_name();
+    if job.dry_run {
+        return run_locked(job, &mut client, clinic).await;
+    }
+    let locked: bool = client.query_one(LOCK_SQL, &[&schema]).await?.get(0);
+    if !locked {
+        let policy = policy_for(&clinic.country);
+        return Ok(ClinicReport {
+            rule: Rule::of_policy(&policy),
+            citation: retention::citation(&policy),
+            clinic,
+            patients: 0,
+            actions: Vec::new(),
+            expired_keys: 0,
+            skipped: true,
+        });
+    }
+    let result = run_locked(job, &mut client, clinic).await;
+    // Released on every path (a pooled session would keep it); the run's own error first.
+    let unlocked = client.execute(UNLOCK_SQL, &[&schema]).await;
+    let report = result?;
+    unlocked?;
+    Ok(report)
+}
+
+/// One clinic: read every patient's facts, decide, purge what is due and not held.
+async fn run_locked(
+    job: &RetentionJob,
+    client: &mut deadpool_postgres::Client,
     clinic: Clinic,
 ) -> Result<ClinicReport, JobError> {
     let policy = policy_for(&clinic.country);
     let rule = Rule::of_policy(&policy);
     let rule_json = rule.to_json();
     let today = job.now.date_naive();
-    let mut client = pool.get().await.map_err(pool_error)?;
 
     let tx = client.transaction().await?;
     db::pin_schema(&tx, &clinic.slug).await?;
@@ -269,7 +336,7 @@ async fn run_clinic(
         let outcome = match hold {
             Some(reason) => Outcome::Held { reason },
             None if job.dry_run => Outcome::WouldPurge,
-            None => purge(&mut client, &clinic.slug, id, &rule_json, job.now).await?,
+            None => purge(client, &clinic.slug, id, &rule_json, job.now).await?,
         };
         actions.push(Action {
             patient: id.to_string(),
@@ -285,6 +352,7 @@ async fn run_clinic(
         patients: rows.len(),
         actions,
         expired_keys,
+        skipped: false,
     })
 }
 
