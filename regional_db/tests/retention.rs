@@ -25,7 +25,7 @@ use telemed_shared::{
     auth::{EdgeClaims, SigningKey, VerifyingKeys},
     compliance::{
         REVIEWED, policy_for,
-        retention::{CONTACT_ELEMENTS, Facts, Rule, rules_by_country},
+        retention::{CONTACT_ELEMENTS, Facts, Rule},
     },
     dataplane::{catalog, wire::BATCH_PATH},
 };
@@ -764,9 +764,7 @@ async fn serve(r: &str, own: &str) -> Server {
 }
 
 async fn erase(s: &Server, tenant: &str, patient: &str, now: &str) -> (u16, Value) {
-    let body = json!({"statements": [{"name": "patient.erase", "params": [
-        patient, rules_by_country(), CONTACT_ELEMENTS, now
-    ]}]});
+    let body = json!({"statements": [{"name": "patient.erase", "params": [patient, now]}]});
     let resp = s
         .http
         .post(format!("{}{BATCH_PATH}", s.base))

@@ -13,10 +13,11 @@
 //!   patient;
 //! - a patient under a **legal hold** keeps everything, and the answer says why.
 //!
-//! The edge sends every country's rule ([`retention::rules_by_country`]) and the clinic's
-//! schema applies its own country's (a cold edge does not know the clinic's country), all
-//! in one statement (`retention_erase`, `regional_db/migrations/tenant/0011_retention.sql`)
-//! under the patient's row lock: all of it or nothing. The edge then recomputes the date
+//! The statement holds every country's rule ([`retention::rules_by_country`]) and the
+//! clinic's schema applies its own country's (a cold edge does not know the clinic's
+//! country), all in one statement (`retention_erase`,
+//! `regional_db/migrations/tenant/0011_retention.sql`) under the patient's row lock: all of
+//! it or nothing. The edge then recomputes the date
 //! from the facts the statement returns, with the same engine, for the answer.
 //!
 //! Needs `system/Patient.d` (erasure deletes). The body is empty or a `Parameters` without
@@ -48,7 +49,7 @@ use crate::{
     },
     ctx::Ctx,
     dataplane::{
-        statement::{Access, Audit, ParamType, SchemaScope, Statement, p},
+        statement::{Access, Audit, Param, ParamType, SchemaScope, Statement, p},
         wire::Call,
     },
     fhir::{Issue, IssueCode},
@@ -62,24 +63,34 @@ pub const ERASE: &str = "patient.erase";
 /// The scope `$erase` needs.
 pub const SCOPE: &str = "system/Patient.d";
 
-/// `$erase`'s statement (Patient's own, in the catalog): one row when the clinic has the
-/// patient, none otherwise; audited as `erase` of the patient.
-pub static STATEMENTS: &[Statement] = &[Statement {
-    name: ERASE,
-    sql: "SELECT * FROM retention_erase($1, $2, $3, $4)",
-    access: Access::Write,
-    scope: SchemaScope::Tenant,
-    params: &[
-        p("id", ParamType::Uuid),
-        p("rules", ParamType::Jsonb),
-        p("contact", ParamType::Jsonb),
-        p("now", ParamType::Timestamptz),
-    ],
-    audit: Some(Audit {
-        action: "erase",
-        resource_type: "Patient",
-    }),
-}];
+/// `$erase`'s statement, in the catalog ([`crate::dataplane::catalog::all`]): one row when
+/// the clinic has the patient, none otherwise; audited as `erase` of the patient.
+///
+/// Every country's rule ([`rules_by_country`]) and the contact elements are literals of its
+/// SQL, built from the policies when the catalog is assembled: they are part of the
+/// catalog's version, so an edge and a region built with different policies refuse each
+/// other (409) instead of erasing by different rules, and no caller can send other rules.
+pub fn statements() -> Vec<Statement> {
+    const PARAMS: &[Param] = &[p("id", ParamType::Uuid), p("now", ParamType::Timestamptz)];
+    let literal = |v: Value| v.to_string().replace('\'', "''");
+    let sql = format!(
+        "SELECT * FROM retention_erase($1, '{}'::jsonb, '{}'::jsonb, $2)",
+        literal(rules_by_country()),
+        literal(json!(CONTACT_ELEMENTS)),
+    );
+    vec![Statement {
+        name: ERASE,
+        // Built once per process, with the catalog.
+        sql: Box::leak(sql.into_boxed_str()),
+        access: Access::Write,
+        scope: SchemaScope::Tenant,
+        params: PARAMS,
+        audit: Some(Audit {
+            action: "erase",
+            resource_type: "Patient",
+        }),
+    }]
+}
 
 /// The call `$erase` sends for patient `id` at `now_millis`.
 pub fn call(id: &str, now_millis: u64) -> Call {
@@ -88,12 +99,7 @@ pub fn call(id: &str, now_millis: u64) -> Call {
         .to_rfc3339_opts(SecondsFormat::Millis, true);
     Call {
         name: ERASE.into(),
-        params: vec![
-            json!(id),
-            rules_by_country(),
-            json!(CONTACT_ELEMENTS),
-            json!(now),
-        ],
+        params: vec![json!(id), json!(now)],
     }
 }
 
@@ -504,13 +510,17 @@ mod tests {
     }
 
     #[test]
-    fn the_call_carries_every_countrys_rule_and_the_contact_elements() {
+    fn the_statement_holds_every_countrys_rule_and_the_call_the_id_and_time() {
         let c = call("5b0c1a2e-1111-4222-8333-444455556666", 2_366_020_800_000);
         assert_eq!(c.name, ERASE);
-        assert_eq!(c.params[1]["FR"]["years"], 20);
-        assert_eq!(c.params[2], json!(CONTACT_ELEMENTS));
-        assert_eq!(c.params[3], "2044-12-22T12:00:00.000Z");
-        assert!(crate::dataplane::catalog::lookup(ERASE).is_some());
+        assert_eq!(c.params[1], "2044-12-22T12:00:00.000Z");
+        let s = crate::dataplane::catalog::lookup(ERASE).expect("in the catalog");
+        assert_eq!(s.params.len(), c.params.len());
+        let rules = s.sql.split('\'').nth(1).unwrap();
+        let rules: Value = serde_json::from_str(rules).unwrap();
+        assert_eq!(rules, rules_by_country());
+        assert_eq!(rules["FR"]["years"], 20);
+        assert!(s.sql.contains(&json!(CONTACT_ELEMENTS).to_string()));
     }
 
     fn req(body: &str) -> Request<Vec<u8>> {

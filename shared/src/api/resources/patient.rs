@@ -147,7 +147,6 @@ static META: Meta = Meta {
     columns: COLUMNS,
     search: SEARCH,
     operations: &[Operation::Erase],
-    extra_statements: crate::api::erase::STATEMENTS,
     ..Meta::new("Patient", "patients", "patients", &PATIENT)
 };
 
