@@ -193,6 +193,8 @@ BEGIN
         RETURN;
     ELSE
         outcome := 'kept';
+        -- Identity stays with the record (names, birth date, sex, identifiers — and with
+        -- them any column derived from them); only contact elements leave the resource.
         UPDATE patients pt
             SET resource = pt.resource - elements,
                 version_id = pt.version_id + 1, last_updated = now()
