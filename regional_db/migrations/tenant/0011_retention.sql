@@ -6,8 +6,8 @@
 -- The rule's numbers always come from the platform's policies (`policy_for`), passed in as
 -- jsonb `{"years", "from", "at_least_to_age", "after_death"}`; nothing here is law.
 
--- The clinic's country: its schema picks its own rule from the table the edge sends with an
--- erasure, whatever the edge knew (a cold edge does not know the clinic's country). Written
+-- The clinic's country: its schema picks its own rule from the table an erasure's statement
+-- holds (every country's, from the policies), whatever the edge knew (a cold edge does not know the clinic's country). Written
 -- at creation, and by every `regional-db migrate` and retention run from the directory.
 CREATE TABLE clinic (
     one      boolean PRIMARY KEY DEFAULT true CHECK (one),
@@ -141,8 +141,8 @@ BEGIN
 END
 $$;
 
--- An erasure request (GDPR art. 17) for patient `p`: `rules` is every country's rule (the
--- edge's `rules_by_country`), `contact` the Patient elements that are contact details.
+-- An erasure request (GDPR art. 17) for patient `p`: `rules` is every country's rule
+-- (`rules_by_country`), `contact` the Patient elements that are contact details.
 -- Under a legal hold nothing changes. A record past its retention is purged whole
 -- (`retention_purge`). A record the law still keeps loses what is not part of it: its
 -- contact details, its appointments that never held care (future bookings, whose slots

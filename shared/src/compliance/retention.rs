@@ -182,9 +182,10 @@ impl Rule {
 pub const ANY_OTHER_COUNTRY: &str = "*";
 
 /// Every reviewed country's rule by its code, and [`BASELINE`]'s under
-/// [`ANY_OTHER_COUNTRY`]: what the edge sends with `$erase`. The edge may not know the
-/// clinic's country (a cold edge); the clinic's schema does (its `clinic` row) and picks
-/// its own — so an erasure costs one call, and the rule always comes from `policy_for`.
+/// [`ANY_OTHER_COUNTRY`]: the table `$erase`'s statement holds (`crate::api::erase`). The
+/// edge may not know the clinic's country (a cold edge); the clinic's schema does (its
+/// `clinic` row) and picks its own — so an erasure costs one call, and the rule always
+/// comes from `policy_for`.
 pub fn rules_by_country() -> Value {
     let mut table = serde_json::Map::new();
     for country in REVIEWED {
