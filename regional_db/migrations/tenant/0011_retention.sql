@@ -7,8 +7,9 @@
 -- jsonb `{"years", "from", "at_least_to_age", "after_death"}`; nothing here is law.
 
 -- The clinic's country: its schema picks its own rule from the table an erasure's statement
--- holds (every country's, from the policies), whatever the edge knew (a cold edge does not know the clinic's country). Written
--- at creation, and by every `regional-db migrate` and retention run from the directory.
+-- holds (every country's, from the policies), whatever the edge knew (a cold edge does not
+-- know the clinic's country). Written at creation, and by every `regional-db migrate` and
+-- retention run from the directory.
 CREATE TABLE clinic (
     one      boolean PRIMARY KEY DEFAULT true CHECK (one),
     country  text NOT NULL CHECK (country ~ '^[A-Z]{2}$')
