@@ -56,3 +56,10 @@ policy-national-identifier = رقم الهوية الوطنية للمريض
 policy-encrypt-identifiers = تشفير أرقام الهوية الوطنية
 policy-breach-notice = مهلة الإبلاغ عن خرق البيانات
 policy-hosting = المناطق المسموح باستضافة البيانات فيها
+
+## Erasure (POST /v1/patients/{id}/$erase)
+
+erase-medical-record = الملف الطبي
+erase-contact-details = بيانات الاتصال
+erase-unheld-appointments = مواعيد لم تُقدَّم فيها رعاية
+erase-cached-responses = نسخ مخزنة من الردود

@@ -51,3 +51,10 @@ policy-national-identifier = National patient identifier
 policy-encrypt-identifiers = Encryption of national identifiers
 policy-breach-notice = Deadline to notify a data breach
 policy-hosting = Regions where data may be hosted
+
+## Erasure (POST /v1/patients/{id}/$erase)
+
+erase-medical-record = Medical record
+erase-contact-details = Contact details
+erase-unheld-appointments = Appointments that never held care
+erase-cached-responses = Cached copies of answers

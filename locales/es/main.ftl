@@ -51,3 +51,10 @@ policy-national-identifier = Identificador nacional del paciente
 policy-encrypt-identifiers = Cifrado de los identificadores nacionales
 policy-breach-notice = Plazo para notificar una brecha de datos
 policy-hosting = Regiones donde pueden alojarse los datos
+
+## Supresión (POST /v1/patients/{id}/$erase)
+
+erase-medical-record = Historia clínica
+erase-contact-details = Datos de contacto
+erase-unheld-appointments = Citas sin atención (futuras o canceladas)
+erase-cached-responses = Copias de respuestas en caché

@@ -52,3 +52,10 @@ policy-national-identifier = Identifiant national du patient
 policy-encrypt-identifiers = Chiffrement des identifiants nationaux
 policy-breach-notice = Délai de notification d’une violation de données
 policy-hosting = Régions d’hébergement autorisées
+
+## Effacement (POST /v1/patients/{id}/$erase)
+
+erase-medical-record = Dossier médical
+erase-contact-details = Coordonnées
+erase-unheld-appointments = Rendez-vous sans soin (futurs ou annulés)
+erase-cached-responses = Copies de réponses en cache

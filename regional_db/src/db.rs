@@ -560,6 +560,8 @@ fn audit_patients(rows: &[Map<String, Value>]) -> Option<Vec<Option<String>>> {
 /// ([`AUDIT_SQL`]), in the transaction `tx` (pinned to the clinic's schema). The clinic's
 /// chain lock is taken by the first record a transaction inserts and held until it ends:
 /// call this last, just before the commit.
+/// The one way anything of the region writes the audit trail (batches, the retention job,
+/// legal holds).
 pub async fn append_audit(
     tx: &impl GenericClient,
     actor: &str,

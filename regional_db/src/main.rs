@@ -1,12 +1,17 @@
-//! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `audit verify`. Every flag
-//! can also come from the environment, as a deployment sets it.
+//! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `keys rotate`, `audit
+//! verify`, `jobs run`, `holds`. Every flag can also come from the environment, as a
+//! deployment sets it.
 #![forbid(unsafe_code)]
 
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
-use regional_db::{Config, db, migrate, provision, server, vault};
+use regional_db::{
+    Config, db,
+    jobs::{holds, retention},
+    migrate, provision, server, vault,
+};
 use telemed_shared::{auth::VerifyingKeys, geo::RegionId};
 
 #[derive(Parser)]
@@ -34,6 +39,12 @@ enum Command {
     /// Check clinics' audit trails.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run one of the region's jobs once.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Legal holds: patients whose data no purge or erasure may touch.
+    #[command(subcommand)]
+    Holds(HoldsCommand),
 }
 
 #[derive(Subcommand)]
@@ -83,6 +94,71 @@ struct VerifyArgs {
     /// that hash (catches a rewritten or truncated tail, which the chain alone cannot).
     #[arg(long)]
     anchor: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run a job once: `retention` (purges records past their country's period).
+    Run(JobArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum JobName {
+    Retention,
+}
+
+#[derive(Args)]
+struct JobArgs {
+    job: JobName,
+    /// One clinic, by slug.
+    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+    tenant: Option<String>,
+    /// Every clinic homed in this region.
+    #[arg(long)]
+    all: bool,
+    /// Report what would be done; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The instant periods are measured against (RFC 3339), instead of the clock: for tests.
+    #[arg(long)]
+    now: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum HoldsCommand {
+    /// Place a legal hold on a patient.
+    Place(HoldArgs),
+    /// Lift a patient's legal hold.
+    Lift(HoldArgs),
+    /// List a clinic's legal holds.
+    List(HoldListArgs),
+}
+
+#[derive(Args)]
+struct HoldArgs {
+    #[arg(long)]
+    tenant: String,
+    /// The patient's id.
+    #[arg(long)]
+    patient: uuid::Uuid,
+    /// Why (required to place a hold).
+    #[arg(long, default_value = "")]
+    reason: String,
+    /// Who places or lifts it, for the audit trail.
+    #[arg(long, env = "USER", default_value = "operator")]
+    by: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct HoldListArgs {
+    #[arg(long)]
+    tenant: String,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -166,6 +242,10 @@ struct ServeArgs {
     audit_spool_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
     keys: MasterKeyArgs,
+    /// Run the retention job over every clinic homed here every N hours (one instance of
+    /// the region leads each run). Off without it: `regional-db jobs run retention` by hand.
+    #[arg(long, env = "RETENTION_EVERY_HOURS", value_parser = clap::value_parser!(u64).range(1..))]
+    retention_every_hours: Option<u64>,
 }
 
 #[derive(Args)]
@@ -264,6 +344,8 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Jobs(JobsCommand::Run(args)) => run_job(args).await,
+        Command::Holds(command) => holds(command).await,
     }
 }
 
@@ -290,6 +372,74 @@ async fn audit_verify(args: VerifyArgs) -> Result<()> {
     anyhow::bail!("{}", report.summary(&slug))
 }
 
+async fn run_job(args: JobArgs) -> Result<()> {
+    let JobName::Retention = args.job;
+    let region = args.db.region()?;
+    let (pool, control) = args.db.pools()?;
+    let now = match &args.now {
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .with_context(|| format!("--now {t:?} is not an RFC 3339 instant"))?
+            .to_utc(),
+        None => chrono::Utc::now(),
+    };
+    let job = retention::RetentionJob {
+        now,
+        dry_run: args.dry_run,
+        only: args.tenant.as_deref().map(str::parse).transpose()?,
+    };
+    let reports = retention::run(&job, &region, &pool, &control).await?;
+    let mode = if job.dry_run {
+        " (dry run: nothing written)"
+    } else {
+        ""
+    };
+    println!("retention in {region} as of {}{mode}", now.to_rfc3339());
+    for r in &reports {
+        for line in r.lines(job.dry_run) {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+async fn holds(command: HoldsCommand) -> Result<()> {
+    match command {
+        HoldsCommand::Place(a) => {
+            let (region, (pool, control)) = (a.db.region()?, a.db.pools()?);
+            let slug = a.tenant.parse()?;
+            match holds::place(&pool, &control, &region, &slug, a.patient, &a.reason, &a.by).await?
+            {
+                holds::Placed::New => {
+                    println!("legal hold placed on Patient/{} of {slug}", a.patient)
+                }
+                holds::Placed::AlreadyHeld => {
+                    println!(
+                        "Patient/{} of {slug} was already held; that hold stands",
+                        a.patient
+                    )
+                }
+            }
+        }
+        HoldsCommand::Lift(a) => {
+            let (region, (pool, control)) = (a.db.region()?, a.db.pools()?);
+            let slug = a.tenant.parse()?;
+            holds::lift(&pool, &control, &region, &slug, a.patient, &a.by).await?;
+            println!("legal hold lifted from Patient/{} of {slug}", a.patient);
+        }
+        HoldsCommand::List(a) => {
+            let (region, (pool, control)) = (a.db.region()?, a.db.pools()?);
+            let slug = a.tenant.parse()?;
+            for h in holds::list(&pool, &control, &region, &slug).await? {
+                println!(
+                    "Patient/{}\t{}\tby {} at {}",
+                    h.patient, h.reason, h.placed_by, h.placed_at
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> Result<()> {
     let region = args.db.region()?;
     let keys = VerifyingKeys::from_base64_list(&args.edge_token_public_keys)
@@ -308,6 +458,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
         Duration::from_secs(2),
     )?)
     .await;
+    if let Some(hours) = args.retention_every_hours {
+        let (pool, control) = args.db.pools()?;
+        let period = Duration::from_secs(hours * 3600);
+        tokio::spawn(retention::every(
+            period,
+            None,
+            region.clone(),
+            pool,
+            control,
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -199,6 +199,8 @@ pub async fn run(
         }
         report.tenant_applied += migrate_tenant_in(&tx, slug).await?;
         crate::provision::sync_policy(&tx, &quote_ident(&slug.schema_name()), country).await?;
+        // Clinics created before the schema recorded its country (0011) get it here.
+        crate::jobs::record_country(&tx, country).await?;
         tx.commit().await?;
         bar.inc(1);
     }

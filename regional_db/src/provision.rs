@@ -179,13 +179,19 @@ pub async fn create(req: &NewTenant, target: &Target<'_>) -> Result<TenantEntry,
 
 /// Installs the country's required patient fields as check constraints, so the clinic's
 /// schema enforces its regulation whatever the caller knew (see `PatientField::constraint_name`),
-/// and its consent gates ([`sync_policy`]).
+/// its consent gates ([`sync_policy`]), and records its country there (where
+/// `Patient/$erase` picks its retention rule).
 async fn install_policy(
     tx: &impl GenericClient,
     schema: &str,
     e: &TenantEntry,
 ) -> Result<(), Error> {
     sync_policy(tx, schema, &e.country).await?;
+    tx.execute(
+        &format!("INSERT INTO {schema}.clinic (country) VALUES ($1)"),
+        &[&e.country.as_str()],
+    )
+    .await?;
     let policy = policy_for(&e.country);
     for field in policy.required_patient_fields.value {
         tx.batch_execute(&format!(

@@ -173,8 +173,8 @@ fn every_practitioner_interaction_is_one_call(edge: Edge, slug: &str, country: &
     }
 }
 
-/// Schedule, `$generate-slots`, booking (won and lost), `$book`, a status change and an
-/// appointment search: one call each.
+/// Schedule, `$generate-slots`, booking (won and lost), `$book`, a status change, an
+/// appointment search, readings and `$erase`: one call each.
 fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
     let tok = format!(
         "Bearer {}",
@@ -398,6 +398,23 @@ fn booking_is_one_call_each(edge: Edge, slug: &str, country: &str) {
         200,
         "GET",
         &format!("/v1/patients/{patient}/$access-log?_count=5"),
+        None,
+    );
+    // Erasure: one call, whether the patient is there (the record is kept, its booking and
+    // contact details go) or not.
+    let erased = counted(
+        "$erase",
+        200,
+        "POST",
+        &format!("/v1/patients/{patient}/$erase"),
+        None,
+    );
+    assert_eq!(erased["parameter"][0]["valueCode"], "partial", "{erased}");
+    counted(
+        "$erase of an unknown patient",
+        404,
+        "POST",
+        "/fhir/R4/Patient/00000000-0000-4000-8000-000000000000/$erase",
         None,
     );
 }

@@ -7,7 +7,7 @@
 //!
 //! Layout: [`resource`] (the trait and what derives from it), [`resources`] (one module per
 //! type), `rest` (the interactions), [`search`], [`error`], [`idempotency`], [`lsn`],
-//! [`metadata`].
+//! [`metadata`], [`erase`] (`Patient/{id}/$erase`).
 //!
 //! Every request costs at most one edge→region call: the token is verified at the edge,
 //! the tenant comes from the host (no lookup for subdomains and `X-Tenant-Slug`), and the
@@ -32,6 +32,7 @@
 //! clients are apps.
 
 pub mod bundle;
+pub mod erase;
 pub mod error;
 mod everything;
 pub mod idempotency;

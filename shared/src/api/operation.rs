@@ -54,6 +54,7 @@ pub(super) async fn invoke<H: Host>(
             let at = format!("{}/${name}", caller.urls.resource(r, &id));
             rest::search_at(ctx, req, caller, *target, &s, &at).await
         }
+        Operation::Erase => super::erase::invoke(ctx, req, caller, id).await,
         Operation::Procedure(p) => {
             let (produces, interaction) = p.needs;
             caller.require(produces, interaction)?;

@@ -68,7 +68,13 @@ pub fn document(entry: &TenantEntry, locale: Locale) -> Value {
             json!({ "rule": "consents", "label": label("consents"), "value": consents }),
             rule(
                 "retention",
-                json!({ "years": r.years, "from": r.from.code(), "minors": r.minors }),
+                json!({
+                    "years": r.years,
+                    "from": r.from.code(),
+                    "minors": r.minors,
+                    "at_least_to_age": r.at_least_to_age,
+                    "after_death": r.after_death,
+                }),
                 p.retention.source,
             ),
             rule(
@@ -140,6 +146,8 @@ mod tests {
         }
         let fr = document(&entry("FR"), Locale::fallback());
         assert_eq!(fr["rules"][3]["value"]["years"], 20);
+        assert_eq!(fr["rules"][3]["value"]["at_least_to_age"], 28);
+        assert_eq!(fr["rules"][3]["value"]["after_death"], 10);
         assert!(
             fr["rules"][3]["source"]["text"]
                 .as_str()

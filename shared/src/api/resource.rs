@@ -262,6 +262,9 @@ pub enum Operation {
         param: &'static str,
         sort: &'static str,
     },
+    /// `Patient/{id}/$erase`: a request for erasure, answered with what went and what the
+    /// law keeps ([`super::erase`]).
+    Erase,
 }
 
 impl Operation {
@@ -269,6 +272,7 @@ impl Operation {
         match self {
             Self::CreateFor { name, .. } | Self::SearchOf { name, .. } => name,
             Self::Procedure(p) => p.name,
+            Self::Erase => "erase",
         }
     }
 

@@ -6,6 +6,7 @@
 //! baseline (GDPR-like), never nothing.
 
 pub mod identifiers;
+pub mod retention;
 
 use identifiers::NationalId;
 
@@ -208,6 +209,13 @@ pub struct Retention {
     pub from: RetentionFrom,
     /// The rule for minors' records, in words, where the law has one.
     pub minors: Option<&'static str>,
+    /// The same rule as a number, for [`retention::Rule`]: the record is kept at least to
+    /// this birthday, whatever `years` gives. Only where the words above say so.
+    pub at_least_to_age: Option<u8>,
+    /// Where the law shortens the period when the patient dies soon after the last visit:
+    /// a death less than this many years after it keeps the record this many years from
+    /// the death instead, in all cases (FR R1112-7's last sentence).
+    pub after_death: Option<u16>,
 }
 
 /// The deadline to notify a breach.
@@ -267,6 +275,8 @@ const BASELINE_RETENTION: Retention = Retention {
     years: 10,
     from: RetentionFrom::LastVisit,
     minors: None,
+    at_least_to_age: None,
+    after_death: None,
 };
 
 /// The baseline's consents: teleconsultation and sharing each need their consent.
@@ -372,6 +382,8 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                     minors: Some(
                         "at least to the patient's 28th birthday; 10 years from death if earlier",
                     ),
+                    at_least_to_age: Some(28),
+                    after_death: Some(10),
                 },
                 "Code de la santé publique R1112-7 (not L1111-7, the right of access)",
             ),
@@ -412,6 +424,8 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                     years: 6,
                     from: RetentionFrom::LastEntry,
                     minors: None,
+                    at_least_to_age: None,
+                    after_death: None,
                 },
                 "45 CFR 164.316(b)(2)(i): 6 years for HIPAA documentation; medical records follow state law (5–10 years)",
             ),
@@ -442,6 +456,8 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                     years: 6,
                     from: RetentionFrom::Dormancy,
                     minors: Some("until the age of 21"),
+                    at_least_to_age: Some(21),
+                    after_death: None,
                 },
                 "HPCSA Booklet 9 §9; POPIA s14",
             ),
@@ -513,6 +529,8 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                     years: 10,
                     from: RetentionFrom::TreatmentEnd,
                     minors: None,
+                    at_least_to_age: None,
+                    after_death: None,
                 },
                 "BGB §630f(3): 10 years after the treatment ends",
             ),
@@ -527,6 +545,8 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                     years: 5,
                     from: RetentionFrom::Discharge,
                     minors: None,
+                    at_least_to_age: None,
+                    after_death: None,
                 },
                 "Ley 41/2002 art. 17.1: at least 5 years from discharge",
             ),
@@ -541,6 +561,11 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                     years: 8,
                     from: RetentionFrom::LastVisit,
                     minors: Some("to the 25th birthday (26th if 17 at the end of treatment)"),
+                    // The 26th for every child: the code's 17-at-the-end case is covered,
+                    // other children's records are kept a year longer than the minimum,
+                    // never shorter.
+                    at_least_to_age: Some(26),
+                    after_death: None,
                 },
                 "NHS Records Management Code of Practice 2021 (England): adults 8 years",
             ),
@@ -557,6 +582,8 @@ pub fn policy_for(country: &CountryCode) -> Policy {
                     years: 10,
                     from: RetentionFrom::LastEntry,
                     minors: Some("10 years after the patient turns 18"),
+                    at_least_to_age: Some(28),
+                    after_death: None,
                 },
                 "O. Reg. 114/94: 10 years from the last entry (Ontario)",
             ),

@@ -55,12 +55,14 @@ pub static CONTROL: &[Statement] = &[
 ];
 
 /// The whole catalog: every registered resource's statements
-/// ([`crate::api::resources::statements`]), then [`CONTROL`]. Built once per process;
-/// names are unique (checked by a test).
+/// ([`crate::api::resources::statements`]), `Patient/$erase`'s (built from the policies:
+/// [`crate::api::erase::statements`]), then [`CONTROL`]. Built once per process; names are
+/// unique (checked by a test).
 pub fn all() -> &'static [Statement] {
     static ALL: OnceLock<Vec<Statement>> = OnceLock::new();
     ALL.get_or_init(|| {
         let mut all = crate::api::resources::statements();
+        all.extend(crate::api::erase::statements());
         all.extend_from_slice(CONTROL);
         all
     })
@@ -195,7 +197,12 @@ mod tests {
                 s.params.len()
             );
             if s.access == Access::Write {
-                assert!(s.sql.contains("RETURNING"), "{} must return rows", s.name);
+                // A write returns its rows: `RETURNING`, or a function's rows (`$erase`).
+                assert!(
+                    s.sql.contains("RETURNING") || s.sql.starts_with("SELECT * FROM "),
+                    "{} must return rows",
+                    s.name
+                );
             }
             assert_eq!(lookup(s.name), Some(s), "{} is found by its name", s.name);
         }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     api::{
-        resource::{Column, Indexed, Meta, Resource, Rules},
+        resource::{Column, Indexed, Meta, Operation, Resource, Rules},
         sealed,
         search::{Match, SearchParam, blind_identifier_tokens},
     },
@@ -159,7 +159,7 @@ static SEARCH: &[SearchParam] = &[
 static META: Meta = Meta {
     columns: COLUMNS,
     search: SEARCH,
-    operations: &[super::audit_event::ACCESS_LOG],
+    operations: &[super::audit_event::ACCESS_LOG, Operation::Erase],
     ..Meta::new("Patient", "patients", "patients", &PATIENT)
 };
 
