@@ -9,7 +9,7 @@
 //!   `CREATE ROLE regional_db_eu LOGIN PASSWORD … IN ROLE telemed_service`. That role holds
 //!   exactly what the service needs, per schema:
 //!   - every clinic table: `SELECT, INSERT, UPDATE, DELETE` — except the append-only ones
-//!     ([`APPEND_ONLY`], the audit trail: `SELECT, INSERT` only, never `UPDATE`, `DELETE`
+//!     ([`APPEND_ONLY`], the audit trail and data keys: `SELECT, INSERT` only, never `UPDATE`, `DELETE`
 //!     or `TRUNCATE`) and the migration history (`SELECT`); views: `SELECT`;
 //!   - the control schema (the directory): `SELECT`.
 //!
@@ -27,11 +27,15 @@ use crate::{db::quote_ident, error::Error};
 /// The NOLOGIN role whose members the service connects as.
 pub const SERVICE_ROLE: &str = "telemed_service";
 
-/// Clinic tables the service may read and append to, never change: the audit trail.
-pub const APPEND_ONLY: &[&str] = &["audit_events"];
+/// Clinic tables the service may read and append to, never change: the audit trail, and
+/// the clinic's wrapped data key (made by the service on first use; only `keys rotate`,
+/// an operator command, rewrites it — a service that could would be one statement away
+/// from making every sealed identifier unreadable).
+pub const APPEND_ONLY: &[&str] = &["audit_events", "data_keys"];
 
-/// Clinic tables the service may only read: the migration history.
-const READ_ONLY: &[&str] = &["schema_migrations"];
+/// Clinic tables the service may only read: the migration history, and the consent gates
+/// the policy installs (written by `migrate` and `tenant create`).
+const READ_ONLY: &[&str] = &["schema_migrations", "policy_consent_gates"];
 
 /// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
 /// migrated in a cluster creates it). Safe when two migrators race for it.

@@ -26,7 +26,7 @@ use telemed_shared::{
     },
     geo::RegionMap,
 };
-use xtask::pg::{PgCluster, PgOptions};
+use xtask::pg::PgCluster;
 
 const EU: &str = "obs_eu";
 const US: &str = "obs_us";
@@ -48,20 +48,7 @@ struct Stack {
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("regional-db-pg-observability");
-        let mut cluster = PgCluster::start(
-            &dir,
-            PgOptions {
-                port: None,
-                reuse_existing: true,
-            },
-        )
-        .expect("postgres starts");
-        cluster.stop_when_process_exits().expect("watchdog");
-        for name in [EU, US] {
-            cluster.drop_database(name).unwrap();
-            cluster.create_database(name).unwrap();
-        }
+        let cluster = common::cluster("regional-db-pg-observability", &[EU, US]);
         let (eu, us) = (cluster.url(EU), cluster.url(US));
         // Set up on a runtime of its own: each test has its own runtime.
         std::thread::spawn(move || {

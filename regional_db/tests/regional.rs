@@ -9,7 +9,6 @@ use common::{Server, region};
 
 use std::{
     collections::HashMap,
-    path::Path,
     sync::OnceLock,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -28,7 +27,7 @@ use telemed_shared::{
     },
     tenant::{TenantEntry, TenantSlug},
 };
-use xtask::pg::{PgCluster, PgOptions};
+use xtask::pg::PgCluster;
 
 const EU: &str = "region_eu";
 const US: &str = "region_us";
@@ -48,20 +47,7 @@ const SERVICE_LOGIN: &str = "regional_db_test";
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("regional-db-pg");
-        let mut cluster = PgCluster::start(
-            &dir,
-            PgOptions {
-                port: None,
-                reuse_existing: true,
-            },
-        )
-        .expect("postgres starts");
-        cluster.stop_when_process_exits().expect("watchdog");
-        for name in [EU, US] {
-            cluster.drop_database(name).unwrap();
-            cluster.create_database(name).unwrap();
-        }
+        let cluster = common::cluster("regional-db-pg", &[EU, US]);
         // The control schema lives in eu-west's database. Set up on a runtime of its own:
         // each test has its own runtime, and nothing here may outlive this one.
         let eu = cluster.url(EU);
@@ -1645,6 +1631,12 @@ async fn the_service_role_appends_to_the_trail_and_can_never_change_it() {
         "DELETE FROM audit_events WHERE chain_seq = 1",
         "TRUNCATE audit_events",
         "UPDATE audit_event_resources SET patient = NULL",
+        // The wrapped data key: made by the service, rewritten only by `keys rotate`.
+        "UPDATE data_keys SET wrapped = '\\x00'",
+        "DELETE FROM data_keys",
+        // The consent gates: the policy's, installed by migrations.
+        "DELETE FROM policy_consent_gates",
+        "INSERT INTO policy_consent_gates VALUES ('teleconsultation', 'x', 'y')",
     ] {
         let err = service.batch_execute(sql).await.unwrap_err();
         assert_eq!(

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::{path::Path, process::Command, sync::OnceLock, time::Duration};
+use std::{process::Command, sync::OnceLock, time::Duration};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use common::{Server, region};
@@ -30,7 +30,7 @@ use telemed_shared::{
     dataplane::{catalog, wire::BATCH_PATH},
 };
 use uuid::Uuid;
-use xtask::pg::{PgCluster, PgOptions};
+use xtask::pg::PgCluster;
 
 const EU: &str = "region_eu";
 const US: &str = "region_us";
@@ -43,20 +43,7 @@ struct Stack {
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("regional-db-pg-retention");
-        let mut cluster = PgCluster::start(
-            &dir,
-            PgOptions {
-                port: None,
-                reuse_existing: true,
-            },
-        )
-        .expect("postgres starts");
-        cluster.stop_when_process_exits().expect("watchdog");
-        for name in [EU, US] {
-            cluster.drop_database(name).unwrap();
-            cluster.create_database(name).unwrap();
-        }
+        let cluster = common::cluster("regional-db-pg-retention", &[EU, US]);
         let (eu, us) = (cluster.url(EU), cluster.url(US));
         std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async {

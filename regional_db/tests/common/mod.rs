@@ -4,6 +4,27 @@
 
 use regional_db::Config;
 use telemed_shared::geo::RegionId;
+use xtask::pg::{PgCluster, PgOptions};
+
+/// The test binary's own Postgres cluster (`name`, under its target's temporary folder),
+/// stopped when the binary exits, with `databases` made afresh.
+pub fn cluster(name: &str, databases: &[&str]) -> PgCluster {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let mut cluster = PgCluster::start(
+        &dir,
+        PgOptions {
+            port: None,
+            reuse_existing: true,
+        },
+    )
+    .expect("postgres starts");
+    cluster.stop_when_process_exits().expect("watchdog");
+    for db in databases {
+        cluster.drop_database(db).unwrap();
+        cluster.create_database(db).unwrap();
+    }
+    cluster
+}
 
 /// A `regional-db` serving on 127.0.0.1:0 for the rest of the test process.
 pub struct Server {

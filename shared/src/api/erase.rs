@@ -109,15 +109,8 @@ fn check_body(req: &Request<Vec<u8>>) -> Result<(), ApiError> {
         return Ok(());
     }
     let body = json_body(req)?;
-    let parameters = body
-        .as_object()
-        .filter(|o| o.get("resourceType").and_then(Value::as_str) == Some("Parameters"))
-        .ok_or_else(|| {
-            ApiError::BadRequest(vec![Issue::new(
-                IssueCode::Structure,
-                "$erase takes no body, or a FHIR Parameters resource",
-            )])
-        })?;
+    let parameters =
+        super::operation::parameters(&body, "$erase takes no body, or a FHIR Parameters resource")?;
     if parameters
         .get("parameter")
         .is_some_and(|p| p.as_array().is_none_or(|a| !a.is_empty()))

@@ -60,15 +60,10 @@ pub(super) async fn invoke<H: Host>(
             caller.require(produces, interaction)?;
             let id = parse_uuid(id).ok_or_else(|| not_found(r, id))?;
             let body = json_body(req)?;
-            let parameters = body
-                .as_object()
-                .filter(|o| o.get("resourceType").and_then(Value::as_str) == Some("Parameters"))
-                .ok_or_else(|| {
-                    ApiError::BadRequest(vec![Issue::new(
-                        IssueCode::Structure,
-                        format!("${} takes a FHIR Parameters resource", p.name),
-                    )])
-                })?;
+            let parameters = parameters(
+                &body,
+                &format!("${} takes a FHIR Parameters resource", p.name),
+            )?;
             let calls = (p.calls)(&id, parameters).map_err(ApiError::Unprocessable)?;
             let first = calls.first().map(|c| c.name.clone()).unwrap_or_default();
             let client_key = idempotency::client_key(req)?;
@@ -119,6 +114,17 @@ fn instance_search(
     q.append_pair(param, &format!("{}/{id}", r.name()));
     q.append_pair("_sort", &format!("-{sort}"));
     q.finish()
+}
+
+/// `body` as a FHIR `Parameters` resource; otherwise 400 with `takes` (what the operation
+/// accepts).
+pub(super) fn parameters<'a>(
+    body: &'a Value,
+    takes: &str,
+) -> Result<&'a serde_json::Map<String, Value>, ApiError> {
+    body.as_object()
+        .filter(|o| o.get("resourceType").and_then(Value::as_str) == Some("Parameters"))
+        .ok_or_else(|| ApiError::BadRequest(vec![Issue::new(IssueCode::Structure, takes)]))
 }
 
 #[cfg(test)]

@@ -296,17 +296,23 @@ pub fn params_of(r: &dyn Resource) -> impl Iterator<Item = &'static SearchParam>
 /// The `system|value` strings a search by identifier matches, of a resource's
 /// `identifier` array: the column [`Match::Identifier`] reads.
 pub fn identifier_tokens(identifiers: Option<&Value>) -> Value {
-    let tokens: Vec<String> = identifiers
+    let tokens: Vec<String> = system_values(identifiers)
+        .map(|(system, value)| format!("{system}|{value}"))
+        .collect();
+    json!(tokens)
+}
+
+/// The (system, value) of each identifier of an `identifier` array that has a value; the
+/// system is empty when there is none.
+fn system_values(identifiers: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
+    identifiers
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice)
         .iter()
         .filter_map(|i| {
             let value = i.get("value")?.as_str()?;
-            let system = i.get("system").and_then(Value::as_str).unwrap_or("");
-            Some(format!("{system}|{value}"))
+            Some((i.get("system").and_then(Value::as_str).unwrap_or(""), value))
         })
-        .collect();
-    json!(tokens)
 }
 
 /// The token of an identifier `system|value` (`|value` without a system), before the
@@ -324,19 +330,13 @@ fn any_system_token(value: &str) -> String {
 /// array: for each identifier with a value, its exact token and its any-system token.
 /// Sent in clear to the region (like the resource itself), which stores only their HMACs.
 pub fn blind_identifier_tokens(identifiers: Option<&Value>) -> Value {
-    let tokens: Vec<String> = identifiers
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-        .iter()
-        .filter_map(|i| {
-            let value = i.get("value")?.as_str()?;
-            let system = i.get("system").and_then(Value::as_str).unwrap_or("");
-            Some([
+    let tokens: Vec<String> = system_values(identifiers)
+        .flat_map(|(system, value)| {
+            [
                 exact_token(&format!("{system}|{value}")),
                 any_system_token(value),
-            ])
+            ]
         })
-        .flatten()
         .collect();
     json!(tokens)
 }
