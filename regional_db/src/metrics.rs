@@ -16,6 +16,7 @@
 //! - `regional_reads_total{target}`: read-only batches by the server that ran them
 //!   (`primary`|`replica`), and `regional_replica_fallbacks_total{reason}`: reads meant for
 //!   the replica that the primary served (`lagging`: the caller's write not replayed yet;
+//!   `missed`: a look-up by id the replica did not have, maybe not replayed yet;
 //!   `unhealthy`: the replica is marked down; `error`: the replica failed this read)
 //! - `regional_audit_spooled_events`: audit events of replica reads waiting in the local
 //!   spool for the primary to come back, and `regional_directory_fallbacks_total{source}`:
@@ -168,7 +169,7 @@ impl Metrics {
         let replica_fallbacks = IntCounterVec::new(
             Opts::new(
                 "regional_replica_fallbacks_total",
-                "Reads meant for the replica that the primary served, by reason (lagging, unhealthy, error).",
+                "Reads meant for the replica that the primary served, by reason (lagging, missed, unhealthy, error).",
             ),
             &["reason"],
         )

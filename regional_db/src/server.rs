@@ -704,10 +704,32 @@ async fn read_on_replica(
             return Ok(None);
         }
     };
+    // A look-up by a required id that the replica does not have may be a write it has not
+    // replayed yet (synchronous replication waits for the standby's flush, not its replay),
+    // asked for by a client that sent no `min_lsn` (a generic FHIR client reading back what
+    // it just created). The primary answers it, when it can be reached; otherwise the
+    // replica's answer stands.
+    if missed_by_id(calls, &ran.results) && state.pool.get().await.is_ok() {
+        fallback("missed");
+        return Ok(None);
+    }
     if !ran.deferred_audit.is_empty() {
         audit_replica_read(state, slug, who.actor, &ran.deferred_audit).await?;
     }
     Ok(Some(ran))
+}
+
+/// Whether a statement keyed by a required uuid (a read by id, a patient's record) found
+/// nothing.
+fn missed_by_id(calls: &[Call], results: &[StatementResult]) -> bool {
+    calls.iter().zip(results).any(|(call, result)| {
+        result.rows.is_empty()
+            && call
+                .statement
+                .params
+                .iter()
+                .any(|p| p.ty == catalog::ParamType::Uuid && !p.nullable)
+    })
 }
 
 /// Appends the audit events of a replica read on the primary, or — the primary being down

@@ -300,9 +300,23 @@ async fn reads_on_the_replica_writes_on_the_primary_with_read_your_writes() {
         lagging_before + 1.0,
         "that read fell back because the replica lags"
     );
+    // Without it (a client that sends none, as generic FHIR clients): the paused replica
+    // has not replayed the write, and a look-up by id it misses is the primary's to answer.
+    let missed = || s.metric("regional_replica_fallbacks_total{reason=\"missed\"}");
+    let missed_before = missed().await;
     let (found, by) = s.read(&paused_id, None).await;
-    assert!(!found, "the paused replica has not replayed the write");
-    assert_eq!(by, "replica");
+    assert!(found, "a miss on the replica is confirmed by the primary");
+    assert_eq!(by, "primary");
+    on_primary += 1;
+    assert_eq!(missed().await, missed_before + 1.0);
+    // A search the replica answers stays the replica's, stale as it is.
+    let (status, body) = s
+        .batch(json!({"statements": [{"name": names::PATIENT_SEARCH,
+                                       "params": [null, "pause", null, null, null, null, 10]}]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["served_by"], "replica");
+    assert_eq!(body["results"][0]["rows"], json!([]), "not replayed yet");
     on_replica += 1;
     // An LSN the replica has already replayed is served there even while paused.
     let (found, by) = s.read(&id, Some(&lsn)).await;

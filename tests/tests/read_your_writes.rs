@@ -1,7 +1,8 @@
 //! Read/write split with read-your-writes, through both edges, against eu-west's real
 //! streaming replica: reads go to the replica; a write answers `X-Telemed-Lsn`; with replay
 //! paused, a read that carries it (`X-Telemed-Min-Lsn`) bypasses the lagging replica and
-//! sees the write, while a read without it is served — stale — by the replica.
+//! sees the write, while a search without it is served — stale — by the replica (a read
+//! by id the replica misses is confirmed by the primary).
 
 use serde_json::json;
 use telemed_e2e::{EDGES, new_clinic, psql, region_metric, schema_of, stack, token};
@@ -86,11 +87,25 @@ fn a_write_is_visible_to_its_writer_even_when_the_replica_lags() {
             .to_owned();
         let path = format!("/v1/patients/{id}");
 
-        let stale = edge.get(&host, &path, &[("authorization", &auth)]);
+        // Without the LSN, a search is the replica's to answer, stale as it is…
+        let stale = edge.get(
+            &host,
+            &format!("/v1/patients?_id={id}"),
+            &[("authorization", &auth)],
+        );
+        assert_eq!(stale.status(), 200);
         assert_eq!(
-            stale.status(),
-            404,
+            stale.json::<serde_json::Value>().unwrap()["total"],
+            0,
             "{edge:?}: the paused replica has not seen the write"
+        );
+        // …but a read by id the replica misses is confirmed by the primary (a generic FHIR
+        // client reads back what it created without sending any LSN).
+        let unsent = edge.get(&host, &path, &[("authorization", &auth)]);
+        assert_eq!(
+            unsent.status(),
+            200,
+            "{edge:?}: a miss is not a 404 to trust"
         );
         let fresh = edge.get(
             &host,
@@ -106,7 +121,12 @@ fn a_write_is_visible_to_its_writer_even_when_the_replica_lags() {
         drop(resume);
         let mut caught_up = false;
         for _ in 0..100 {
-            if edge.get(&host, &path, &[("authorization", &auth)]).status() == 200 {
+            let found = edge.get(
+                &host,
+                &format!("/v1/patients?_id={id}"),
+                &[("authorization", &auth)],
+            );
+            if found.json::<serde_json::Value>().unwrap()["total"] == 1 {
                 caught_up = true;
                 break;
             }
