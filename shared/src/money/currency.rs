@@ -26,6 +26,8 @@ pub enum Currency {
     Chf,
     /// Euro (euro area, MC, SM, VA, AD, ME…).
     Eur,
+    /// Algerian dinar (DZ).
+    Dzd,
     /// Pound sterling (GB).
     Gbp,
     /// Kenyan shilling (KE).
@@ -34,6 +36,8 @@ pub enum Currency {
     Mad,
     /// Nigerian naira (NG).
     Ngn,
+    /// Tunisian dinar (TN): three minor units (millimes).
+    Tnd,
     /// US dollar (US).
     Usd,
     /// CFA franc BEAC, Central Africa (CM, CF, TD, CG, GQ, GA); pegged to the euro.
@@ -76,10 +80,12 @@ pub const TABLE: &[CurrencyInfo] = &[
     row(Currency::Cad, "CAD", 124, 2),
     row(Currency::Chf, "CHF", 756, 2),
     row(Currency::Eur, "EUR", 978, 2),
+    row(Currency::Dzd, "DZD", 12, 2),
     row(Currency::Gbp, "GBP", 826, 2),
     row(Currency::Kes, "KES", 404, 2),
     row(Currency::Mad, "MAD", 504, 2),
     row(Currency::Ngn, "NGN", 566, 2),
+    row(Currency::Tnd, "TND", 788, 3),
     row(Currency::Usd, "USD", 840, 2),
     row(Currency::Xaf, "XAF", 950, 0),
     row(Currency::Xof, "XOF", 952, 0),
