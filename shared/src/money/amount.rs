@@ -272,7 +272,7 @@ impl FromStr for Money {
 }
 
 /// `12.50 EUR`: unambiguous and locale-free, for logs and machine text. Pages and documents
-/// for people use [`super::format`] (CLDR, per locale).
+/// for people use [`Money::format`] (CLDR, per locale).
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount, self.currency)

@@ -3,7 +3,7 @@
 //! The table holds the currencies of the countries we serve (see [`crate::country`] and
 //! `infra/regions.toml`), not all of ISO 4217: a [`Currency`] can only name a row of it, so
 //! past [`Currency::from_str`] nothing re-checks a code, and every currency we can hold has
-//! CLDR formatting data checked by the tests of [`super::format`]. Adding a currency is adding
+//! CLDR formatting data checked by the tests of [`mod@super::format`]. Adding a currency is adding
 //! a row to [`TABLE`] (and a formatting vector).
 //!
 //! Minor units are ISO 4217's "E" column (List One, published by SIX on behalf of ISO). For

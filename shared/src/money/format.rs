@@ -46,26 +46,28 @@ pub enum FormatError {
     Amount(String),
 }
 
-/// `money` as people of `locale` write it, with the currency's CLDR symbol (`€`, `$`, `£`,
-/// `F CFA`, `US$` in Arabic…).
-///
-/// The formatter is built per call: it only points into static baked data, so there is
-/// nothing worth caching behind a lock.
-pub fn format(money: &Money, locale: Locale) -> Result<String, FormatError> {
-    format_with(money, locale, None)
-}
+impl Money {
+    /// This amount as people of `locale` write it, with the currency's CLDR symbol (`€`,
+    /// `$`, `£`, `F CFA`, `US$` in Arabic…): `1 234,56 €` in `fr`.
+    ///
+    /// The formatter is built per call: it only points into static baked data, so there is
+    /// nothing worth caching behind a lock.
+    pub fn format(&self, locale: Locale) -> Result<String, FormatError> {
+        format_with(self, locale, None)
+    }
 
-/// Like [`format`], with the conventions of the clinic's country where CLDR has them: a South
-/// African clinic in `en` shows `R1 234,56` (en-ZA) rather than `ZAR 1,234.56` (en), a
-/// Canadian one in `fr` shows `1 234,56 $` (fr-CA), a Moroccan one in `ar` shows
-/// `1.234,56 د.م.` (ar-MA). Where CLDR has no such variant (`es` in Senegal), the
-/// language's own format applies (CLDR locale fallback).
-pub fn format_in_country(
-    money: &Money,
-    locale: Locale,
-    country: &CountryCode,
-) -> Result<String, FormatError> {
-    format_with(money, locale, Some(country))
+    /// Like [`Money::format`], with the conventions of the clinic's country where CLDR has
+    /// them: a South African clinic in `en` shows `R1 234,56` (en-ZA) rather than
+    /// `ZAR 1,234.56` (en), a Canadian one in `fr` shows `1 234,56 $` (fr-CA), a Moroccan one
+    /// in `ar` shows `1.234,56 د.م.` (ar-MA). Where CLDR has no such variant (`es` in
+    /// Senegal), the language's own format applies (CLDR locale fallback).
+    pub fn format_in_country(
+        &self,
+        locale: Locale,
+        country: &CountryCode,
+    ) -> Result<String, FormatError> {
+        format_with(self, locale, Some(country))
+    }
 }
 
 fn format_with(
@@ -363,7 +365,7 @@ mod tests {
         let mut failures = Vec::new();
         for t in VECTORS {
             let locale = Locale::from_tag(t.locale).unwrap();
-            let got = format(&money(t.amount, t.currency), locale).unwrap();
+            let got = money(t.amount, t.currency).format(locale).unwrap();
             if got != t.expected {
                 failures.push(format!(
                     "{} {} {}: got \"{}\", want \"{}\" ({})",
@@ -387,11 +389,11 @@ mod tests {
     fn every_locale_and_currency_formats_with_the_minor_units() {
         for locale in Locale::all() {
             for c in Currency::all() {
-                let s = format(&Money::from_minor(1, c), locale).unwrap();
+                let s = Money::from_minor(1, c).format(locale).unwrap();
                 let digits: String = s.chars().filter(char::is_ascii_digit).collect();
                 let want = format!("{:0>w$}", 1, w = c.minor_units() as usize + 1);
                 assert_eq!(digits, want, "{locale:?} {c}: {}", escaped(&s));
-                let big = format(&Money::from_minor(123_456_789, c), locale).unwrap();
+                let big = Money::from_minor(123_456_789, c).format(locale).unwrap();
                 let digits: String = big.chars().filter(char::is_ascii_digit).collect();
                 assert_eq!(digits, "123456789", "{locale:?} {c}: {}", escaped(&big));
             }
@@ -404,7 +406,9 @@ mod tests {
         for (tag, cc, amount, currency, expected, source) in COUNTRY_VECTORS {
             let locale = Locale::from_tag(tag).unwrap();
             let country: CountryCode = cc.parse().unwrap();
-            let got = format_in_country(&money(amount, currency), locale, &country).unwrap();
+            let got = money(amount, currency)
+                .format_in_country(locale, &country)
+                .unwrap();
             if got != *expected {
                 failures.push(format!(
                     "{tag}-{cc} {amount} {currency}: got \"{}\", want \"{}\" ({source})",
@@ -420,13 +424,13 @@ mod tests {
     fn zero_and_rounding_agree_with_icu() {
         let fr = Locale::from_tag("fr").unwrap();
         assert_eq!(
-            format(&Money::zero(Currency::Eur), fr).unwrap(),
+            Money::zero(Currency::Eur).format(fr).unwrap(),
             "0,00\u{a0}€"
         );
         let neg_zero = Money::round("-0.001".parse().unwrap(), Currency::Eur).unwrap();
-        assert_eq!(format(&neg_zero, fr).unwrap(), "0,00\u{a0}€");
+        assert_eq!(neg_zero.format(fr).unwrap(), "0,00\u{a0}€");
         // Our rounding and ICU's agree at the half: 1234.5 XOF is shown as 1 235.
         let half = Money::round("1234.5".parse().unwrap(), Currency::Xof).unwrap();
-        assert_eq!(format(&half, fr).unwrap(), "1\u{202f}235\u{a0}F\u{202f}CFA");
+        assert_eq!(half.format(fr).unwrap(), "1\u{202f}235\u{a0}F\u{202f}CFA");
     }
 }

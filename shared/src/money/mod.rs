@@ -6,7 +6,7 @@
 //! - [`amount`]: [`Money`] (a `rust_decimal::Decimal` at the currency's minor units), the one
 //!   rounding rule ([`ROUNDING`], half away from zero — why is documented there), checked
 //!   arithmetic that refuses mixing currencies ([`MoneyError`]).
-//! - [`format`]: CLDR formatting per locale with ICU4X (`1 234,56 €`).
+//! - [`mod@format`]: CLDR formatting per locale with ICU4X ([`Money::format`]: `1 234,56 €`).
 //! - [`convert`]: dated exchange rates ([`Rate`]: units per euro, as-of date, source), the
 //!   XOF/XAF pegs, conversion through EUR marked approximate with its rate date, staleness.
 //! - [`ecb`]: a pure parser of the ECB's `eurofxref-daily.xml` into [`Rate`]s (fetching and
@@ -27,7 +27,7 @@ pub mod format;
 pub use amount::{Money, MoneyError, ROUNDING, parse_decimal};
 pub use convert::{ConvertError, Converted, Rate, RateSource, Rates};
 pub use currency::{Currency, UnknownCurrency};
-pub use format::{FormatError, format};
+pub use format::FormatError;
 
 #[cfg(test)]
 mod tests {
