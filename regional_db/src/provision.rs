@@ -11,6 +11,7 @@ use telemed_shared::{
     compliance::policy_for,
     country::CountryCode,
     geo::{RegionId, RegionMap},
+    money::Currency,
     tenant::{HostName, TenantEntry, TenantSlug, TenantStatus},
 };
 
@@ -99,7 +100,13 @@ pub fn plan(req: &NewTenant, this_region: &RegionId) -> Result<TenantEntry, Erro
         slug,
         name: name.to_owned(),
         default_locale: country.default_locale_tag().unwrap_or("fr").to_owned(),
-        currency: country.default_currency().to_owned(),
+        // No per-clinic override yet: a country whose currency we do not bill in keeps the
+        // platform's former default, the euro.
+        currency: country
+            .default_currency()
+            .unwrap_or(Currency::Eur)
+            .code()
+            .to_owned(),
         country,
         home_region: home,
         plan: "standard".into(),

@@ -5,6 +5,8 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
+use crate::money::Currency;
+
 /// An ISO 3166-1 alpha-2 country code, upper case (`FR`, `SN`). Accepts lower case input.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CountryCode([u8; 2]);
@@ -37,19 +39,32 @@ impl CountryCode {
         })
     }
 
-    /// The ISO 4217 currency clinics of this country bill in by default.
-    pub fn default_currency(&self) -> &'static str {
-        match self.as_str() {
-            "US" => "USD",
-            "GB" => "GBP",
-            "SN" | "CI" | "BJ" | "ML" | "BF" | "NE" | "TG" | "GW" => "XOF",
-            "ZA" => "ZAR",
-            "MA" => "MAD",
-            "CA" => "CAD",
-            "NG" => "NGN",
-            "KE" => "KES",
-            _ => "EUR",
-        }
+    /// The currency clinics of this country bill in by default (a clinic may be given
+    /// another), or `None` when the country's currency is not one we bill in
+    /// ([`crate::money::currency::TABLE`]): better no answer than a wrong one (a Swiss or
+    /// Japanese clinic does not bill in euros).
+    pub fn default_currency(&self) -> Option<Currency> {
+        Some(match self.as_str() {
+            // The euro area (Bulgaria since 1 January 2026), the French overseas departments
+            // and collectivities that use it, and the microstates with a monetary agreement.
+            "AT" | "BE" | "BG" | "CY" | "DE" | "EE" | "ES" | "FI" | "FR" | "GR" | "HR" | "IE"
+            | "IT" | "LT" | "LU" | "LV" | "MT" | "NL" | "PT" | "SI" | "SK" | "GP" | "MQ" | "GF"
+            | "RE" | "YT" | "PM" | "BL" | "MF" | "MC" | "SM" | "VA" | "AD" | "ME" => Currency::Eur,
+            "US" | "PR" | "GU" | "VI" | "AS" | "MP" | "EC" | "SV" => Currency::Usd,
+            "GB" => Currency::Gbp,
+            "CH" | "LI" => Currency::Chf,
+            "CA" => Currency::Cad,
+            "ZA" => Currency::Zar,
+            "MA" => Currency::Mad,
+            "NG" => Currency::Ngn,
+            "KE" => Currency::Kes,
+            "TN" => Currency::Tnd,
+            "DZ" => Currency::Dzd,
+            // UEMOA (BCEAO) and CEMAC (BEAC).
+            "SN" | "CI" | "BJ" | "BF" | "ML" | "NE" | "TG" | "GW" => Currency::Xof,
+            "CM" | "CF" | "TD" | "CG" | "GQ" | "GA" => Currency::Xaf,
+            _ => return None,
+        })
     }
 }
 
@@ -116,8 +131,40 @@ mod tests {
     fn defaults() {
         let c = |s: &str| s.parse::<CountryCode>().unwrap();
         assert_eq!(c("SN").default_locale_tag(), Some("fr"));
-        assert_eq!(c("SN").default_currency(), "XOF");
+        assert_eq!(c("SN").default_currency(), Some(Currency::Xof));
         assert_eq!(c("MA").default_locale_tag(), Some("ar"));
         assert_eq!(c("JP").default_locale_tag(), None);
+    }
+
+    /// The clinic currencies of issue 10 (and the other countries of the region map).
+    #[test]
+    fn default_currencies() {
+        let cur = |s: &str| s.parse::<CountryCode>().unwrap().default_currency();
+        for (countries, want) in [
+            ("FR DE ES IT BE IE PT NL AT BG", Some(Currency::Eur)),
+            ("US", Some(Currency::Usd)),
+            ("GB", Some(Currency::Gbp)),
+            ("SN CI BJ", Some(Currency::Xof)),
+            ("ZA", Some(Currency::Zar)),
+            ("CA", Some(Currency::Cad)),
+            ("MA", Some(Currency::Mad)),
+            ("CH", Some(Currency::Chf)),
+            ("NG", Some(Currency::Ngn)),
+            ("KE", Some(Currency::Kes)),
+            ("CM GA", Some(Currency::Xaf)),
+            ("TN", Some(Currency::Tnd)),
+            ("DZ", Some(Currency::Dzd)),
+            ("JP MX EG", None),
+        ] {
+            for country in countries.split(' ') {
+                assert_eq!(cur(country), want, "{country}");
+            }
+        }
+        // Every country of the region map bills in a currency we can format.
+        for region in crate::geo::RegionMap::embedded().regions() {
+            for country in &region.countries {
+                assert!(cur(country.as_str()).is_some(), "{country}");
+            }
+        }
     }
 }

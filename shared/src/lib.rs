@@ -18,6 +18,7 @@
 //! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`compliance`]: per-country
 //!   policy; [`country`]: country codes and defaults.
 //! - [`host`]: the ports; [`config`]: the deployment's configuration.
+//! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -34,6 +35,7 @@ pub mod fhir;
 pub mod geo;
 pub mod host;
 pub mod i18n;
+pub mod money;
 pub mod pages;
 pub mod tenant;
 

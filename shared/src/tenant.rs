@@ -4,7 +4,11 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{country::CountryCode, geo::RegionId};
+use crate::{
+    country::CountryCode,
+    geo::RegionId,
+    money::{Currency, UnknownCurrency},
+};
 
 /// Names that are never clinics, whatever is registered: platform hosts and names that
 /// would let a clinic impersonate the platform.
@@ -254,6 +258,15 @@ pub struct TenantEntry {
     pub domains: Vec<String>,
 }
 
+impl TenantEntry {
+    /// The clinic's billing currency, parsed. `currency` stays a string on the wire so that a
+    /// clinic whose currency an older edge does not know is still served (only its prices
+    /// cannot be shown); provisioning writes only codes of [`crate::money::currency::TABLE`].
+    pub fn billing_currency(&self) -> Result<Currency, UnknownCurrency> {
+        self.currency.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,5 +434,23 @@ mod tests {
     fn schema_names_are_distinct_and_safe() {
         let s: TenantSlug = "hopital-paris".parse().unwrap();
         assert_eq!(s.schema_name(), "tenant_hopital_paris");
+    }
+
+    #[test]
+    fn billing_currency_is_parsed_not_trusted() {
+        let entry = |currency: &str| -> TenantEntry {
+            serde_json::from_value(serde_json::json!({
+                "slug": "clinique-dakar", "name": "Clinique", "country": "SN",
+                "home_region": "af-south", "default_locale": "fr", "currency": currency,
+                "plan": "standard", "status": "active"
+            }))
+            .unwrap()
+        };
+        assert_eq!(entry("XOF").billing_currency(), Ok(Currency::Xof));
+        // An unknown code still deserialises (the clinic is served), but is not a currency.
+        assert_eq!(
+            entry("JPY").billing_currency(),
+            Err(UnknownCurrency("JPY".into()))
+        );
     }
 }
