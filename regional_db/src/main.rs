@@ -260,6 +260,9 @@ struct CreateArgs {
     /// Custom domains of the clinic (repeatable).
     #[arg(long = "domain")]
     domains: Vec<String>,
+    /// The billing currency (ISO 4217), instead of the country's.
+    #[arg(long)]
+    currency: Option<String>,
     /// This instance's region. Given on the command line, it also asks for the clinic to be
     /// homed there, which residency allows only where the country's policy does
     /// (`telemed_shared::compliance::Hosting`).
@@ -325,6 +328,7 @@ async fn main() -> Result<()> {
                 country: args.country,
                 region: explicit.then(|| region.to_string()),
                 domains: args.domains,
+                currency: args.currency,
             };
             let target = provision::Target {
                 region: &region,

@@ -31,6 +31,9 @@ pub struct NewTenant {
     /// a region the country's policy allows (`compliance::Policy::hosting`) is accepted.
     pub region: Option<String>,
     pub domains: Vec<String>,
+    /// The clinic's billing currency (ISO 4217), instead of its country's: a clinic near a
+    /// border, or one billing foreign patients in their currency.
+    pub currency: Option<String>,
 }
 
 /// Where the command runs: this instance's region and its databases.
@@ -96,17 +99,25 @@ pub fn plan(req: &NewTenant, this_region: &RegionId) -> Result<TenantEntry, Erro
         .collect::<Result<Vec<_>, _>>()?;
     domains.sort();
     domains.dedup();
+    // The operator's choice, else the country's; a country whose currency we do not bill in
+    // keeps the platform's former default, the euro.
+    let currency = match &req.currency {
+        Some(c) => c.trim().parse::<Currency>().map_err(|e| {
+            Error::Config(format!(
+                "{e}; a clinic bills in one of {}",
+                Currency::all()
+                    .map(|c| c.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+        None => country.default_currency().unwrap_or(Currency::Eur),
+    };
     Ok(TenantEntry {
         slug,
         name: name.to_owned(),
         default_locale: country.default_locale_tag().unwrap_or("fr").to_owned(),
-        // No per-clinic override yet: a country whose currency we do not bill in keeps the
-        // platform's former default, the euro.
-        currency: country
-            .default_currency()
-            .unwrap_or(Currency::Eur)
-            .code()
-            .to_owned(),
+        currency: currency.code().to_owned(),
         country,
         home_region: home,
         plan: "standard".into(),
@@ -290,6 +301,7 @@ mod tests {
                 "WWW.Clinique.example.".into(),
                 "www.clinique.example".into(),
             ],
+            currency: None,
         }
     }
 
@@ -312,6 +324,20 @@ mod tests {
         // A country with no served language gets the platform default.
         let e = plan(&req("clinic-tokyo", "JP", None), &region("eu-west")).unwrap();
         assert_eq!(e.default_locale, "fr");
+    }
+
+    #[test]
+    fn the_currency_is_the_countrys_unless_the_operator_names_another() {
+        let mut r = req("clinique-dakar", "SN", None);
+        assert_eq!(plan(&r, &region("af-south")).unwrap().currency, "XOF");
+        r.currency = Some(" eur ".into());
+        assert_eq!(plan(&r, &region("af-south")).unwrap().currency, "EUR");
+        r.currency = Some("EURO".into());
+        let err = plan(&r, &region("af-south")).unwrap_err();
+        assert!(
+            matches!(err, Error::Config(_)) && err.to_string().contains("XOF"),
+            "{err}"
+        );
     }
 
     #[test]

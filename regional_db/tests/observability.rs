@@ -69,6 +69,7 @@ fn stack() -> &'static Stack {
                         country: country.into(),
                         region: None,
                         domains: Vec::new(),
+                        currency: None,
                     };
                     let home = if local { "eu-west" } else { "us-east" };
                     let r = region(home);

@@ -154,6 +154,7 @@ async fn create_tenant_as(
         country: country.into(),
         region: home.map(Into::into),
         domains: domains.iter().map(|d| d.to_string()).collect(),
+        currency: None,
     };
     let r = region(this);
     let target = provision::Target {

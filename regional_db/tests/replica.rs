@@ -65,6 +65,7 @@ fn stack() -> &'static Stack {
                     country: "FR".into(),
                     region: None,
                     domains: Vec::new(),
+                    currency: None,
                 };
                 let r = region();
                 let target = provision::Target {

@@ -99,6 +99,7 @@ async fn create_clinic(slug: &str, country: &str) {
             country: country.into(),
             region: None,
             domains: vec![],
+            currency: None,
         },
         &provision::Target {
             region: &r,
