@@ -19,7 +19,7 @@
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
 //! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
 //!   blind indexes.
-//! - [`jobs`]: the region's jobs (`regional-db jobs run retention`) and legal holds.
+//! - [`jobs`]: the region's jobs (`regional-db jobs run retention|rates`) and legal holds.
 //! - [`error`]: operator-command errors, and the one mapping of failures to wire errors.
 //! - `metrics`: the Prometheus registry of an instance (its series are listed there);
 //!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).

@@ -100,18 +100,33 @@ struct VerifyArgs {
 
 #[derive(Subcommand)]
 enum JobsCommand {
-    /// Run a job once: `retention` (purges records past their country's period).
-    Run(JobArgs),
+    /// Run a job once.
+    #[command(subcommand)]
+    Run(Job),
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum JobName {
-    Retention,
+#[derive(Subcommand)]
+enum Job {
+    /// Purge the medical records past their country's period.
+    Retention(JobArgs),
+    /// Fetch the euro reference rates and store them, dated, on the control plane.
+    Rates(RatesArgs),
+}
+
+#[derive(Args)]
+struct RatesArgs {
+    /// A feed in the ECB's `eurofxref-daily.xml` format.
+    #[arg(long, env = "RATES_FEED_URL", default_value = regional_db::jobs::rates::ECB_DAILY)]
+    feed: String,
+    /// Today's date (YYYY-MM-DD), instead of the clock: rates dated after it are refused.
+    #[arg(long)]
+    today: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Args)]
 struct JobArgs {
-    job: JobName,
     /// One clinic, by slug.
     #[arg(long, conflicts_with = "all", required_unless_present = "all")]
     tenant: Option<String>,
@@ -348,7 +363,26 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
-        Command::Jobs(JobsCommand::Run(args)) => run_job(args).await,
+        Command::Jobs(JobsCommand::Run(Job::Retention(args))) => run_job(args).await,
+        Command::Jobs(JobsCommand::Run(Job::Rates(args))) => {
+            let (_, control) = args.db.pools()?;
+            let today = args
+                .today
+                .unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let done = regional_db::jobs::rates::refresh(&control, &args.feed, today).await?;
+            println!(
+                "rates of {} stored: {} market rate(s) written, {} unchanged; pegged to the euro: {}",
+                done.as_of,
+                done.market,
+                done.unchanged,
+                done.pegged
+                    .iter()
+                    .map(|c| c.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(())
+        }
         Command::Holds(command) => holds(command).await,
     }
 }
@@ -377,7 +411,6 @@ async fn audit_verify(args: VerifyArgs) -> Result<()> {
 }
 
 async fn run_job(args: JobArgs) -> Result<()> {
-    let JobName::Retention = args.job;
     let region = args.db.region()?;
     let (pool, control) = args.db.pools()?;
     let now = match &args.now {

@@ -1,6 +1,7 @@
 //! Money through Postgres `numeric` (its own cluster, started by `xtask::pg`): amounts bound
 //! as `rust_decimal::Decimal` (feature `db-tokio-postgres`, the binary NUMERIC format) come
-//! back exactly, digits and scale, with no float anywhere on the way.
+//! back exactly, digits and scale, with no float anywhere on the way; and the exchange rates
+//! stored as dated data by `jobs run rates`.
 
 mod common;
 
@@ -96,4 +97,115 @@ async fn numeric_out_of_range_is_an_error() {
         .unwrap();
     assert!(row.try_get::<_, Decimal>(0).is_err());
     assert!(row.try_get::<_, Decimal>(1).is_err());
+}
+
+/// `jobs run rates`: a feed in the ECB's exact format, served from a local server, stored
+/// as dated data on the control plane with the CFA francs' parity; rerunning changes
+/// nothing; a feed that is not one, fails, or is dated after today stores nothing.
+#[tokio::test]
+async fn rates_are_stored_as_dated_data_from_an_ecb_feed() {
+    use axum::{Router, http::StatusCode, routing::get};
+    use regional_db::{
+        db,
+        jobs::{JobError, rates},
+        migrate,
+    };
+    use telemed_shared::money::{Currency, ecb};
+
+    const FIXTURE: &str =
+        include_str!("../../shared/src/money/testdata/eurofxref-daily-2026-10-02.xml");
+    let pool = db::pool(
+        &cluster().url("money"),
+        2,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    migrate::migrate_control(&pool).await.unwrap();
+    let app = Router::new()
+        .route("/eurofxref-daily.xml", get(|| async { FIXTURE }))
+        .route(
+            "/maintenance.html",
+            get(|| async { "<html><body>Service unavailable</body></html>" }),
+        )
+        .route(
+            "/down.xml",
+            get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "later") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let db = client().await;
+    let stored = || async {
+        db.query_one("SELECT count(*) FROM control.exchange_rates", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+
+    let feed = format!("{base}/eurofxref-daily.xml");
+    let billed = ecb::parse(FIXTURE).unwrap().len();
+    let done = rates::refresh(&pool, &feed, day("2026-10-05"))
+        .await
+        .unwrap();
+    assert_eq!(done.as_of, day("2026-10-02"));
+    assert_eq!((done.market, done.unchanged), (billed, 0));
+    assert_eq!(done.pegged, [Currency::Xaf, Currency::Xof]);
+    let row = |currency: &'static str| {
+        let db = &db;
+        async move {
+            let r = db
+                .query_one(
+                    "SELECT per_eur::text, as_of::text, source FROM control.exchange_rates \
+                     WHERE currency = $1 ORDER BY as_of DESC LIMIT 1",
+                    &[&currency],
+                )
+                .await
+                .unwrap();
+            (
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2),
+            )
+        }
+    };
+    assert_eq!(
+        row("USD").await,
+        ("1.1225".into(), "2026-10-02".into(), "ecb".into())
+    );
+    assert_eq!(
+        row("ZAR").await,
+        ("18.7839".into(), "2026-10-02".into(), "ecb".into())
+    );
+    assert_eq!(
+        row("XOF").await,
+        ("655.957".into(), "1999-01-01".into(), "peg".into())
+    );
+    let total = stored().await;
+    assert_eq!(total, i64::try_from(billed + 2).unwrap());
+
+    // The same publication again: nothing written.
+    let again = rates::refresh(&pool, &feed, day("2026-10-05"))
+        .await
+        .unwrap();
+    assert_eq!((again.market, again.unchanged), (0, billed));
+
+    // Refused, with what was stored left as it was.
+    for (feed, today, says) in [
+        (feed.clone(), "2026-10-01", "after today"),
+        (
+            format!("{base}/maintenance.html"),
+            "2026-10-05",
+            "no dated rates",
+        ),
+        (format!("{base}/down.xml"), "2026-10-05", "HTTP 503"),
+        (format!("{base}/nowhere.xml"), "2026-10-05", "HTTP 404"),
+    ] {
+        let err = rates::refresh(&pool, &feed, day(today)).await.unwrap_err();
+        assert!(
+            matches!(&err, JobError::Feed(m) if m.contains(says)),
+            "{feed}: {err}"
+        );
+        assert_eq!(stored().await, total, "{feed}: nothing stored");
+    }
 }

@@ -599,6 +599,13 @@ fn service_login(cluster: &PgCluster) -> Result<(String, String)> {
 /// The publication every region subscribes to: the directory tables of the control schema.
 const DIRECTORY_PUBLICATION: &str = "control_directory";
 
+/// What every region reads from the control plane: the directory, and the exchange rates.
+const REPLICATED_TABLES: [&str; 3] = [
+    "control.tenants",
+    "control.tenant_domains",
+    "control.exchange_rates",
+];
+
 /// Logical replication of the directory: the control plane publishes it, every other
 /// region subscribes (idempotent, so `cargo xtask up` can restart on existing clusters).
 fn replicate_directory(
@@ -617,10 +624,39 @@ fn replicate_directory(
         if !exists("pg_publication", "pubname", DIRECTORY_PUBLICATION)? {
             cluster.psql(
                 "telemed",
-                &format!("CREATE PUBLICATION {DIRECTORY_PUBLICATION} FOR TABLE control.tenants, control.tenant_domains"),
+                &format!(
+                    "CREATE PUBLICATION {DIRECTORY_PUBLICATION} FOR TABLE {}",
+                    REPLICATED_TABLES.join(", ")
+                ),
             )?;
         }
-    } else if !exists("pg_subscription", "subname", &subscription)? {
+        // A publication made before a table joined the list (an existing local stack).
+        for table in REPLICATED_TABLES {
+            let name = table.rsplit('.').next().unwrap_or(table);
+            let published = cluster.psql(
+                "telemed",
+                &format!(
+                    "SELECT count(*) FROM pg_publication_tables \
+                     WHERE pubname = '{DIRECTORY_PUBLICATION}' AND tablename = '{name}'"
+                ),
+            )?;
+            if published.trim() == "0" {
+                cluster.psql(
+                    "telemed",
+                    &format!("ALTER PUBLICATION {DIRECTORY_PUBLICATION} ADD TABLE {table}"),
+                )?;
+            }
+        }
+    } else if exists("pg_subscription", "subname", &subscription)? {
+        // A subscription made before a table joined the publication copies it once refreshed.
+        let copied = cluster.psql("telemed", "SELECT count(*) FROM pg_subscription_rel")?;
+        if copied.trim().parse::<usize>().unwrap_or(0) < REPLICATED_TABLES.len() {
+            cluster.psql(
+                "telemed",
+                &format!("ALTER SUBSCRIPTION {subscription} REFRESH PUBLICATION"),
+            )?;
+        }
+    } else {
         // The connection string holds the primary's local password: it stays inside this
         // machine's catalogs (pg_subscription is readable by superusers only).
         cluster.psql(

@@ -3,8 +3,10 @@
 //!
 //! - [`retention`]: purges the medical records past their country's retention period.
 //! - [`holds`]: legal holds, which keep a patient's data out of every purge and erasure.
+//! - [`rates`]: the euro reference rates, stored as dated data on the control plane.
 
 pub mod holds;
+pub mod rates;
 pub mod retention;
 
 use deadpool_postgres::{GenericClient, Pool};
@@ -34,6 +36,9 @@ pub enum JobError {
     /// A legal hold needs its reason.
     #[error("a legal hold needs a reason")]
     NoReason,
+    /// The exchange-rate feed could not be fetched or is not a reference-rate document.
+    #[error("rates feed {0}")]
+    Feed(String),
     /// The rule engine and the clinic's schema computed different dates for a patient: a
     /// bug in one of them. Nothing of that clinic is purged.
     #[error(

@@ -49,6 +49,17 @@ pub enum RateSource {
     Manual,
 }
 
+impl RateSource {
+    /// The source as stored and sent (`ecb`, `peg`, `manual`): its serde name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ecb => "ecb",
+            Self::Peg => "peg",
+            Self::Manual => "manual",
+        }
+    }
+}
+
 /// Units of `currency` one euro buys, as of a date, from a source.
 ///
 /// JSON: `{"currency": "USD", "per_eur": "1.1225", "as_of": "2026-10-02", "source": "ecb"}`,

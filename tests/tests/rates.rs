@@ -1,0 +1,82 @@
+//! Exchange rates on the stack: `regional-db jobs run rates`, run on the control plane
+//! against a feed in the ECB's exact format (the fixture, served here over HTTP), stores the
+//! rates as dated data, and logical replication brings them to every other region, as it
+//! brings the directory.
+
+use std::{
+    io::{Read, Write},
+    net::TcpListener,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use telemed_e2e::{psql, stack};
+
+const FIXTURE: &str =
+    include_str!("../../shared/src/money/testdata/eurofxref-daily-2026-10-02.xml");
+
+/// Serves `body` to every request on a free local port, for the rest of the test process.
+fn serve(body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/eurofxref-daily.xml",
+        listener.local_addr().unwrap()
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn rates_stored_on_the_control_plane_reach_every_region() {
+    let info = stack();
+    let control = &info.region("eu-west").unwrap().database_url;
+    let out = Command::new(&info.regional_db_bin)
+        .args(["jobs", "run", "rates", "--feed", &serve(FIXTURE)])
+        .args(["--today", "2026-10-05"])
+        .env("REGION", "eu-west")
+        .env("DATABASE_URL", control)
+        .output()
+        .expect("regional-db runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("rates of 2026-10-02 stored"), "{said}");
+
+    let usd = "SELECT per_eur::text || ' ' || as_of || ' ' || source FROM control.exchange_rates \
+               WHERE currency = 'USD' AND as_of = '2026-10-02'";
+    assert_eq!(psql(control, usd), "1.1225 2026-10-02 ecb");
+    for region in ["us-east", "af-south"] {
+        let db = &info.region(region).unwrap().database_url;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while psql(db, usd).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "{region}: the rates never arrived"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(psql(db, usd), "1.1225 2026-10-02 ecb", "{region}");
+        assert_eq!(
+            psql(
+                db,
+                "SELECT per_eur::text FROM control.exchange_rates WHERE currency = 'XOF'"
+            ),
+            "655.957",
+            "{region}: the CFA franc's parity"
+        );
+    }
+}
