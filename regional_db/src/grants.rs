@@ -11,7 +11,8 @@
 //!   - every clinic table: `SELECT, INSERT, UPDATE, DELETE` — except the append-only ones
 //!     ([`APPEND_ONLY`], the audit trail and data keys: `SELECT, INSERT` only, never `UPDATE`, `DELETE`
 //!     or `TRUNCATE`) and the migration history (`SELECT`); views: `SELECT`;
-//!   - the control schema (the directory): `SELECT`.
+//!   - the control schema (the directory): `SELECT`; the exchange rates: `SELECT, INSERT,
+//!     UPDATE`.
 //!
 //! The grants are applied again after every migration of a schema ([`grant_tenant`], from
 //! `migrate` and `tenant create`): a table a later migration adds is covered, a clinic
@@ -85,14 +86,17 @@ pub async fn warn_if_superuser(pool: &deadpool_postgres::Pool) {
     }
 }
 
-/// The grants of the control schema: the directory, read only.
+/// The grants of the control schema: the directory, read only; the exchange rates, which
+/// the service stores when the edge's cron trigger asks (`POST /v1/jobs/rates`), read and
+/// written, never deleted.
 pub async fn grant_control(tx: &impl GenericClient) -> Result<(), Error> {
     ensure_service_role(tx).await?;
     let role = quote_ident(SERVICE_ROLE);
     tx.batch_execute(&format!(
         "GRANT USAGE ON SCHEMA control TO {role};
          REVOKE ALL ON ALL TABLES IN SCHEMA control FROM {role};
-         GRANT SELECT ON ALL TABLES IN SCHEMA control TO {role};"
+         GRANT SELECT ON ALL TABLES IN SCHEMA control TO {role};
+         GRANT INSERT, UPDATE ON control.exchange_rates TO {role};"
     ))
     .await?;
     Ok(())

@@ -257,6 +257,10 @@ struct ServeArgs {
     audit_spool_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
     keys: MasterKeyArgs,
+    /// The exchange-rates feed (the ECB's `eurofxref-daily.xml` format) that the edge's
+    /// cron trigger has the control plane's instances fetch (`POST /v1/jobs/rates`).
+    #[arg(long, env = "RATES_FEED_URL", default_value = regional_db::jobs::rates::ECB_DAILY)]
+    rates_feed_url: String,
     /// Run the retention job over every clinic homed here every N hours (one instance of
     /// the region leads each run). Off without it: `regional-db jobs run retention` by hand.
     #[arg(long, env = "RETENTION_EVERY_HOURS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -488,6 +492,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.replica_database_url = args.replica_database_url.filter(|u| !u.trim().is_empty());
     config.audit_spool_dir = args.audit_spool_dir;
     config.master_keys = Some(args.keys.parse()?);
+    config.rates_feed_url = args.rates_feed_url;
     // One short connection of its own, closed before serving: the pools start empty.
     regional_db::grants::warn_if_superuser(&db::pool(
         &args.db.database_url,

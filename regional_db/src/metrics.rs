@@ -18,6 +18,8 @@
 //!   the replica that the primary served (`lagging`: the caller's write not replayed yet;
 //!   `missed`: a look-up by id the replica did not have, maybe not replayed yet;
 //!   `unhealthy`: the replica is marked down; `error`: the replica failed this read)
+//! - `regional_jobs_total{job,outcome}`: jobs the edge asked of this instance (`rates`, its
+//!   cron trigger), `ok` or `failed`
 //! - `regional_audit_spooled_events`: audit events of replica reads waiting in the local
 //!   spool for the primary to come back, and `regional_directory_fallbacks_total{source}`:
 //!   directory look-ups the primary could not answer (`cache`: a stale entry served;
@@ -53,6 +55,7 @@ pub struct Metrics {
     pub replica_fallbacks: IntCounterVec,
     pub audit_spooled: IntGauge,
     pub directory_fallbacks: IntCounterVec,
+    pub jobs: IntCounterVec,
     edge_duration: HistogramVec,
     edge_responses: IntCounterVec,
 }
@@ -187,6 +190,14 @@ impl Metrics {
             &["source"],
         )
         .expect("valid metric");
+        let jobs = IntCounterVec::new(
+            Opts::new(
+                "regional_jobs_total",
+                "Jobs asked of this instance (rates: the edge's cron trigger), by job and outcome (ok, failed).",
+            ),
+            &["job", "outcome"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(batches.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(directory.clone()),
@@ -204,6 +215,7 @@ impl Metrics {
             Box::new(replica_fallbacks.clone()),
             Box::new(audit_spooled.clone()),
             Box::new(directory_fallbacks.clone()),
+            Box::new(jobs.clone()),
             Box::new(edge_duration.clone()),
             Box::new(edge_responses.clone()),
         ] {
@@ -238,6 +250,7 @@ impl Metrics {
             replica_fallbacks,
             audit_spooled,
             directory_fallbacks,
+            jobs,
             edge_duration,
             edge_responses,
         }

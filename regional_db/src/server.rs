@@ -57,9 +57,9 @@ use telemed_shared::{
             BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH,
             EDGE_TIMINGS_PATH, EdgeTiming, ErrorCode, FORWARDED_HEADER, Idempotency,
             MAX_BATCH_BYTES, MAX_EDGE_TIMING_BYTES, MAX_FINGERPRINT_BYTES,
-            MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, REPLAY_HEADER, RegionError,
-            SERVED_BY_PRIMARY, SERVED_BY_REPLICA, SERVER_TIMING_HEADER, StatementResult,
-            format_lsn, parse_lsn,
+            MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, RATES_JOB_PATH, REPLAY_HEADER,
+            RatesRefreshed, RegionError, SERVED_BY_PRIMARY, SERVED_BY_REPLICA,
+            SERVER_TIMING_HEADER, StatementResult, format_lsn, parse_lsn,
         },
     },
     geo::{RegionId, RegionMap},
@@ -104,6 +104,8 @@ pub struct Config {
     /// [`crate::vault`]). Without them nothing can be sealed: creating a patient with a
     /// national identifier is refused (503).
     pub master_keys: Option<vault::MasterKeys>,
+    /// The exchange-rates feed (the ECB's format) that `POST /v1/jobs/rates` fetches.
+    pub rates_feed_url: String,
 }
 
 impl Config {
@@ -121,6 +123,7 @@ impl Config {
             directory_ttl: Duration::from_secs(5),
             audit_spool_dir: None,
             master_keys: None,
+            rates_feed_url: crate::jobs::rates::ECB_DAILY.to_owned(),
         }
     }
 }
@@ -169,6 +172,8 @@ struct AppState {
     /// Master keys and unwrapped data keys; `None` when none are configured (then a batch
     /// that would seal anything is refused).
     vault: Option<vault::Vault>,
+    /// Where `POST /v1/jobs/rates` fetches the rates.
+    rates_feed_url: String,
 }
 
 /// How long a read whose `min_lsn` the replica has not replayed waits for it before the
@@ -264,6 +269,7 @@ fn routes(state: Arc<AppState>) -> Router {
         .route(BATCH_PATH, post(batch))
         .route(DIRECTORY_PATH, get(directory))
         .route(EDGE_TIMINGS_PATH, post(edge_timings))
+        .route(RATES_JOB_PATH, post(refresh_rates))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -335,6 +341,7 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
         reads,
         spool,
         vault: config.master_keys.map(vault::Vault::new),
+        rates_feed_url: config.rates_feed_url,
     }))
 }
 
@@ -979,6 +986,56 @@ async fn directory(
 /// in `edge_request_duration_seconds` — and in neither `regional_batch_requests_total` nor
 /// `regional_directory_requests_total`, which count data calls. Any edge token will do (it
 /// names no clinic); the labels are closed sets, so a junk one is refused, not exported.
+/// `POST /v1/jobs/rates`: the edge's cron trigger asks the control plane's region to fetch
+/// the rates feed and store it ([`crate::jobs::rates::refresh`]). Refused by a region whose
+/// database does not hold the control schema's primary.
+async fn refresh_rates(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let result = async {
+        verify(&state, &headers)?;
+        if !state.control_is_local {
+            return Err(RegionError::new(
+                ErrorCode::BadRequest,
+                format!(
+                    "{} does not hold the control plane: ask its region",
+                    state.region
+                ),
+            ));
+        }
+        let today = chrono::Utc::now().date_naive();
+        crate::jobs::rates::refresh(&state.control, &state.rates_feed_url, today)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "rates refresh");
+                match e {
+                    crate::jobs::JobError::Feed(m) => RegionError::new(
+                        ErrorCode::Unavailable,
+                        format!("the rates feed failed: {m}"),
+                    ),
+                    _ => error::internal(),
+                }
+            })
+    }
+    .await;
+    let outcome = if result.is_ok() { "ok" } else { "failed" };
+    state
+        .metrics
+        .jobs
+        .with_label_values(&["rates", outcome])
+        .inc();
+    match result {
+        Ok(done) => {
+            tracing::info!(as_of = %done.as_of, written = done.market, "rates refreshed");
+            axum::Json(RatesRefreshed {
+                as_of: done.as_of.to_string(),
+                market: done.market,
+                unchanged: done.unchanged,
+            })
+            .into_response()
+        }
+        Err(e) => refuse(&state, e),
+    }
+}
+
 async fn edge_timings(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

@@ -22,7 +22,7 @@ use telemed_shared::{
         catalog::{self, names},
         wire::{
             BATCH_PATH, CATALOG_HEADER, FORWARDED_HEADER, MAX_BATCH_BYTES,
-            MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, REPLAY_HEADER,
+            MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, RATES_JOB_PATH, REPLAY_HEADER,
         },
     },
     tenant::{TenantEntry, TenantSlug},
@@ -257,6 +257,34 @@ async fn create_patient(s: &Server, token: &str, call: Value) -> String {
         .as_str()
         .expect("the new patient's id")
         .to_owned()
+}
+
+/// The rates job the edge's cron trigger asks for: only the control plane's region runs it,
+/// and only for our edge.
+#[tokio::test]
+async fn only_the_control_plane_refreshes_the_rates_for_our_edge() {
+    let us = serve("us-east").await;
+    let url = format!("{}{RATES_JOB_PATH}", us.base);
+    let resp = us
+        .http
+        .post(&url)
+        .bearer_auth(token(None, Some("edge-cron")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("control plane"),
+        "{body}"
+    );
+    let resp = us.http.post(&url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        us.metric("regional_jobs_total{job=\"rates\",outcome=\"failed\"}")
+            .await
+            >= 1.0
+    );
 }
 
 /// France's INS-NIR system (a national identifier: sealed).

@@ -48,6 +48,27 @@ pub async fn serve<H: Host>(
     }
 }
 
+/// The platform's cron trigger (Workers `scheduled`, `[triggers] crons` in wrangler.toml):
+/// asks the control plane's region to refresh the exchange rates from its feed. One call;
+/// a failure is logged and changes nothing (the stored rates stay, and show their date).
+pub async fn scheduled<H: Host>(host: &H, vars: impl Fn(&str) -> Option<String>, cron: &str) {
+    let config = match EdgeConfig::from_lookup(vars) {
+        Ok(config) => config,
+        Err(e) => {
+            host.log(LogLevel::Error, &format!("edge configuration: {e}"));
+            return;
+        }
+    };
+    let client =
+        crate::dataplane::client::RegionClient::new(host, &config).at(format!("cron {cron}"));
+    if let Err(e) = client.refresh_rates().await {
+        host.log(
+            LogLevel::Error,
+            &format!("cron {cron}: refreshing the exchange rates: {e}"),
+        );
+    }
+}
+
 /// How much of a request body an adapter reads: the most any route accepts, plus one byte,
 /// so that a longer body reaches the core as too long (413) without being held whole.
 pub const BODY_READ_LIMIT: usize = api::MAX_BUNDLE_BYTES + 1;

@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use telemed_e2e::{psql, stack};
+use telemed_e2e::{psql, region_metric, stack};
 
 const FIXTURE: &str =
     include_str!("../../shared/src/money/testdata/eurofxref-daily-2026-10-02.xml");
@@ -79,4 +79,44 @@ fn rates_stored_on_the_control_plane_reach_every_region() {
             "{region}: the CFA franc's parity"
         );
     }
+}
+
+/// The Workers cron trigger (`wrangler dev --test-scheduled`): the edge asks the control
+/// plane's region to refresh the rates, which fetches the stack's feed (the ECB format)
+/// and stores them; the region counts the job.
+#[test]
+fn the_cron_trigger_has_the_control_plane_refresh_the_rates() {
+    let info = stack();
+    let ok = || region_metric("eu-west", "regional_jobs_total", Some(("outcome", "ok")));
+    let before = ok();
+    let r = reqwest::blocking::get(format!(
+        "{}/__scheduled?cron=0+16+*+*+1-5",
+        info.workers_url
+    ))
+    .expect("wrangler dev answers");
+    assert!(r.status().is_success(), "{}", r.status());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while ok() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the control plane never ran the refresh"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let control = &info.region("eu-west").unwrap().database_url;
+    assert_eq!(
+        psql(
+            control,
+            "SELECT per_eur::text FROM control.exchange_rates \
+             WHERE currency = 'GBP' AND as_of = '2026-10-02'"
+        ),
+        "0.85033"
+    );
+    // A region that does not hold the control plane refuses the job.
+    let failed = region_metric(
+        "us-east",
+        "regional_jobs_total",
+        Some(("outcome", "failed")),
+    );
+    assert_eq!(failed, 0, "us-east was never asked");
 }

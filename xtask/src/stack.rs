@@ -127,7 +127,42 @@ fn planned_ports(spec: &StackSpec, pg_dir: &Path) -> Vec<(Claim, Option<PathBuf>
         Claim::new(spec.spin_port, "the Spin edge, wasmtime serve"),
         None,
     ));
+    claims.push((
+        Claim::new(rates_feed_port(spec), "the exchange-rates feed stand-in"),
+        None,
+    ));
     claims
+}
+
+/// Where a stack serves its exchange-rates feed: beside its regional-db instances.
+fn rates_feed_port(spec: &StackSpec) -> u16 {
+    spec.region_port_base + 90
+}
+
+/// A publication of the ECB's euro reference rates, in its exact format.
+const RATES_FIXTURE: &str =
+    include_str!("../../shared/src/money/testdata/eurofxref-daily-2026-10-02.xml");
+
+/// Serves [`RATES_FIXTURE`] on `port` for the rest of this process, as the ECB serves
+/// `eurofxref-daily.xml` (the stand-in for a service on the internet that cannot be reached
+/// from here: its real format, over HTTP). Returns the feed's URL.
+fn serve_rates_feed(port: u16) -> Result<String> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("binding the rates feed on 127.0.0.1:{port}"))?;
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/xml; charset=utf-8\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{RATES_FIXTURE}",
+                RATES_FIXTURE.len()
+            );
+        }
+    });
+    Ok(format!("http://127.0.0.1:{port}/eurofxref-daily.xml"))
 }
 
 /// The demo clinics `cargo xtask up` creates: (slug, name, country).
@@ -154,6 +189,10 @@ pub struct StackInfo {
     pub keys_file: PathBuf,
     pub regional_db_bin: PathBuf,
     pub logs_dir: PathBuf,
+    /// The exchange-rates feed the regions fetch ([`serve_rates_feed`]): the ECB is out of
+    /// reach here, so the stack serves a real publication in the ECB's exact format.
+    #[serde(default)]
+    pub rates_feed_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,6 +289,7 @@ impl StackInfo {
         )
         .env("EDGE_TOKEN_PUBLIC_KEYS", self.keys()?.edge_public()?)
         .env("MASTER_KEYS", self.keys()?.master_keys(region)?)
+        .env("RATES_FEED_URL", &self.rates_feed_url)
         .env("PEER_URLS", &self.peer_urls)
         // One spool per instance: each owns what it spooled until the primary is back.
         .env(
@@ -773,6 +813,7 @@ impl Stack {
                 keys_file: keys_file.clone(),
                 regional_db_bin: regional_db_bin.clone(),
                 logs_dir: logs.clone(),
+                rates_feed_url: serve_rates_feed(rates_feed_port(&spec))?,
             },
             info_path: dir.join("stack.json"),
             procs: Vec::new(),
@@ -955,6 +996,8 @@ impl Stack {
                 "127.0.0.1",
                 "--port",
                 &spec.workers_port.to_string(),
+                // `GET /__scheduled?cron=…` runs the cron trigger (the rates' refresh).
+                "--test-scheduled",
             ])
             .arg("--var")
             .arg(format!("REGION_URLS:{region_urls}"))

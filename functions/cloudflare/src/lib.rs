@@ -5,6 +5,8 @@
 //!   URL, headers, body) plus a [`GeoHint`] from `request.cf`; configuration from `env`;
 //!   the core's answer back to a JS `Response`; background work (cache fills, timing
 //!   beacons) handed to `ctx.wait_until`, so it runs after the response.
+//! - [`scheduled`] (the `#[event(scheduled)]` entry point): the cron trigger, handed to
+//!   [`edge::scheduled`].
 //! - [`Workers`]: the core's ports on workerd — `fetch()`, the default edge cache, `Date.now()`,
 //!   and randomness from `crypto.getRandomValues` (the getrandom features in Cargo.toml).
 //!
@@ -23,8 +25,8 @@ use telemed_shared::{
     host::{FetchError, Handled, Host, LogLevel},
 };
 use worker::{
-    Cache, Context, Date, Env, Fetch, Headers, Request, console_error, console_warn, event, js_sys,
-    wasm_bindgen::JsValue, web_sys,
+    Cache, Context, Date, Env, Fetch, Headers, Request, ScheduleContext, ScheduledEvent,
+    console_error, console_warn, event, js_sys, wasm_bindgen::JsValue, web_sys,
 };
 
 #[event(fetch)]
@@ -34,18 +36,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
         Ok(request) => request,
         Err(unreadable) => return to_js_response(unreadable.respond(&Workers)),
     };
-    // `[vars]`, `.dev.vars` and `wrangler secret` all arrive as string bindings today; the
-    // secret lookup keeps working should workers-rs ever tell the two apart.
-    let vars = |name: &str| {
-        env.var(name)
-            .or_else(|_| env.secret(name))
-            .ok()
-            .map(|v| v.to_string())
-    };
     let Handled {
         response,
         background,
-    } = edge::serve(&Workers, vars, geo, request).await;
+    } = edge::serve(&Workers, vars(&env), geo, request).await;
     if !background.is_empty() {
         ctx.wait_until(async move {
             for task in background {
@@ -54,6 +48,25 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
         });
     }
     to_js_response(response)
+}
+
+/// The cron trigger (`[triggers] crons` in wrangler.toml): the core refreshes the exchange
+/// rates ([`edge::scheduled`]).
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    edge::scheduled(&Workers, vars(&env), &event.cron()).await;
+}
+
+/// The configuration lookup: `[vars]`, `.dev.vars` and `wrangler secret` all arrive as
+/// string bindings today; the secret lookup keeps working should workers-rs ever tell the
+/// two apart.
+fn vars(env: &Env) -> impl Fn(&str) -> Option<String> + '_ {
+    |name: &str| {
+        env.var(name)
+            .or_else(|_| env.secret(name))
+            .ok()
+            .map(|v| v.to_string())
+    }
 }
 
 /// The core's ports on workerd. Stateless: every call reaches the platform's globals.

@@ -9,7 +9,8 @@ use super::{
     catalog,
     wire::{
         BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, EDGE_TIMINGS_PATH,
-        EdgeTiming, ErrorCode, RegionError, SERVER_TIMING_HEADER, server_timing_db_millis,
+        EdgeTiming, ErrorCode, RATES_JOB_PATH, RatesRefreshed, RegionError, SERVER_TIMING_HEADER,
+        server_timing_db_millis,
     },
 };
 use crate::{
@@ -142,6 +143,25 @@ impl<'a, H: Host> RegionClient<'a, H> {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Asks the control plane's region to refresh the exchange rates (the edge's daily cron
+    /// trigger): it fetches its configured feed and stores the rates there.
+    pub async fn refresh_rates(&self) -> Result<RatesRefreshed, DataError> {
+        let region = crate::geo::RegionMap::embedded().control_plane().id.clone();
+        let claims = EdgeClaims {
+            tenant: None,
+            actor: Some("edge-cron".to_owned()),
+            edge: self.edge.clone(),
+        };
+        self.call(
+            &region,
+            Method::POST,
+            RATES_JOB_PATH.to_owned(),
+            claims,
+            Vec::new(),
+        )
+        .await
     }
 
     /// The timing beacon for `region` (the nearest): a signed `POST /v1/edge-timings`,

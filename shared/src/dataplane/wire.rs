@@ -45,6 +45,9 @@ pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 512;
 pub const MAX_FINGERPRINT_BYTES: usize = 128;
 /// The edge's timing beacon (see [`EdgeTiming`]).
 pub const EDGE_TIMINGS_PATH: &str = "/v1/edge-timings";
+/// The daily refresh of the exchange rates, which the edge's cron trigger asks of the
+/// control plane's region (an empty `POST`; the answer is a [`RatesRefreshed`]).
+pub const RATES_JOB_PATH: &str = "/v1/jobs/rates";
 /// A beacon is a few dozen bytes; anything over this is refused (413).
 pub const MAX_EDGE_TIMING_BYTES: usize = 1024;
 /// The region's answer to a batch says how long Postgres took: `db;dur=<ms>`.
@@ -405,6 +408,17 @@ pub fn server_timing_db_millis(value: &str) -> Option<f64> {
             .and_then(|d| d.parse::<f64>().ok())
             .filter(|d| d.is_finite() && *d >= 0.0)
     })
+}
+
+/// What a refresh of the exchange rates stored ([`RATES_JOB_PATH`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatesRefreshed {
+    /// The publication date of the feed's newest rates (`YYYY-MM-DD`).
+    pub as_of: String,
+    /// Market rates written, new or corrected.
+    pub market: usize,
+    /// Market rates already stored as they are.
+    pub unchanged: usize,
 }
 
 #[cfg(test)]
