@@ -726,8 +726,9 @@ async fn read_on_replica(
     Ok(Some(ran))
 }
 
-/// Whether a statement keyed by a required uuid (a read by id, a patient's record) found
-/// nothing.
+/// Whether a look-up of one resource by its `id` (a read) found nothing. Only such a
+/// statement says "this does not exist"; an empty search, or a patient without readings,
+/// is an ordinary answer the replica gives as well as the primary.
 fn missed_by_id(calls: &[Call], results: &[StatementResult]) -> bool {
     calls.iter().zip(results).any(|(call, result)| {
         result.rows.is_empty()
@@ -735,7 +736,7 @@ fn missed_by_id(calls: &[Call], results: &[StatementResult]) -> bool {
                 .statement
                 .params
                 .iter()
-                .any(|p| p.ty == catalog::ParamType::Uuid && !p.nullable)
+                .any(|p| p.name == "id" && p.ty == catalog::ParamType::Uuid && !p.nullable)
     })
 }
 
@@ -1103,6 +1104,28 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_read_by_id_that_found_nothing_is_a_miss_to_confirm() {
+        let call = |name: &str| Call {
+            statement: catalog::lookup(name).unwrap(),
+            params: Vec::new(),
+            subject: None,
+        };
+        let none = || StatementResult { rows: Vec::new() };
+        let one = || StatementResult {
+            rows: vec![serde_json::Map::new()],
+        };
+        assert!(missed_by_id(&[call("patient.read")], &[none()]));
+        assert!(!missed_by_id(&[call("patient.read")], &[one()]));
+        // An empty search, or a patient with no readings: ordinary answers.
+        assert!(!missed_by_id(&[call("patient.search")], &[none()]));
+        assert!(!missed_by_id(&[call("observation.everything")], &[none()]));
+        assert!(missed_by_id(
+            &[call("observation.search"), call("observation.read")],
+            &[one(), none()]
+        ));
+    }
 
     #[test]
     fn peers_parse() {
