@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use regional_db::{Config, db, migrate, provision, sampling};
+use regional_db::{Config, db, provision, sampling};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use telemed_shared::{
@@ -55,12 +55,7 @@ fn stack() -> &'static Stack {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
                 let eu = db::pool(&eu, 2, Duration::from_secs(10)).unwrap();
                 let us = db::pool(&us, 2, Duration::from_secs(10)).unwrap();
-                migrate::run(&region("eu-west"), &eu, &eu, false)
-                    .await
-                    .unwrap();
-                migrate::run(&region("us-east"), &us, &eu, false)
-                    .await
-                    .unwrap();
+                common::migrate_two_regions(&eu, &us).await;
                 for &(slug, country, local) in CLINICS {
                     let own = if local { &eu } else { &us };
                     let req = provision::NewTenant {

@@ -18,7 +18,7 @@ use regional_db::{
         JobError, holds,
         retention::{self, Outcome, RetentionJob},
     },
-    migrate, provision,
+    provision,
 };
 use serde_json::{Value, json};
 use telemed_shared::{
@@ -49,12 +49,7 @@ fn stack() -> &'static Stack {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
                 let eu = db::pool(&eu, 1, Duration::from_secs(10)).unwrap();
                 let us = db::pool(&us, 1, Duration::from_secs(10)).unwrap();
-                migrate::run(&region("eu-west"), &eu, &eu, false)
-                    .await
-                    .unwrap();
-                migrate::run(&region("us-east"), &us, &eu, false)
-                    .await
-                    .unwrap();
+                common::migrate_two_regions(&eu, &us).await;
             })
         })
         .join()

@@ -1,48 +1,21 @@
 //! Exchange rates on the stack: `regional-db jobs run rates`, run on the control plane
-//! against a feed in the ECB's exact format (the fixture, served here over HTTP), stores the
-//! rates as dated data, and logical replication brings them to every other region, as it
-//! brings the directory.
+//! against a feed in the ECB's exact format (the stack's stand-in serves a real publication
+//! over HTTP), stores the rates as dated data, and logical replication brings them to every
+//! other region, as it brings the directory.
 
 use std::{
-    io::{Read, Write},
-    net::TcpListener,
     process::Command,
     time::{Duration, Instant},
 };
 
 use telemed_e2e::{psql, region_metric, stack};
 
-const FIXTURE: &str =
-    include_str!("../../shared/src/money/testdata/eurofxref-daily-2026-10-02.xml");
-
-/// Serves `body` to every request on a free local port, for the rest of the test process.
-fn serve(body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://{}/eurofxref-daily.xml",
-        listener.local_addr().unwrap()
-    );
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut stream = stream;
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 #[test]
 fn rates_stored_on_the_control_plane_reach_every_region() {
     let info = stack();
     let control = &info.region("eu-west").unwrap().database_url;
     let out = Command::new(&info.regional_db_bin)
-        .args(["jobs", "run", "rates", "--feed", &serve(FIXTURE)])
+        .args(["jobs", "run", "rates", "--feed", &info.rates_feed_url])
         .args(["--today", "2026-10-05"])
         .env("REGION", "eu-west")
         .env("DATABASE_URL", control)

@@ -47,3 +47,14 @@ impl Server {
 pub fn region(s: &str) -> RegionId {
     s.parse().unwrap()
 }
+
+/// Migrates two regions' databases of a test cluster: `eu` (eu-west, which also holds the
+/// control schema) and `us` (us-east, whose control database is eu-west's).
+pub async fn migrate_two_regions(eu: &deadpool_postgres::Pool, us: &deadpool_postgres::Pool) {
+    regional_db::migrate::run(&region("eu-west"), eu, eu, false)
+        .await
+        .unwrap();
+    regional_db::migrate::run(&region("us-east"), us, eu, false)
+        .await
+        .unwrap();
+}

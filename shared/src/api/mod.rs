@@ -360,7 +360,7 @@ async fn serve<H: Host>(
         [collection, id] => (*collection, Some(*id)),
         [collection, id, "$everything"] => {
             let r = space.resource(collection).ok_or_else(not_found)?;
-            if resource::compartment_column(r) != Some("id") {
+            if !r.meta().compartment_root {
                 return Err(not_found());
             }
             return match *req.method() {

@@ -356,6 +356,9 @@ pub struct Meta {
     /// statement over the type then audits, besides the rows, each patient they touched
     /// (a `Patient` event per distinct patient, in the same transaction).
     pub patient_column: Option<&'static str>,
+    /// Whether the type is the root of the patient compartment (`Patient` itself):
+    /// `$everything` starts from it, by `id` ([`compartment_column`]).
+    pub compartment_root: bool,
     /// The orders `_sort` may ask for, besides creation order.
     pub sorts: &'static [Sort],
     /// Statements of its own besides the generated ones (those its operations run); named
@@ -392,6 +395,7 @@ impl Meta {
             operations: &[],
             identity: None,
             patient_column: None,
+            compartment_root: false,
             sorts: &[],
             extra_statements: &[],
             explicit_scope: false,
@@ -547,13 +551,14 @@ pub const VERSION: &str = "version";
 pub const EVERYTHING: &str = "everything";
 
 /// The column that puts `r`'s rows in a patient's compartment: its patient column, or the
-/// id of the Patient itself. `None`: the type is not part of a patient's record.
+/// id of the compartment's root (the Patient itself). `None`: the type is not part of a
+/// patient's record.
 pub fn compartment_column(r: &dyn Resource) -> Option<&'static str> {
+    if r.meta().compartment_root {
+        return Some("id");
+    }
     r.patient_column()
-        .or((r.name() == PATIENT_TYPE).then_some("id"))
 }
-
-const PATIENT_TYPE: &str = "Patient";
 
 /// The name of `r`'s statement for `verb`: `patient.read`.
 pub fn statement_name(r: &dyn Resource, verb: &str) -> String {

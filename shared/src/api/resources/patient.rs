@@ -160,6 +160,7 @@ static META: Meta = Meta {
     columns: COLUMNS,
     search: SEARCH,
     operations: &[super::audit_event::ACCESS_LOG, Operation::Erase],
+    compartment_root: true,
     ..Meta::new("Patient", "patients", "patients", &PATIENT)
 };
 
