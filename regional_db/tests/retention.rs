@@ -961,6 +961,11 @@ impl NativeEdge {
                 format!("eu-west={region_base},us-east={region_base},af-south={region_base}"),
             ),
             ("EDGE_TOKEN_KEY", signer().to_base64()),
+            // Sessions are not used here; the edge requires a key all the same.
+            (
+                "SESSION_KEYS",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(),
+            ),
             ("API_TOKEN_PUBLIC_KEYS", api_key().public_base64()),
         ]);
         NativeEdge {

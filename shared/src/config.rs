@@ -7,7 +7,12 @@ use crate::{
     auth::{AuthError, SigningKey, VerifyingKeys},
     geo::{RegionId, RegionMap},
     tenant::HostName,
+    web::session::SessionKeys,
 };
+
+/// A valid `SESSION_KEYS` for unit tests' configurations.
+#[cfg(test)]
+pub(crate) const TEST_SESSION_KEYS: &str = "c2Vzc2lvbi1rZXktb2YtdGhlLXVuaXQtdGVzdHMtMzJi";
 
 /// A configuration problem: the deployment is broken, not the request (answered as 500
 /// with a generic message; the detail goes to the log, never to the client).
@@ -60,6 +65,11 @@ pub const VARIABLES: &[Variable] = &[
         required: true,
     },
     Variable {
+        name: "SESSION_KEYS",
+        secret: true,
+        required: true,
+    },
+    Variable {
         name: "ASSET_VERSION",
         secret: false,
         required: false,
@@ -87,6 +97,9 @@ pub struct EdgeConfig {
     pub edge_key: SigningKey,
     /// Verifies API bearer tokens (`API_TOKEN_PUBLIC_KEYS`, comma-separated base64).
     pub api_keys: VerifyingKeys,
+    /// Signs and verifies people's sessions (`SESSION_KEYS`, comma-separated base64 secrets
+    /// of 32 bytes or more, the first signing: a secret).
+    pub session_keys: SessionKeys,
     /// Bumped on every deploy of pages or assets: part of the page cache key (`ASSET_VERSION`).
     pub asset_version: String,
     /// The region map (embedded `infra/regions.toml`).
@@ -170,6 +183,8 @@ impl EdgeConfig {
                 .map_err(|e| ConfigError::Key("EDGE_TOKEN_KEY", e))?,
             api_keys: VerifyingKeys::from_base64_list(&req("API_TOKEN_PUBLIC_KEYS")?)
                 .map_err(|e| ConfigError::Key("API_TOKEN_PUBLIC_KEYS", e))?,
+            session_keys: SessionKeys::from_base64_list(&req("SESSION_KEYS")?)
+                .map_err(|e| ConfigError::Key("SESSION_KEYS", e))?,
             asset_version: get("ASSET_VERSION")
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "1".into()),
@@ -226,6 +241,7 @@ mod tests {
             "REGION_URLS" => Some(region_urls.into()),
             "EDGE_TOKEN_KEY" => Some(key.to_base64()),
             "API_TOKEN_PUBLIC_KEYS" => Some(key.public_base64()),
+            "SESSION_KEYS" => Some(TEST_SESSION_KEYS.into()),
             "PAGE_MAX_AGE" => page_max_age.map(Into::into),
             _ => None,
         })
@@ -246,6 +262,7 @@ mod tests {
                 "API_TOKEN_PUBLIC_KEYS" => key.public_base64(),
                 "PAGE_MAX_AGE" => "30".into(),
                 "DEV_GEO_HEADERS" => "1".into(),
+                "SESSION_KEYS" => TEST_SESSION_KEYS.into(),
                 _ => "2".into(),
             })
         })
@@ -267,6 +284,7 @@ mod tests {
                 "REGION_URLS" => Some("eu-west=http://a".into()),
                 "EDGE_TOKEN_KEY" => Some(key.to_base64()),
                 "API_TOKEN_PUBLIC_KEYS" => Some(key.public_base64()),
+                "SESSION_KEYS" => Some(TEST_SESSION_KEYS.into()),
                 "DEV_GEO_HEADERS" => Some(v.into()),
                 _ => None,
             })

@@ -102,6 +102,7 @@ mod tests {
             ("APEX_DOMAIN", "localhost".into()),
             ("REGION_URLS", "eu-west=http://eu.test".into()),
             ("EDGE_TOKEN_KEY", SigningKey::from_seed([2; 32]).to_base64()),
+            ("SESSION_KEYS", crate::config::TEST_SESSION_KEYS.into()),
             (
                 "API_TOKEN_PUBLIC_KEYS",
                 SigningKey::from_seed([1; 32]).public_base64(),

@@ -1,4 +1,5 @@
-//! The request entry point every adapter calls, and the page flow.
+//! The request entry point every adapter calls: configuration, timing, then the API or the
+//! pages ([`crate::web`]).
 //!
 //! ```text
 //! request ─ authority ─► tenant selector (no I/O) ─┬─ /v1/… ─► api (token → one batch)
@@ -7,11 +8,10 @@
 //!                                                                    nearest region) → render
 //! ```
 
-use http::{Method, Request, Response, StatusCode, header::HeaderValue};
+use http::{Method, Request, Response, header::HeaderValue};
 
 use crate::{
     api,
-    cache::{self, Freshness},
     config::EdgeConfig,
     ctx::Ctx,
     dataplane::{
@@ -20,9 +20,9 @@ use crate::{
     },
     geo::GeoHint,
     host::{Background, Handled, Host, LogLevel},
-    i18n::locale::{Locale, LocaleSource, negotiate, negotiate_before_tenant},
-    pages::{self, ErrorPage},
-    tenant::{HostName, ResolveError, TenantSelector, TenantStatus, resolve},
+    i18n::locale::{Locale, negotiate},
+    tenant::{HostName, ResolveError, resolve},
+    web::{self, ErrorPage},
 };
 
 /// Serves one request: reads the configuration through `vars`, then resolves the clinic,
@@ -41,7 +41,7 @@ pub async fn serve<H: Host>(
             // a visitor learns only that the service is down.
             host.log(LogLevel::Error, &format!("edge configuration: {e}"));
             Handled {
-                response: pages::error_response(ErrorPage::Internal, Locale::fallback()),
+                response: web::error_response(ErrorPage::Internal, Locale::fallback()),
                 background: Vec::new(),
             }
         }
@@ -121,7 +121,7 @@ impl Unreadable {
             )]);
         }
         let (locale, _) = negotiate(None, None, self.accept_language.as_deref(), None);
-        pages::error_response(ErrorPage::BadRequest, locale)
+        web::error_response(ErrorPage::BadRequest, locale)
     }
 }
 
@@ -222,202 +222,14 @@ async fn route<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Respons
     if api::is_api_path(req.uri().path()) {
         return api::handle(ctx, req, selector).await;
     }
-    page(ctx, req, selector).await
-}
-
-/// The visitor's locale preferences, from the request.
-struct Prefs<'r> {
-    query: Option<String>,
-    cookie: Option<&'r str>,
-    accept_language: Option<&'r str>,
-}
-
-impl<'r> Prefs<'r> {
-    fn of(req: &'r Request<Vec<u8>>) -> Self {
-        let query = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-            .find(|(k, _)| k == "locale")
-            .map(|(_, v)| v.into_owned());
-        let cookie = req
-            .headers()
-            .get_all("cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix("locale="));
-        Self {
-            query,
-            cookie,
-            accept_language: header(req, "accept-language"),
-        }
-    }
-
-    fn negotiate(&self, tenant_default: Option<&str>) -> (Locale, LocaleSource) {
-        negotiate(
-            self.query.as_deref(),
-            self.cookie,
-            self.accept_language,
-            tenant_default,
-        )
-    }
-
-    /// The locale when no clinic default can change it (see [`negotiate_before_tenant`]).
-    fn before_tenant(&self) -> Option<(Locale, LocaleSource)> {
-        negotiate_before_tenant(self.query.as_deref(), self.cookie, self.accept_language)
-    }
-}
-
-async fn page<H: Host>(
-    ctx: &mut Ctx<'_, H>,
-    req: &Request<Vec<u8>>,
-    selector: Result<TenantSelector, ResolveError>,
-) -> Response<Vec<u8>> {
-    let prefs = Prefs::of(req);
-    let (visitor_locale, _) = prefs.negotiate(None);
-    let selector = match selector {
-        Ok(s) => s,
-        Err(ResolveError::BadHost) => {
-            return pages::error_response(ErrorPage::BadRequest, visitor_locale);
-        }
-        Err(_) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
-    };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return pages::error_response(ErrorPage::MethodNotAllowed, visitor_locale);
-    }
-    let path = req.uri().path();
-    if path != "/" {
-        return pages::error_response(ErrorPage::NotFound, visitor_locale);
-    }
-    // When the slug is in the host and no clinic default can change the locale (the
-    // visitor chose it, or named a supported language), the cache key is known before any
-    // lookup: a fresh hit costs no directory read and no region call at all. A stale copy
-    // is kept aside, for when the page cannot be rendered (`stale-if-error`). Otherwise
-    // (`*`, nothing acceptable, a custom domain) the key waits for the directory.
-    let max_age = ctx.config.page_max_age;
-    let early = match &selector {
-        TenantSelector::Slug(slug) => prefs.before_tenant().map(|decided| (slug, decided)),
-        TenantSelector::Domain(_) => None,
-    };
-    let mut stale = None;
-    if let Some((slug, (locale, source))) = early
-        && let Some(stored) = ctx
-            .host
-            .cache_get(&cache::page_key(
-                slug,
-                path,
-                locale,
-                &ctx.config.asset_version,
-            ))
-            .await
-    {
-        match cache::from_storage(stored, ctx.host.now_millis(), max_age) {
-            (page, Freshness::Fresh) => {
-                return finish_page(page, locale, source, Served::Hit, req);
-            }
-            (page, Freshness::Stale) => stale = Some((page, locale, source)),
-        }
-    }
-    let looked_up_early = early.is_some();
-    let entry = match ctx.tenant(&selector).await {
-        Ok(Some(e)) => e,
-        Ok(None) => return pages::error_response(ErrorPage::NotFound, visitor_locale),
-        Err(e) => {
-            // Unreachable or busy regions are counted by the regions; anything else is a
-            // fault of ours the visitor only sees as "unavailable".
-            if !e.code().retryable() {
-                ctx.host
-                    .log(LogLevel::Error, &format!("directory lookup: {e}"));
-            }
-            return match stale {
-                Some((page, locale, source)) => {
-                    finish_page(page, locale, source, Served::Stale, req)
-                }
-                None => pages::error_response(ErrorPage::Unavailable, visitor_locale),
-            };
-        }
-    };
-    let (locale, source) = prefs.negotiate(Some(&entry.default_locale));
-    if entry.status == TenantStatus::Suspended {
-        return pages::error_response(ErrorPage::Suspended, locale);
-    }
-    let key = cache::page_key(&entry.slug, path, locale, &ctx.config.asset_version);
-    if !looked_up_early
-        && let Some(stored) = ctx.host.cache_get(&key).await
-        // The clinic is known here: a stale copy is simply rendered anew.
-        && let (page, Freshness::Fresh) =
-            cache::from_storage(stored, ctx.host.now_millis(), max_age)
-    {
-        return finish_page(page, locale, source, Served::Hit, req);
-    }
-    let response = pages::html_response(
-        StatusCode::OK,
-        locale,
-        &cache::public_page(max_age),
-        pages::home(&entry, locale),
-    );
-    ctx.defer(Background::CachePut {
-        key,
-        response: cache::for_storage(response.clone(), ctx.host.now_millis(), max_age),
-    });
-    finish_page(response, locale, source, Served::Miss, req)
-}
-
-/// Where a page came from, for `X-Cache`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Served {
-    /// A fresh copy from the edge cache.
-    Hit,
-    /// Rendered for this request.
-    Miss,
-    /// A stale copy from the edge cache: the page could not be rendered.
-    Stale,
-}
-
-/// Adapts a (possibly cached) public page to this visitor: `X-Cache`, and `private` plus
-/// the `locale` cookie when the locale was the visitor's explicit choice.
-fn finish_page(
-    mut response: Response<Vec<u8>>,
-    locale: Locale,
-    source: LocaleSource,
-    served: Served,
-    req: &Request<Vec<u8>>,
-) -> Response<Vec<u8>> {
-    let h = response.headers_mut();
-    h.insert(
-        "x-cache",
-        HeaderValue::from_static(match served {
-            Served::Hit => "HIT",
-            Served::Miss => "MISS",
-            Served::Stale => "STALE",
-        }),
-    );
-    if matches!(source, LocaleSource::Query | LocaleSource::Cookie) {
-        h.insert(
-            "cache-control",
-            HeaderValue::from_static(cache::PRIVATE_PAGE),
-        );
-    }
-    if source == LocaleSource::Query {
-        let secure = if req.uri().scheme_str() == Some("https") {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!(
-            "locale={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
-            locale.tag()
-        );
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            h.insert("set-cookie", v);
-        }
-    }
-    response
+    web::handle(ctx, req, selector).await
 }
 
 #[cfg(test)]
 mod tests {
     //! The whole flow against an in-memory host whose "regions" answer from a table of
     //! clinics; the real regions are exercised by `tests/` end to end.
-    use crate::tenant::TenantEntry;
+    use crate::{cache, tenant::TenantEntry};
     use std::{
         cell::RefCell,
         collections::HashMap,
@@ -584,6 +396,7 @@ mod tests {
             ("APEX_DOMAIN", "localhost".into()),
             ("REGION_URLS", region_urls.into()),
             ("EDGE_TOKEN_KEY", SigningKey::from_seed([2; 32]).to_base64()),
+            ("SESSION_KEYS", crate::config::TEST_SESSION_KEYS.into()),
             ("API_TOKEN_PUBLIC_KEYS", api_key().public_base64()),
         ]);
         EdgeConfig::from_lookup(|k| vars.get(k).cloned()).unwrap()

@@ -12,15 +12,17 @@
 //! - [`geo`]: the region map (`infra/regions.toml`, embedded), `GeoHint`, nearest region.
 //! - [`cache`]: edge cache keys and `Cache-Control` policies.
 //! - [`ctx`]: the per-request context both flows take.
-//! - [`pages`]: HTML pages; [`api`]: the FHIR REST API (`/v1`, `/fhir/R4`), generic over the
+//! - [`web`]: server-rendered pages, sessions and forms; [`api`]: the FHIR REST API (`/v1`, `/fhir/R4`), generic over the
 //!   resource types of [`api::resources`]; [`fhir`]: the R4 datatypes they share.
 //! - [`dataplane`]: the catalog of named statements, the edge→region wire format and client.
 //! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`compliance`]: per-country
 //!   policy; [`country`]: country codes and defaults.
 //! - [`host`]: the ports; [`config`]: the deployment's configuration.
 //! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates.
+//! - [`accounts`]: the people who sign in to a clinic (patients, practitioners, admins).
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod cache;
@@ -36,8 +38,8 @@ pub mod geo;
 pub mod host;
 pub mod i18n;
 pub mod money;
-pub mod pages;
 pub mod tenant;
+pub mod web;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

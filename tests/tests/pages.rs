@@ -3,7 +3,7 @@
 use telemed_e2e::{EDGES, Edge, headers, new_clinic};
 use telemed_shared::{
     i18n::{Arg, locale::Locale, message},
-    pages::escape,
+    web::escape,
 };
 
 fn locale(tag: &str) -> Locale {

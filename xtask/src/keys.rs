@@ -18,6 +18,10 @@ pub struct StackKeys {
     /// wraps the data keys of the clinics homed there. Added to older key files on load.
     #[serde(default)]
     pub master_keys: BTreeMap<String, String>,
+    /// Signs people's session cookies at the edges (`SESSION_KEYS`, base64 of 32 bytes).
+    /// Added to older key files on load.
+    #[serde(default)]
+    pub session: String,
 }
 
 impl StackKeys {
@@ -30,10 +34,16 @@ impl StackKeys {
                 api_issuer: SigningKey::from_seed(random()?).to_base64(),
                 edge: SigningKey::from_seed(random()?).to_base64(),
                 master_keys: BTreeMap::new(),
+                session: String::new(),
             },
         };
         let regions = telemed_shared::geo::RegionMap::embedded();
         let mut changed = !path.exists();
+        if keys.session.is_empty() {
+            use base64::Engine;
+            keys.session = base64::engine::general_purpose::STANDARD.encode(random()?);
+            changed = true;
+        }
         for region in regions.regions() {
             if !keys.master_keys.contains_key(region.id.as_str()) {
                 use base64::Engine;

@@ -27,6 +27,7 @@ pub fn spawn(
         .env("APEX_DOMAIN", "localhost")
         .env("REGION_URLS", &info.region_urls)
         .env("EDGE_TOKEN_KEY", &keys.edge)
+        .env("SESSION_KEYS", &keys.session)
         .env("API_TOKEN_PUBLIC_KEYS", keys.api_public()?)
         .envs(extra.iter().copied())
         .stdin(Stdio::piped())

@@ -970,6 +970,7 @@ impl Stack {
         let edge_env = [
             ("REGION_URLS", region_urls.clone()),
             ("EDGE_TOKEN_KEY", keys.edge.clone()),
+            ("SESSION_KEYS", keys.session.clone()),
             ("API_TOKEN_PUBLIC_KEYS", keys.api_public()?),
             ("APEX_DOMAIN", "localhost".to_owned()),
             // Local stacks only: the Spin edge honours `x-dev-geo-*` headers, so tests can
@@ -981,8 +982,9 @@ impl Stack {
         fs::write(
             &dev_vars,
             format!(
-                "EDGE_TOKEN_KEY={}\nAPI_TOKEN_PUBLIC_KEYS={}\n",
+                "EDGE_TOKEN_KEY={}\nSESSION_KEYS={}\nAPI_TOKEN_PUBLIC_KEYS={}\n",
                 keys.edge,
+                keys.session,
                 keys.api_public()?
             ),
         )?;

@@ -70,11 +70,20 @@ pub fn of<H: crate::host::Host>(
     principal: &ApiPrincipal,
     client_key: Option<&str>,
 ) -> Idempotency {
+    for_caller(ctx, req, &principal.tenant, &principal.subject, client_key)
+}
+
+/// [`of`] for any caller of a clinic: an API principal, or a page's actor (whose forms
+/// carry their own key).
+pub fn for_caller<H: crate::host::Host>(
+    ctx: &Ctx<'_, H>,
+    req: &Request<Vec<u8>>,
+    tenant: &crate::tenant::TenantSlug,
+    subject: &str,
+    client_key: Option<&str>,
+) -> Idempotency {
     let key = match client_key {
-        Some(k) => format!(
-            "{}:{k}",
-            hex(&hmac_sha256::Hash::hash(principal.subject.as_bytes()))
-        ),
+        Some(k) => format!("{}:{k}", hex(&hmac_sha256::Hash::hash(subject.as_bytes()))),
         None => {
             let mut r = [0u8; 16];
             ctx.host.fill_random(&mut r);
@@ -83,8 +92,8 @@ pub fn of<H: crate::host::Host>(
     };
     let mut h = hmac_sha256::Hash::new();
     for part in [
-        principal.tenant.as_str().as_bytes(),
-        principal.subject.as_bytes(),
+        tenant.as_str().as_bytes(),
+        subject.as_bytes(),
         req.method().as_str().as_bytes(),
         req.uri().path().as_bytes(),
         req.body(),

@@ -145,6 +145,28 @@ impl<'a, H: Host> RegionClient<'a, H> {
         }
     }
 
+    /// TEMPORARY stand-in until the accounts branch lands.
+    pub async fn sign_in(
+        &self,
+        region: &RegionId,
+        tenant: &TenantSlug,
+        request: &super::wire::SignInRequest,
+    ) -> Result<super::wire::SignInOutcome, DataError> {
+        let claims = EdgeClaims {
+            tenant: Some(tenant.clone()),
+            ..Default::default()
+        };
+        let body = serde_json::to_vec(request).expect("wire types serialise");
+        self.call(
+            region,
+            Method::POST,
+            super::wire::SIGN_IN_PATH.to_owned(),
+            claims,
+            body,
+        )
+        .await
+    }
+
     /// Asks the control plane's region to refresh the exchange rates (the edge's daily cron
     /// trigger): it fetches its configured feed and stores the rates there.
     pub async fn refresh_rates(&self) -> Result<RatesRefreshed, DataError> {

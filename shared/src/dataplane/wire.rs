@@ -560,3 +560,26 @@ mod tests {
         assert_eq!(e.code.status(), 404);
     }
 }
+
+// TEMPORARY stand-ins until the accounts branch lands (replaced at merge).
+/// POST: a sign-in.
+pub const SIGN_IN_PATH: &str = "/v1/sign-in";
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+    pub client: Option<String>,
+}
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedInAccount {
+    pub id: String,
+    pub role: crate::accounts::Role,
+    pub display_name: String,
+    pub patient_id: Option<String>,
+    pub practitioner_id: Option<String>,
+}
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum SignInOutcome {
+    SignedIn(SignedInAccount),
+    Refused { retry_after_secs: Option<u64> },
+}

@@ -312,10 +312,21 @@ mod tests {
                         .into_iter()
                         .chain(message.attributes().map(|a| a.value()))
                         .collect::<Vec<_>>();
+                    // Every variable the message names: text for `$clinic`, else a number
+                    // (which selectors need and text placeables print as well).
+                    let mut vars = BTreeSet::new();
+                    if let Some(value) = &m.value {
+                        collect_vars(value, &mut vars);
+                    }
+                    for a in &m.attributes {
+                        collect_vars(&a.value, &mut vars);
+                    }
                     for count in [0, 1, 2, 3, 5, 11, 21, 100, 101, 1000, 1_000_000] {
                         let mut args = FluentArgs::new();
+                        for var in &vars {
+                            args.set(var.clone(), count);
+                        }
                         args.set("clinic", "Clinique Saint-Éloi");
-                        args.set("count", count);
                         for &pattern in &patterns {
                             let mut errors = vec![];
                             let out = bundle.format_pattern(pattern, Some(&args), &mut errors);

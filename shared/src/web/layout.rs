@@ -1,4 +1,6 @@
-//! Server-rendered pages: the clinic's home page and the localized error pages.
+//! The frame every page shares: the HTML document (language, direction, language switcher,
+//! the signed-in person's bar), the style sheet, the security headers, the localized error
+//! pages.
 //!
 //! Every string that comes from a clinic or a visitor is HTML-escaped after Fluent has
 //! formatted the message, so no message and no tenant text can inject markup.
@@ -9,8 +11,7 @@ use http::{Response, StatusCode};
 
 use crate::{
     cache,
-    i18n::{Arg, locale::Locale, message},
-    tenant::TenantEntry,
+    i18n::{locale::Locale, message},
 };
 
 /// Escapes text for HTML element content and double-quoted attribute values.
@@ -29,7 +30,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn t(locale: Locale, id: &str) -> String {
+/// A message without arguments, escaped for HTML.
+pub fn t(locale: Locale, id: &str) -> String {
     escape(&message(locale, id, &[]))
 }
 
@@ -44,9 +46,29 @@ header{padding-block:1rem}.langs{display:flex;gap:.75rem;list-style:none;margin:
 .langs a{color:#0b5cad}.langs a[aria-current]{font-weight:700;text-decoration:none;color:#1b2733}\
 main{padding-block:2rem}h1{font-size:2rem;margin-block:0 1rem}\
 .book{display:inline-block;background:#0b5cad;color:#fff;padding:.75rem 1.25rem;border-radius:.5rem;text-decoration:none}\
-footer{font-size:.875rem;color:#52606d;padding-block:2rem}";
+footer{font-size:.875rem;color:#52606d;padding-block:2rem}\
+a{color:#0b5cad}a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible\
+{outline:3px solid #f0a500;outline-offset:2px}\
+.bar{display:flex;gap:1rem;align-items:center;justify-content:space-between;flex-wrap:wrap;margin-block-end:.5rem}\
+.bar form{display:inline}.field{margin-block:0 1rem;display:flex;flex-direction:column;gap:.25rem;max-width:28rem}\
+label{font-weight:600}input,select,textarea{font:inherit;padding:.5rem;border:1px solid #7b8794;border-radius:.375rem}\
+input[aria-invalid]{border-color:#b42318}.field-error,.alert{color:#b42318;font-weight:600;margin:0}\
+.notice{background:#e3f1df;padding:.75rem 1rem;border-radius:.5rem}.alert{background:#fde8e7;padding:.75rem 1rem;border-radius:.5rem}\
+button,.button{font:inherit;cursor:pointer;background:#0b5cad;color:#fff;border:0;padding:.6rem 1.1rem;border-radius:.5rem;text-decoration:none;display:inline-block}\
+button.secondary{background:#52606d}.link{background:none;color:#0b5cad;padding:0;text-decoration:underline}\
+table{border-collapse:collapse;width:100%;margin-block-end:1.5rem}th,td{text-align:start;padding:.5rem;border-block-end:1px solid #d9e2ec}\
+ul.slots{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}fieldset{border:1px solid #d9e2ec;border-radius:.5rem;margin-block:0 1rem}\
+.amount{font-variant-numeric:tabular-nums;white-space:nowrap}svg{max-width:100%;height:auto}\
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}";
 
-fn document(locale: Locale, title: &str, body: &str) -> String {
+/// A page without a signed-in person's bar.
+pub fn document(locale: Locale, title: &str, body: &str) -> String {
+    document_with(locale, title, "", body)
+}
+
+/// A page; `bar` (already HTML) goes above the content: the clinic's name, the signed-in
+/// person and the sign-out button ([`super::Page::render`]).
+pub fn document_with(locale: Locale, title: &str, bar: &str, body: &str) -> String {
     let mut alternates = String::new();
     let mut links = String::new();
     let label = t(locale, "language-switcher-label");
@@ -79,7 +101,7 @@ fn document(locale: Locale, title: &str, body: &str) -> String {
 <style>{STYLE}</style>
 </head>
 <body>
-<header><nav aria-label="{label}"><ul class="langs">{links}</ul></nav></header>
+<header>{bar}<nav aria-label="{label}"><ul class="langs">{links}</ul></nav></header>
 {body}
 <footer><p>{privacy}</p></footer>
 </body>
@@ -91,23 +113,6 @@ fn document(locale: Locale, title: &str, body: &str) -> String {
     )
 }
 
-/// The clinic's home page, in `locale`.
-pub fn home(entry: &TenantEntry, locale: Locale) -> String {
-    let clinic = [("clinic", Arg::Str(&entry.name))];
-    let title = escape(&message(locale, "home-title", &clinic));
-    let body = format!(
-        r#"<main>
-<h1>{greeting}</h1>
-<p>{intro}</p>
-<p><a class="book" href="/appointments/new">{book}</a></p>
-</main>"#,
-        greeting = escape(&message(locale, "home-greeting", &clinic)),
-        intro = t(locale, "home-intro"),
-        book = t(locale, "home-book"),
-    );
-    document(locale, &title, &body)
-}
-
 /// Which error page to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorPage {
@@ -117,8 +122,12 @@ pub enum ErrorPage {
     Suspended,
     /// The request itself is malformed (bad Host).
     BadRequest,
-    /// A method other than GET/HEAD on a page.
+    /// A method the page does not answer.
     MethodNotAllowed,
+    /// Signed in, but this page is for someone else (another role).
+    Forbidden,
+    /// A form whose CSRF token is missing or stale, or posted from another site.
+    Expired,
     /// A region is unreachable or overloaded: try again.
     Unavailable,
     /// A fault of ours.
@@ -132,6 +141,7 @@ impl ErrorPage {
             Self::Suspended => StatusCode::FORBIDDEN,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Forbidden | Self::Expired => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -144,19 +154,41 @@ impl ErrorPage {
             Self::BadRequest | Self::MethodNotAllowed => ("bad-request-title", "bad-request-body"),
             Self::Unavailable => ("unavailable-title", "unavailable-body"),
             Self::Internal => ("error-title", "error-body"),
+            Self::Forbidden => ("web-forbidden-title", "web-forbidden-body"),
+            Self::Expired => ("web-expired-title", "web-expired-body"),
         }
     }
 }
 
-/// A localized error page.
-pub fn error(page: ErrorPage, locale: Locale) -> String {
+/// An error page's title and body (HTML), localized.
+pub fn error_text(page: ErrorPage, locale: Locale) -> (String, String) {
     let (title_id, body_id) = page.ids();
     let title = t(locale, title_id);
     let body = format!(
         "<main>\n<h1>{title}</h1>\n<p>{}</p>\n</main>",
         t(locale, body_id)
     );
+    (title, body)
+}
+
+/// A localized error page.
+pub fn error(page: ErrorPage, locale: Locale) -> String {
+    let (title, body) = error_text(page, locale);
     document(locale, &title, &body)
+}
+
+/// The headers an error status calls for (`Allow`, `Retry-After`).
+pub fn error_headers(page: ErrorPage, response: &mut Response<Vec<u8>>) {
+    let h = response.headers_mut();
+    match page {
+        ErrorPage::MethodNotAllowed => {
+            h.insert("allow", http::HeaderValue::from_static("GET, HEAD, POST"));
+        }
+        ErrorPage::Unavailable => {
+            h.insert("retry-after", http::HeaderValue::from_static("5"));
+        }
+        _ => {}
+    }
 }
 
 /// The headers every HTML response carries, whatever its status.
@@ -198,41 +230,6 @@ pub fn error_response(page: ErrorPage, locale: Locale) -> Response<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(name: &str) -> TenantEntry {
-        serde_json::from_value(serde_json::json!({
-            "slug": "hopital-paris", "name": name, "country": "FR", "home_region": "eu-west",
-            "default_locale": "fr", "currency": "EUR", "plan": "standard", "status": "active"
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn tenant_text_is_escaped() {
-        let html = home(
-            &entry(r#"<script>alert("x")</script> & Co'"#),
-            Locale::from_tag("en").unwrap(),
-        );
-        assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co&#39;"));
-    }
-
-    #[test]
-    fn arabic_is_rtl_and_every_locale_is_offered() {
-        let html = home(&entry("Hôpital Paris"), Locale::from_tag("ar").unwrap());
-        assert!(html.contains(r#"<html lang="ar" dir="rtl">"#));
-        for l in Locale::all() {
-            assert!(
-                html.contains(&format!(r#"hreflang="{}" lang="{}""#, l.tag(), l.tag())),
-                "{}",
-                l.tag()
-            );
-        }
-        assert!(html.contains("aria-current"));
-        let fr = home(&entry("Hôpital Paris"), Locale::from_tag("fr").unwrap());
-        assert!(fr.contains(r#"<html lang="fr" dir="ltr">"#));
-        assert!(fr.contains("Hôpital Paris"));
-    }
 
     #[test]
     fn error_pages_have_their_status_and_language() {
