@@ -10,7 +10,8 @@
 //!   region.
 //!
 //! Adding a page: a module here, a variant of [`Route`] with its path in [`Route::parse`],
-//! one arm in [`dispatch`], its messages in `locales/<tag>/<module>.ftl`.
+//! one arm in [`dispatch`], its messages in `locales/<tag>/<module>.ftl`, and its own
+//! statements (if the resources' do not fit) in [`statements`].
 //!
 //! A dynamic page gets a [`Page`]: the clinic, the locale, the session (if a valid one for
 //! this clinic came with the request), the posted form (already CSRF-checked: a page never
@@ -35,6 +36,7 @@ use crate::{
     cache::{self, Freshness},
     ctx::Ctx,
     dataplane::{
+        catalog::Statement,
         client::DataError,
         wire::{BatchRequest, BatchResponse, Call},
     },
@@ -74,6 +76,14 @@ impl Route {
             _ => return None,
         })
     }
+}
+
+/// The statements pages run beyond the resources' own (which pages reuse where they fit):
+/// one line per page module that has any. Part of [`crate::dataplane::catalog::all`].
+pub fn statements() -> Vec<Statement> {
+    #[allow(unused_mut)]
+    let mut all = Vec::new();
+    all
 }
 
 /// Runs a dynamic page.
