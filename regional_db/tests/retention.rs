@@ -890,51 +890,6 @@ async fn erasure_keeps_what_the_law_keeps_and_takes_the_rest() {
 
 // ----- Patient/$erase through the edge's core (the code both adapters run), natively -----
 
-/// The edge's ports over plain HTTP: no cache, the wall clock, the OS's randomness.
-struct NativeHost {
-    http: reqwest::Client,
-    /// Calls to a region so far.
-    calls: std::cell::Cell<usize>,
-}
-
-impl telemed_shared::host::Host for NativeHost {
-    async fn fetch(
-        &self,
-        request: axum::http::Request<Vec<u8>>,
-    ) -> Result<axum::http::Response<Vec<u8>>, telemed_shared::host::FetchError> {
-        let fail = |e: reqwest::Error| telemed_shared::host::FetchError(e.to_string());
-        self.calls.set(self.calls.get() + 1);
-        let (parts, body) = request.into_parts();
-        let resp = self
-            .http
-            .request(parts.method, parts.uri.to_string())
-            .headers(parts.headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(fail)?;
-        let mut out = axum::http::Response::builder().status(resp.status());
-        for (k, v) in resp.headers() {
-            out = out.header(k, v);
-        }
-        let body = resp.bytes().await.map_err(fail)?;
-        Ok(out.body(body.to_vec()).expect("a response"))
-    }
-    async fn cache_get(&self, _: &str) -> Option<axum::http::Response<Vec<u8>>> {
-        None
-    }
-    async fn cache_put(&self, _: &str, _: axum::http::Response<Vec<u8>>) {}
-    fn now_millis(&self) -> u64 {
-        u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0)
-    }
-    fn fill_random(&self, buf: &mut [u8]) {
-        getrandom::fill(buf).expect("the OS random source");
-    }
-    fn log(&self, level: telemed_shared::host::LogLevel, message: &str) {
-        eprintln!("edge {level:?}: {message}");
-    }
-}
-
 /// The API issuer's key of these tests.
 fn api_key() -> SigningKey {
     SigningKey::from_seed([7; 32])
@@ -945,75 +900,6 @@ fn api_token(slug: &str, scope: &str) -> String {
     api_key()
         .sign_api(slug.parse().unwrap(), "native-app", scope, now, 300)
         .unwrap()
-}
-
-struct NativeEdge {
-    host: NativeHost,
-    config: telemed_shared::config::EdgeConfig,
-}
-
-impl NativeEdge {
-    fn new(region_base: &str) -> Self {
-        let vars = std::collections::HashMap::from([
-            ("APEX_DOMAIN", "localhost".to_owned()),
-            (
-                "REGION_URLS",
-                format!("eu-west={region_base},us-east={region_base},af-south={region_base}"),
-            ),
-            ("EDGE_TOKEN_KEY", signer().to_base64()),
-            // Sessions are not used here; the edge requires a key all the same.
-            (
-                "SESSION_KEYS",
-                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(),
-            ),
-            ("API_TOKEN_PUBLIC_KEYS", api_key().public_base64()),
-        ]);
-        NativeEdge {
-            host: NativeHost {
-                http: reqwest::Client::new(),
-                calls: std::cell::Cell::new(0),
-            },
-            config: telemed_shared::config::EdgeConfig::from_lookup(|k| vars.get(k).cloned())
-                .unwrap(),
-        }
-    }
-
-    /// `POST <path>` to clinic `slug` with `token`: (status, body, content-language).
-    async fn post(&self, slug: &str, path: &str, token: &str, body: &str) -> (u16, Value, String) {
-        let req = axum::http::Request::builder()
-            .method("POST")
-            .uri(format!("http://{slug}.localhost{path}"))
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/fhir+json")
-            .header("accept-language", "fr")
-            .body(body.as_bytes().to_vec())
-            .unwrap();
-        let before = self.host.calls.get();
-        let handled = telemed_shared::edge::handle(
-            &self.host,
-            &self.config,
-            telemed_shared::geo::GeoHint::default(),
-            req,
-        )
-        .await;
-        // The timing beacon is background work, not run here: these are data calls.
-        assert!(
-            self.host.calls.get() - before <= 1,
-            "{path}: one region call at most"
-        );
-        let r = handled.response;
-        let language = r
-            .headers()
-            .get("content-language")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        (
-            r.status().as_u16(),
-            serde_json::from_slice(r.body()).unwrap_or(Value::Null),
-            language,
-        )
-    }
 }
 
 /// The part of a `Parameters` answer named `name` about `data`.
@@ -1034,7 +920,7 @@ fn answer_part<'a>(answer: &'a Value, name: &str, data: &str) -> &'a Value {
 async fn the_edge_answers_erase_with_what_went_and_what_the_law_keeps() {
     stack();
     let s = serve("eu-west", EU).await;
-    let edge = NativeEdge::new(&s.base);
+    let edge = common::edge::NativeEdge::new(&s.base, &signer(), &api_key());
     let scope = "system/Patient.cruds";
     for (country, slug) in [("FR", "edge-erase-fr"), ("DE", "edge-erase-de")] {
         create_clinic(slug, country).await;

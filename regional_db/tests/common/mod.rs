@@ -2,6 +2,8 @@
 // Each test binary compiles this module and uses part of it.
 #![allow(dead_code)]
 
+pub mod edge;
+
 use regional_db::Config;
 use telemed_shared::geo::RegionId;
 use xtask::pg::{PgCluster, PgOptions};
