@@ -358,6 +358,15 @@ mod tests {
         }
     }
 
+    /// The directory look-ups made so far (the rest are batches).
+    fn directory_calls(host: &TestHost) -> usize {
+        host.calls
+            .borrow()
+            .iter()
+            .filter(|(uri, _)| uri.contains("/v1/directory"))
+            .count()
+    }
+
     fn clinic(slug: &str, country: &str, locale: &str, home: &str) -> TenantEntry {
         serde_json::from_value(
             json!({"slug": slug, "name": "Clinique", "country": country, "home_region": home,
@@ -374,9 +383,15 @@ mod tests {
         let r = get(&host, &config, "http://casablanca-sante.localhost/", &[]).response;
         assert_eq!(r.status(), 200);
         let calls: Vec<String> = host.calls.borrow().iter().map(|c| c.0.clone()).collect();
-        assert_eq!(calls.len(), 2, "{calls:?}");
+        // The directory, then the home page's batch: each tried on the instance that is
+        // down, then on the next.
+        assert_eq!(calls.len(), 4, "{calls:?}");
         assert!(
             calls[0].starts_with("http://down.test/") && calls[1].starts_with("http://eu.test/"),
+            "{calls:?}"
+        );
+        assert!(
+            calls[2].starts_with("http://down.test/") && calls[3].starts_with("http://eu.test/"),
             "{calls:?}"
         );
         // With every instance down, the visitor gets the localized 503, not a 500.
@@ -494,7 +509,11 @@ mod tests {
         );
         assert_eq!(first.status(), 200);
         assert_eq!(first.headers()["x-cache"], "MISS");
-        assert_eq!(host.calls.borrow().len(), 1, "one directory call");
+        assert_eq!(
+            host.calls.borrow().len(),
+            2,
+            "a miss: one directory call and the page's one batch"
+        );
         let second = get(
             &host,
             &config,
@@ -504,15 +523,17 @@ mod tests {
         .response;
         assert_eq!(second.headers()["x-cache"], "HIT");
         assert_eq!(second.headers()["content-language"], "ar");
-        assert_eq!(host.calls.borrow().len(), 1, "a hit costs no region call");
-        // No preference at all: the clinic's default (en, South Africa) from the cached directory.
+        assert_eq!(host.calls.borrow().len(), 2, "a hit costs no region call");
+        // No preference at all: the clinic's default (en, South Africa) from the cached
+        // directory; its page is not cached yet: one batch, no directory call.
         let third = get(&host, &config, "http://sandton-care.localhost/", &[]).response;
         assert_eq!(third.headers()["content-language"], "en");
         assert_eq!(
-            host.calls.borrow().len(),
+            directory_calls(&host),
             1,
             "the directory entry was cached too"
         );
+        assert_eq!(host.calls.borrow().len(), 3, "{:?}", host.calls.borrow());
     }
 
     /// `*` stands for the clinic's default: never for the platform fallback's cached page.
@@ -540,10 +561,12 @@ mod tests {
         let hit = get(&host, &config, url, &[("accept-language", "de, *;q=0.1")]).response;
         assert_eq!(hit.headers()["x-cache"], "HIT");
         assert_eq!(
-            host.calls.borrow().len(),
+            directory_calls(&host),
             1,
             "one directory call, then the cached entry decides the key"
         );
+        // Two renderings (fr, then ar for every spelling of `*`): one batch each.
+        assert_eq!(host.calls.borrow().len(), 3, "{:?}", host.calls.borrow());
     }
 
     #[test]
@@ -676,7 +699,11 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(host.calls.borrow().len(), 1, "beacons are not data calls");
+        assert_eq!(
+            host.calls.borrow().len(),
+            2,
+            "beacons are not data calls: the directory and the page's batch"
+        );
     }
 
     #[test]

@@ -17,8 +17,10 @@
 //! this clinic came with the request), the posted form (already CSRF-checked: a page never
 //! sees a forged post), and the means to call the region as the signed-in person.
 
+mod booking;
 pub mod form;
 mod home;
+pub mod ics;
 pub mod layout;
 pub mod session;
 mod sign_in;
@@ -58,6 +60,14 @@ pub enum Route {
     SignIn,
     /// `POST /sign-out`.
     SignOut,
+    /// `/practitioners/{id}`: a practitioner and their next free slots.
+    Practitioner(String),
+    /// `/book/{slot}`: the booking form of a slot (GET) and its post.
+    Book(String),
+    /// `/patient/appointments/{id}`: a patient's appointment (the booking's confirmation).
+    PatientAppointment(String),
+    /// `/patient/appointments/{id}.ics`: that appointment as an iCalendar file.
+    PatientAppointmentIcs(String),
 }
 
 impl Route {
@@ -73,6 +83,12 @@ impl Route {
             [] => Self::Home,
             ["sign-in"] => Self::SignIn,
             ["sign-out"] => Self::SignOut,
+            ["practitioners", id] => Self::Practitioner((*id).to_owned()),
+            ["book", slot] => Self::Book((*slot).to_owned()),
+            ["patient", "appointments", file] => match file.strip_suffix(".ics") {
+                Some(id) => Self::PatientAppointmentIcs(id.to_owned()),
+                None => Self::PatientAppointment((*file).to_owned()),
+            },
             _ => return None,
         })
     }
@@ -83,6 +99,7 @@ impl Route {
 pub fn statements() -> Vec<Statement> {
     #[allow(unused_mut)]
     let mut all = Vec::new();
+    all.extend(booking::statements());
     all
 }
 
@@ -96,6 +113,10 @@ async fn dispatch<H: Host>(
         Route::Home => Err(PageError::NotFound),
         Route::SignIn => sign_in::sign_in(page).await,
         Route::SignOut => sign_in::sign_out(page),
+        Route::Practitioner(id) => booking::practitioner(page, &id).await,
+        Route::Book(slot) => booking::book(page, &slot).await,
+        Route::PatientAppointment(id) => booking::appointment(page, &id).await,
+        Route::PatientAppointmentIcs(id) => booking::appointment_ics(page, &id).await,
     }
 }
 
@@ -583,11 +604,26 @@ async fn public_home<H: Host>(
     {
         return finish_public(page, locale, source, Served::Hit, req);
     }
+    // A miss: the page's data in one batch to the clinic's home region.
+    let data = match home::load(ctx, &entry).await {
+        Ok(d) => d,
+        Err(e) => {
+            if !e.code().retryable() {
+                ctx.host.log(LogLevel::Error, &format!("home page: {e}"));
+            }
+            return match stale {
+                Some((page, locale, source)) => {
+                    finish_public(page, locale, source, Served::Stale, req)
+                }
+                None => error_response(ErrorPage::Unavailable, locale),
+            };
+        }
+    };
     let response = html_response(
         StatusCode::OK,
         locale,
         &cache::public_page(max_age),
-        home::home(&entry, locale),
+        home::home(&entry, locale, &data),
     );
     ctx.defer(Background::CachePut {
         key,
@@ -652,5 +688,19 @@ mod tests {
         assert_eq!(Route::parse("/sign-out"), Some(Route::SignOut));
         assert_eq!(Route::parse("/nope"), None);
         assert_eq!(Route::parse("/sign-in/x"), None);
+        assert_eq!(
+            Route::parse("/practitioners/abc"),
+            Some(Route::Practitioner("abc".into()))
+        );
+        assert_eq!(Route::parse("/book/abc/"), Some(Route::Book("abc".into())));
+        assert_eq!(
+            Route::parse("/patient/appointments/abc"),
+            Some(Route::PatientAppointment("abc".into()))
+        );
+        assert_eq!(
+            Route::parse("/patient/appointments/abc.ics"),
+            Some(Route::PatientAppointmentIcs("abc".into()))
+        );
+        assert_eq!(Route::parse("/book"), None);
     }
 }

@@ -1,0 +1,4 @@
+# La página de inicio de la clínica (shared/src/web/home.rs), además de los mensajes home-* de main.ftl.
+
+home-practitioners = Nuestros profesionales
+home-no-practitioners = Todavía ningún profesional acepta citas en línea.
