@@ -7,7 +7,7 @@
 -- (concurrent writes), and the invoice of a fulfilled appointment (the status change and the
 -- invoice commit together, once).
 
--- The clinic's billing currency (`control.tenants.currency`) and its ISO 4217 minor units
+-- The clinic's billing currency (the directory's `currency`) and its ISO 4217 minor units
 -- (shared/src/money/currency.rs). Rewritten when the clinic is created and by every
 -- `regional-db migrate` (regional_db/src/provision.rs `sync_billing`); the service only
 -- reads it.

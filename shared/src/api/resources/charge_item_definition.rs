@@ -390,13 +390,10 @@ mod tests {
             ("25000", Currency::Xof),
         ] {
             let body = price(value, currency.code());
-            let v = validate(&ChargeItemDefinition, body.clone(), &rules(currency)).unwrap();
+            let v = validate(&ChargeItemDefinition, body, &rules(currency)).unwrap();
             let stored = &v.resource["propertyGroup"][0]["priceComponent"][0]["amount"]["value"];
             assert_eq!(stored.to_string(), value, "the JSON number keeps its text");
-            assert_eq!(
-                serde_json::to_string(&v.resource).unwrap().contains(value),
-                true
-            );
+            assert!(serde_json::to_string(&v.resource).unwrap().contains(value));
             assert_eq!(
                 base_price(v.resource.as_object().unwrap(), None)
                     .unwrap()
