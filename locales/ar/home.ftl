@@ -2,3 +2,7 @@
 
 home-practitioners = أطباؤنا
 home-no-practitioners = لا يوجد بعد أي طبيب يستقبل المواعيد عبر الإنترنت.
+
+home-prices = الأسعار
+home-price-consultation = الاستشارة
+home-price-amount = السعر

@@ -2,3 +2,7 @@
 
 home-practitioners = Our practitioners
 home-no-practitioners = No practitioner takes appointments online yet.
+
+home-prices = Prices
+home-price-consultation = Consultation
+home-price-amount = Price

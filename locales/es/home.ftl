@@ -2,3 +2,7 @@
 
 home-practitioners = Nuestros profesionales
 home-no-practitioners = Todavía ningún profesional acepta citas en línea.
+
+home-prices = Tarifas
+home-price-consultation = Consulta
+home-price-amount = Precio

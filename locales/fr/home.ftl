@@ -2,3 +2,7 @@
 
 home-practitioners = Nos praticiens
 home-no-practitioners = Aucun praticien ne prend encore de rendez-vous en ligne.
+
+home-prices = Tarifs
+home-price-consultation = Consultation
+home-price-amount = Tarif

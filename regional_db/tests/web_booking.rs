@@ -17,6 +17,7 @@ use regional_db::{Config, db, provision};
 use serde_json::{Value, json};
 use telemed_shared::{
     accounts::Role,
+    api::resources::charge_item_definition::CONSULTATION_TYPE_SYSTEM,
     auth::{SigningKey, VerifyingKeys},
     web::session::{Session, SessionKeys},
 };
@@ -199,8 +200,8 @@ async fn page(
 }
 
 async fn api_create(edge: &NativeEdge, slug: &str, plural: &str, body: Value) -> String {
-    let scope =
-        "system/Practitioner.c system/Schedule.c system/Slot.c system/Patient.c system/Consent.c";
+    let scope = "system/Practitioner.c system/Schedule.c system/Slot.c system/Patient.c system/Consent.c \
+         system/ChargeItemDefinition.c";
     let (st, answer, _) = edge
         .post(
             slug,
@@ -296,6 +297,19 @@ async fn the_home_and_the_practitioners_page_lead_to_the_free_slots() {
     let slug = "book-pages-fr";
     create_clinic(slug, "FR").await;
     let (practitioner, slots) = seed(&edge, slug, 3).await;
+    api_create(
+        &edge,
+        slug,
+        "charge-item-definitions",
+        json!({"resourceType": "ChargeItemDefinition",
+               "url": "https://clinic.example/fhir/ChargeItemDefinition/general",
+               "status": "active",
+               "code": {"coding": [{"system": CONSULTATION_TYPE_SYSTEM, "code": "general",
+                                    "display": "Consultation générale"}]},
+               "propertyGroup": [{"priceComponent": [{"type": "base",
+                   "amount": {"value": 1234.5, "currency": "EUR"}}]}]}),
+    )
+    .await;
 
     let before = edge.host.calls.get();
     let home = page(&edge, slug, "GET", "/", "", None).await;
@@ -307,6 +321,12 @@ async fn the_home_and_the_practitioners_page_lead_to_the_free_slots() {
     );
     assert!(home.body.contains("Dr Claire Durand"), "{}", home.body);
     assert!(home.body.contains("Médecine générale"));
+    assert!(
+        home.body
+            .contains("<th scope=\"row\">Consultation générale</th><td class=\"amount\">1\u{202f}234,50\u{a0}€"),
+        "the price in French: {}",
+        home.body
+    );
     assert!(
         home.body.contains(&format!(
             r#"class="book" href="/practitioners/{practitioner}""#
@@ -324,7 +344,10 @@ async fn the_home_and_the_practitioners_page_lead_to_the_free_slots() {
     )
     .await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert_eq!(p.headers["cache-control"], "no-store", "dynamic: never cached");
+    assert_eq!(
+        p.headers["cache-control"], "no-store",
+        "dynamic: never cached"
+    );
     let at = |id: &str| {
         p.body
             .find(&format!("/book/{id}"))

@@ -505,6 +505,7 @@ pub async fn book<H: Host>(
     let rules = Rules {
         policy: &policy,
         today: &today,
+        currency: page.entry.billing_currency().ok(),
     };
     let mut errors = FieldErrors::default();
     let consents = booking_consents(&policy);
@@ -1423,6 +1424,7 @@ mod tests {
         let rules = Rules {
             policy: &policy("FR"),
             today: "2026-11-30",
+            currency: None,
         };
         let c = consent_resource(
             "5b0c1a2e-1111-4222-8333-444455556666",

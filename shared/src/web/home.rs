@@ -1,6 +1,6 @@
 //! The clinic's home page: public, cached at the edge per (clinic, path, locale). A fresh
 //! hit costs no region call; a miss costs one batch to the clinic's home region (its
-//! practitioners), the directory look-up aside.
+//! practitioners and its active prices, [`crate::billing`]), the directory look-up aside.
 
 use serde_json::{Value, json};
 
@@ -9,6 +9,7 @@ use super::{
     layout::{document, escape, t},
 };
 use crate::{
+    billing::{self, Price},
     ctx::Ctx,
     dataplane::{
         client::DataError,
@@ -24,16 +25,24 @@ use crate::{
 pub struct HomeData {
     /// The active practitioners, by name.
     pub practitioners: Vec<PractitionerView>,
+    /// The active price of each consultation type, by name.
+    pub prices: Vec<Price>,
 }
 
 /// Reads the page's data: one batch, as nobody (the page is the same for everyone and
 /// reads no patient's data).
 pub async fn load<H: Host>(ctx: &Ctx<'_, H>, entry: &TenantEntry) -> Result<HomeData, DataError> {
     let batch = BatchRequest {
-        statements: vec![Call {
-            name: names::PRACTITIONERS.into(),
-            params: vec![json!(PRACTITIONERS_SHOWN)],
-        }],
+        statements: vec![
+            Call {
+                name: names::PRACTITIONERS.into(),
+                params: vec![json!(PRACTITIONERS_SHOWN)],
+            },
+            Call {
+                name: billing::names::PRICES.into(),
+                params: vec![json!("active")],
+            },
+        ],
         want_directory: false,
         idempotency: None,
         min_lsn: None,
@@ -62,7 +71,48 @@ pub async fn load<H: Host>(ctx: &Ctx<'_, H>, entry: &TenantEntry) -> Result<Home
                 .collect()
         })
         .unwrap_or_default();
-    Ok(HomeData { practitioners })
+    // A price this edge cannot read (a currency it does not know) is left out, the page
+    // still renders.
+    let prices = response
+        .results
+        .get(1)
+        .map(|r| {
+            r.rows
+                .iter()
+                .filter_map(|row| billing::price_from_row(row).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(HomeData {
+        practitioners,
+        prices,
+    })
+}
+
+/// The price list: each consultation type and its price, in the locale's and the
+/// clinic's country's conventions (CLDR, [`crate::money`]).
+fn price_list(entry: &TenantEntry, locale: Locale, prices: &[Price]) -> String {
+    let rows: String = prices
+        .iter()
+        .filter_map(|p| {
+            let amount = p.amount.format_in_country(locale, &entry.country).ok()?;
+            Some(format!(
+                r#"<tr><th scope="row">{}</th><td class="amount">{}</td></tr>"#,
+                escape(&p.display),
+                escape(&amount)
+            ))
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        r#"<h2 id="prices">{heading}</h2>
+<table><thead><tr><th scope="col">{kind}</th><th scope="col">{price}</th></tr></thead><tbody>{rows}</tbody></table>"#,
+        heading = t(locale, "home-prices"),
+        kind = t(locale, "home-price-consultation"),
+        price = t(locale, "home-price-amount"),
+    )
 }
 
 /// The clinic's home page, in `locale`.
@@ -102,11 +152,13 @@ pub fn home(entry: &TenantEntry, locale: Locale, data: &HomeData) -> String {
 <p><a class="book" href="{book}">{book_label}</a></p>
 <h2 id="practitioners">{heading}</h2>
 {list}
+{prices}
 </main>"#,
         greeting = escape(&message(locale, "home-greeting", &clinic)),
         intro = t(locale, "home-intro"),
         book_label = t(locale, "home-book"),
         heading = t(locale, "home-practitioners"),
+        prices = price_list(entry, locale, &data.prices),
     );
     document(locale, &title, &body)
 }
@@ -138,7 +190,37 @@ mod tests {
                     &json!({"name": [{"family": "<b>Benali</b>"}]}),
                 ),
             ],
+            prices: vec![Price {
+                id: "p1".into(),
+                code: "general".into(),
+                display: "Consultation générale".into(),
+                amount: crate::money::Money::new(
+                    rust_decimal::Decimal::new(123_450, 2),
+                    "EUR".parse().unwrap(),
+                )
+                .unwrap(),
+                status: "active".into(),
+            }],
         }
+    }
+
+    #[test]
+    fn prices_are_formatted_in_the_pages_locale() {
+        let fr = home(&entry("Clinique"), Locale::from_tag("fr").unwrap(), &data());
+        assert!(
+            fr.contains(r#"<th scope="row">Consultation générale</th>"#),
+            "{fr}"
+        );
+        assert!(fr.contains("1\u{202f}234,50\u{a0}€"), "{fr}");
+        let en = home(&entry("Clinique"), Locale::from_tag("en").unwrap(), &data());
+        // English in a French clinic: en-FR's conventions (CLDR), the same amount.
+        assert!(en.contains("234,50") && en.contains('€'), "{en}");
+        let none = home(
+            &entry("Clinique"),
+            Locale::from_tag("en").unwrap(),
+            &HomeData::default(),
+        );
+        assert!(!none.contains("<table>"));
     }
 
     #[test]
@@ -152,6 +234,7 @@ mod tests {
         assert!(html.contains(r##"href="#practitioners""##));
         let one = HomeData {
             practitioners: data().practitioners[..1].to_vec(),
+            prices: vec![],
         };
         let html = home(&entry("Clinique"), Locale::from_tag("fr").unwrap(), &one);
         assert!(html.contains(
