@@ -43,7 +43,7 @@ CREATE TABLE sign_in_failures (
 CREATE INDEX sign_in_failures_window ON sign_in_failures (window_start);
 
 -- The one reader of password hashes: an account's credentials by lower-cased email.
-CREATE FUNCTION account_credentials(p_email text)
+CREATE OR REPLACE FUNCTION account_credentials(p_email text)
     RETURNS TABLE (id uuid, role text, display_name text, patient_id uuid,
                    practitioner_id uuid, disabled boolean, password_hash text)
     LANGUAGE sql STABLE SECURITY DEFINER
