@@ -217,6 +217,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let state = app_state(config)?;
+    // Sign-in's dummy hash is made before the first attempt needs it: otherwise that
+    // attempt, for an unknown email, would cost two hashes and stand out by its timing.
+    crate::passwords::dummy_hash().await;
     let mut samplers = tokio::task::JoinSet::new();
     {
         let state = state.clone();
