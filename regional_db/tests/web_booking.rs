@@ -532,7 +532,7 @@ async fn a_new_patient_books_a_slot_once_and_a_second_visitor_gets_the_other_slo
     )
     .await;
     assert_eq!(p.status, 409, "{}", p.body);
-    assert!(p.body.contains("vient d'être réservé"), "{}", p.body);
+    assert!(p.body.contains("vient d&#39;être réservé"), "{}", p.body);
     assert!(p.body.contains(&format!("/book/{}", slots[1])));
     assert!(p.body.contains(&format!("/book/{}", slots[2])));
     assert_eq!(

@@ -144,31 +144,6 @@ static STATEMENTS: &[Statement] = &[
     },
 ];
 
-/// TEMPORARY, until the accounts branch is on main: its rules, as that branch states them
-/// (`shared/src/accounts.rs` there), to be replaced by `crate::accounts`'s own.
-mod pending_accounts {
-    pub const ACCOUNT_CREATE: &str = "account.create";
-    const MIN: usize = 12;
-    const MAX: usize = crate::accounts::MAX_PASSWORD_CHARS;
-    pub fn check_password(password: &str) -> Result<(), ()> {
-        let n = password.chars().take(MAX + 1).count();
-        if (MIN..=MAX).contains(&n) {
-            Ok(())
-        } else {
-            Err(())
-        }
-    }
-    pub fn normalize_email(email: &str) -> Option<String> {
-        let email = email.trim();
-        let (local, domain) = email.rsplit_once('@')?;
-        let ok = !local.is_empty()
-            && !domain.is_empty()
-            && email.len() <= 320
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        ok.then(|| email.to_lowercase())
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // What pages show of practitioners and times.
 
@@ -666,7 +641,7 @@ fn new_patient<H: Host>(
     rules: &Rules<'_>,
     errors: &mut FieldErrors,
 ) -> Result<NewPatient, ()> {
-    let email = match typed.email.map(pending_accounts::normalize_email) {
+    let email = match typed.email.map(crate::accounts::normalize_email) {
         Some(Some(e)) => Some(e),
         Some(None) => {
             errors.add("email", page.text("booking-email-invalid"));
@@ -678,7 +653,7 @@ fn new_patient<H: Host>(
         }
     };
     let password = posted.raw("password");
-    match password.map(pending_accounts::check_password) {
+    match password.map(crate::accounts::check_password) {
         None => errors.add("password", page.text("booking-password-missing")),
         Some(Err(_)) => errors.add("password", page.text("booking-password-rule")),
         Some(Ok(())) => {}
@@ -758,7 +733,7 @@ fn new_patient<H: Host>(
             params: vec![json!([Value::Object(row)])],
         },
         account: Call {
-            name: pending_accounts::ACCOUNT_CREATE.into(),
+            name: crate::accounts::names::ACCOUNT_CREATE.into(),
             params: vec![
                 json!(email),
                 json!("patient"),
