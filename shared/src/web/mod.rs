@@ -17,11 +17,13 @@
 //! this clinic came with the request), the posted form (already CSRF-checked: a page never
 //! sees a forged post), and the means to call the region as the signed-in person.
 
+pub mod chart;
 pub mod form;
 mod home;
 pub mod layout;
 pub mod session;
 mod sign_in;
+pub mod when;
 
 use http::{Method, Request, Response, StatusCode, header::HeaderValue};
 
