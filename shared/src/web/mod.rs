@@ -23,6 +23,7 @@ mod home;
 pub mod layout;
 pub mod session;
 mod sign_in;
+mod spaces;
 pub mod when;
 
 use http::{Method, Request, Response, StatusCode, header::HeaderValue};
@@ -60,6 +61,16 @@ pub enum Route {
     SignIn,
     /// `POST /sign-out`.
     SignOut,
+    /// `/patient`: the patient's space.
+    PatientSpace,
+    /// `POST /patient/appointments/{id}/cancel`.
+    PatientCancel(String),
+    /// `/practitioner`: today's schedule.
+    PractitionerSpace,
+    /// `/practitioner/patients/{id}`: a patient's record.
+    PractitionerPatient(String),
+    /// `POST /practitioner/appointments/{id}/status`.
+    AppointmentStatus(String),
 }
 
 impl Route {
@@ -75,6 +86,13 @@ impl Route {
             [] => Self::Home,
             ["sign-in"] => Self::SignIn,
             ["sign-out"] => Self::SignOut,
+            ["patient"] => Self::PatientSpace,
+            ["patient", "appointments", id, "cancel"] => Self::PatientCancel((*id).to_owned()),
+            ["practitioner"] => Self::PractitionerSpace,
+            ["practitioner", "patients", id] => Self::PractitionerPatient((*id).to_owned()),
+            ["practitioner", "appointments", id, "status"] => {
+                Self::AppointmentStatus((*id).to_owned())
+            }
             _ => return None,
         })
     }
@@ -83,8 +101,8 @@ impl Route {
 /// The statements pages run beyond the resources' own (which pages reuse where they fit):
 /// one line per page module that has any. Part of [`crate::dataplane::catalog::all`].
 pub fn statements() -> Vec<Statement> {
-    #[allow(unused_mut)]
     let mut all = Vec::new();
+    all.extend(spaces::statements());
     all
 }
 
@@ -98,6 +116,11 @@ async fn dispatch<H: Host>(
         Route::Home => Err(PageError::NotFound),
         Route::SignIn => sign_in::sign_in(page).await,
         Route::SignOut => sign_in::sign_out(page),
+        Route::PatientSpace => spaces::patient_home(page).await,
+        Route::PatientCancel(id) => spaces::patient_cancel(page, &id).await,
+        Route::PractitionerSpace => spaces::practitioner_home(page).await,
+        Route::PractitionerPatient(id) => spaces::practitioner_patient(page, &id).await,
+        Route::AppointmentStatus(id) => spaces::practitioner_status(page, &id).await,
     }
 }
 
@@ -654,5 +677,19 @@ mod tests {
         assert_eq!(Route::parse("/sign-out"), Some(Route::SignOut));
         assert_eq!(Route::parse("/nope"), None);
         assert_eq!(Route::parse("/sign-in/x"), None);
+        assert_eq!(Route::parse("/patient/"), Some(Route::PatientSpace));
+        assert_eq!(
+            Route::parse("/patient/appointments/abc/cancel"),
+            Some(Route::PatientCancel("abc".into()))
+        );
+        assert_eq!(
+            Route::parse("/practitioner/patients/x"),
+            Some(Route::PractitionerPatient("x".into()))
+        );
+        assert_eq!(
+            Route::parse("/practitioner/appointments/x/status"),
+            Some(Route::AppointmentStatus("x".into()))
+        );
+        assert_eq!(Route::parse("/practitioner/patients"), None);
     }
 }
