@@ -3,10 +3,11 @@
 //! arrived / fulfilled / no-show buttons, and the record of a patient who has an
 //! appointment with them).
 //!
-//! Reads reuse the resources' catalog statements (`appointment.search`,
-//! `observation.search-by-date-desc`, `patient.read`…), audited as the signed-in person;
-//! the practitioner's day is one statement of its own ([`statements`]) so that the
-//! schedule and the patients' names come in one call. A status change is the API's own
+//! Reads reuse the resources' catalog statements where they fit (`appointment.search`,
+//! `observation.search-by-date-desc`, `patient.read`), audited as the signed-in person.
+//! Appointments come through statements of these pages ([`statements`]) because what
+//! pages show and check is not in the stored resource alone: the practitioner (set by the
+//! booking from the slot, in a column) and the other person's name, in the same call. A status change is the API's own
 //! Appointment update: the appointment is read, its status set, the whole resource checked
 //! by [`resource::validate`] and written by `appointment.update` at the version read; the
 //! clinic's schema decides which transitions are allowed (`appointments_status_transition`),
@@ -47,40 +48,78 @@ use crate::{
 /// The practitioner's appointments in a time range, with each patient's name.
 const PRACTITIONER_DAY: &str = "web.practitioner-day";
 
-/// The statements of these pages beyond the resources' own.
+/// A patient's appointments, with each practitioner's name.
+const PATIENT_APPOINTMENTS: &str = "web.patient-appointments";
+/// One appointment, with its practitioner (the booking sets the column from the slot; the
+/// resource names the practitioner only if the client did).
+const APPOINTMENT: &str = "web.appointment";
+
+/// The columns of an appointment row: what [`resource::from_row`] reads, the patient for the
+/// audit trail, and the practitioner.
+const APPOINTMENT_ROW: &str = "a.id, a.version_id, a.last_updated, a.resource, \
+                               a.patient AS audit_patient, a.practitioner AS practitioner_id";
+
+const fn param(name: &'static str, ty: ParamType) -> Param {
+    Param {
+        name,
+        ty,
+        nullable: false,
+    }
+}
+
+/// The statements of these pages beyond the resources' own; audited like the API's
+/// searches and reads of appointments (each row's patient too).
 pub fn statements() -> Vec<Statement> {
-    const PARAMS: &[Param] = &[
-        Param {
-            name: "practitioner",
-            ty: ParamType::Uuid,
-            nullable: false,
-        },
-        Param {
-            name: "from",
-            ty: ParamType::Timestamptz,
-            nullable: false,
-        },
-        Param {
-            name: "to",
-            ty: ParamType::Timestamptz,
-            nullable: false,
-        },
+    const DAY: &[Param] = &[
+        param("practitioner", ParamType::Uuid),
+        param("from", ParamType::Timestamptz),
+        param("to", ParamType::Timestamptz),
     ];
-    vec![Statement {
-        name: PRACTITIONER_DAY,
-        sql: "SELECT a.id, a.version_id, a.last_updated, a.resource, a.patient AS audit_patient, \
-              p.resource->'name' AS patient_name \
-              FROM appointments a JOIN patients p ON p.id = a.patient \
-              WHERE a.practitioner = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
-              ORDER BY a.starts_at, a.seq LIMIT 200",
-        access: Access::Read,
-        scope: SchemaScope::Tenant,
-        params: PARAMS,
-        audit: Some(Audit {
-            action: "search",
+    const ONE: &[Param] = &[param("id", ParamType::Uuid)];
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let audit = |action| {
+        Some(Audit {
+            action,
             resource_type: "Appointment",
-        }),
-    }]
+        })
+    };
+    vec![
+        Statement {
+            name: PRACTITIONER_DAY,
+            sql: leak(format!(
+                "SELECT {APPOINTMENT_ROW}, p.resource->'name' AS patient_name \
+                 FROM appointments a JOIN patients p ON p.id = a.patient \
+                 WHERE a.practitioner = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
+                 ORDER BY a.starts_at, a.seq LIMIT 200"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: DAY,
+            audit: audit("search"),
+        },
+        Statement {
+            name: PATIENT_APPOINTMENTS,
+            sql: leak(format!(
+                "SELECT {APPOINTMENT_ROW}, pr.resource->'name' AS practitioner_name \
+                 FROM appointments a LEFT JOIN practitioners pr ON pr.id = a.practitioner \
+                 WHERE a.patient = $1 ORDER BY a.starts_at, a.seq LIMIT 500"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: ONE,
+            audit: audit("search"),
+        },
+        Statement {
+            name: APPOINTMENT,
+            sql: leak(format!(
+                "SELECT {APPOINTMENT_ROW} FROM appointments a WHERE a.id = $1"
+            )),
+            access: Access::Read,
+            scope: SchemaScope::Tenant,
+            params: ONE,
+            audit: audit("read"),
+        },
+    ]
 }
 
 /// The LOINC codes charted (REFERENCE.md, vital signs; `observation.rs`).
@@ -123,7 +162,11 @@ impl Appt {
             status: resource["status"].as_str().unwrap_or_default().to_owned(),
             start: resource["start"].as_str().and_then(when::parse_instant),
             patient: participant(&resource, "Patient"),
-            practitioner: participant(&resource, "Practitioner"),
+            practitioner: row
+                .get("practitioner_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| participant(&resource, "Practitioner")),
             resource,
         })
     }
@@ -383,16 +426,20 @@ async fn patient_page<H: Host>(
         .clone()
         .and_then(|p| parse_uuid(&p))
         .ok_or(PageError::Forbidden)?;
-    let mut calls = vec![
-        search_call(&Appointment, &format!("patient=Patient/{patient}"), 500)?,
-        search_call(&crate::api::resources::practitioner::Practitioner, "", 500)?,
-    ];
+    let mut calls = vec![Call {
+        name: PATIENT_APPOINTMENTS.to_owned(),
+        params: vec![json!(patient)],
+    }];
     calls.extend(reading_calls(&patient)?);
     let results = page.read(calls).await?.results;
-    let names: HashMap<String, String> = rows_of(&results, 1)
+    let names: HashMap<String, String> = rows_of(&results, 0)
         .iter()
-        .filter_map(resource::from_row)
-        .filter_map(|p| Some((p["id"].as_str()?.to_owned(), human_name(&p["name"]))))
+        .filter_map(|row| {
+            Some((
+                row.get("practitioner_id")?.as_str()?.to_owned(),
+                human_name(row.get("practitioner_name")?),
+            ))
+        })
         .collect();
     let now = now_secs(page);
     let mut appts: Vec<Appt> = rows_of(&results, 0).iter().filter_map(Appt::of).collect();
@@ -476,7 +523,7 @@ async fn patient_page<H: Host>(
         upcoming_h = page.t("spaces-upcoming"),
         past_h = page.t("spaces-past"),
         readings_h = page.t("spaces-readings"),
-        charts = charts_html(page, &results, 2),
+        charts = charts_html(page, &results, 1),
     );
     Ok(page.render(status, &title, &body))
 }
@@ -488,7 +535,7 @@ async fn read_appointment<H: Host>(
 ) -> Result<Option<Appt>, PageError> {
     let results = page
         .read(vec![Call {
-            name: statement_name(&Appointment, Interaction::Read.verb()),
+            name: APPOINTMENT.to_owned(),
             params: vec![json!(id)],
         }])
         .await?
@@ -856,6 +903,8 @@ mod tests {
         for c in &calls {
             assert!(names.contains(&c.name.as_str()), "{}", c.name);
         }
-        assert!(names.contains(&PRACTITIONER_DAY));
+        for s in [PRACTITIONER_DAY, PATIENT_APPOINTMENTS, APPOINTMENT] {
+            assert!(names.contains(&s), "{s}");
+        }
     }
 }
