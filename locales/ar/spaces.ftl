@@ -38,6 +38,14 @@ spaces-cancel-past = هذا الموعد قد بدأ أو انتهى: لم يع�
 spaces-cancel-not-booked = لم يعد من الممكن إلغاء هذا الموعد: حالته «{ $status }».
 spaces-changed-meanwhile = تغيّر الموعد في هذه الأثناء: ها هو كما هو الآن. يُرجى المحاولة مرة أخرى.
 
+spaces-invoices = فواتيري
+spaces-invoices-none = لا توجد فواتير بعد.
+spaces-invoice-date = التاريخ
+spaces-invoice-what = الاستشارة
+spaces-invoice-amount = المبلغ
+spaces-invoice-issued = مستحقة الدفع
+spaces-invoice-paid = مدفوعة
+
 ## The practitioner's space (/practitioner)
 
 spaces-practitioner-title = جدولي

@@ -38,6 +38,14 @@ spaces-cancel-past = This appointment has already started or taken place: it can
 spaces-cancel-not-booked = This appointment can no longer be cancelled: its status is “{ $status }”.
 spaces-changed-meanwhile = The appointment changed in the meantime: here it is as it is now. Please try again.
 
+spaces-invoices = My invoices
+spaces-invoices-none = No invoices yet.
+spaces-invoice-date = Date
+spaces-invoice-what = Consultation
+spaces-invoice-amount = Amount
+spaces-invoice-issued = To pay
+spaces-invoice-paid = Paid
+
 ## The practitioner's space (/practitioner)
 
 spaces-practitioner-title = My schedule

@@ -38,6 +38,14 @@ spaces-cancel-past = Esta cita ya comenzó o ya tuvo lugar: ya no se puede cance
 spaces-cancel-not-booked = Esta cita ya no se puede cancelar: su estado es «{ $status }».
 spaces-changed-meanwhile = La cita cambió mientras tanto: aquí está tal como es ahora. Inténtelo de nuevo.
 
+spaces-invoices = Mis facturas
+spaces-invoices-none = Todavía no hay facturas.
+spaces-invoice-date = Fecha
+spaces-invoice-what = Consulta
+spaces-invoice-amount = Importe
+spaces-invoice-issued = Por pagar
+spaces-invoice-paid = Pagada
+
 ## The practitioner's space (/practitioner)
 
 spaces-practitioner-title = Mi agenda

@@ -38,6 +38,14 @@ spaces-cancel-past = Ce rendez-vous a déjà commencé ou eu lieu : il ne peut p
 spaces-cancel-not-booked = Ce rendez-vous ne peut plus être annulé : son statut est « { $status } ».
 spaces-changed-meanwhile = Le rendez-vous a changé entre-temps : le voici tel qu’il est maintenant. Veuillez réessayer.
 
+spaces-invoices = Mes factures
+spaces-invoices-none = Aucune facture pour l’instant.
+spaces-invoice-date = Date
+spaces-invoice-what = Consultation
+spaces-invoice-amount = Montant
+spaces-invoice-issued = À payer
+spaces-invoice-paid = Payée
+
 ## The practitioner's space (/practitioner)
 
 spaces-practitioner-title = Mon planning

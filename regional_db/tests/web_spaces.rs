@@ -13,6 +13,7 @@ use regional_db::{Config, db, provision};
 use serde_json::{Value, json};
 use telemed_shared::{
     accounts::Role,
+    api::resources::charge_item_definition::CONSULTATION_TYPE_SYSTEM,
     auth::{SigningKey, VerifyingKeys},
     web::session::{Session, SessionKeys},
 };
@@ -21,7 +22,7 @@ use xtask::pg::PgCluster;
 const EU: &str = "region_eu";
 const SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
                       system/Slot.cruds system/Appointment.cruds system/Observation.cruds \
-                      system/Consent.cruds";
+                      system/Consent.cruds system/ChargeItemDefinition.cruds";
 const CSRF: &str = "spaces-test-csrf-token-0123";
 
 struct Stack {
@@ -202,14 +203,35 @@ impl Clinic<'_> {
     }
 
     async fn book(&self, slot: &str, patient: &str) -> String {
+        self.book_as(slot, patient, "general").await
+    }
+
+    /// Books a consultation of type `kind` (the platform's consultation-type system).
+    async fn book_as(&self, slot: &str, patient: &str, kind: &str) -> String {
         self.create(
             "/v1/appointments",
             json!({"resourceType": "Appointment", "status": "booked",
+                   "serviceType": [{"coding": [{"system": CONSULTATION_TYPE_SYSTEM, "code": kind}]}],
                    "slot": [{"reference": format!("Slot/{slot}")}],
                    "participant": [{"actor": {"reference": format!("Patient/{patient}")},
                                     "status": "accepted"}]}),
         )
         .await
+    }
+
+    /// The price of consultation type `kind`.
+    async fn price(&self, kind: &str, value: &str) {
+        let body: Value = serde_json::from_str(&format!(
+            r#"{{"resourceType": "ChargeItemDefinition",
+                 "url": "https://clinic.example/fhir/ChargeItemDefinition/{kind}",
+                 "status": "active",
+                 "code": {{"coding": [{{"system": "{CONSULTATION_TYPE_SYSTEM}", "code": "{kind}",
+                                      "display": "General consultation"}}]}},
+                 "propertyGroup": [{{"priceComponent": [{{"type": "base",
+                     "amount": {{"value": {value}, "currency": "EUR"}}}}]}}]}}"#
+        ))
+        .unwrap();
+        self.create("/v1/charge-item-definitions", body).await;
     }
 
     async fn reading(&self, patient: &str, n: u32, code: &str, at: &str, value: Value) {
@@ -340,6 +362,9 @@ async fn patients_and_practitioners_see_and_change_only_their_own() {
     let today = c.book(&slots[7], &ana).await;
     let upcoming = c.book(&slots[13], &ana).await;
     let bobs = c.book(&slots[14], &bob).await;
+    // Bob's consultation today is of a type without a price.
+    let unpriced = c.book_as(&slots[8], &bob, "dermatology").await;
+    c.price("general", "45.00").await;
     let now = Utc::now();
     let at = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
     c.reading(&ana, 1, "85354-9", &at(48), json!([128, 82]))
@@ -502,6 +527,29 @@ async fn patients_and_practitioners_see_and_change_only_their_own() {
     assert_eq!(
         c.api("GET", &format!("/v1/appointments/{today}")).await["status"],
         "fulfilled"
+    );
+    let p = c.get("/practitioner?done=fulfilled", Some(&dr_s)).await;
+    assert!(p.body.contains("is now “Fulfilled”"), "{}", p.body);
+    // The invoice the fulfilment issued, in Ana's space: CLDR's English for France (en-FR,
+    // the clinic's country) writes `45,00 €`.
+    let p = c.get("/patient", Some(&ana_s)).await;
+    let invoices =
+        &p.body[p.body.find("My invoices").unwrap()..p.body.find("My readings").unwrap()];
+    assert!(invoices.contains("General consultation"), "{invoices}");
+    assert!(invoices.contains("45,00\u{a0}€"), "{invoices}");
+    assert!(invoices.contains("To pay"), "{invoices}");
+    // An unpriced consultation cannot be fulfilled: the page says why, nothing changes.
+    let unpriced_path = format!("/practitioner/appointments/{unpriced}/status");
+    assert_eq!(
+        c.post(&unpriced_path, &dr_s, "status=arrived").await.status,
+        303
+    );
+    let r = c.post(&unpriced_path, &dr_s, "status=fulfilled").await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("has no price yet"), "{}", r.body);
+    assert_eq!(
+        c.api("GET", &format!("/v1/appointments/{unpriced}")).await["status"],
+        "arrived"
     );
     let r = c.post(&status_path, &dr_s, "status=noshow").await;
     assert_eq!(r.status, 409, "{}", r.body);

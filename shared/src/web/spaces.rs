@@ -1,5 +1,5 @@
 //! The signed-in spaces: `/patient` (upcoming appointments with a cancel button, past
-//! visits, charts of the patient's readings) and `/practitioner` (today's schedule with
+//! visits, invoices, charts of the patient's readings) and `/practitioner` (today's schedule with
 //! arrived / fulfilled / no-show buttons, and the record of a patient who has an
 //! appointment with them).
 //!
@@ -34,6 +34,7 @@ use crate::{
         resources::{appointment::Appointment, observation::Observation},
         search,
     },
+    billing,
     compliance::policy_for,
     dataplane::{
         client::DataError,
@@ -41,7 +42,7 @@ use crate::{
         wire::{Call, StatementResult},
     },
     fhir::datatypes::civil_date,
-    host::Host,
+    host::{Host, LogLevel},
     i18n::Arg,
 };
 
@@ -431,7 +432,12 @@ async fn patient_page<H: Host>(
         params: vec![json!(patient)],
     }];
     calls.extend(reading_calls(&patient)?);
+    calls.push(Call {
+        name: billing::names::PATIENT_INVOICES.to_owned(),
+        params: vec![json!(patient), json!(MAX_INVOICES)],
+    });
     let results = page.read(calls).await?.results;
+    let invoices_html = invoices_html(page, rows_of(&results, 1 + CHARTED.len()));
     let names: HashMap<String, String> = rows_of(&results, 0)
         .iter()
         .filter_map(|row| {
@@ -515,6 +521,7 @@ async fn patient_page<H: Host>(
 <p>{utc}</p>
 <section aria-labelledby="upcoming"><h2 id="upcoming">{upcoming_h}</h2>{upcoming_html}</section>
 <section aria-labelledby="past"><h2 id="past">{past_h}</h2>{past_html}</section>
+<section aria-labelledby="invoices"><h2 id="invoices">{invoices_h}</h2>{invoices_html}</section>
 <section aria-labelledby="readings"><h2 id="readings">{readings_h}</h2>{charts}</section>
 </main>"#,
         alert = alert_html(alert.as_deref()),
@@ -522,10 +529,63 @@ async fn patient_page<H: Host>(
         utc = page.t("spaces-times-utc"),
         upcoming_h = page.t("spaces-upcoming"),
         past_h = page.t("spaces-past"),
+        invoices_h = page.t("spaces-invoices"),
         readings_h = page.t("spaces-readings"),
         charts = charts_html(page, &results, 1),
     );
     Ok(page.render(status, &title, &body))
+}
+
+/// The most invoices the patient's page lists: the latest.
+const MAX_INVOICES: usize = 50;
+
+/// The patient's invoices (`billing.patient-invoices` rows), amounts in CLDR's format for
+/// the page's locale and the clinic's country.
+fn invoices_html<H: Host>(page: &Page<'_, '_, H>, rows: &[Map<String, Value>]) -> String {
+    if rows.is_empty() {
+        return format!("<p>{}</p>", page.t("spaces-invoices-none"));
+    }
+    let mut body = String::new();
+    for row in rows {
+        let line = match billing::invoice_from_row(row) {
+            Ok(l) => l,
+            Err(e) => {
+                page.ctx
+                    .host
+                    .log(LogLevel::Error, &format!("an invoice row: {e}"));
+                continue;
+            }
+        };
+        let amount = line
+            .amount
+            .format_in_country(page.locale, &page.entry.country)
+            .unwrap_or_else(|_| {
+                format!("{} {}", line.amount.amount(), line.amount.currency().code())
+            });
+        let date = when::parse_instant(&line.date)
+            .map(|t| when::date(page.locale, t))
+            .unwrap_or(line.date.clone());
+        let status = match line.status.as_str() {
+            "issued" => page.text("spaces-invoice-issued"),
+            "balanced" => page.text("spaces-invoice-paid"),
+            "cancelled" => page.text("spaces-status-cancelled"),
+            _ => page.text("spaces-status-other"),
+        };
+        body.push_str(&format!(
+            r#"<tr><th scope="row">{}</th><td>{}</td><td class="amount">{}</td><td>{}</td></tr>"#,
+            escape(&date),
+            escape(&line.display),
+            escape(&amount),
+            escape(&status),
+        ));
+    }
+    format!(
+        r#"<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{body}</tbody></table>"#,
+        page.t("spaces-invoice-date"),
+        page.t("spaces-invoice-what"),
+        page.t("spaces-invoice-amount"),
+        page.t("spaces-status"),
+    )
 }
 
 /// Reads one appointment by id (`None`: no such appointment in this clinic).
@@ -564,6 +624,7 @@ async fn change_status<H: Host>(
     let rules = Rules {
         policy: &policy,
         today: &today,
+        currency: page.entry.billing_currency().ok(),
     };
     // A stored appointment with another status is valid unless ours is not: a fault of ours.
     let valid = resource::validate(&Appointment, body, &rules)
