@@ -416,6 +416,11 @@ async fn patients_and_practitioners_see_and_change_only_their_own() {
     assert!(!p.body.contains("99.5"), "Bob's weight");
     assert!(p.body.contains("latest 104 mg/dL"), "{}", p.body);
     assert!(p.body.len() < 50_000, "{}", p.body.len());
+    // In Arabic: right to left, but the charts' time still runs left to right.
+    let p = c.get("/patient?locale=ar", Some(&ana_s)).await;
+    assert!(p.body.contains(r#"<html lang="ar" dir="rtl">"#));
+    assert!(p.body.contains(r#"direction="ltr""#));
+    assert!(p.body.contains("ضغط الدم"), "{}", p.body);
 
     // Cancel: not Bob's (404), not a past one (409, nothing changed), hers once.
     let r = c
