@@ -74,7 +74,9 @@ fn clinic(run: &Run) -> (String, String, DemoAccount) {
     assert_eq!(s, 201, "{schedule}");
     // Slots from the next hour to the end of today (UTC: the practitioner's day).
     let now = chrono::Utc::now();
-    let from = (now + chrono::Duration::hours(1)).format("%H:00:00").to_string();
+    let from = (now + chrono::Duration::hours(1))
+        .format("%H:00:00")
+        .to_string();
     let today = now.format("%Y-%m-%d").to_string();
     let weekday = chrono::Datelike::weekday(&now).number_from_monday();
     let (s, made) = api.post(
@@ -108,9 +110,19 @@ fn clinic(run: &Run) -> (String, String, DemoAccount) {
         password: format!("pw-{}", random_hex(8)),
     };
     let out = stack()
-        .create_account(&slug, run.country, &account, &format!("{given} {family}"), Some(&practitioner))
+        .create_account(
+            &slug,
+            run.country,
+            &account,
+            &format!("{given} {family}"),
+            Some(&practitioner),
+        )
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (slug, format!("{given} {family}"), account)
 }
 
@@ -200,7 +212,10 @@ fn journey(run: &Run) {
         assert_no_raw_amount(&text, &format!("{name} {step}"));
         let bytes = s["bytes"].as_u64().unwrap() as usize;
         assert!(bytes < MAX_PAGE_BYTES, "{name} {step}: {bytes} bytes");
-        weights.push_str(&format!("| {name} | {step} | {} | {bytes} |\n", s["url"].as_str().unwrap()));
+        weights.push_str(&format!(
+            "| {name} | {step} | {} | {bytes} |\n",
+            s["url"].as_str().unwrap()
+        ));
     }
     let report = shots.join("page-weights.md");
     let mut all = std::fs::read_to_string(&report).unwrap_or_else(|_| {

@@ -18,12 +18,15 @@
 //! sees a forged post), and the means to call the region as the signed-in person.
 
 mod booking;
+pub mod chart;
 pub mod form;
 mod home;
 pub mod ics;
 pub mod layout;
 pub mod session;
 mod sign_in;
+mod spaces;
+pub mod when;
 
 use http::{Method, Request, Response, StatusCode, header::HeaderValue};
 
@@ -68,6 +71,16 @@ pub enum Route {
     PatientAppointment(String),
     /// `/patient/appointments/{id}.ics`: that appointment as an iCalendar file.
     PatientAppointmentIcs(String),
+    /// `/patient`: the patient's space.
+    PatientSpace,
+    /// `POST /patient/appointments/{id}/cancel`.
+    PatientCancel(String),
+    /// `/practitioner`: today's schedule.
+    PractitionerSpace,
+    /// `/practitioner/patients/{id}`: a patient's record.
+    PractitionerPatient(String),
+    /// `POST /practitioner/appointments/{id}/status`.
+    AppointmentStatus(String),
 }
 
 impl Route {
@@ -89,6 +102,13 @@ impl Route {
                 Some(id) => Self::PatientAppointmentIcs(id.to_owned()),
                 None => Self::PatientAppointment((*file).to_owned()),
             },
+            ["patient"] => Self::PatientSpace,
+            ["patient", "appointments", id, "cancel"] => Self::PatientCancel((*id).to_owned()),
+            ["practitioner"] => Self::PractitionerSpace,
+            ["practitioner", "patients", id] => Self::PractitionerPatient((*id).to_owned()),
+            ["practitioner", "appointments", id, "status"] => {
+                Self::AppointmentStatus((*id).to_owned())
+            }
             _ => return None,
         })
     }
@@ -97,9 +117,9 @@ impl Route {
 /// The statements pages run beyond the resources' own (which pages reuse where they fit):
 /// one line per page module that has any. Part of [`crate::dataplane::catalog::all`].
 pub fn statements() -> Vec<Statement> {
-    #[allow(unused_mut)]
     let mut all = Vec::new();
     all.extend(booking::statements());
+    all.extend(spaces::statements());
     all
 }
 
@@ -117,6 +137,11 @@ async fn dispatch<H: Host>(
         Route::Book(slot) => booking::book(page, &slot).await,
         Route::PatientAppointment(id) => booking::appointment(page, &id).await,
         Route::PatientAppointmentIcs(id) => booking::appointment_ics(page, &id).await,
+        Route::PatientSpace => spaces::patient_home(page).await,
+        Route::PatientCancel(id) => spaces::patient_cancel(page, &id).await,
+        Route::PractitionerSpace => spaces::practitioner_home(page).await,
+        Route::PractitionerPatient(id) => spaces::practitioner_patient(page, &id).await,
+        Route::AppointmentStatus(id) => spaces::practitioner_status(page, &id).await,
     }
 }
 
@@ -702,5 +727,19 @@ mod tests {
             Some(Route::PatientAppointmentIcs("abc".into()))
         );
         assert_eq!(Route::parse("/book"), None);
+        assert_eq!(Route::parse("/patient/"), Some(Route::PatientSpace));
+        assert_eq!(
+            Route::parse("/patient/appointments/abc/cancel"),
+            Some(Route::PatientCancel("abc".into()))
+        );
+        assert_eq!(
+            Route::parse("/practitioner/patients/x"),
+            Some(Route::PractitionerPatient("x".into()))
+        );
+        assert_eq!(
+            Route::parse("/practitioner/appointments/x/status"),
+            Some(Route::AppointmentStatus("x".into()))
+        );
+        assert_eq!(Route::parse("/practitioner/patients"), None);
     }
 }

@@ -1,0 +1,23 @@
+# Dates and times on pages (shared/src/web/when.rs). No HTML: the caller escapes.
+# Source: CLDR 49 ar: long date "d MMMM y" (abbreviated and wide month names are the same) (© Unicode, Inc., Unicode-3.0 licence).
+
+# $month: 1 to 12.
+when-month =
+    { $month ->
+         [1] يناير
+         [2] فبراير
+         [3] مارس
+         [4] أبريل
+         [5] مايو
+         [6] يونيو
+         [7] يوليو
+         [8] أغسطس
+         [9] سبتمبر
+         [10] أكتوبر
+         [11] نوفمبر
+        *[12] ديسمبر
+    }
+# $day, $year: digits; $month: the month's name (when-month).
+when-date = { $day } { $month } { $year }
+# $date: when-date; $time: HH:MM, always UTC (clinics have no time zone yet).
+when-date-time = { $date }، { $time } UTC
