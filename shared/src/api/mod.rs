@@ -181,7 +181,7 @@ fn fhir_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
 }
 
 /// A FHIR id of ours is a UUID; anything else cannot exist, so it is 404 with no call.
-fn parse_uuid(id: &str) -> Option<String> {
+pub fn parse_uuid(id: &str) -> Option<String> {
     let b = id.as_bytes();
     let ok = b.len() == 36
         && b.iter().enumerate().all(|(i, c)| {
