@@ -17,6 +17,7 @@
 //! this clinic came with the request), the posted form (already CSRF-checked: a page never
 //! sees a forged post), and the means to call the region as the signed-in person.
 
+mod admin;
 pub mod form;
 mod home;
 pub mod layout;
@@ -58,6 +59,8 @@ pub enum Route {
     SignIn,
     /// `POST /sign-out`.
     SignOut,
+    /// `/admin…`: the clinic admin's pages.
+    Admin(admin::AdminRoute),
 }
 
 impl Route {
@@ -73,6 +76,7 @@ impl Route {
             [] => Self::Home,
             ["sign-in"] => Self::SignIn,
             ["sign-out"] => Self::SignOut,
+            ["admin", rest @ ..] => Self::Admin(admin::AdminRoute::parse(rest)?),
             _ => return None,
         })
     }
@@ -83,6 +87,7 @@ impl Route {
 pub fn statements() -> Vec<Statement> {
     #[allow(unused_mut)]
     let mut all = Vec::new();
+    all.extend(admin::statements());
     all
 }
 
@@ -96,6 +101,7 @@ async fn dispatch<H: Host>(
         Route::Home => Err(PageError::NotFound),
         Route::SignIn => sign_in::sign_in(page).await,
         Route::SignOut => sign_in::sign_out(page),
+        Route::Admin(r) => admin::handle(page, r).await,
     }
 }
 
@@ -652,5 +658,10 @@ mod tests {
         assert_eq!(Route::parse("/sign-out"), Some(Route::SignOut));
         assert_eq!(Route::parse("/nope"), None);
         assert_eq!(Route::parse("/sign-in/x"), None);
+        assert_eq!(
+            Route::parse("/admin/practitioners/"),
+            Some(Route::Admin(admin::AdminRoute::Practitioners))
+        );
+        assert_eq!(Route::parse("/admin/x"), None);
     }
 }

@@ -1,0 +1,111 @@
+# صفحات مدير العيادة (shared/src/web/admin). بلا HTML: المستدعي يتولى التهريب.
+
+## لوحة التحكم (/admin)
+
+admin-title = الإدارة
+admin-intro = أدر ممارسي العيادة والأوقات التي يمكن للمرضى حجزهم فيها.
+admin-back = العودة إلى الإدارة
+admin-back-practitioners = العودة إلى الممارسين
+# $count: how many practitioners the clinic has.
+admin-practitioners-count =
+    { $count ->
+        [zero] لا يوجد ممارسون
+        [one] ممارس واحد
+        [two] ممارسان
+        [few] { $count } ممارسين
+        [many] { $count } ممارسًا
+       *[other] { $count } ممارس
+    }
+# $count: how many of them are active.
+admin-active-count = النشطون: { $count }
+# $count: free slots from now on.
+admin-free-slots-count =
+    { $count ->
+        [zero] لا توجد مواعيد شاغرة قادمة
+        [one] موعد شاغر واحد قادم
+        [two] موعدان شاغران قادمان
+        [few] { $count } مواعيد شاغرة قادمة
+        [many] { $count } موعدًا شاغرًا قادمًا
+       *[other] { $count } موعد شاغر قادم
+    }
+
+## الممارسون (/admin/practitioners)
+
+admin-practitioners-title = الممارسون
+admin-practitioners-empty = لا يوجد ممارسون بعد. أضف أولهم أدناه.
+admin-col-name = الاسم
+admin-col-qualification = المؤهل
+admin-col-status = الحالة
+admin-col-slots = المواعيد الشاغرة القادمة
+admin-col-actions = الإجراءات
+admin-status-active = نشط
+admin-status-inactive = غير نشط
+admin-deactivate = إيقاف
+admin-reactivate = إعادة التفعيل
+admin-availability-link = أوقات التوفر
+admin-add-title = إضافة ممارس
+admin-given = الاسم الأول
+admin-family = اسم العائلة
+admin-qualification = المؤهل أو التخصص
+admin-active = نشط: يمكن للمرضى حجز هذا الممارس
+admin-add-submit = إضافة الممارس
+admin-family-missing = أدخل اسم العائلة.
+admin-too-long = هذا النص طويل جدًا.
+admin-practitioner-refused = تعذّر حفظ هذه البيانات. تحقّق منها وحاول مرة أخرى.
+
+## أوقات التوفر الأسبوعية (/admin/practitioners/{id}/availability)
+
+# $name: the practitioner's name.
+admin-availability-title = أوقات توفر { $name }
+admin-added = تمت إضافة الممارس. حدّد الآن أوقات توفره الأسبوعية.
+admin-weekly-title = أوقات التوفر الأسبوعية
+admin-availability-intro = لكل يوم، أدخل فترتين زمنيتين على الأكثر يستقبل فيهما الممارس المرضى، ثم مدة الاستشارة وعدد الأسابيع المراد فتحها ابتداءً من الغد. جميع الأوقات بتوقيت UTC (التوقيت العالمي المنسق).
+admin-day-mon = الاثنين
+admin-day-tue = الثلاثاء
+admin-day-wed = الأربعاء
+admin-day-thu = الخميس
+admin-day-fri = الجمعة
+admin-day-sat = السبت
+admin-day-sun = الأحد
+admin-from = من (UTC)
+admin-to = إلى (UTC)
+admin-from-2 = ثم من (UTC)
+admin-to-2 = إلى (UTC)، الفترة الثانية
+admin-slot-minutes = مدة الاستشارة (بالدقائق)
+admin-weeks = عدد الأسابيع
+admin-availability-submit = إنشاء المواعيد
+admin-form-faults = لم يُحفظ شيء: صحّح الحقول المشار إليها أدناه.
+admin-time-invalid = أدخل الوقت بصيغة hh:mm.
+admin-time-pair = أدخل بداية هذه الفترة ونهايتها.
+admin-end-before-start = يجب أن تكون النهاية بعد البداية.
+# $minutes: the length of a consultation.
+admin-not-divisible = يجب أن تتسع الفترة لعدد صحيح من الاستشارات مدة كل منها { $minutes } دقيقة.
+admin-overlap = هذه الفترة تتداخل مع الفترة الأولى من اليوم نفسه.
+admin-slot-invalid = أدخل مدة بين 5 و480 دقيقة.
+# $max: the most weeks at once.
+admin-weeks-invalid = أدخل عدد أسابيع بين 1 و{ $max }.
+admin-no-range = أدخل فترة زمنية واحدة على الأقل.
+# $max: the most slots one generation makes.
+admin-too-many-slots = هذا عدد كبير جدًا من المواعيد دفعة واحدة (الحد الأقصى { $max }): افتح أسابيع أقل أو فترات أقصر.
+# $count: slots made; $first, $last: the first and last slot's start (date and time, UTC).
+admin-generated =
+    { $count ->
+        [zero] لم يُنشأ أي موعد.
+        [one] أُنشئ موعد واحد في { $first }.
+        [two] أُنشئ موعدان، من { $first } إلى { $last }.
+        [few] أُنشئت { $count } مواعيد، من { $first } إلى { $last }.
+        [many] أُنشئ { $count } موعدًا، من { $first } إلى { $last }.
+       *[other] أُنشئ { $count } موعد، من { $first } إلى { $last }.
+    }
+admin-generated-none = لا مواعيد جديدة: هذه المواعيد موجودة من قبل.
+# $count: free slots ahead; $first, $last: the first and last one's start (UTC).
+admin-upcoming =
+    { $count ->
+        [zero] لا توجد مواعيد شاغرة قادمة.
+        [one] موعد شاغر واحد قادم في { $first }.
+        [two] موعدان شاغران قادمان، من { $first } إلى { $last }.
+        [few] { $count } مواعيد شاغرة قادمة، من { $first } إلى { $last }.
+        [many] { $count } موعدًا شاغرًا قادمًا، من { $first } إلى { $last }.
+       *[other] { $count } موعد شاغر قادم، من { $first } إلى { $last }.
+    }
+admin-upcoming-none = لا توجد مواعيد شاغرة قادمة.

@@ -1,0 +1,95 @@
+# The clinic admin's pages (shared/src/web/admin). No HTML: the caller escapes.
+
+## Dashboard (/admin)
+
+admin-title = Administration
+admin-intro = Manage the clinic's practitioners and when patients can book them.
+admin-back = Back to administration
+admin-back-practitioners = Back to the practitioners
+# $count: how many practitioners the clinic has.
+admin-practitioners-count =
+    { $count ->
+        [one] { $count } practitioner
+       *[other] { $count } practitioners
+    }
+# $count: how many of them are active.
+admin-active-count = Active: { $count }
+# $count: free slots from now on.
+admin-free-slots-count =
+    { $count ->
+        [one] { $count } free slot ahead
+       *[other] { $count } free slots ahead
+    }
+
+## Practitioners (/admin/practitioners)
+
+admin-practitioners-title = Practitioners
+admin-practitioners-empty = No practitioners yet. Add the first one below.
+admin-col-name = Name
+admin-col-qualification = Qualification
+admin-col-status = Status
+admin-col-slots = Free slots ahead
+admin-col-actions = Actions
+admin-status-active = Active
+admin-status-inactive = Inactive
+admin-deactivate = Deactivate
+admin-reactivate = Reactivate
+admin-availability-link = Availability
+admin-add-title = Add a practitioner
+admin-given = Given name
+admin-family = Family name
+admin-qualification = Qualification or specialty
+admin-active = Active: patients can book this practitioner
+admin-add-submit = Add the practitioner
+admin-family-missing = Enter the family name.
+admin-too-long = This is too long.
+admin-practitioner-refused = These details could not be saved. Check them and try again.
+
+## Weekly availability (/admin/practitioners/{id}/availability)
+
+# $name: the practitioner's name.
+admin-availability-title = Availability of { $name }
+admin-added = The practitioner has been added. Now set their weekly availability.
+admin-weekly-title = Weekly availability
+admin-availability-intro = For each day, enter up to two time ranges when the practitioner sees patients, then the length of a consultation and how many weeks ahead to open, starting tomorrow. All times are in UTC (Coordinated Universal Time).
+admin-day-mon = Monday
+admin-day-tue = Tuesday
+admin-day-wed = Wednesday
+admin-day-thu = Thursday
+admin-day-fri = Friday
+admin-day-sat = Saturday
+admin-day-sun = Sunday
+admin-from = From (UTC)
+admin-to = To (UTC)
+admin-from-2 = Then from (UTC)
+admin-to-2 = To (UTC), second range
+admin-slot-minutes = Length of a consultation (minutes)
+admin-weeks = Weeks ahead
+admin-availability-submit = Generate the slots
+admin-form-faults = Nothing was saved: correct the fields marked below.
+admin-time-invalid = Enter a time as hh:mm.
+admin-time-pair = Enter both the start and the end of this range.
+admin-end-before-start = The end must be after the start.
+# $minutes: the length of a consultation.
+admin-not-divisible = The range must hold a whole number of { $minutes }-minute consultations.
+admin-overlap = This range overlaps the first range of the same day.
+admin-slot-invalid = Enter a length between 5 and 480 minutes.
+# $max: the most weeks at once.
+admin-weeks-invalid = Enter a number of weeks between 1 and { $max }.
+admin-no-range = Enter at least one time range.
+# $max: the most slots one generation makes.
+admin-too-many-slots = That makes too many slots at once (at most { $max }): open fewer weeks or shorter ranges.
+# $count: slots made; $first, $last: the first and last slot's start (date and time, UTC).
+admin-generated =
+    { $count ->
+        [one] { $count } slot created, at { $first }.
+       *[other] { $count } slots created, from { $first } to { $last }.
+    }
+admin-generated-none = No new slot: these slots already existed.
+# $count: free slots ahead; $first, $last: the first and last one's start (UTC).
+admin-upcoming =
+    { $count ->
+        [one] { $count } free slot ahead, at { $first }.
+       *[other] { $count } free slots ahead, from { $first } to { $last }.
+    }
+admin-upcoming-none = No free slot ahead.

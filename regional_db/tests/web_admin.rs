@@ -1,0 +1,484 @@
+//! The clinic admin's pages end to end: the edge's core (the code both adapters run,
+//! [`common::edge::NativeEdge`]) against a real `regional-db` and Postgres (this binary's
+//! own cluster). A session cookie is minted with the edge's session keys — the same
+//! verification a sign-in's cookie goes through — then: the dashboard, adding a
+//! practitioner, weekly availability turned into slots (counted in the database), an
+//! invalid availability (422, nothing written), another role (403), no session (to the
+//! sign-in form), a forged post (403), unknown ids (404).
+
+mod common;
+
+use std::{sync::OnceLock, time::Duration};
+
+use axum::http::{Request, Response};
+use common::{Server, region};
+use regional_db::{Config, db, provision};
+use telemed_shared::{
+    accounts::Role,
+    auth::{SigningKey, VerifyingKeys},
+    web::session::{COOKIE, Session, SessionKeys},
+};
+use xtask::pg::PgCluster;
+
+const EU: &str = "region_eu";
+
+struct Stack {
+    cluster: PgCluster,
+    edge_key: Vec<u8>,
+}
+
+fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let cluster = common::cluster("regional-db-pg-web-admin", &[EU]);
+        let eu = cluster.url(EU);
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let pool = db::pool(&eu, 1, Duration::from_secs(10)).unwrap();
+                regional_db::migrate::run(&region("eu-west"), &pool, &pool, false)
+                    .await
+                    .unwrap();
+            })
+        })
+        .join()
+        .unwrap();
+        let edge_key = jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes();
+        Stack { cluster, edge_key }
+    })
+}
+
+fn signer() -> SigningKey {
+    SigningKey::from_key_pair_bytes(&stack().edge_key).unwrap()
+}
+
+async fn serve() -> Server {
+    let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
+    let url = stack().cluster.url(EU);
+    let mut config = Config::new(region("eu-west"), url.clone(), keys);
+    config.control_database_url = Some(url);
+    Server::spawn(config).await
+}
+
+async fn create_clinic(slug: &str) {
+    let url = stack().cluster.url(EU);
+    let pool = db::pool(&url, 2, Duration::from_secs(10)).unwrap();
+    provision::create(
+        &provision::NewTenant {
+            slug: slug.into(),
+            name: format!("Clinic {slug}"),
+            country: "FR".into(),
+            region: None,
+            domains: vec![],
+            currency: None,
+        },
+        &provision::Target {
+            region: &region("eu-west"),
+            pool: &pool,
+            control: &pool,
+            control_is_local: true,
+        },
+    )
+    .await
+    .expect("clinic created");
+}
+
+/// SQL in a clinic's schema, its output trimmed.
+fn in_clinic(slug: &str, sql: &str) -> String {
+    let schema = format!("tenant_{}", slug.replace('-', "_"));
+    stack()
+        .cluster
+        .psql(EU, &format!("SET search_path TO {schema}; {sql}"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+fn count(slug: &str, table: &str) -> i64 {
+    in_clinic(slug, &format!("SELECT count(*) FROM {table}"))
+        .parse()
+        .unwrap()
+}
+
+/// A session of `role` at `slug`, signed as a sign-in signs it: (cookie, csrf).
+fn session(slug: &str, role: Role) -> (String, String) {
+    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
+    let s = Session {
+        tenant: slug.parse().unwrap(),
+        region: region("eu-west"),
+        account: "00000000-0000-4000-8000-00000000a0a0".into(),
+        role,
+        name: "Alice Admin".into(),
+        patient: None,
+        practitioner: None,
+        csrf: csrf.clone(),
+    };
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let token = SessionKeys::from_base64_list(common::edge::SESSION_KEYS)
+        .unwrap()
+        .sign(&s, now)
+        .unwrap();
+    (format!("{COOKIE}={token}"), csrf)
+}
+
+struct Browser<'e> {
+    edge: &'e common::edge::NativeEdge,
+    slug: String,
+    cookie: Option<String>,
+}
+
+impl Browser<'_> {
+    async fn get(&self, path: &str) -> Response<Vec<u8>> {
+        let mut b = Request::get(format!("http://{}.localhost{path}", self.slug))
+            .header("accept-language", "en");
+        if let Some(c) = &self.cookie {
+            b = b.header("cookie", c);
+        }
+        self.edge
+            .request(b.body(Vec::new()).unwrap())
+            .await
+            .response
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response<Vec<u8>> {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut b = Request::post(format!("http://{}.localhost{path}", self.slug))
+            .header("accept-language", "en")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(c) = &self.cookie {
+            b = b.header("cookie", c);
+        }
+        self.edge
+            .request(b.body(body.into_bytes()).unwrap())
+            .await
+            .response
+    }
+}
+
+/// `application/x-www-form-urlencoded` of one name or value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn text(r: &Response<Vec<u8>>) -> String {
+    String::from_utf8_lossy(r.body()).into_owned()
+}
+
+fn location(r: &Response<Vec<u8>>) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The value of the first hidden `idem` input of a page's form.
+fn idem(html: &str) -> String {
+    let at = html
+        .find(r#"name="idem" value=""#)
+        .expect("a form that writes")
+        + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+fn week(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![
+        ("mon-from-1", "09:00"),
+        ("mon-to-1", "12:00"),
+        ("wed-from-1", "09:00"),
+        ("wed-to-1", "12:00"),
+        ("wed-from-2", "14:00"),
+        ("wed-to-2", "15:00"),
+        ("slot", "20"),
+        ("weeks", "2"),
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_practitioner_and_opens_their_slots() {
+    stack();
+    let slug = "web-admin-fr";
+    create_clinic(slug).await;
+    let s = serve().await;
+    let edge = common::edge::NativeEdge::new(&s.base, &signer(), &SigningKey::from_seed([7; 32]));
+    let (cookie, csrf) = session(slug, Role::Admin);
+    let admin = Browser {
+        edge: &edge,
+        slug: slug.into(),
+        cookie: Some(cookie),
+    };
+
+    // The dashboard: private, with its counts.
+    let r = admin.get("/admin").await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = text(&r);
+    assert!(html.contains("<h1>Administration</h1>"), "{html}");
+    assert!(html.contains(r#"href="/admin/practitioners""#));
+
+    // The list, empty; the add form.
+    let r = admin.get("/admin/practitioners").await;
+    assert_eq!(r.status(), 200);
+    let html = text(&r);
+    assert!(html.contains("No practitioners yet"), "{html}");
+    assert!(html.contains(r#"<label for="f-family">Family name</label>"#));
+
+    // A post without the family name: 422, the message next to the field, nothing written.
+    let r = admin
+        .post(
+            "/admin/practitioners",
+            &[("csrf", &csrf), ("idem", &idem(&html)), ("given", "Claire")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = text(&r);
+    assert!(
+        html.contains(r#"aria-describedby="f-family-error""#),
+        "{html}"
+    );
+    assert!(html.contains("Enter the family name."));
+    assert!(html.contains(r#"value="Claire""#));
+    assert_eq!(count(slug, "practitioners"), 0);
+
+    // Added: through the API's validation and create statement, then to their availability.
+    let r = admin
+        .post(
+            "/admin/practitioners",
+            &[
+                ("csrf", &csrf),
+                ("idem", &idem(&html)),
+                ("given", "Claire"),
+                ("family", "Durand <MD>"),
+                ("qualification", "Médecin généraliste"),
+                ("active", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    let to = location(&r);
+    let id = to
+        .strip_prefix("/admin/practitioners/")
+        .and_then(|rest| rest.strip_suffix("/availability?added=1"))
+        .unwrap_or_else(|| panic!("{to}"))
+        .to_owned();
+    assert_eq!(
+        in_clinic(
+            slug,
+            &format!(
+                "SELECT family || '|' || given || '|' || active || '|' || (resource->'qualification'->0->'code'->>'text') FROM practitioners WHERE id = '{id}'"
+            )
+        ),
+        "Durand <MD>|Claire|true|Médecin généraliste"
+    );
+
+    let r = admin.get(&to).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    let html = text(&r);
+    assert!(html.contains("Claire Durand &lt;MD&gt;"), "escaped: {html}");
+    assert!(html.contains("The practitioner has been added"));
+    assert!(html.contains("UTC"));
+    assert!(html.contains("No free slot ahead."));
+    let path = format!("/admin/practitioners/{id}/availability");
+
+    // Invalid ranges: 422, each message next to its field, nothing written.
+    let form = idem(&html);
+    let mut bad = week(&[]);
+    bad.retain(|(k, _)| !k.starts_with("wed"));
+    bad.extend([
+        ("tue-from-1", "12:00"),
+        ("tue-to-1", "09:00"),
+        ("thu-from-1", "09:00"),
+        ("thu-to-1", "12:00"),
+        ("thu-from-2", "11:00"),
+        ("thu-to-2", "13:00"),
+        ("fri-from-1", "09:00"),
+        ("fri-to-1", "09:50"),
+    ]);
+    let mut fields = vec![("csrf", csrf.as_str()), ("idem", form.as_str())];
+    fields.extend(bad.iter().copied());
+    let r = admin.post(&path, &fields).await;
+    assert_eq!(r.status(), 422);
+    let html = text(&r);
+    for (field, message) in [
+        ("tue-to-1", "The end must be after the start."),
+        (
+            "thu-from-2",
+            "This range overlaps the first range of the same day.",
+        ),
+        ("fri-to-1", "whole number of"),
+    ] {
+        assert!(
+            html.contains(&format!(r#"aria-describedby="f-{field}-error""#)),
+            "{field}: {html}"
+        );
+        assert!(html.contains(message), "{message}");
+    }
+    assert!(html.contains(r#"value="09:50""#), "what was typed stays");
+    assert_eq!(count(slug, "schedules"), 0);
+    assert_eq!(count(slug, "slots"), 0);
+
+    // Valid: Mondays 09–12 and Wednesdays 09–12 and 14–15, 20 minutes, 2 weeks.
+    let mut fields = vec![("csrf", csrf.as_str()), ("idem", form.as_str())];
+    let good = week(&[]);
+    fields.extend(good.iter().copied());
+    let r = admin.post(&path, &fields).await;
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    let to = location(&r);
+    let expected = 2 * (9 + 9 + 3);
+    assert!(to.contains(&format!("generated={expected}&first=")), "{to}");
+    assert_eq!(count(slug, "schedules"), 1);
+    assert_eq!(count(slug, "slots"), expected);
+    assert_eq!(
+        in_clinic(
+            slug,
+            &format!(
+                "SELECT count(*) FROM slots s JOIN schedules sc ON sc.id = s.schedule \
+                 WHERE sc.practitioner = '{id}' AND s.status = 'free' \
+                   AND s.ends_at - s.starts_at = interval '20 minutes' \
+                   AND extract(isodow FROM s.starts_at AT TIME ZONE 'UTC') IN (1, 3) \
+                   AND (s.starts_at AT TIME ZONE 'UTC')::time >= '09:00' \
+                   AND (s.starts_at AT TIME ZONE 'UTC')::time < '15:00' \
+                   AND s.starts_at > now()"
+            )
+        ),
+        expected.to_string()
+    );
+    let r = admin.get(&to).await;
+    assert_eq!(r.status(), 200);
+    let html = text(&r);
+    assert!(
+        html.contains(&format!("{expected}\u{2069} slots created")),
+        "{html}"
+    );
+    assert!(html.contains(" UTC</time>"));
+    assert!(html.contains(&format!("{expected}\u{2069} free slots ahead")));
+
+    // The same week again (a new form): nothing doubled.
+    let mut fields = vec![("csrf", csrf.as_str())];
+    let again = idem(&html);
+    fields.push(("idem", again.as_str()));
+    fields.extend(good.iter().copied());
+    let r = admin.post(&path, &fields).await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).contains("generated=0"), "{}", location(&r));
+    assert_eq!(count(slug, "slots"), expected);
+    assert_eq!(count(slug, "schedules"), 1);
+
+    // The list shows them; deactivate, then reactivate.
+    let r = admin.get("/admin/practitioners").await;
+    let html = text(&r);
+    assert!(html.contains(&format!("<td>{expected}</td>")), "{html}");
+    let r = admin
+        .post(
+            &format!("/admin/practitioners/{id}/active"),
+            &[("csrf", &csrf), ("idem", &idem(&html)), ("active", "false")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        in_clinic(
+            slug,
+            &format!(
+                "SELECT active::text || (resource->>'active') FROM practitioners WHERE id = '{id}'"
+            )
+        ),
+        "falsefalse"
+    );
+    let html = text(&admin.get("/admin/practitioners").await);
+    assert!(html.contains("Reactivate"), "{html}");
+
+    // Unknown and malformed ids: 404 pages.
+    let r = admin
+        .get("/admin/practitioners/00000000-0000-4000-8000-0000000000ff/availability")
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = admin.get("/admin/practitioners/nope/availability").await;
+    assert_eq!(r.status(), 404);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("idem", "unknown-practitioner-key"),
+    ];
+    fields.extend(good.iter().copied());
+    let r = admin
+        .post(
+            "/admin/practitioners/00000000-0000-4000-8000-0000000000ff/availability",
+            &fields,
+        )
+        .await;
+    assert_eq!(r.status(), 404, "{}", text(&r));
+    assert_eq!(count(slug, "schedules"), 1);
+
+    // A post without the session's CSRF token: refused before the page runs.
+    let r = admin
+        .post(
+            &format!("/admin/practitioners/{id}/active"),
+            &[("active", "true")],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+
+    // The dashboard counts what is there.
+    let html = text(&admin.get("/admin").await);
+    assert!(html.contains("1\u{2069} practitioner"), "{html}");
+    assert!(html.contains("Active: \u{2068}0\u{2069}"), "{html}");
+}
+
+#[tokio::test]
+async fn only_admins_open_the_admin_pages() {
+    stack();
+    let slug = "web-admin-roles";
+    create_clinic(slug).await;
+    let s = serve().await;
+    let edge = common::edge::NativeEdge::new(&s.base, &signer(), &SigningKey::from_seed([7; 32]));
+    let nobody = Browser {
+        edge: &edge,
+        slug: slug.into(),
+        cookie: None,
+    };
+    for path in ["/admin", "/admin/practitioners"] {
+        let r = nobody.get(path).await;
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(location(&r), format!("/sign-in?next={}", encode(path)));
+    }
+    for role in [Role::Patient, Role::Practitioner] {
+        let (cookie, csrf) = session(slug, role);
+        let b = Browser {
+            edge: &edge,
+            slug: slug.into(),
+            cookie: Some(cookie),
+        };
+        let r = b.get("/admin/practitioners").await;
+        assert_eq!(r.status(), 403, "{role:?}");
+        assert!(text(&r).contains("Access denied"));
+        let r = b
+            .post(
+                "/admin/practitioners",
+                &[
+                    ("csrf", &csrf),
+                    ("idem", "k-0123456789abcdef"),
+                    ("family", "X"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 403, "{role:?}");
+    }
+    assert_eq!(count(slug, "practitioners"), 0);
+    // Another clinic's admin session is no session here.
+    let (cookie, _) = session("web-admin-fr", Role::Admin);
+    let b = Browser {
+        edge: &edge,
+        slug: slug.into(),
+        cookie: Some(cookie),
+    };
+    assert_eq!(b.get("/admin").await.status(), 303);
+}
