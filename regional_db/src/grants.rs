@@ -32,11 +32,19 @@ pub const SERVICE_ROLE: &str = "telemed_service";
 /// the clinic's wrapped data key (made by the service on first use; only `keys rotate`,
 /// an operator command, rewrites it — a service that could would be one statement away
 /// from making every sealed identifier unreadable).
-pub const APPEND_ONLY: &[&str] = &["audit_events", "data_keys"];
+///
+/// Invoices too: issued by the clinic's schema when an appointment is fulfilled, never
+/// rewritten by the service (a correction will be a credit note, another invoice).
+pub const APPEND_ONLY: &[&str] = &["audit_events", "data_keys", "invoices"];
 
-/// Clinic tables the service may only read: the migration history, and the consent gates
-/// the policy installs (written by `migrate` and `tenant create`).
-const READ_ONLY: &[&str] = &["schema_migrations", "policy_consent_gates"];
+/// Clinic tables the service may only read: the migration history, the consent gates the
+/// policy installs and the clinic's billing currency (written by `migrate` and `tenant
+/// create`).
+const READ_ONLY: &[&str] = &[
+    "schema_migrations",
+    "policy_consent_gates",
+    "clinic_billing",
+];
 
 /// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
 /// migrated in a cluster creates it). Safe when two migrators race for it.

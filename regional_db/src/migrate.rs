@@ -180,6 +180,7 @@ pub async fn run(
         ProgressStyle::with_template("{spinner} clinic schemas {pos}/{len} {wide_bar} {msg}")
             .expect("a valid template"),
     );
+    let currencies = currencies_of(region, control).await?;
     let mut client = pool.get().await.map_err(pool_error)?;
     for (slug, country) in &homed {
         bar.set_message(slug.to_string());
@@ -199,6 +200,10 @@ pub async fn run(
         }
         report.tenant_applied += migrate_tenant_in(&tx, slug).await?;
         crate::provision::sync_policy(&tx, &quote_ident(&slug.schema_name()), country).await?;
+        if let Some(currency) = currencies.get(slug.as_str()) {
+            crate::provision::sync_billing(&tx, &quote_ident(&slug.schema_name()), currency)
+                .await?;
+        }
         // Clinics created before the schema recorded its country (0011) get it here.
         crate::jobs::record_country(&tx, country).await?;
         tx.commit().await?;
@@ -219,6 +224,21 @@ pub async fn run(
         .await?;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// The billing currency of each clinic the directory homes in `region`, by slug.
+async fn currencies_of(
+    region: &RegionId,
+    control: &Pool,
+) -> Result<std::collections::HashMap<String, String>, Error> {
+    let client = control.get().await.map_err(pool_error)?;
+    let rows = client
+        .query(
+            "SELECT slug, currency FROM control.tenants WHERE home_region = $1",
+            &[&region.as_str()],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// The clinics the directory homes in `region`, with their countries, by slug: what the

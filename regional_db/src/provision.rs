@@ -205,6 +205,7 @@ async fn install_policy(
     e: &TenantEntry,
 ) -> Result<(), Error> {
     sync_policy(tx, schema, &e.country).await?;
+    sync_billing(tx, schema, &e.currency).await?;
     tx.execute(
         &format!("INSERT INTO {schema}.clinic (country) VALUES ($1)"),
         &[&e.country.as_str()],
@@ -243,6 +244,30 @@ pub async fn sync_policy(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Writes the clinic's billing currency and its minor units into its schema
+/// (`clinic_billing`), where prices are checked against it whatever the edge knew: run at
+/// creation and by every `migrate`, from the directory's `control.tenants.currency`.
+pub async fn sync_billing(
+    tx: &impl GenericClient,
+    schema: &str,
+    currency: &str,
+) -> Result<(), Error> {
+    let currency: Currency = currency
+        .parse()
+        .map_err(|e| Error::Config(format!("clinic schema {schema}: {e}")))?;
+    let minor_units = i32::try_from(currency.minor_units()).unwrap_or(i32::MAX);
+    tx.execute(
+        &format!(
+            "INSERT INTO {schema}.clinic_billing (currency, minor_units) VALUES ($1, $2) \
+             ON CONFLICT (one) DO UPDATE SET currency = EXCLUDED.currency, \
+             minor_units = EXCLUDED.minor_units"
+        ),
+        &[&currency.code(), &minor_units],
+    )
+    .await?;
     Ok(())
 }
 

@@ -18,13 +18,15 @@
 //! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`compliance`]: per-country
 //!   policy; [`country`]: country codes and defaults.
 //! - [`host`]: the ports; [`config`]: the deployment's configuration.
-//! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates.
+//! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates; [`billing`]:
+//!   the statements pages run for prices, invoices and estimates in another currency.
 //! - [`accounts`]: the people who sign in to a clinic (patients, practitioners, admins).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod billing;
 pub mod cache;
 pub mod compliance;
 pub mod config;

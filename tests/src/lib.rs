@@ -130,6 +130,60 @@ pub fn token_at(tenant: &str, scope: &str, issued_at: u64, ttl: u64) -> String {
         .expect("signing")
 }
 
+/// A session cookie (`session=<token>`) for an account of clinic `slug` in `country`,
+/// signed with the stack's session key as the edges would at sign-in, opened at
+/// `issued_at`: how a test that is not about sign-in gets a signed-in person.
+pub fn session_cookie(
+    slug: &str,
+    country: &str,
+    role: telemed_shared::accounts::Role,
+    name: &str,
+    resource: Option<&str>,
+    issued_at: u64,
+) -> String {
+    use telemed_shared::{
+        accounts::Role,
+        web::session::{COOKIE, Session, SessionKeys},
+    };
+    let keys = stack().keys().expect("stack keys");
+    let region = telemed_shared::geo::RegionMap::embedded()
+        .home_for_country(&country.parse().expect("a country code"))
+        .id
+        .clone();
+    let mut account = [0u8; 16];
+    getrandom::fill(&mut account).expect("randomness");
+    let session = Session {
+        tenant: slug.parse().expect("slug"),
+        region,
+        account: uuid_of(account),
+        role,
+        name: name.to_owned(),
+        patient: (role == Role::Patient).then(|| resource.unwrap_or_default().to_owned()),
+        practitioner: (role == Role::Practitioner).then(|| resource.unwrap_or_default().to_owned()),
+        csrf: "e2e-csrf-token-of-this-session".to_owned(),
+    };
+    let token = SessionKeys::from_base64_list(&keys.session)
+        .expect("the stack's session key")
+        .sign(&session, issued_at)
+        .expect("signing a session");
+    format!("{COOKIE}={token}")
+}
+
+/// A UUID's text from 16 random bytes (version 4 bits set).
+fn uuid_of(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -244,6 +244,10 @@ pub(super) async fn post<H: Host>(
     let rules = Rules {
         policy: policy.as_ref().unwrap_or(&SHAPE_ONLY),
         today: &today,
+        currency: caller
+            .entry
+            .as_ref()
+            .and_then(|e| e.billing_currency().ok()),
     };
     let mut entries = Vec::new();
     let mut refused: HashMap<usize, Outcome> = HashMap::new();

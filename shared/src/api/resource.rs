@@ -307,6 +307,10 @@ pub struct Rules<'a> {
     pub policy: &'a Policy,
     /// `YYYY-MM-DD`, UTC: "today" for dates that may not lie in the future.
     pub today: &'a str,
+    /// The clinic's billing currency (`TenantEntry::billing_currency`), when the edge knows
+    /// the clinic and the currency; else prices are checked against it by the clinic's schema
+    /// alone (`clinic_billing`, 0015_billing.sql).
+    pub currency: Option<crate::money::Currency>,
 }
 
 /// The rules of a clinic whose country is not known yet, on a fixed day: for unit tests
@@ -315,6 +319,7 @@ pub struct Rules<'a> {
 pub(crate) const TEST_RULES: Rules<'static> = Rules {
     policy: &crate::compliance::SHAPE_ONLY,
     today: "2026-11-30",
+    currency: None,
 };
 
 /// The outcome of [`Resource::index`]: the values of [`Resource::columns`], in order, and

@@ -121,6 +121,10 @@ fn valid_body<H: Host>(
     let rules = Rules {
         policy: policy.as_ref().unwrap_or(&SHAPE_ONLY),
         today: &today,
+        currency: caller
+            .entry
+            .as_ref()
+            .and_then(|e| e.billing_currency().ok()),
     };
     let valid = resource::validate(r, body, &rules).map_err(|e| match e {
         Invalid::NotAResource => ApiError::BadRequest(vec![Issue::new(

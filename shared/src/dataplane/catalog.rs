@@ -64,6 +64,7 @@ pub fn all() -> &'static [Statement] {
     ALL.get_or_init(|| {
         let mut all = crate::api::resources::statements();
         all.extend(crate::api::erase::statements());
+        all.extend(crate::billing::statements());
         all.extend(crate::web::statements());
         all.extend_from_slice(CONTROL);
         all

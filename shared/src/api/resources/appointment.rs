@@ -221,6 +221,16 @@ static RULES: &[DbRule] = &[
         human: "this status change is not allowed (booked → arrived → fulfilled, booked → \
                 cancelled, booked → noshow)",
     },
+    // Raised when an appointment becomes `fulfilled` in a clinic that bills (it has a price):
+    // its invoice needs one consultation type with an active price (0015_billing.sql).
+    DbRule {
+        name: "appointments_priced",
+        conflict: false,
+        path: "Appointment.serviceType",
+        human: "a fulfilled consultation is invoiced: the appointment needs one serviceType \
+                coding of https://telemed-edge.health/fhir/CodeSystem/consultation-type with \
+                an active price (ChargeItemDefinition)",
+    },
 ];
 
 static META: Meta = Meta {

@@ -4,7 +4,9 @@
 
 pub mod appointment;
 pub mod audit_event;
+pub mod charge_item_definition;
 pub mod consent;
+pub mod invoice;
 pub mod observation;
 pub mod patient;
 pub mod practitioner;
@@ -24,6 +26,8 @@ pub static REGISTRY: &[&dyn Resource] = &[
     &observation::Observation,
     &consent::Consent,
     &audit_event::AuditEvent,
+    &charge_item_definition::ChargeItemDefinition,
+    &invoice::Invoice,
 ];
 
 /// The type named `name` (`Patient`), as the FHIR URL space names it.

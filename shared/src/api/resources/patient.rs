@@ -327,7 +327,15 @@ mod tests {
     }
 
     fn validate_new(body: Value, policy: &Policy, today: &str) -> Result<NewPatient, Invalid> {
-        let v = validate(&Patient, body, &Rules { policy, today })?;
+        let v = validate(
+            &Patient,
+            body,
+            &Rules {
+                policy,
+                today,
+                currency: None,
+            },
+        )?;
         let column = |i: usize| v.columns[i].as_str().map(str::to_owned);
         Ok(NewPatient {
             family: column(0),
@@ -465,6 +473,7 @@ mod tests {
             &Rules {
                 policy: &fr(),
                 today: TODAY,
+                currency: None,
             },
         )
         .unwrap();
