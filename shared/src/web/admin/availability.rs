@@ -406,6 +406,7 @@ pub async fn availability<H: Host>(
     let rules = Rules {
         policy: &policy,
         today: &today,
+        currency: page.entry.billing_currency().ok(),
     };
     let calls = calls(&id, &a, start, &rules).map_err(PageError::Internal)?;
     let groups = (calls.len() - 1) / 2;

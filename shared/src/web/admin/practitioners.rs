@@ -109,6 +109,7 @@ pub async fn list<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u8
     let rules = Rules {
         policy: &policy,
         today: &today,
+        currency: page.entry.billing_currency().ok(),
     };
     let valid = match resource::validate(&Practitioner, new.resource(), &rules) {
         Ok(v) => v,
