@@ -109,3 +109,36 @@ admin-upcoming =
        *[other] { $count } موعد شاغر قادم، من { $first } إلى { $last }.
     }
 admin-upcoming-none = لا توجد مواعيد شاغرة قادمة.
+
+## الأسعار (/admin/prices)
+
+admin-prices-title = الأسعار
+# $count: active prices.
+admin-prices-count =
+    { $count ->
+        [zero] لا توجد أنواع استشارة مسعّرة
+        [one] نوع استشارة واحد مسعّر
+        [two] نوعا استشارة مسعّران
+        [few] { $count } أنواع استشارة مسعّرة
+        [many] { $count } نوعًا من الاستشارات مسعّرًا
+       *[other] { $count } نوع استشارة مسعّر
+    }
+admin-prices-empty = لا توجد أسعار بعد.
+admin-price-col-type = نوع الاستشارة
+admin-price-col-code = الرمز
+admin-price-col-amount = السعر
+admin-price-retire = سحب
+admin-price-set-title = تحديد سعر
+admin-price-help = سعر واحد لكل نوع استشارة: تحديد سعر نوع له سعر يستبدله. الفواتير الصادرة تحتفظ بمبلغها.
+admin-price-code = رمز نوع الاستشارة (حروف وأرقام وشرطات)
+admin-price-display = اسم نوع الاستشارة
+# $currency: the clinic's currency code (EUR, XOF…).
+admin-price-amount = السعر ({ $currency })
+admin-price-submit = حفظ السعر
+admin-price-code-invalid = أدخل رمزًا من حروف لاتينية صغيرة وأرقام وشرطات.
+admin-price-display-missing = أدخل الاسم الذي سيقرؤه المرضى.
+admin-price-amount-invalid = أدخل مبلغًا مثل 45.50 بدون مسافات.
+# $decimals: the currency's minor units.
+admin-price-too-precise = تسمح هذه العملة بـ{ $decimals } منازل عشرية على الأكثر.
+admin-price-not-positive = يجب أن يكون السعر أكبر من صفر.
+admin-price-conflict = غيّر شخص آخر سعر هذا النوع للتو. راجع القائمة وحاول مرة أخرى.

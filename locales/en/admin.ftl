@@ -93,3 +93,32 @@ admin-upcoming =
        *[other] { $count } free slots ahead, from { $first } to { $last }.
     }
 admin-upcoming-none = No free slot ahead.
+
+## Prices (/admin/prices)
+
+admin-prices-title = Prices
+# $count: active prices.
+admin-prices-count =
+    { $count ->
+        [one] { $count } consultation type priced
+       *[other] { $count } consultation types priced
+    }
+admin-prices-empty = No prices yet.
+admin-price-col-type = Consultation type
+admin-price-col-code = Code
+admin-price-col-amount = Price
+admin-price-retire = Retire
+admin-price-set-title = Set a price
+admin-price-help = One price per consultation type: setting the price of a type that has one replaces it. Invoices already issued keep their amount.
+admin-price-code = Code of the consultation type (letters, digits, dashes)
+admin-price-display = Name of the consultation type
+# $currency: the clinic's currency code (EUR, XOF…).
+admin-price-amount = Price ({ $currency })
+admin-price-submit = Save the price
+admin-price-code-invalid = Enter a code of lower-case letters, digits and dashes.
+admin-price-display-missing = Enter the name patients will read.
+admin-price-amount-invalid = Enter an amount such as 45.50, without spaces.
+# $decimals: the currency's minor units.
+admin-price-too-precise = This currency allows { $decimals } decimals at most.
+admin-price-not-positive = A price is greater than zero.
+admin-price-conflict = This type's price was just changed by someone else. Check the list and try again.

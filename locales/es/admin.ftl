@@ -93,3 +93,32 @@ admin-upcoming =
        *[other] { $count } huecos libres próximos, del { $first } al { $last }.
     }
 admin-upcoming-none = Ningún hueco libre próximo.
+
+## Tarifas (/admin/prices)
+
+admin-prices-title = Tarifas
+# $count: active prices.
+admin-prices-count =
+    { $count ->
+        [one] { $count } tipo de consulta con tarifa
+       *[other] { $count } tipos de consulta con tarifa
+    }
+admin-prices-empty = Todavía no hay tarifas.
+admin-price-col-type = Tipo de consulta
+admin-price-col-code = Código
+admin-price-col-amount = Tarifa
+admin-price-retire = Retirar
+admin-price-set-title = Fijar una tarifa
+admin-price-help = Una tarifa por tipo de consulta: fijar la tarifa de un tipo que ya tiene una la sustituye. Las facturas ya emitidas conservan su importe.
+admin-price-code = Código del tipo de consulta (letras, cifras, guiones)
+admin-price-display = Nombre del tipo de consulta
+# $currency: the clinic's currency code (EUR, XOF…).
+admin-price-amount = Tarifa ({ $currency })
+admin-price-submit = Guardar la tarifa
+admin-price-code-invalid = Introduzca un código de letras minúsculas, cifras y guiones.
+admin-price-display-missing = Introduzca el nombre que leerán los pacientes.
+admin-price-amount-invalid = Introduzca un importe como 45,50, sin espacios.
+# $decimals: the currency's minor units.
+admin-price-too-precise = Esta moneda admite como máximo { $decimals } decimales.
+admin-price-not-positive = Una tarifa es mayor que cero.
+admin-price-conflict = Otra persona acaba de cambiar la tarifa de este tipo. Revise la lista e inténtelo de nuevo.

@@ -93,3 +93,32 @@ admin-upcoming =
        *[other] { $count } créneaux libres à venir, du { $first } au { $last }.
     }
 admin-upcoming-none = Aucun créneau libre à venir.
+
+## Tarifs (/admin/prices)
+
+admin-prices-title = Tarifs
+# $count: active prices.
+admin-prices-count =
+    { $count ->
+        [one] { $count } type de consultation tarifé
+       *[other] { $count } types de consultation tarifés
+    }
+admin-prices-empty = Aucun tarif pour l'instant.
+admin-price-col-type = Type de consultation
+admin-price-col-code = Code
+admin-price-col-amount = Tarif
+admin-price-retire = Retirer
+admin-price-set-title = Fixer un tarif
+admin-price-help = Un tarif par type de consultation : fixer le tarif d'un type qui en a déjà un le remplace. Les factures déjà émises gardent leur montant.
+admin-price-code = Code du type de consultation (lettres, chiffres, tirets)
+admin-price-display = Nom du type de consultation
+# $currency: the clinic's currency code (EUR, XOF…).
+admin-price-amount = Tarif ({ $currency })
+admin-price-submit = Enregistrer le tarif
+admin-price-code-invalid = Saisissez un code en lettres minuscules, chiffres et tirets.
+admin-price-display-missing = Saisissez le nom que liront les patients.
+admin-price-amount-invalid = Saisissez un montant comme 45,50, sans espaces.
+# $decimals: the currency's minor units.
+admin-price-too-precise = Cette devise admet au plus { $decimals } décimales.
+admin-price-not-positive = Un tarif est supérieur à zéro.
+admin-price-conflict = Le tarif de ce type vient d'être modifié par quelqu'un d'autre. Vérifiez la liste et réessayez.

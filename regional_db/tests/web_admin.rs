@@ -4,7 +4,8 @@
 //! verification a sign-in's cookie goes through — then: the dashboard, adding a
 //! practitioner, weekly availability turned into slots (counted in the database), an
 //! invalid availability (422, nothing written), another role (403), no session (to the
-//! sign-in form), a forged post (403), unknown ids (404).
+//! sign-in form), a forged post (403), unknown ids (404); prices in euros and in CFA francs
+//! (no decimals), changed and retired.
 
 mod common;
 
@@ -60,6 +61,11 @@ async fn serve() -> Server {
 }
 
 async fn create_clinic(slug: &str) {
+    create_clinic_in(slug, None).await;
+}
+
+/// A French clinic, billing in `currency` instead of the euro when given.
+async fn create_clinic_in(slug: &str, currency: Option<&str>) {
     let url = stack().cluster.url(EU);
     let pool = db::pool(&url, 2, Duration::from_secs(10)).unwrap();
     provision::create(
@@ -69,7 +75,7 @@ async fn create_clinic(slug: &str) {
             country: "FR".into(),
             region: None,
             domains: vec![],
-            currency: None,
+            currency: currency.map(str::to_owned),
         },
         &provision::Target {
             region: &region("eu-west"),
@@ -481,4 +487,162 @@ async fn only_admins_open_the_admin_pages() {
         cookie: Some(cookie),
     };
     assert_eq!(b.get("/admin").await.status(), 303);
+}
+
+#[tokio::test]
+async fn prices_are_set_changed_and_retired_in_the_clinics_currency() {
+    stack();
+    let s = serve().await;
+    let edge = common::edge::NativeEdge::new(&s.base, &signer(), &SigningKey::from_seed([7; 32]));
+    let slug = "web-admin-prices";
+    create_clinic(slug).await;
+    let (cookie, csrf) = session(slug, Role::Admin);
+    let admin = Browser {
+        edge: &edge,
+        slug: slug.into(),
+        cookie: Some(cookie),
+    };
+    let html = text(&admin.get("/admin/prices").await);
+    assert!(html.contains("No prices yet."), "{html}");
+    assert!(html.contains("Price (\u{2068}EUR\u{2069})"), "{html}");
+
+    // Too many decimals for the euro: next to the field, nothing written.
+    let r = admin
+        .post(
+            "/admin/prices",
+            &[
+                ("csrf", &csrf),
+                ("idem", &idem(&html)),
+                ("code", "teleconsultation"),
+                ("display", "Teleconsultation"),
+                ("amount", "45.505"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = text(&r);
+    assert!(
+        html.contains(r#"aria-describedby="f-amount-error""#),
+        "{html}"
+    );
+    assert!(html.contains("2\u{2069} decimals at most"), "{html}");
+    assert_eq!(count(slug, "charge_item_definitions"), 0);
+
+    // Set (a decimal comma is read), then changed: one active price, the old one retired.
+    for (amount, form) in [("45,50", idem(&html)), ("50", String::new())] {
+        let form = if form.is_empty() {
+            idem(&text(&admin.get("/admin/prices").await))
+        } else {
+            form
+        };
+        let r = admin
+            .post(
+                "/admin/prices",
+                &[
+                    ("csrf", &csrf),
+                    ("idem", &form),
+                    ("code", "teleconsultation"),
+                    ("display", "Teleconsultation"),
+                    ("amount", amount),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "{}", text(&r));
+        assert_eq!(location(&r), "/admin/prices");
+    }
+    assert_eq!(
+        in_clinic(
+            slug,
+            "SELECT string_agg(status || ':' || amount::text, ',' ORDER BY seq) FROM charge_item_definitions"
+        ),
+        "retired:45.50,active:50.00"
+    );
+    let html = text(&admin.get("/admin/prices").await);
+    assert!(html.contains("€50.00"), "formatted in English: {html}");
+    let html_fr = {
+        let mut b = Request::get(format!("http://{slug}.localhost/admin/prices?locale=fr"));
+        b = b.header("cookie", admin.cookie.as_deref().unwrap());
+        text(&edge.request(b.body(Vec::new()).unwrap()).await.response)
+    };
+    assert!(
+        html_fr.contains("50,00\u{a0}€"),
+        "formatted in French: {html_fr}"
+    );
+    let dashboard = text(&admin.get("/admin").await);
+    assert!(
+        dashboard.contains("1\u{2069} consultation type priced"),
+        "{dashboard}"
+    );
+
+    // Retired: no active price left, the rows stay.
+    let id = in_clinic(
+        slug,
+        "SELECT id FROM charge_item_definitions WHERE status = 'active'",
+    );
+    let r = admin
+        .post(
+            &format!("/admin/prices/{id}/retire"),
+            &[("csrf", &csrf), ("idem", &idem(&html))],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(
+        in_clinic(
+            slug,
+            "SELECT count(*) FILTER (WHERE status = 'active') || '/' || count(*) FROM charge_item_definitions"
+        ),
+        "0/2"
+    );
+    let r = admin
+        .post(
+            &format!("/admin/prices/{id}/retire"),
+            &[("csrf", &csrf), ("idem", "retire-again-0123456789")],
+        )
+        .await;
+    assert_eq!(r.status(), 404, "already retired");
+
+    // A clinic billing in CFA francs: no decimals.
+    let xof = "web-admin-prices-xof";
+    create_clinic_in(xof, Some("XOF")).await;
+    let (cookie, csrf) = session(xof, Role::Admin);
+    let admin = Browser {
+        edge: &edge,
+        slug: xof.into(),
+        cookie: Some(cookie),
+    };
+    let html = text(&admin.get("/admin/prices").await);
+    let r = admin
+        .post(
+            "/admin/prices",
+            &[
+                ("csrf", &csrf),
+                ("idem", &idem(&html)),
+                ("code", "visite"),
+                ("display", "Visite"),
+                ("amount", "15000.5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(text(&r).contains("0\u{2069} decimals at most"));
+    let r = admin
+        .post(
+            "/admin/prices",
+            &[
+                ("csrf", &csrf),
+                ("idem", &idem(&text(&r))),
+                ("code", "visite"),
+                ("display", "Visite"),
+                ("amount", "15000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(
+        in_clinic(
+            xof,
+            "SELECT amount::text || ' ' || currency FROM charge_item_definitions"
+        ),
+        "15000 XOF"
+    );
 }

@@ -4,7 +4,8 @@
 //! - `/admin/practitioners`: the list, adding one, deactivating and reactivating
 //!   ([`practitioners`]);
 //! - `/admin/practitioners/{id}/availability`: weekly availability turned into bookable
-//!   slots ([`availability`]).
+//!   slots ([`availability`]);
+//! - `/admin/prices`: one price per consultation type, and retiring one ([`prices`]).
 //!
 //! Every page is one read batch; every post one write batch. Practitioners are created
 //! through the API's own validation and create statement, slots through the API's
@@ -12,6 +13,7 @@
 
 mod availability;
 mod practitioners;
+mod prices;
 
 use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value};
@@ -38,6 +40,10 @@ pub enum AdminRoute {
     PractitionerActive(String),
     /// `/admin/practitioners/{id}/availability`: the form (GET) and its post.
     Availability(String),
+    /// `/admin/prices`: the list (GET) and setting a type's price (POST).
+    Prices,
+    /// `POST /admin/prices/{id}/retire`.
+    PriceRetire(String),
 }
 
 impl AdminRoute {
@@ -49,6 +55,8 @@ impl AdminRoute {
             ["practitioners"] => Self::Practitioners,
             ["practitioners", id, "active"] => Self::PractitionerActive((*id).to_owned()),
             ["practitioners", id, "availability"] => Self::Availability((*id).to_owned()),
+            ["prices"] => Self::Prices,
+            ["prices", id, "retire"] => Self::PriceRetire((*id).to_owned()),
             _ => return None,
         })
     }
@@ -65,6 +73,8 @@ pub async fn handle<H: Host>(
         AdminRoute::Practitioners => practitioners::list(page).await,
         AdminRoute::PractitionerActive(id) => practitioners::set_active(page, &id).await,
         AdminRoute::Availability(id) => availability::availability(page, &id).await,
+        AdminRoute::Prices => prices::prices(page).await,
+        AdminRoute::PriceRetire(id) => prices::retire(page, &id).await,
     }
 }
 
@@ -80,6 +90,8 @@ pub(crate) const PRACTITIONERS: &str = "admin.practitioners";
 pub(crate) const SET_ACTIVE: &str = "admin.practitioner-set-active";
 pub(crate) const SCHEDULE_UPSERT: &str = "admin.schedule-upsert";
 pub(crate) const SLOT_SUMMARY: &str = "admin.slot-summary";
+pub(crate) const PRICE_RETIRE: &str = "admin.price-retire";
+pub(crate) const PRICE_RETIRE_TYPE: &str = "admin.price-retire-type";
 
 /// The most practitioners the list shows (a clinic has dozens, not thousands).
 const LIST_LIMIT: i64 = 500;
@@ -89,7 +101,8 @@ static STATEMENTS: &[Statement] = &[
         name: COUNTS,
         sql: "SELECT (SELECT count(*) FROM practitioners) AS practitioners, \
                      (SELECT count(*) FROM practitioners WHERE active IS NOT FALSE) AS active, \
-                     (SELECT count(*) FROM slots WHERE status = 'free' AND starts_at > now()) AS free_slots",
+                     (SELECT count(*) FROM slots WHERE status = 'free' AND starts_at > now()) AS free_slots, \
+                     (SELECT count(*) FROM charge_item_definitions WHERE status = 'active') AS prices",
         access: Access::Read,
         scope: SchemaScope::Tenant,
         params: &[],
@@ -146,6 +159,35 @@ static STATEMENTS: &[Statement] = &[
         audit: Some(Audit {
             action: "update",
             resource_type: "Schedule",
+        }),
+    },
+    Statement {
+        name: PRICE_RETIRE,
+        // A retired price stays (invoices issued point at it); its element and column
+        // change together.
+        sql: "UPDATE charge_item_definitions SET resource = jsonb_set(resource, '{status}', '\"retired\"'), \
+                     status = 'retired', version_id = version_id + 1, last_updated = now() \
+              WHERE id = $1 AND status = 'active' RETURNING id, version_id, last_updated, resource",
+        access: Access::Write,
+        scope: SchemaScope::Tenant,
+        params: &[p("id", ParamType::Uuid)],
+        audit: Some(Audit {
+            action: "update",
+            resource_type: "ChargeItemDefinition",
+        }),
+    },
+    Statement {
+        name: PRICE_RETIRE_TYPE,
+        // Before a type's new price, in the same batch: its active price (if any) retires.
+        sql: "UPDATE charge_item_definitions SET resource = jsonb_set(resource, '{status}', '\"retired\"'), \
+                     status = 'retired', version_id = version_id + 1, last_updated = now() \
+              WHERE code = $1 AND status = 'active' RETURNING id, version_id, last_updated, resource",
+        access: Access::Write,
+        scope: SchemaScope::Tenant,
+        params: &[p("code", ParamType::Text)],
+        audit: Some(Audit {
+            action: "update",
+            resource_type: "ChargeItemDefinition",
         }),
     },
     Statement {
@@ -217,6 +259,8 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
 <h2><a href="/admin/practitioners">{practitioners}</a></h2>
 <p>{count} · {active}</p>
 <p>{slots}</p>
+<h2><a href="/admin/prices">{prices}</a></h2>
+<p>{price_count}</p>
 </main>"#,
         intro = page.t("admin-intro"),
         practitioners = page.t("admin-practitioners-title"),
@@ -231,6 +275,11 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
         slots = page.tr(
             "admin-free-slots-count",
             &[("count", Arg::Num(int(row, "free_slots")))]
+        ),
+        prices = page.t("admin-prices-title"),
+        price_count = page.tr(
+            "admin-prices-count",
+            &[("count", Arg::Num(int(row, "prices")))]
         ),
     );
     Ok(page.render(StatusCode::OK, &title, &body))
@@ -254,6 +303,11 @@ mod tests {
         assert_eq!(
             AdminRoute::parse(&["practitioners", "x", "active"]),
             Some(AdminRoute::PractitionerActive("x".into()))
+        );
+        assert_eq!(AdminRoute::parse(&["prices"]), Some(AdminRoute::Prices));
+        assert_eq!(
+            AdminRoute::parse(&["prices", "x", "retire"]),
+            Some(AdminRoute::PriceRetire("x".into()))
         );
         assert_eq!(AdminRoute::parse(&["practitioners", "x"]), None);
         assert_eq!(AdminRoute::parse(&["nope"]), None);
