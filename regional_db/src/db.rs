@@ -133,6 +133,9 @@ pub enum Outcome {
     Ok,
     /// It was refused and rolled back, with this wire code (`conflict`, `constraint_violation`…).
     Refused(ErrorCode),
+    /// It was denied for a reason that is no wire code: a sign-in's `refused` (wrong
+    /// password, unknown email, disabled account) or `locked` (too many failures).
+    Denied(&'static str),
 }
 
 impl Outcome {
@@ -141,6 +144,7 @@ impl Outcome {
         match self {
             Self::Ok => "ok".to_owned(),
             Self::Refused(code) => crate::metrics::code_label(code),
+            Self::Denied(why) => why.to_owned(),
         }
     }
 }

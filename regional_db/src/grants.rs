@@ -10,7 +10,11 @@
 //!   exactly what the service needs, per schema:
 //!   - every clinic table: `SELECT, INSERT, UPDATE, DELETE` — except the append-only ones
 //!     ([`APPEND_ONLY`], the audit trail and data keys: `SELECT, INSERT` only, never `UPDATE`, `DELETE`
-//!     or `TRUNCATE`) and the migration history (`SELECT`); views: `SELECT`;
+//!     or `TRUNCATE`), the migration history (`SELECT`), and the tables with secret
+//!     columns ([`SECRET_COLUMNS`]: `SELECT` of every other column only, so the service
+//!     may write a password hash but no statement of it can read one back); views: `SELECT`;
+//!   - the functions the service's own code calls ([`SERVICE_FUNCTIONS`]: `EXECUTE`;
+//!     `account_credentials` is how sign-in reads one hash);
 //!   - the control schema (the directory): `SELECT`; the exchange rates: `SELECT, INSERT,
 //!     UPDATE`.
 //!
@@ -45,6 +49,15 @@ const READ_ONLY: &[&str] = &[
     "policy_consent_gates",
     "clinic_billing",
 ];
+
+/// Columns the service may write but never select, by table: password hashes. The
+/// service reads them only through [`SERVICE_FUNCTIONS`].
+pub const SECRET_COLUMNS: &[(&str, &str)] = &[("accounts", "password_hash")];
+
+/// Functions of a clinic schema the service may execute (their migrations revoke them
+/// from `PUBLIC`): `account_credentials` runs as the schema's owner and returns one
+/// account's hash, for sign-in (`crate::sign_in`).
+pub const SERVICE_FUNCTIONS: &[&str] = &["account_credentials(text)"];
 
 /// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
 /// migrated in a cluster creates it). Safe when two migrators race for it.
@@ -133,9 +146,57 @@ pub async fn grant_tenant(tx: &impl GenericClient, slug: &TenantSlug) -> Result<
         let (name, kind): (String, String) = (row.try_get(0)?, row.try_get(1)?);
         let privileges = privileges(&name, &kind);
         let table = format!("{q}.{}", quote_ident(&name));
-        sql.push_str(&format!(
-            "REVOKE ALL ON {table} FROM {role}; GRANT {privileges} ON {table} TO {role};\n"
-        ));
+        // Revoking a table's privileges revokes its column privileges too.
+        sql.push_str(&format!("REVOKE ALL ON {table} FROM {role}; "));
+        let secret: Vec<&str> = SECRET_COLUMNS
+            .iter()
+            .filter(|(t, _)| *t == name)
+            .map(|(_, c)| *c)
+            .collect();
+        if secret.is_empty() {
+            sql.push_str(&format!("GRANT {privileges} ON {table} TO {role};\n"));
+        } else {
+            let readable = tx
+                .query(
+                    "SELECT a.attname::text FROM pg_attribute a \
+                     JOIN pg_class c ON c.oid = a.attrelid \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 \
+                       AND NOT a.attisdropped ORDER BY a.attnum",
+                    &[&schema, &name],
+                )
+                .await?
+                .iter()
+                .map(|r| r.try_get::<_, String>(0))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter(|c| !secret.contains(&c.as_str()))
+                .map(|c| quote_ident(&c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let writes = privileges.strip_prefix("SELECT, ").unwrap_or("");
+            sql.push_str(&format!("GRANT SELECT ({readable}) ON {table} TO {role}; "));
+            if !writes.is_empty() {
+                sql.push_str(&format!("GRANT {writes} ON {table} TO {role};\n"));
+            }
+        }
+    }
+    for function in SERVICE_FUNCTIONS {
+        let name = function.split('(').next().unwrap_or(function);
+        let exists = tx
+            .query_opt(
+                "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE n.nspname = $1 AND p.proname = $2",
+                &[&schema, &name],
+            )
+            .await?
+            .is_some();
+        if exists {
+            sql.push_str(&format!(
+                "REVOKE ALL ON FUNCTION {q}.{function} FROM PUBLIC; \
+                 GRANT EXECUTE ON FUNCTION {q}.{function} TO {role};\n"
+            ));
+        }
     }
     tx.batch_execute(&sql).await?;
     Ok(())

@@ -6,9 +6,13 @@
 //! region), and provisions and migrates the schemas it serves.
 //!
 //! # Layout
-//! - [`server`]: the HTTP routes (`/v1/batch`, `/v1/directory`, `/v1/edge-timings`,
+//! - [`server`]: the HTTP routes (`/v1/batch`, `/v1/sign-in`, `/v1/directory`, `/v1/edge-timings`,
 //!   `/healthz`, `/metrics`) and [`run`]; where a request starts.
 //! - [`params`]: JSON parameters → typed bind values, per the catalog.
+//! - [`passwords`]: argon2id hashing and verification (on the blocking pool);
+//!   [`sign_in`]: `POST /v1/sign-in` — password check, throttling, audit;
+//!   [`accounts`]: `regional-db accounts create` (an operator's account, e.g. a clinic's
+//!   first admin).
 //! - [`db`]: pools, schema pinning, the batch transaction, its audit trail and its
 //!   idempotency key.
 //! - [`directory`]: the tenant directory over the control database, cached briefly.
@@ -25,6 +29,7 @@
 //!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod audit;
 pub mod audit_spool;
 pub mod db;
@@ -35,9 +40,11 @@ pub mod jobs;
 mod metrics;
 pub mod migrate;
 pub mod params;
+pub mod passwords;
 pub mod provision;
 pub mod sampling;
 pub mod server;
+pub mod sign_in;
 pub mod vault;
 
 pub use error::Error;

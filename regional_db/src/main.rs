@@ -1,5 +1,5 @@
-//! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `keys rotate`, `audit
-//! verify`, `jobs run`, `holds`. Every flag can also come from the environment, as a
+//! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `accounts create`, `keys
+//! rotate`, `audit verify`, `jobs run`, `holds`. Every flag can also come from the environment, as a
 //! deployment sets it.
 #![forbid(unsafe_code)]
 
@@ -8,7 +8,7 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
 use regional_db::{
-    Config, db,
+    Config, accounts, db,
     jobs::{holds, retention},
     migrate, provision, server, vault,
 };
@@ -33,6 +33,9 @@ enum Command {
     /// Manage clinics.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// People's accounts of a clinic (password sign-in to its pages).
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// Encryption at rest: the clinics' data keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -176,6 +179,65 @@ struct HoldListArgs {
     tenant: String,
     #[command(flatten)]
     db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create an account of a clinic homed here (e.g. its first admin). The password is
+    /// read from ACCOUNT_PASSWORD, else from the first line of standard input — never from
+    /// the command line, which other users of the machine can read. 12 to 256 characters.
+    Create(AccountCreateArgs),
+}
+
+#[derive(Args)]
+struct AccountCreateArgs {
+    /// The clinic's slug.
+    #[arg(long)]
+    tenant: String,
+    /// `admin`, `practitioner` or `patient`.
+    #[arg(long, value_parser = parse_role)]
+    role: telemed_shared::accounts::Role,
+    #[arg(long)]
+    email: String,
+    /// The name shown to the person and in the clinic's account list.
+    #[arg(long)]
+    name: String,
+    /// The Practitioner id of a practitioner's account.
+    #[arg(long)]
+    practitioner: Option<uuid::Uuid>,
+    /// The Patient id of a patient's account.
+    #[arg(long)]
+    patient: Option<uuid::Uuid>,
+    /// Who creates it, for the audit trail.
+    #[arg(long, env = "USER", default_value = "operator")]
+    by: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+fn parse_role(s: &str) -> Result<telemed_shared::accounts::Role, String> {
+    telemed_shared::accounts::Role::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a role: admin, practitioner or patient"))
+}
+
+/// The new account's password: `ACCOUNT_PASSWORD`, else standard input's first line (its
+/// line ending removed, nothing else: spaces are part of a passphrase).
+fn read_password() -> Result<telemed_shared::accounts::Password> {
+    use telemed_shared::accounts::Password;
+    if let Ok(p) = std::env::var("ACCOUNT_PASSWORD") {
+        return Ok(Password::new(p));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let clear = line.strip_suffix('\n').unwrap_or(&line);
+    let clear = clear.strip_suffix('\r').unwrap_or(clear);
+    anyhow::ensure!(
+        !clear.is_empty(),
+        "no password: set ACCOUNT_PASSWORD or write it on standard input"
+    );
+    Ok(Password::new(clear))
 }
 
 #[derive(Subcommand)]
@@ -364,6 +426,27 @@ async fn main() -> Result<()> {
                 e.default_locale,
                 e.currency,
                 e.slug.schema_name()
+            );
+            Ok(())
+        }
+        Command::Accounts(AccountsCommand::Create(args)) => {
+            let password = read_password()?;
+            telemed_shared::accounts::check_password(password.expose())?;
+            let region = args.db.region()?;
+            let (pool, control) = args.db.pools()?;
+            let slug = args.tenant.parse()?;
+            let new = accounts::NewAccount {
+                email: args.email,
+                role: args.role,
+                display_name: args.name,
+                patient_id: args.patient,
+                practitioner_id: args.practitioner,
+            };
+            let id =
+                accounts::create(&pool, &control, &region, &slug, &new, password, &args.by).await?;
+            println!(
+                "created the {} account {id} of clinic {slug} ({})",
+                new.role, new.email
             );
             Ok(())
         }

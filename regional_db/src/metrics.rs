@@ -20,6 +20,9 @@
 //!   `unhealthy`: the replica is marked down; `error`: the replica failed this read)
 //! - `regional_jobs_total{job,outcome}`: jobs the edge asked of this instance (`rates`, its
 //!   cron trigger), `ok` or `failed`
+//! - `regional_sign_ins_total{outcome}`: people's sign-ins (`POST /v1/sign-in`) this
+//!   instance decided, `ok`, `refused` (wrong password, unknown email, disabled account)
+//!   or `locked` (throttled); a rise of `refused` and `locked` is password guessing
 //! - `regional_audit_spooled_events`: audit events of replica reads waiting in the local
 //!   spool for the primary to come back, and `regional_directory_fallbacks_total{source}`:
 //!   directory look-ups the primary could not answer (`cache`: a stale entry served;
@@ -56,6 +59,7 @@ pub struct Metrics {
     pub audit_spooled: IntGauge,
     pub directory_fallbacks: IntCounterVec,
     pub jobs: IntCounterVec,
+    pub sign_ins: IntCounterVec,
     edge_duration: HistogramVec,
     edge_responses: IntCounterVec,
 }
@@ -198,6 +202,14 @@ impl Metrics {
             &["job", "outcome"],
         )
         .expect("valid metric");
+        let sign_ins = IntCounterVec::new(
+            Opts::new(
+                "regional_sign_ins_total",
+                "People's sign-ins decided here, by outcome (ok, refused, locked).",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(batches.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(directory.clone()),
@@ -216,6 +228,7 @@ impl Metrics {
             Box::new(audit_spooled.clone()),
             Box::new(directory_fallbacks.clone()),
             Box::new(jobs.clone()),
+            Box::new(sign_ins.clone()),
             Box::new(edge_duration.clone()),
             Box::new(edge_responses.clone()),
         ] {
@@ -230,6 +243,9 @@ impl Metrics {
         }
         for source in ["cache", "replica"] {
             directory_fallbacks.with_label_values(&[source]);
+        }
+        for outcome in ["ok", "refused", "locked"] {
+            sign_ins.with_label_values(&[outcome]);
         }
         Self {
             registry,
@@ -251,6 +267,7 @@ impl Metrics {
             audit_spooled,
             directory_fallbacks,
             jobs,
+            sign_ins,
             edge_duration,
             edge_responses,
         }

@@ -25,7 +25,7 @@ pub fn pg_type(ty: ParamType) -> Type {
         ParamType::Bool => Type::BOOL,
         ParamType::Timestamptz => Type::TIMESTAMPTZ,
         ParamType::Sealed => Type::BYTEA,
-        ParamType::BlindToken => Type::TEXT,
+        ParamType::BlindToken | ParamType::Password => Type::TEXT,
         ParamType::BlindTokens | ParamType::Rows(_) => Type::JSONB,
     }
 }
@@ -37,7 +37,8 @@ pub fn pg_types(stmt: &Statement) -> Vec<Type> {
 
 /// Converts the JSON parameters of call number `index` to bind values, or says which
 /// parameter is wrong and why. Values the vault protects must have been through
-/// [`crate::vault::protect`]: a sealed value is then base64 of its ciphertext.
+/// [`crate::vault::protect`]: a sealed value is then base64 of its ciphertext; passwords
+/// through [`crate::passwords::protect`]: a password is then its argon2id hash.
 pub fn convert(
     stmt: &Statement,
     index: usize,
@@ -89,6 +90,15 @@ pub fn convert(
                 ParamType::BlindToken => Box::new(Some(
                     value.as_str().ok_or_else(|| wrong("a string"))?.to_owned(),
                 )),
+                // Hashed by `passwords::protect` before this point. Anything else would be
+                // a password in clear about to be stored: refused (and it is not quoted).
+                ParamType::Password => {
+                    let hash = value
+                        .as_str()
+                        .filter(|h| h.starts_with("$argon2id$"))
+                        .ok_or_else(|| wrong("hashed by the region"))?;
+                    Box::new(Some(hash.to_owned()))
+                }
                 ParamType::Sealed => {
                     use base64::Engine;
                     let b64 = value.as_str().ok_or_else(|| wrong("sealed"))?;
@@ -123,7 +133,7 @@ fn null_of(ty: ParamType) -> SqlParam {
         ParamType::Uuid => Box::new(None::<uuid::Uuid>),
         ParamType::Jsonb | ParamType::BlindTokens | ParamType::Rows(_) => Box::new(None::<Value>),
         ParamType::Sealed => Box::new(None::<Vec<u8>>),
-        ParamType::BlindToken => Box::new(None::<String>),
+        ParamType::BlindToken | ParamType::Password => Box::new(None::<String>),
         ParamType::Bool => Box::new(None::<bool>),
         ParamType::Timestamptz => Box::new(None::<chrono::DateTime<chrono::FixedOffset>>),
     }

@@ -1,5 +1,5 @@
-//! The HTTP service: `POST /v1/batch`, `GET /v1/directory`, `POST /v1/edge-timings`,
-//! `/healthz`, `/metrics`.
+//! The HTTP service: `POST /v1/batch`, `POST /v1/sign-in`, `GET /v1/directory`,
+//! `POST /v1/edge-timings`, `/healthz`, `/metrics`.
 //!
 //! A batch goes: edge token → catalog version → body size → parse → every statement known,
 //! tenant-scoped and well typed → the clinic's directory entry → run here if this is its
@@ -57,9 +57,10 @@ use telemed_shared::{
             BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH,
             EDGE_TIMINGS_PATH, EdgeTiming, ErrorCode, FORWARDED_HEADER, Idempotency,
             MAX_BATCH_BYTES, MAX_EDGE_TIMING_BYTES, MAX_FINGERPRINT_BYTES,
-            MAX_IDEMPOTENCY_KEY_BYTES, MAX_STATEMENTS, RATES_JOB_PATH, REPLAY_HEADER,
-            RatesRefreshed, RegionError, SERVED_BY_PRIMARY, SERVED_BY_REPLICA,
-            SERVER_TIMING_HEADER, StatementResult, format_lsn, parse_lsn,
+            MAX_IDEMPOTENCY_KEY_BYTES, MAX_SIGN_IN_BYTES, MAX_STATEMENTS, RATES_JOB_PATH,
+            REPLAY_HEADER, RatesRefreshed, RegionError, SERVED_BY_PRIMARY, SERVED_BY_REPLICA,
+            SERVER_TIMING_HEADER, SIGN_IN_PATH, SignInRequest, StatementResult, format_lsn,
+            parse_lsn,
         },
     },
     geo::{RegionId, RegionMap},
@@ -216,6 +217,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let state = app_state(config)?;
+    // Sign-in's dummy hash is made before the first attempt needs it: otherwise that
+    // attempt, for an unknown email, would cost two hashes and stand out by its timing.
+    crate::passwords::dummy_hash().await;
     let mut samplers = tokio::task::JoinSet::new();
     {
         let state = state.clone();
@@ -270,6 +274,7 @@ fn routes(state: Arc<AppState>) -> Router {
         .route(DIRECTORY_PATH, get(directory))
         .route(EDGE_TIMINGS_PATH, post(edge_timings))
         .route(RATES_JOB_PATH, post(refresh_rates))
+        .route(SIGN_IN_PATH, post(sign_in))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -509,7 +514,7 @@ async fn batch_inner(
                 ),
             ));
         }
-        return forward(state, headers, bytes, &entry.home_region).await;
+        return forward(state, headers, bytes, &entry.home_region, BATCH_PATH).await;
     }
 
     let edge = claims.edge.as_deref().map(|e| {
@@ -532,9 +537,18 @@ async fn batch_inner(
     } else {
         None
     };
+    // Passwords become their hashes here, in the home region, before anything is bound.
+    let mut sent = request.statements;
+    for (i, (statement, call)) in statements.iter().zip(sent.iter_mut()).enumerate() {
+        for (param, value) in statement.params.iter().zip(call.params.iter_mut()) {
+            if param.ty == catalog::ParamType::Password {
+                crate::passwords::protect(value, i, param.name).await?;
+            }
+        }
+    }
     let calls = statements
         .iter()
-        .zip(request.statements)
+        .zip(sent)
         .enumerate()
         .map(|(i, (statement, call))| {
             let mut values = call.params;
@@ -877,13 +891,15 @@ async fn tenant_entry(state: &AppState, slug: &TenantSlug) -> Result<TenantEntry
     Ok(entry)
 }
 
-/// Sends the identical request (token, catalog version, body) to the home region and relays
-/// its answer, status and body unchanged (with its `Retry-After` and `Server-Timing`).
+/// Sends the identical request (token, catalog version, body) to `path` of the home region
+/// and relays its answer, status and body unchanged (with its `Retry-After` and
+/// `Server-Timing`).
 async fn forward(
     state: &AppState,
     headers: &HeaderMap,
     body: Bytes,
     home: &RegionId,
+    path: &str,
 ) -> Result<Response, RegionError> {
     let unavailable =
         |why: &str| RegionError::new(ErrorCode::Unavailable, format!("home region {home} {why}"));
@@ -893,7 +909,7 @@ async fn forward(
     })?;
     let mut req = state
         .http
-        .post(format!("{base}{BATCH_PATH}"))
+        .post(format!("{base}{path}"))
         .header(FORWARDED_HEADER, state.region.as_str())
         .header(header::CONTENT_TYPE, "application/json")
         .body(body);
@@ -981,6 +997,84 @@ async fn directory(
         .with_label_values(&["directory", &outcome(&resp)])
         .observe(started.elapsed().as_secs_f64());
     resp
+}
+
+/// `POST /v1/sign-in`: a person's password checked for the token's clinic
+/// ([`crate::sign_in`]). Like a batch, it runs only in the clinic's home region: elsewhere
+/// it is forwarded there once, identical.
+async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let forwarded_by = headers
+        .get(FORWARDED_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let resp = match sign_in_inner(&state, &headers, body, forwarded_by.as_deref()).await {
+        Ok(resp) => resp,
+        Err(err) => refuse(&state, err),
+    };
+    state
+        .metrics
+        .request_duration
+        .with_label_values(&["sign_in", &outcome(&resp)])
+        .observe(started.elapsed().as_secs_f64());
+    resp
+}
+
+async fn sign_in_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    forwarded_by: Option<&str>,
+) -> Result<Response, RegionError> {
+    let claims = verify(state, headers)?;
+    let slug = claims.tenant.clone().ok_or_else(|| {
+        RegionError::new(ErrorCode::Unauthorized, "the edge token names no clinic")
+    })?;
+    let too_large = || {
+        RegionError::new(
+            ErrorCode::TooLarge,
+            format!("a sign-in body is at most {MAX_SIGN_IN_BYTES} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_SIGN_IN_BYTES) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_SIGN_IN_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    // Serde's message names a field or a JSON type, never a string's value: the password
+    // is declared a string, so any string is accepted and none is quoted.
+    let request: SignInRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| RegionError::new(ErrorCode::BadRequest, format!("malformed sign-in: {e}")))?;
+    let entry = tenant_entry(state, &slug).await?;
+    if entry.home_region != state.region {
+        if let Some(from) = forwarded_by {
+            tracing::warn!(tenant = %slug, home = %entry.home_region, from, "forwarded sign-in for a clinic not homed here");
+            return Err(RegionError::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "clinic {slug} is not homed in {} (forwarded by {from}); not forwarding again",
+                    state.region
+                ),
+            ));
+        }
+        return forward(state, headers, bytes, &entry.home_region, SIGN_IN_PATH).await;
+    }
+    let edge = claims.edge.as_deref().map(|e| {
+        e.char_indices()
+            .nth(MAX_EDGE_LOCATION_CHARS)
+            .map_or(e, |(cut, _)| &e[..cut])
+    });
+    let (outcome, verdict) = crate::sign_in::attempt(&state.pool, &slug, &request, edge).await?;
+    state
+        .metrics
+        .sign_ins
+        .with_label_values(&[verdict.label()])
+        .inc();
+    Ok(axum::Json(outcome).into_response())
 }
 
 /// `POST /v1/edge-timings`: an edge's timing of one response (see [`EdgeTiming`]), counted

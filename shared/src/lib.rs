@@ -17,6 +17,8 @@
 //! - [`dataplane`]: the catalog of named statements, the edge→region wire format and client.
 //! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`compliance`]: per-country
 //!   policy; [`country`]: country codes and defaults.
+//! - [`accounts`]: people's accounts of a clinic (roles, the password rule, their
+//!   statements); the region hashes and checks passwords (`POST /v1/sign-in`).
 //! - [`host`]: the ports; [`config`]: the deployment's configuration.
 //! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates; [`billing`]:
 //!   the statements pages run for prices, invoices and estimates in another currency.

@@ -7,8 +7,17 @@
 //! through the validation, the statements and the audit trail users' data goes through.
 //! Running it again (every `up`) only extends the slots to the coming two weeks: the
 //! rest is written once per clinic.
+//!
+//! People who sign in: each clinic gets an admin (`admin@<slug>.example`) and an account
+//! per practitioner (`dr.<family>@<slug>.example`), made with `regional-db accounts
+//! create` as an operator would. Their passwords are drawn once per stack, kept in
+//! `target/stack-<name>/demo-accounts.json` (private, wiped with the stack's databases)
+//! and listed in `stack.json` (`demo_accounts`) for the tests.
+
+use std::{collections::BTreeMap, fs, path::Path};
 
 use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use telemed_shared::fhir::datatypes::civil_date;
 
@@ -151,8 +160,123 @@ impl Api<'_> {
     }
 }
 
-/// Seeds every demo clinic of a running stack.
-pub fn seed(info: &StackInfo) -> Result<()> {
+/// A demo person who signs in to a clinic's pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoAccount {
+    /// The clinic's slug.
+    pub tenant: String,
+    /// `admin` or `practitioner`.
+    pub role: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// `local@<slug>.example`, the local part reduced to ASCII letters, digits and dots.
+fn demo_email(local: &str, slug: &str) -> String {
+    let local: String = local
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            c => c,
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
+    format!("{local}@{slug}.example")
+}
+
+/// The stack's demo passwords by email: read from `path`, new ones drawn (18 random
+/// bytes, base64url: 24 characters) and the file rewritten (private) when any was added.
+fn passwords(path: &Path, emails: &[String]) -> Result<BTreeMap<String, String>> {
+    use base64::Engine;
+    let mut known: BTreeMap<String, String> = match fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?,
+        Err(_) => BTreeMap::new(),
+    };
+    let mut added = false;
+    for email in emails {
+        if !known.contains_key(email) {
+            let mut raw = [0u8; 18];
+            getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            known.insert(
+                email.clone(),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw),
+            );
+            added = true;
+        }
+    }
+    if added {
+        fs::write(path, serde_json::to_vec_pretty(&known)?)?;
+        crate::keys::set_private(path)?;
+    }
+    Ok(known)
+}
+
+/// The clinic's admin and practitioners' accounts (made unless they exist).
+fn seed_accounts(
+    info: &StackInfo,
+    api: &Api<'_>,
+    (slug, name, country): (&str, &str, &str),
+    store: &Path,
+) -> Result<Vec<DemoAccount>> {
+    let listed = api.expect(200, "GET", "/v1/practitioners?_count=10", None)?;
+    let practitioners: Vec<(String, String, String)> = listed["entry"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|e| {
+            let r = &e["resource"];
+            let family = r["name"][0]["family"].as_str()?.to_owned();
+            let given = r["name"][0]["given"][0].as_str().unwrap_or_default();
+            Some((
+                r["id"].as_str()?.to_owned(),
+                family.clone(),
+                format!("Dr {given} {family}"),
+            ))
+        })
+        .collect();
+    let mut people = vec![(
+        "admin",
+        demo_email("admin", slug),
+        format!("Admin, {name}"),
+        None,
+    )];
+    for (id, family, display) in &practitioners {
+        people.push((
+            "practitioner",
+            demo_email(&format!("dr.{family}"), slug),
+            display.clone(),
+            Some(id.as_str()),
+        ));
+    }
+    let emails: Vec<String> = people.iter().map(|p| p.1.clone()).collect();
+    let known = passwords(store, &emails)?;
+    let mut made = Vec::new();
+    for (role, email, display, practitioner) in people {
+        let account = DemoAccount {
+            tenant: slug.to_owned(),
+            role: role.to_owned(),
+            password: known.get(&email).cloned().context("a drawn password")?,
+            email,
+        };
+        let out = info.create_account(slug, country, &account, &display, practitioner)?;
+        let text = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() && !text.contains("already has an account") {
+            bail!("creating the account {} of {slug}: {text}", account.email);
+        }
+        made.push(account);
+    }
+    Ok(made)
+}
+
+/// Seeds every demo clinic of a running stack; the demo accounts, with their passwords.
+pub fn seed(info: &StackInfo) -> Result<Vec<DemoAccount>> {
     let http = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .build()?;
@@ -160,7 +284,13 @@ pub fn seed(info: &StackInfo) -> Result<()> {
     let signing = keys.api_signing_key()?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
     let port = info.spin_url.rsplit(':').next().unwrap_or_default();
-    for (slug, _, country) in DEMO_CLINICS {
+    let store = info
+        .logs_dir
+        .parent()
+        .unwrap_or(&info.logs_dir)
+        .join("demo-accounts.json");
+    let mut accounts = Vec::new();
+    for (slug, name, country) in DEMO_CLINICS {
         let token = signing.sign_api(slug.parse()?, "xtask-demo", SCOPES, now.as_secs(), 600)?;
         let api = Api {
             http: &http,
@@ -170,8 +300,12 @@ pub fn seed(info: &StackInfo) -> Result<()> {
         };
         seed_clinic(&api, country, now.as_millis() as u64)
             .with_context(|| format!("demo data of {slug}"))?;
+        accounts.extend(
+            seed_accounts(info, &api, (slug, name, country), &store)
+                .with_context(|| format!("demo accounts of {slug}"))?,
+        );
     }
-    Ok(())
+    Ok(accounts)
 }
 
 fn seed_clinic(api: &Api<'_>, country: &str, now_millis: u64) -> Result<()> {
@@ -317,4 +451,32 @@ fn seed_clinic(api: &Api<'_>, country: &str, now_millis: u64) -> Result<()> {
         bail!("the readings Bundle answered {written} entries: {answer}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_emails_are_ascii() {
+        assert_eq!(
+            demo_email("dr.Lefèvre", "hopital-paris"),
+            "dr.lefevre@hopital-paris.example"
+        );
+        assert_eq!(demo_email("admin", "x"), "admin@x.example");
+    }
+
+    #[test]
+    fn passwords_are_drawn_once_and_kept() {
+        let dir = std::env::temp_dir().join(format!("demo-pw-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("demo-accounts.json");
+        let first = passwords(&path, &["a@x.example".into()]).unwrap();
+        assert_eq!(first["a@x.example"].len(), 24);
+        let again = passwords(&path, &["a@x.example".into(), "b@x.example".into()]).unwrap();
+        assert_eq!(again["a@x.example"], first["a@x.example"]);
+        assert_ne!(again["b@x.example"], first["a@x.example"]);
+        assert!(telemed_shared::accounts::check_password(&again["b@x.example"]).is_ok());
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -193,6 +193,10 @@ pub struct StackInfo {
     /// reach here, so the stack serves a real publication in the ECB's exact format.
     #[serde(default)]
     pub rates_feed_url: String,
+    /// The demo clinics' people who sign in with a password: each clinic's admin and its
+    /// practitioners ([`crate::demo::DemoAccount`]), with passwords drawn once per stack.
+    #[serde(default)]
+    pub demo_accounts: Vec<crate::demo::DemoAccount>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -470,6 +474,51 @@ impl StackInfo {
             }
         }
         Ok(())
+    }
+
+    /// `regional-db accounts create` in the home region of a clinic of `country`, as an
+    /// operator would; the password goes through the environment (`ACCOUNT_PASSWORD`),
+    /// never the command line.
+    pub fn create_account(
+        &self,
+        slug: &str,
+        country: &str,
+        account: &crate::demo::DemoAccount,
+        name: &str,
+        practitioner: Option<&str>,
+    ) -> Result<std::process::Output> {
+        let home = RegionMap::embedded()
+            .home_for_country(&country.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .id
+            .to_string();
+        let r = self
+            .region(&home)
+            .with_context(|| format!("region {home} is not in the stack"))?;
+        let mut cmd = Command::new(&self.regional_db_bin);
+        cmd.args([
+            "accounts",
+            "create",
+            "--tenant",
+            slug,
+            "--role",
+            &account.role,
+            "--email",
+            &account.email,
+            "--name",
+            name,
+            "--by",
+            "xtask-demo",
+        ]);
+        if let Some(id) = practitioner {
+            cmd.args(["--practitioner", id]);
+        }
+        cmd.env("ACCOUNT_PASSWORD", &account.password)
+            .env("DATABASE_URL", &r.database_url)
+            .env("CONTROL_DATABASE_URL", &r.control_database_url)
+            .env("REGION", &home)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("running regional-db accounts create")
     }
 
     fn create_tenant_unreplicated(
@@ -814,6 +863,7 @@ impl Stack {
                 regional_db_bin: regional_db_bin.clone(),
                 logs_dir: logs.clone(),
                 rates_feed_url: serve_rates_feed(rates_feed_port(&spec))?,
+                demo_accounts: Vec::new(),
             },
             info_path: dir.join("stack.json"),
             procs: Vec::new(),
@@ -1044,7 +1094,8 @@ impl Stack {
         fs::write(&stack.info_path, serde_json::to_vec_pretty(&stack.info)?)?;
         crate::keys::set_private(&stack.info_path)?;
         if demo {
-            crate::demo::seed(&stack.info)?;
+            stack.info.demo_accounts = crate::demo::seed(&stack.info)?;
+            fs::write(&stack.info_path, serde_json::to_vec_pretty(&stack.info)?)?;
         }
         Ok(stack)
     }

@@ -103,7 +103,8 @@ impl Column {
             }
             // The region put the ciphertext there as base64.
             ParamType::Sealed => format!("decode({text}, 'base64')"),
-            ParamType::BlindToken => text,
+            // The region put the hash there (no resource column is a password today).
+            ParamType::BlindToken | ParamType::Password => text,
         }
     }
 }

@@ -56,14 +56,15 @@ pub static CONTROL: &[Statement] = &[
 
 /// The whole catalog: every registered resource's statements
 /// ([`crate::api::resources::statements`]), `Patient/$erase`'s (built from the policies:
-/// [`crate::api::erase::statements`]), the pages' ([`crate::web::statements`]), then
-/// [`CONTROL`]. Built once per process; names are
-/// unique (checked by a test).
+/// [`crate::api::erase::statements`]), the accounts' ([`crate::accounts::statements`]),
+/// billing's ([`crate::billing::statements`]), the pages' ([`crate::web::statements`]),
+/// then [`CONTROL`]. Built once per process; names are unique (checked by a test).
 pub fn all() -> &'static [Statement] {
     static ALL: OnceLock<Vec<Statement>> = OnceLock::new();
     ALL.get_or_init(|| {
         let mut all = crate::api::resources::statements();
         all.extend(crate::api::erase::statements());
+        all.extend(crate::accounts::statements());
         all.extend(crate::billing::statements());
         all.extend(crate::web::statements());
         all.extend_from_slice(CONTROL);

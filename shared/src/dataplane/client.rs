@@ -10,7 +10,7 @@ use super::{
     wire::{
         BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, EDGE_TIMINGS_PATH,
         EdgeTiming, ErrorCode, RATES_JOB_PATH, RatesRefreshed, RegionError, SERVER_TIMING_HEADER,
-        server_timing_db_millis,
+        SIGN_IN_PATH, SignInOutcome, SignInRequest, server_timing_db_millis,
     },
 };
 use crate::{
@@ -145,28 +145,6 @@ impl<'a, H: Host> RegionClient<'a, H> {
         }
     }
 
-    /// TEMPORARY stand-in until the accounts branch lands.
-    pub async fn sign_in(
-        &self,
-        region: &RegionId,
-        tenant: &TenantSlug,
-        request: &super::wire::SignInRequest,
-    ) -> Result<super::wire::SignInOutcome, DataError> {
-        let claims = EdgeClaims {
-            tenant: Some(tenant.clone()),
-            ..Default::default()
-        };
-        let body = serde_json::to_vec(request).expect("wire types serialise");
-        self.call(
-            region,
-            Method::POST,
-            super::wire::SIGN_IN_PATH.to_owned(),
-            claims,
-            body,
-        )
-        .await
-    }
-
     /// Asks the control plane's region to refresh the exchange rates (the edge's daily cron
     /// trigger): it fetches its configured feed and stores the rates there.
     pub async fn refresh_rates(&self) -> Result<RatesRefreshed, DataError> {
@@ -184,6 +162,27 @@ impl<'a, H: Host> RegionClient<'a, H> {
             Vec::new(),
         )
         .await
+    }
+
+    /// Asks `region` (the clinic's home, or the nearest, which forwards it there) to check a
+    /// person's password for `tenant`: one call. The region hashes and compares, throttles
+    /// failures, and audits the attempt; the edge only learns the outcome. A refusal is an
+    /// `Ok(SignInOutcome::Refused { .. })`; an `Err` is a fault (unknown or suspended
+    /// clinic, unreachable region…), not a wrong password.
+    pub async fn sign_in(
+        &self,
+        region: &RegionId,
+        tenant: &TenantSlug,
+        request: &SignInRequest,
+    ) -> Result<SignInOutcome, DataError> {
+        let claims = EdgeClaims {
+            tenant: Some(tenant.clone()),
+            actor: None,
+            edge: self.edge.clone(),
+        };
+        let body = serde_json::to_vec(request).expect("wire types serialise");
+        self.call(region, Method::POST, SIGN_IN_PATH.to_owned(), claims, body)
+            .await
     }
 
     /// The timing beacon for `region` (the nearest): a signed `POST /v1/edge-timings`,

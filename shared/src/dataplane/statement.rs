@@ -46,6 +46,12 @@ pub enum ParamType {
     /// JSON array of strings, each replaced by its blind index ([`ParamType::BlindToken`]),
     /// bound as `jsonb`.
     BlindTokens,
+    /// JSON string: a password the region replaces by its argon2id hash (a PHC string,
+    /// `$argon2id$v=19$m=19456,t=2,p=1$…`) before binding it as `text`, as it replaces a
+    /// [`ParamType::Sealed`] value by its ciphertext: a password is hashed in the region,
+    /// never at the edge, and never reaches the database (nor a log) in clear. The region
+    /// refuses one outside [`crate::accounts::check_password`]'s bounds.
+    Password,
     /// A jsonb array of objects (a bulk statement's entries) whose keys named by these
     /// parameters the region protects as their types say ([`ParamType::Sealed`] as base64
     /// of the ciphertext, [`ParamType::BlindTokens`] as blind indexes); other keys pass as

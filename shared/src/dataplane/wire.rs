@@ -13,6 +13,11 @@
 //!
 //! GET /v1/directory?slug=…|domain=…   Authorization: Bearer <edge token without tenant>
 //! 200 TenantEntry | 404 { "code": "unknown_tenant", … }
+//!
+//! POST /v1/sign-in                   Authorization: Bearer <edge token: tenant>
+//! { "email": "…", "password": "…", "client": "203.0.113.7"? }
+//! 200 {"signed_in": {"id": "…", "role": "patient", "display_name": "…", "patient_id": "…"?}}
+//!   | {"refused": {"retry_after_secs": 900?}}
 //! ```
 //!
 //! A region that is not the clinic's home forwards the same batch (same edge token) to the
@@ -48,6 +53,13 @@ pub const EDGE_TIMINGS_PATH: &str = "/v1/edge-timings";
 /// The daily refresh of the exchange rates, which the edge's cron trigger asks of the
 /// control plane's region (an empty `POST`; the answer is a [`RatesRefreshed`]).
 pub const RATES_JOB_PATH: &str = "/v1/jobs/rates";
+/// A person's sign-in to a clinic's pages: the edge sends the email and password a form
+/// was given ([`SignInRequest`]); the clinic's home region checks the password (argon2id)
+/// and answers a [`SignInOutcome`]. Forwarded to the home region like a batch.
+pub const SIGN_IN_PATH: &str = "/v1/sign-in";
+/// A sign-in body is an email, a password and an address: anything over this is refused
+/// (413) before it is parsed.
+pub const MAX_SIGN_IN_BYTES: usize = 4096;
 /// A beacon is a few dozen bytes; anything over this is refused (413).
 pub const MAX_EDGE_TIMING_BYTES: usize = 1024;
 /// The region's answer to a batch says how long Postgres took: `db;dur=<ms>`.
@@ -243,6 +255,36 @@ impl RegionError {
         self.statement = Some(statement);
         self
     }
+}
+
+/// A sign-in attempt ([`SIGN_IN_PATH`]). The clinic comes from the edge token, never from
+/// the body. `Debug` never shows the password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: crate::accounts::Password,
+    /// The client's IP address as the edge saw it (`CF-Connecting-IP`, the socket): failed
+    /// attempts are throttled per address as well as per email. A malformed one is
+    /// refused (400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+}
+
+/// The answer to a [`SignInRequest`]. A refusal never says why (unknown email, wrong
+/// password, disabled account or a lock look alike), so it cannot tell anyone whether an
+/// account exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInOutcome {
+    /// The password is right: who signed in.
+    SignedIn(crate::accounts::Account),
+    /// Not signed in. `retry_after_secs` is set while the email (or the client's address)
+    /// is locked after too many failures: even the right password is refused until then.
+    Refused {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_secs: Option<u64>,
+    },
 }
 
 /// What an edge reports to its nearest region after each response, in the background:
@@ -546,6 +588,50 @@ mod tests {
     }
 
     #[test]
+    fn sign_in_wire_shapes() {
+        let req: SignInRequest = serde_json::from_str(
+            r#"{"email":"a@b.fr","password":"correct horse battery","client":"203.0.113.7"}"#,
+        )
+        .unwrap();
+        assert_eq!(req.password.expose(), "correct horse battery");
+        assert!(!format!("{req:?}").contains("correct horse"), "{req:?}");
+        assert!(
+            serde_json::from_str::<SignInRequest>(
+                r#"{"email":"a@b.fr","password":"x","tenant":"t"}"#
+            )
+            .is_err()
+        );
+        let ok = SignInOutcome::SignedIn(crate::accounts::Account {
+            id: "1".into(),
+            role: crate::accounts::Role::Patient,
+            display_name: "Alice".into(),
+            patient_id: Some("p".into()),
+            practitioner_id: None,
+        });
+        let json = serde_json::to_string(&ok).unwrap();
+        assert_eq!(
+            json,
+            r#"{"signed_in":{"id":"1","role":"patient","display_name":"Alice","patient_id":"p"}}"#
+        );
+        assert_eq!(serde_json::from_str::<SignInOutcome>(&json).unwrap(), ok);
+        let refused = SignInOutcome::Refused {
+            retry_after_secs: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&refused).unwrap(),
+            r#"{"refused":{}}"#
+        );
+        let locked: SignInOutcome =
+            serde_json::from_str(r#"{"refused":{"retry_after_secs":900}}"#).unwrap();
+        assert_eq!(
+            locked,
+            SignInOutcome::Refused {
+                retry_after_secs: Some(900)
+            }
+        );
+    }
+
+    #[test]
     fn statuses() {
         assert_eq!(ErrorCode::Overloaded.status(), 503);
         assert!(ErrorCode::Overloaded.retryable());
@@ -559,27 +645,4 @@ mod tests {
             serde_json::from_str(r#"{"code":"unknown_tenant","message":"m"}"#).unwrap();
         assert_eq!(e.code.status(), 404);
     }
-}
-
-// TEMPORARY stand-ins until the accounts branch lands (replaced at merge).
-/// POST: a sign-in.
-pub const SIGN_IN_PATH: &str = "/v1/sign-in";
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SignInRequest {
-    pub email: String,
-    pub password: String,
-    pub client: Option<String>,
-}
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SignedInAccount {
-    pub id: String,
-    pub role: crate::accounts::Role,
-    pub display_name: String,
-    pub patient_id: Option<String>,
-    pub practitioner_id: Option<String>,
-}
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum SignInOutcome {
-    SignedIn(SignedInAccount),
-    Refused { retry_after_secs: Option<u64> },
 }

@@ -14,7 +14,7 @@ use super::{
     space_of,
 };
 use crate::{
-    accounts::MAX_PASSWORD_CHARS,
+    accounts::{MAX_PASSWORD_CHARS, Password, normalize_email},
     dataplane::wire::{SignInOutcome, SignInRequest},
     host::Host,
     i18n::Arg,
@@ -84,15 +84,31 @@ pub async fn sign_in<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec
             Some(alert),
         ));
     }
+    // The address Cloudflare puts there (a client cannot forge it through Cloudflare);
+    // elsewhere only a well-formed address is passed on, for the region's per-address
+    // throttle. The per-email throttle does not depend on it.
     let client = page
         .req
         .headers()
         .get("cf-connecting-ip")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string());
+    // An address that cannot be anyone's is refused like a wrong one, without a call.
+    let Some(normalized) = normalize_email(&email) else {
+        let alert = page.t("sign-in-refused");
+        return Ok(form_page(
+            page,
+            StatusCode::UNAUTHORIZED,
+            Some(&email),
+            next.as_deref(),
+            &errors,
+            Some(alert),
+        ));
+    };
     let request = SignInRequest {
-        email: email.clone(),
-        password,
+        email: normalized,
+        password: Password::new(password),
         client,
     };
     let outcome = page
