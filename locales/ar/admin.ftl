@@ -142,3 +142,46 @@ admin-price-amount-invalid = أدخل مبلغًا مثل 45.50 بدون مسا�
 admin-price-too-precise = تسمح هذه العملة بـ{ $decimals } منازل عشرية على الأكثر.
 admin-price-not-positive = يجب أن يكون السعر أكبر من صفر.
 admin-price-conflict = غيّر شخص آخر سعر هذا النوع للتو. راجع القائمة وحاول مرة أخرى.
+
+## الحسابات (/admin/accounts)
+
+admin-accounts-title = الحسابات
+# $count: accounts that can sign in.
+admin-accounts-count =
+    { $count ->
+        [zero] لا يوجد حساب يمكنه تسجيل الدخول
+        [one] حساب واحد يمكنه تسجيل الدخول
+        [two] حسابان يمكنهما تسجيل الدخول
+        [few] { $count } حسابات يمكنها تسجيل الدخول
+        [many] { $count } حسابًا يمكنها تسجيل الدخول
+       *[other] { $count } حساب يمكنها تسجيل الدخول
+    }
+admin-account-col-email = البريد الإلكتروني
+admin-account-col-name = الاسم
+admin-account-col-role = الدور
+admin-account-col-last = آخر تسجيل دخول (UTC)
+admin-account-never = أبدًا
+admin-account-disabled = معطّل
+admin-account-disable = تعطيل
+admin-account-enable = تفعيل
+admin-role-patient = مريض
+admin-role-practitioner = ممارس
+admin-role-admin = مدير
+admin-account-new-title = إنشاء حساب
+admin-account-email = البريد الإلكتروني
+admin-account-name = الاسم المعروض بعد تسجيل الدخول
+admin-account-role = الدور
+admin-account-practitioner = الممارس (لحساب ممارس)
+admin-account-practitioner-none = لا أحد
+# $min: the fewest characters a password has.
+admin-account-password = كلمة المرور الأولية ({ $min } حرفًا على الأقل)
+admin-account-submit = إنشاء الحساب
+admin-account-email-invalid = أدخل بريدًا إلكترونيًا مثل name@example.com.
+admin-account-email-taken = يوجد حساب يستخدم هذا البريد الإلكتروني.
+admin-account-name-missing = أدخل الاسم.
+admin-account-role-invalid = اختر ممارسًا أو مديرًا.
+admin-account-practitioner-missing = اختر الممارس صاحب هذا الحساب.
+# $min: the fewest characters.
+admin-account-password-short = تحتاج كلمة المرور إلى { $min } حرفًا على الأقل.
+# $max: the most characters.
+admin-account-password-long = يمكن أن تضم كلمة المرور { $max } حرفًا على الأكثر.

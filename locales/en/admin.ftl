@@ -122,3 +122,42 @@ admin-price-amount-invalid = Enter an amount such as 45.50, without spaces.
 admin-price-too-precise = This currency allows { $decimals } decimals at most.
 admin-price-not-positive = A price is greater than zero.
 admin-price-conflict = This type's price was just changed by someone else. Check the list and try again.
+
+## Accounts (/admin/accounts)
+
+admin-accounts-title = Accounts
+# $count: accounts that can sign in.
+admin-accounts-count =
+    { $count ->
+        [one] { $count } account can sign in
+       *[other] { $count } accounts can sign in
+    }
+admin-account-col-email = Email address
+admin-account-col-name = Name
+admin-account-col-role = Role
+admin-account-col-last = Last sign-in (UTC)
+admin-account-never = Never
+admin-account-disabled = Disabled
+admin-account-disable = Disable
+admin-account-enable = Enable
+admin-role-patient = Patient
+admin-role-practitioner = Practitioner
+admin-role-admin = Administrator
+admin-account-new-title = Create an account
+admin-account-email = Email address
+admin-account-name = Name shown when signed in
+admin-account-role = Role
+admin-account-practitioner = Practitioner (for a practitioner's account)
+admin-account-practitioner-none = None
+# $min: the fewest characters a password has.
+admin-account-password = Initial password (at least { $min } characters)
+admin-account-submit = Create the account
+admin-account-email-invalid = Enter an email address such as name@example.com.
+admin-account-email-taken = An account already uses this email address.
+admin-account-name-missing = Enter the name.
+admin-account-role-invalid = Choose practitioner or administrator.
+admin-account-practitioner-missing = Choose the practitioner this account is for.
+# $min: the fewest characters.
+admin-account-password-short = The password needs at least { $min } characters.
+# $max: the most characters.
+admin-account-password-long = The password may have at most { $max } characters.

@@ -122,3 +122,42 @@ admin-price-amount-invalid = Introduzca un importe como 45,50, sin espacios.
 admin-price-too-precise = Esta moneda admite como máximo { $decimals } decimales.
 admin-price-not-positive = Una tarifa es mayor que cero.
 admin-price-conflict = Otra persona acaba de cambiar la tarifa de este tipo. Revise la lista e inténtelo de nuevo.
+
+## Cuentas (/admin/accounts)
+
+admin-accounts-title = Cuentas
+# $count: accounts that can sign in.
+admin-accounts-count =
+    { $count ->
+        [one] { $count } cuenta puede iniciar sesión
+       *[other] { $count } cuentas pueden iniciar sesión
+    }
+admin-account-col-email = Correo electrónico
+admin-account-col-name = Nombre
+admin-account-col-role = Rol
+admin-account-col-last = Último inicio de sesión (UTC)
+admin-account-never = Nunca
+admin-account-disabled = Desactivada
+admin-account-disable = Desactivar
+admin-account-enable = Activar
+admin-role-patient = Paciente
+admin-role-practitioner = Profesional
+admin-role-admin = Administrador
+admin-account-new-title = Crear una cuenta
+admin-account-email = Correo electrónico
+admin-account-name = Nombre que se muestra al iniciar sesión
+admin-account-role = Rol
+admin-account-practitioner = Profesional (para la cuenta de un profesional)
+admin-account-practitioner-none = Ninguno
+# $min: the fewest characters a password has.
+admin-account-password = Contraseña inicial (al menos { $min } caracteres)
+admin-account-submit = Crear la cuenta
+admin-account-email-invalid = Introduzca un correo como nombre@ejemplo.es.
+admin-account-email-taken = Ya hay una cuenta con este correo electrónico.
+admin-account-name-missing = Introduzca el nombre.
+admin-account-role-invalid = Elija profesional o administrador.
+admin-account-practitioner-missing = Elija el profesional de esta cuenta.
+# $min: the fewest characters.
+admin-account-password-short = La contraseña necesita al menos { $min } caracteres.
+# $max: the most characters.
+admin-account-password-long = La contraseña puede tener como máximo { $max } caracteres.

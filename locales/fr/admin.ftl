@@ -122,3 +122,42 @@ admin-price-amount-invalid = Saisissez un montant comme 45,50, sans espaces.
 admin-price-too-precise = Cette devise admet au plus { $decimals } décimales.
 admin-price-not-positive = Un tarif est supérieur à zéro.
 admin-price-conflict = Le tarif de ce type vient d'être modifié par quelqu'un d'autre. Vérifiez la liste et réessayez.
+
+## Comptes (/admin/accounts)
+
+admin-accounts-title = Comptes
+# $count: accounts that can sign in.
+admin-accounts-count =
+    { $count ->
+        [one] { $count } compte peut se connecter
+       *[other] { $count } comptes peuvent se connecter
+    }
+admin-account-col-email = Adresse e-mail
+admin-account-col-name = Nom
+admin-account-col-role = Rôle
+admin-account-col-last = Dernière connexion (UTC)
+admin-account-never = Jamais
+admin-account-disabled = Désactivé
+admin-account-disable = Désactiver
+admin-account-enable = Réactiver
+admin-role-patient = Patient
+admin-role-practitioner = Praticien
+admin-role-admin = Administrateur
+admin-account-new-title = Créer un compte
+admin-account-email = Adresse e-mail
+admin-account-name = Nom affiché une fois connecté
+admin-account-role = Rôle
+admin-account-practitioner = Praticien (pour le compte d'un praticien)
+admin-account-practitioner-none = Aucun
+# $min: the fewest characters a password has.
+admin-account-password = Mot de passe initial (au moins { $min } caractères)
+admin-account-submit = Créer le compte
+admin-account-email-invalid = Saisissez une adresse e-mail comme nom@exemple.fr.
+admin-account-email-taken = Un compte utilise déjà cette adresse e-mail.
+admin-account-name-missing = Saisissez le nom.
+admin-account-role-invalid = Choisissez praticien ou administrateur.
+admin-account-practitioner-missing = Choisissez le praticien à qui est ce compte.
+# $min: the fewest characters.
+admin-account-password-short = Le mot de passe doit compter au moins { $min } caractères.
+# $max: the most characters.
+admin-account-password-long = Le mot de passe peut compter au plus { $max } caractères.

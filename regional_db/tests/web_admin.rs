@@ -646,3 +646,143 @@ async fn prices_are_set_changed_and_retired_in_the_clinics_currency() {
         "15000 XOF"
     );
 }
+
+#[tokio::test]
+async fn an_admin_creates_accounts_that_sign_in_and_disables_them() {
+    stack();
+    let s = serve().await;
+    let edge = common::edge::NativeEdge::new(&s.base, &signer(), &SigningKey::from_seed([7; 32]));
+    let slug = "web-admin-accounts";
+    create_clinic(slug).await;
+    let (cookie, csrf) = session(slug, Role::Admin);
+    let admin = Browser {
+        edge: &edge,
+        slug: slug.into(),
+        cookie: Some(cookie),
+    };
+    let html = text(&admin.get("/admin/practitioners").await);
+    let r = admin
+        .post(
+            "/admin/practitioners",
+            &[
+                ("csrf", &csrf),
+                ("idem", &idem(&html)),
+                ("given", "Claire"),
+                ("family", "Durand"),
+                ("active", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let practitioner = in_clinic(slug, "SELECT id FROM practitioners");
+
+    let html = text(&admin.get("/admin/accounts").await);
+    assert!(
+        html.contains(&format!(
+            r#"<option value="{practitioner}">Claire Durand</option>"#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(r#"<label for="f-password">"#));
+    let create = |form: &str, email: &'static str, password: &'static str| {
+        let form = form.to_owned();
+        let csrf = csrf.clone();
+        let practitioner = practitioner.clone();
+        let admin = &admin;
+        async move {
+            admin
+                .post(
+                    "/admin/accounts",
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("idem", form.as_str()),
+                        ("email", email),
+                        ("display_name", "Dr Claire Durand"),
+                        ("role", "practitioner"),
+                        ("practitioner", practitioner.as_str()),
+                        ("password", password),
+                    ],
+                )
+                .await
+        }
+    };
+    // A password under the rule: next to the field, no call.
+    let r = create(&idem(&html), "claire@clinic.example", "short").await;
+    assert_eq!(r.status(), 422);
+    assert!(text(&r).contains(r#"aria-describedby="f-password-error""#));
+    assert_eq!(count(slug, "accounts"), 0);
+
+    let r = create(
+        &idem(&html),
+        "Claire@Clinic.example",
+        "correct horse battery",
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(
+        in_clinic(
+            slug,
+            "SELECT email || '|' || role || '|' || practitioner_id || '|' || left(password_hash, 10) FROM accounts"
+        ),
+        format!("claire@clinic.example|practitioner|{practitioner}|$argon2id$")
+    );
+
+    // The same address again, in another case: the region's conflict, next to the field.
+    let html = text(&admin.get("/admin/accounts").await);
+    let r = create(
+        &idem(&html),
+        "CLAIRE@clinic.example",
+        "another long password",
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    let page = text(&r);
+    assert!(
+        page.contains(r#"aria-describedby="f-email-error""#),
+        "{page}"
+    );
+    assert!(page.contains("An account already uses this email address."));
+    assert_eq!(count(slug, "accounts"), 1);
+
+    // The account signs in (its password hashed by the region) as a practitioner.
+    let sign_in = async |password: &str| {
+        let form = format!(
+            "csrf=0123456789abcdefXYZ&email=claire%40clinic.example&password={}",
+            encode(password)
+        );
+        let req = Request::post(format!("http://{slug}.localhost/sign-in"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", "csrf=0123456789abcdefXYZ")
+            .body(form.into_bytes())
+            .unwrap();
+        edge.request(req).await.response
+    };
+    let r = sign_in("correct horse battery").await;
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(location(&r), "/practitioner");
+    let html = text(&admin.get("/admin/accounts").await);
+    assert!(html.contains(" UTC</time>"), "last sign-in shown: {html}");
+
+    // Disabled: it no longer signs in.
+    let id = in_clinic(slug, "SELECT id FROM accounts");
+    let r = admin
+        .post(
+            &format!("/admin/accounts/{id}/disabled"),
+            &[
+                ("csrf", &csrf),
+                ("idem", &idem(&html)),
+                ("disabled", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(in_clinic(slug, "SELECT disabled FROM accounts"), "t");
+    assert_eq!(sign_in("correct horse battery").await.status(), 401);
+    let html = text(&admin.get("/admin/accounts").await);
+    assert!(html.contains(">Enable</button>"), "{html}");
+    let dashboard = text(&admin.get("/admin").await);
+    assert!(
+        dashboard.contains("0\u{2069} accounts can sign in"),
+        "{dashboard}"
+    );
+}

@@ -5,12 +5,14 @@
 //!   ([`practitioners`]);
 //! - `/admin/practitioners/{id}/availability`: weekly availability turned into bookable
 //!   slots ([`availability`]);
-//! - `/admin/prices`: one price per consultation type, and retiring one ([`prices`]).
+//! - `/admin/prices`: one price per consultation type, and retiring one ([`prices`]);
+//! - `/admin/accounts`: sign-in accounts of practitioners and admins ([`accounts`]).
 //!
 //! Every page is one read batch; every post one write batch. Practitioners are created
 //! through the API's own validation and create statement, slots through the API's
 //! `Schedule/$generate-slots` procedure: a page writes nothing the API would refuse.
 
+mod accounts;
 mod availability;
 mod practitioners;
 mod prices;
@@ -44,6 +46,10 @@ pub enum AdminRoute {
     Prices,
     /// `POST /admin/prices/{id}/retire`.
     PriceRetire(String),
+    /// `/admin/accounts`: the list (GET) and creating one (POST).
+    Accounts,
+    /// `POST /admin/accounts/{id}/disabled`: disable or enable.
+    AccountDisabled(String),
 }
 
 impl AdminRoute {
@@ -57,6 +63,8 @@ impl AdminRoute {
             ["practitioners", id, "availability"] => Self::Availability((*id).to_owned()),
             ["prices"] => Self::Prices,
             ["prices", id, "retire"] => Self::PriceRetire((*id).to_owned()),
+            ["accounts"] => Self::Accounts,
+            ["accounts", id, "disabled"] => Self::AccountDisabled((*id).to_owned()),
             _ => return None,
         })
     }
@@ -75,6 +83,8 @@ pub async fn handle<H: Host>(
         AdminRoute::Availability(id) => availability::availability(page, &id).await,
         AdminRoute::Prices => prices::prices(page).await,
         AdminRoute::PriceRetire(id) => prices::retire(page, &id).await,
+        AdminRoute::Accounts => accounts::accounts(page).await,
+        AdminRoute::AccountDisabled(id) => accounts::set_disabled(page, &id).await,
     }
 }
 
@@ -102,7 +112,8 @@ static STATEMENTS: &[Statement] = &[
         sql: "SELECT (SELECT count(*) FROM practitioners) AS practitioners, \
                      (SELECT count(*) FROM practitioners WHERE active IS NOT FALSE) AS active, \
                      (SELECT count(*) FROM slots WHERE status = 'free' AND starts_at > now()) AS free_slots, \
-                     (SELECT count(*) FROM charge_item_definitions WHERE status = 'active') AS prices",
+                     (SELECT count(*) FROM charge_item_definitions WHERE status = 'active') AS prices, \
+                     (SELECT count(*) FROM accounts WHERE NOT disabled) AS accounts",
         access: Access::Read,
         scope: SchemaScope::Tenant,
         params: &[],
@@ -261,6 +272,8 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
 <p>{slots}</p>
 <h2><a href="/admin/prices">{prices}</a></h2>
 <p>{price_count}</p>
+<h2><a href="/admin/accounts">{accounts}</a></h2>
+<p>{account_count}</p>
 </main>"#,
         intro = page.t("admin-intro"),
         practitioners = page.t("admin-practitioners-title"),
@@ -280,6 +293,11 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
         price_count = page.tr(
             "admin-prices-count",
             &[("count", Arg::Num(int(row, "prices")))]
+        ),
+        accounts = page.t("admin-accounts-title"),
+        account_count = page.tr(
+            "admin-accounts-count",
+            &[("count", Arg::Num(int(row, "accounts")))]
         ),
     );
     Ok(page.render(StatusCode::OK, &title, &body))
@@ -308,6 +326,11 @@ mod tests {
         assert_eq!(
             AdminRoute::parse(&["prices", "x", "retire"]),
             Some(AdminRoute::PriceRetire("x".into()))
+        );
+        assert_eq!(AdminRoute::parse(&["accounts"]), Some(AdminRoute::Accounts));
+        assert_eq!(
+            AdminRoute::parse(&["accounts", "x", "disabled"]),
+            Some(AdminRoute::AccountDisabled("x".into()))
         );
         assert_eq!(AdminRoute::parse(&["practitioners", "x"]), None);
         assert_eq!(AdminRoute::parse(&["nope"]), None);
