@@ -500,3 +500,83 @@ async fn latest_rates_are_read_in_a_clinics_batch_for_an_estimate() {
     assert_eq!(e.money.to_string(), "56.13 USD");
     assert!(e.approximate && !e.stale);
 }
+
+/// The consultation type travels from the schedule to its generated slots, from a slot to
+/// the appointment booked in it (which names none itself), and so to the invoice.
+#[tokio::test]
+async fn a_booking_is_billed_as_the_consultation_type_its_slot_offers() {
+    let slug = "billing-types";
+    clinic(slug, "FR", "EUR").await;
+    let (admin, service) = (pinned(slug, false).await, pinned(slug, true).await);
+    create_price(
+        &service,
+        price_body("video", "42.00", "EUR"),
+        Some(Currency::Eur),
+    )
+    .await
+    .unwrap();
+    let (patient, practitioner, schedule) = (
+        "00000000-0000-4000-8000-000000009001",
+        "00000000-0000-4000-8000-000000009002",
+        "00000000-0000-4000-8000-000000009003",
+    );
+    let offered = json!([{"coding": [{"system": CONSULTATION_TYPE_SYSTEM, "code": "video"}]}]);
+    admin
+        .batch_execute(&format!(
+            "INSERT INTO patients (id, resource, family, given, birth_date, gender) \
+               VALUES ('{patient}', '{{\"resourceType\": \"Patient\"}}', 'Diop', 'Awa', '1980-01-01', 'female');
+             INSERT INTO practitioners (id, resource) VALUES ('{practitioner}', '{{\"resourceType\": \"Practitioner\"}}');
+             INSERT INTO schedules (id, resource, practitioner) VALUES ('{schedule}',
+               '{{\"resourceType\": \"Schedule\", \"serviceType\": {offered}}}', '{practitioner}');"
+        ))
+        .await
+        .unwrap();
+    let slots = run(
+        &service,
+        "schedule.generate-slots",
+        &[
+            json!(schedule),
+            json!("2026-12-07"),
+            json!("2026-12-07"),
+            json!([1]),
+            json!("09:00:00"),
+            json!("10:00:00"),
+            json!(30),
+            json!("UTC"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(slots.len(), 2);
+    for s in &slots {
+        assert_eq!(s["resource"]["serviceType"], offered, "{s:?}");
+    }
+    let slot = slots[0]["id"].as_str().unwrap();
+    let appointment = "00000000-0000-4000-8000-000000009005";
+    admin
+        .batch_execute(&format!(
+            "ALTER TABLE appointments DISABLE TRIGGER appointment_consent_gate;
+             INSERT INTO appointments (id, resource, slot, patient, status) VALUES ('{appointment}',
+               '{{\"resourceType\": \"Appointment\", \"status\": \"booked\"}}', '{slot}', '{patient}', 'booked');
+             ALTER TABLE appointments ENABLE TRIGGER appointment_consent_gate;"
+        ))
+        .await
+        .unwrap();
+    let stored: Value = admin
+        .query_one(
+            &format!("SELECT resource FROM appointments WHERE id = '{appointment}'"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored["serviceType"], offered);
+    set_status(&service, appointment, "arrived").await.unwrap();
+    set_status(&service, appointment, "fulfilled")
+        .await
+        .unwrap();
+    let invoices = invoices_of(&service, patient).await;
+    assert_eq!(invoices.len(), 1, "{invoices:?}");
+    assert_eq!(invoices[0]["amount"], "42.00");
+    assert_eq!(invoices[0]["code"], "video");
+}

@@ -146,14 +146,17 @@ static STATEMENTS: &[Statement] = &[
         name: "schedule.generate-slots",
         // One INSERT (the region runs it inside a CTE, so no WITH of its own): the local
         // times of each chosen day, turned into instants in the zone; a local time that
-        // does not come back the same (a DST gap) does not exist and is dropped.
+        // does not come back the same (a DST gap) does not exist and is dropped. Each slot
+        // offers the schedule's consultation types (`serviceType`), which bookings take.
         sql: "INSERT INTO slots (resource, schedule, status, starts_at, ends_at) \
               SELECT jsonb_build_object('resourceType', 'Slot', \
                          'schedule', jsonb_build_object('reference', 'Schedule/' || g.schedule), \
                          'status', 'free', 'start', fhir_instant(g.s), \
-                         'end', fhir_instant(g.s + make_interval(mins => $7::int))), \
+                         'end', fhir_instant(g.s + make_interval(mins => $7::int))) \
+                     || jsonb_strip_nulls(jsonb_build_object('serviceType', g.service_type)), \
                      g.schedule, 'free', g.s, g.s + make_interval(mins => $7::int) \
-              FROM (SELECT sc.id AS schedule, l.ts, l.ts AT TIME ZONE z.name AS s \
+              FROM (SELECT sc.id AS schedule, sc.resource->'serviceType' AS service_type, \
+                           l.ts, l.ts AT TIME ZONE z.name AS s \
                     FROM schedules sc \
                     JOIN pg_timezone_names z ON z.name = $8 \
                     CROSS JOIN LATERAL ( \
