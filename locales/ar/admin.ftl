@@ -185,3 +185,9 @@ admin-account-practitioner-missing = اختر الممارس صاحب هذا ا�
 admin-account-password-short = تحتاج كلمة المرور إلى { $min } حرفًا على الأقل.
 # $max: the most characters.
 admin-account-password-long = يمكن أن تضم كلمة المرور { $max } حرفًا على الأكثر.
+
+## نوع الاستشارة للمواعيد المُنشأة
+
+admin-service = نوع الاستشارة المعروض (الأنواع المسعّرة)
+admin-service-none = لا شيء
+admin-service-invalid = اختر نوع استشارة من القائمة.

@@ -161,3 +161,9 @@ admin-account-practitioner-missing = Choose the practitioner this account is for
 admin-account-password-short = The password needs at least { $min } characters.
 # $max: the most characters.
 admin-account-password-long = The password may have at most { $max } characters.
+
+## Consultation type of generated slots
+
+admin-service = Consultation type offered (priced types)
+admin-service-none = None
+admin-service-invalid = Choose a consultation type of the list.

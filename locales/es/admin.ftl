@@ -161,3 +161,9 @@ admin-account-practitioner-missing = Elija el profesional de esta cuenta.
 admin-account-password-short = La contraseña necesita al menos { $min } caracteres.
 # $max: the most characters.
 admin-account-password-long = La contraseña puede tener como máximo { $max } caracteres.
+
+## Tipo de consulta de los huecos generados
+
+admin-service = Tipo de consulta ofrecido (tipos con tarifa)
+admin-service-none = Ninguno
+admin-service-invalid = Elija un tipo de consulta de la lista.

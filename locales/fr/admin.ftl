@@ -161,3 +161,9 @@ admin-account-practitioner-missing = Choisissez le praticien à qui est ce compt
 admin-account-password-short = Le mot de passe doit compter au moins { $min } caractères.
 # $max: the most characters.
 admin-account-password-long = Le mot de passe peut compter au plus { $max } caractères.
+
+## Type de consultation des créneaux générés
+
+admin-service = Type de consultation proposé (types tarifés)
+admin-service-none = Aucun
+admin-service-invalid = Choisissez un type de consultation de la liste.

@@ -559,6 +559,47 @@ async fn prices_are_set_changed_and_retired_in_the_clinics_currency() {
     );
     let html = text(&admin.get("/admin/prices").await);
     assert!(html.contains("€50.00"), "formatted in English: {html}");
+
+    // Slots offer a priced consultation type: the schedule's, which bookings take.
+    let form = idem(&text(&admin.get("/admin/practitioners").await));
+    let r = admin
+        .post(
+            "/admin/practitioners",
+            &[
+                ("csrf", &csrf),
+                ("idem", &form),
+                ("family", "Martin"),
+                ("active", "true"),
+            ],
+        )
+        .await;
+    let path = location(&r).replace("?added=1", "");
+    let page = text(&admin.get(&path).await);
+    assert!(
+        page.contains(r#"<option value="teleconsultation">Teleconsultation</option>"#),
+        "{page}"
+    );
+    let form = idem(&page);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("idem", form.as_str()),
+        ("service", "teleconsultation"),
+    ];
+    fields.extend(week(&[]));
+    let r = admin.post(&path, &fields).await;
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(
+        in_clinic(
+            slug,
+            "SELECT count(*) || '/' || count(*) FILTER (WHERE resource->'serviceType'->0->'coding'->0->>'code' = 'teleconsultation') FROM slots"
+        ),
+        format!("{n}/{n}", n = 2 * (9 + 9 + 3))
+    );
+    let page = text(&admin.get(&path).await);
+    assert!(
+        page.contains(r#"<option value="teleconsultation" selected>"#),
+        "the schedule's type is shown: {page}"
+    );
     let html_fr = {
         let mut b = Request::get(format!("http://{slug}.localhost/admin/prices?locale=fr"));
         b = b.header("cookie", admin.cookie.as_deref().unwrap());

@@ -23,6 +23,7 @@ use crate::{
         ApiError, parse_uuid,
         resource::{self, Interaction, Rules, statement_name},
         resources::{
+            charge_item_definition::CONSULTATION_TYPE_SYSTEM,
             practitioner::Practitioner,
             schedule::{GENERATE_SLOTS, MAX_DAYS, MAX_SLOTS, Schedule},
         },
@@ -71,6 +72,9 @@ pub struct Availability {
     pub days: [Vec<Range>; 7],
     pub slot_minutes: i64,
     pub weeks: i64,
+    /// The consultation type the slots offer (a code of the clinic's prices), which
+    /// bookings take and invoices charge; `None`: no type.
+    pub service: Option<String>,
 }
 
 /// A fault of the form: the field, the message id and its numbers.
@@ -126,6 +130,13 @@ impl Availability {
                 id: "admin-weeks-invalid",
                 args: vec![("max", MAX_WEEKS)],
             });
+        }
+        let service = form.get("service").map(str::to_owned);
+        if service
+            .as_deref()
+            .is_some_and(|c| !super::prices::valid_code(c))
+        {
+            faults.push(fault("service", "admin-service-invalid"));
         }
         let mut days: [Vec<Range>; 7] = Default::default();
         for (d, fields) in FIELDS.iter().enumerate() {
@@ -192,6 +203,7 @@ impl Availability {
             days,
             slot_minutes,
             weeks,
+            service,
         };
         // The real count, and the procedure's own bound on each call (it counts every
         // day of the span, chosen or not): either over the limit is refused here, before
@@ -294,13 +306,17 @@ pub fn calls(
 ) -> Result<Vec<Call>, String> {
     let schedule = schedule_id(practitioner);
     let end = start + Duration::days(a.weeks * 7 - 1);
-    let resource = json!({
+    let mut resource = json!({
         "resourceType": "Schedule",
         "active": true,
         "actor": [{"reference": format!("Practitioner/{practitioner}")}],
         "planningHorizon": {"start": start.to_string(), "end": end.to_string()},
         "comment": "Weekly availability set by the clinic's admin; times in UTC.",
     });
+    if let Some(code) = &a.service {
+        resource["serviceType"] =
+            json!([{"coding": [{"system": CONSULTATION_TYPE_SYSTEM, "code": code}]}]);
+    }
     let valid = resource::validate(&Schedule, resource, rules)
         .map_err(|e| format!("the schedule is refused: {e:?}"))?;
     let mut out = vec![Call {
@@ -517,8 +533,67 @@ async fn render<H: Host>(
                 name: SLOT_SUMMARY.into(),
                 params: vec![json!(id)],
             },
+            Call {
+                name: crate::billing::names::PRICES.into(),
+                params: vec![json!("active")],
+            },
+            Call {
+                name: statement_name(&Schedule, Interaction::Read.verb()),
+                params: vec![json!(schedule_id(id))],
+            },
         ])
         .await?;
+    // The type offered: as posted, else the schedule's current one.
+    let current = rows(&answer, 3)?
+        .first()
+        .and_then(resource::from_row)
+        .and_then(|s| {
+            s["serviceType"][0]["coding"][0]["code"]
+                .as_str()
+                .map(str::to_owned)
+        });
+    let chosen = match form {
+        Some(f) => f.get("service").map(str::to_owned),
+        None => current,
+    };
+    let mut service_options = format!(
+        r#"<option value="">{}</option>"#,
+        page.t("admin-service-none")
+    );
+    for row in rows(&answer, 2)? {
+        let (Some(code), Some(display)) = (
+            row.get("code").and_then(Value::as_str),
+            row.get("display").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let selected = if chosen.as_deref() == Some(code) {
+            " selected"
+        } else {
+            ""
+        };
+        service_options.push_str(&format!(
+            r#"<option value="{}"{selected}>{}</option>"#,
+            escape(code),
+            escape(display)
+        ));
+    }
+    let service = {
+        let (attrs, message) = match errors.of("service") {
+            Some(m) => (
+                r#" aria-invalid="true" aria-describedby="f-service-error""#,
+                format!(
+                    r#"<p class="field-error" id="f-service-error">{}</p>"#,
+                    escape(m)
+                ),
+            ),
+            None => ("", String::new()),
+        };
+        format!(
+            r#"<div class="field"><label for="f-service">{label}</label><select id="f-service" name="service"{attrs}>{service_options}</select>{message}</div>"#,
+            label = page.t("admin-service"),
+        )
+    };
     let practitioner = rows(&answer, 0)?
         .first()
         .and_then(resource::from_row)
@@ -633,6 +708,7 @@ async fn render<H: Host>(
 {days}
 {slot}
 {weeks}
+{service}
 <button type="submit">{submit}</button>
 </form>
 </main>"#,
@@ -694,6 +770,7 @@ mod tests {
             ("wed-to-1", "12:00"),
             ("slot", "20"),
             ("weeks", "2"),
+            ("service", "teleconsultation"),
         ]))
         .unwrap();
         assert_eq!(a.slot_count(), 2 * (9 + 3 + 9));
@@ -728,6 +805,10 @@ mod tests {
         assert_eq!(calls[1].params[0], json!(schedule));
         assert_eq!(calls[1].params[3], json!([1, 3]));
         assert_eq!(calls[1].params[7], json!("UTC"));
+        assert_eq!(
+            calls[0].params[1]["serviceType"][0]["coding"][0]["code"],
+            "teleconsultation"
+        );
         assert_eq!(
             calls[0].params[2],
             json!("5b0c1a2e-1111-4222-8333-444455556666")
@@ -776,6 +857,14 @@ mod tests {
         assert_eq!(
             with(&[("sat-from-1", "09:00")]),
             [("sat-to-1", "admin-time-pair")]
+        );
+        assert_eq!(
+            with(&[
+                ("mon-from-1", "09:00"),
+                ("mon-to-1", "10:00"),
+                ("service", "a b")
+            ]),
+            [("service", "admin-service-invalid")]
         );
         assert_eq!(
             faults(&[

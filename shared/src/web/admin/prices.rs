@@ -40,7 +40,7 @@ pub(super) struct NewPrice {
 }
 
 /// A consultation type's code: lower-case letters, digits and dashes (it is a URL part).
-fn valid_code(c: &str) -> bool {
+pub(super) fn valid_code(c: &str) -> bool {
     (1..=64).contains(&c.len())
         && c.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
