@@ -98,17 +98,27 @@ async function select(locator, value, label) {
   if (plan.keyboard) {
     await tabTo(locator);
     await page.keyboard.type(label);
+  } else {
+    await locator.selectOption(value);
   }
-  await locator.selectOption(value);
+  if ((await locator.inputValue()) !== value) fail(`${locator} holds ${await locator.inputValue()}`);
 }
 
-/** Fills every field of the form by label, as the plan lists them. */
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Fills every field of the form by its label (which may go on, "(optional)"). */
 async function fillFields(fields) {
   for (const f of fields) {
-    const input = page.getByLabel(f.label, { exact: true });
+    const input = page.getByLabel(new RegExp(`^\\s*${escapeRegExp(f.label)}`));
     if (f.kind === "checkbox") await check(input);
     else if (f.kind === "select") await select(input, f.value, f.option_label);
-    else await fill(input, f.value);
+    else if (f.kind === "date" && plan.keyboard) {
+      await tabTo(input);
+      await page.keyboard.type(f.typed);
+    } else await fill(input, f.value);
+    if (f.kind === "date" && (await input.inputValue()) !== f.value) {
+      fail(`the date field holds ${await input.inputValue()}, not ${f.value}`);
+    }
   }
 }
 

@@ -530,6 +530,18 @@ pub fn validate(r: &dyn Resource, body: Value, rules: &Rules<'_>) -> Result<Vali
     })
 }
 
+/// The call of `r`'s create statement for a validated resource: what the API's create
+/// (`POST /v1/<plural>`) sends, and what a page creating a resource sends, so both store
+/// exactly the same row for the same resource.
+pub fn create_call(r: &dyn Resource, valid: Valid) -> Call {
+    Call {
+        name: statement_name(r, Interaction::Create.verb()),
+        params: std::iter::once(valid.resource)
+            .chain(valid.columns)
+            .collect(),
+    }
+}
+
 /// The resource to return from a stored row (`id`, `version_id`, `last_updated`,
 /// `resource`). `None` if the row is not shaped as the catalog promises.
 pub fn from_row(row: &Map<String, Value>) -> Option<Value> {

@@ -179,13 +179,8 @@ pub(super) async fn create<H: Host>(
         return super::bundle::conditional_create(ctx, req, caller, r, valid, condition).await;
     }
     let client_key = idempotency::client_key(req)?;
-    let name = statement_name(r, Interaction::Create.verb());
-    let call = Call {
-        name: name.clone(),
-        params: std::iter::once(valid.resource)
-            .chain(valid.columns)
-            .collect(),
-    };
+    let call = resource::create_call(r, valid);
+    let name = call.name.clone();
     let idempotency = idempotency::of(ctx, req, &caller.principal, client_key.as_deref());
     let response = run(ctx, caller, vec![call], Some(idempotency), None).await?;
     let resource = resource_at(&response, 0, &name)?.ok_or_else(|| malformed_answer(&name))?;

@@ -17,6 +17,7 @@
 //! this clinic came with the request), the posted form (already CSRF-checked: a page never
 //! sees a forged post), and the means to call the region as the signed-in person.
 
+mod admin;
 mod booking;
 pub mod chart;
 pub mod form;
@@ -81,6 +82,8 @@ pub enum Route {
     PractitionerPatient(String),
     /// `POST /practitioner/appointments/{id}/status`.
     AppointmentStatus(String),
+    /// `/admin…`: the clinic admin's pages.
+    Admin(admin::AdminRoute),
 }
 
 impl Route {
@@ -109,6 +112,7 @@ impl Route {
             ["practitioner", "appointments", id, "status"] => {
                 Self::AppointmentStatus((*id).to_owned())
             }
+            ["admin", rest @ ..] => Self::Admin(admin::AdminRoute::parse(rest)?),
             _ => return None,
         })
     }
@@ -120,6 +124,7 @@ pub fn statements() -> Vec<Statement> {
     let mut all = Vec::new();
     all.extend(booking::statements());
     all.extend(spaces::statements());
+    all.extend(admin::statements());
     all
 }
 
@@ -142,6 +147,7 @@ async fn dispatch<H: Host>(
         Route::PractitionerSpace => spaces::practitioner_home(page).await,
         Route::PractitionerPatient(id) => spaces::practitioner_patient(page, &id).await,
         Route::AppointmentStatus(id) => spaces::practitioner_status(page, &id).await,
+        Route::Admin(r) => admin::handle(page, r).await,
     }
 }
 
@@ -741,5 +747,10 @@ mod tests {
             Some(Route::AppointmentStatus("x".into()))
         );
         assert_eq!(Route::parse("/practitioner/patients"), None);
+        assert_eq!(
+            Route::parse("/admin/practitioners/"),
+            Some(Route::Admin(admin::AdminRoute::Practitioners))
+        );
+        assert_eq!(Route::parse("/admin/x"), None);
     }
 }

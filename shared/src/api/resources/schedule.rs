@@ -138,8 +138,8 @@ pub static GENERATE_SLOTS: Procedure = Procedure {
 static OPERATIONS: [Operation; 1] = [Operation::Procedure(&GENERATE_SLOTS)];
 
 /// The most slots one call may make, and the longest span of days.
-const MAX_SLOTS: i64 = 5_000;
-const MAX_DAYS: i64 = 92;
+pub const MAX_SLOTS: i64 = 5_000;
+pub const MAX_DAYS: i64 = 92;
 
 static STATEMENTS: &[Statement] = &[
     Statement {
