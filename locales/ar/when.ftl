@@ -21,3 +21,16 @@ when-month =
 when-date = { $day } { $month } { $year }
 # $date: when-date; $time: HH:MM, always UTC (clinics have no time zone yet).
 when-date-time = { $date }، { $time } UTC
+# $weekday: 1 (Monday) to 7 (Sunday); CLDR 49 ar wide stand-alone day names.
+when-weekday =
+    { $weekday ->
+        [1] الاثنين
+        [2] الثلاثاء
+        [3] الأربعاء
+        [4] الخميس
+        [5] الجمعة
+        [6] السبت
+       *[7] الأحد
+    }
+# An appointment's time: $weekday (when-weekday), $datetime (when-date-time).
+when-weekday-date-time = { $weekday }، { $datetime }

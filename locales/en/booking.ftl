@@ -2,29 +2,6 @@
 
 ## Dates and times (UTC: the clinic's time zone is not modelled yet)
 
-# $weekday: 1 (Monday) to 7 (Sunday); $day, $month (1–12), $year: numbers; $time: HH:MM.
-booking-datetime = { $weekday ->
-        [1] Monday
-        [2] Tuesday
-        [3] Wednesday
-        [4] Thursday
-        [5] Friday
-        [6] Saturday
-       *[7] Sunday
-    } { $day } { $month ->
-        [1] January
-        [2] February
-        [3] March
-        [4] April
-        [5] May
-        [6] June
-        [7] July
-        [8] August
-        [9] September
-        [10] October
-        [11] November
-       *[12] December
-    } { $year } at { $time } UTC
 booking-times-in-utc = Times are shown in UTC (Coordinated Universal Time).
 
 ## The practitioner's page

@@ -21,3 +21,16 @@ when-month =
 when-date = { $month } { $day }, { $year }
 # $date: when-date; $time: HH:MM, always UTC (clinics have no time zone yet).
 when-date-time = { $date }, { $time } UTC
+# $weekday: 1 (Monday) to 7 (Sunday); CLDR 49 en wide stand-alone day names.
+when-weekday =
+    { $weekday ->
+        [1] Monday
+        [2] Tuesday
+        [3] Wednesday
+        [4] Thursday
+        [5] Friday
+        [6] Saturday
+       *[7] Sunday
+    }
+# An appointment's time: $weekday (when-weekday), $datetime (when-date-time).
+when-weekday-date-time = { $weekday }, { $datetime }

@@ -2,29 +2,6 @@
 
 ## Fechas y horas (UTC: la zona horaria de la clínica aún no está modelada)
 
-# $weekday: 1 (lunes) a 7 (domingo); $day, $month (1–12), $year: números; $time: HH:MM.
-booking-datetime = { $weekday ->
-        [1] lunes
-        [2] martes
-        [3] miércoles
-        [4] jueves
-        [5] viernes
-        [6] sábado
-       *[7] domingo
-    }, { $day } de { $month ->
-        [1] enero
-        [2] febrero
-        [3] marzo
-        [4] abril
-        [5] mayo
-        [6] junio
-        [7] julio
-        [8] agosto
-        [9] septiembre
-        [10] octubre
-        [11] noviembre
-       *[12] diciembre
-    } de { $year }, { $time } UTC
 booking-times-in-utc = Las horas se indican en UTC (tiempo universal coordinado).
 
 ## La página del profesional

@@ -21,3 +21,16 @@ when-month =
 when-date = { $day } { $month } { $year }
 # $date: when-date; $time: HH:MM, always UTC (clinics have no time zone yet).
 when-date-time = { $date }, { $time } UTC
+# $weekday: 1 (Monday) to 7 (Sunday); CLDR 49 es wide stand-alone day names.
+when-weekday =
+    { $weekday ->
+        [1] lunes
+        [2] martes
+        [3] miércoles
+        [4] jueves
+        [5] viernes
+        [6] sábado
+       *[7] domingo
+    }
+# An appointment's time: $weekday (when-weekday), $datetime (when-date-time).
+when-weekday-date-time = { $weekday }, { $datetime }

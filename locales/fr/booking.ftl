@@ -2,29 +2,6 @@
 
 ## Dates et heures (UTC : le fuseau de la clinique n'est pas encore modélisé)
 
-# $weekday : 1 (lundi) à 7 (dimanche) ; $day, $month (1–12), $year : nombres ; $time : HH:MM.
-booking-datetime = { $weekday ->
-        [1] lundi
-        [2] mardi
-        [3] mercredi
-        [4] jeudi
-        [5] vendredi
-        [6] samedi
-       *[7] dimanche
-    } { $day } { $month ->
-        [1] janvier
-        [2] février
-        [3] mars
-        [4] avril
-        [5] mai
-        [6] juin
-        [7] juillet
-        [8] août
-        [9] septembre
-        [10] octobre
-        [11] novembre
-       *[12] décembre
-    } { $year } à { $time } UTC
 booking-times-in-utc = Les heures sont indiquées en UTC (temps universel coordonné).
 
 ## La page du praticien

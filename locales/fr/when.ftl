@@ -21,3 +21,16 @@ when-month =
 when-date = { $day } { $month } { $year }
 # $date: when-date; $time: HH:MM, always UTC (clinics have no time zone yet).
 when-date-time = { $date } à { $time } UTC
+# $weekday: 1 (Monday) to 7 (Sunday); CLDR 49 fr wide stand-alone day names.
+when-weekday =
+    { $weekday ->
+        [1] lundi
+        [2] mardi
+        [3] mercredi
+        [4] jeudi
+        [5] vendredi
+        [6] samedi
+       *[7] dimanche
+    }
+# An appointment's time: $weekday (when-weekday), $datetime (when-date-time).
+when-weekday-date-time = { $weekday } { $datetime }

@@ -64,6 +64,36 @@ pub fn date_time(locale: Locale, secs: i64) -> String {
     )
 }
 
+/// An appointment's date and time (UTC, said so), with its weekday: `mardi 1 déc. 2026 à
+/// 08:05 UTC`.
+pub fn weekday_date_time(locale: Locale, secs: i64) -> String {
+    let weekday = i64::from(utc(secs).weekday().number_from_monday());
+    let weekday = message(locale, "when-weekday", &[("weekday", Arg::Num(weekday))]);
+    let datetime = date_time(locale, secs);
+    message(
+        locale,
+        "when-weekday-date-time",
+        &[
+            ("weekday", Arg::Str(&weekday)),
+            ("datetime", Arg::Str(&datetime)),
+        ],
+    )
+}
+
+/// An instant the region gave (RFC 3339, any offset) as HTML: `<time datetime>` for
+/// machines, [`date_time`] for people; the text itself (escaped) if it is no instant.
+pub fn time_element(locale: Locale, instant: &str) -> String {
+    let escape = super::escape;
+    match parse_instant(instant) {
+        Some(secs) => format!(
+            r#"<time datetime="{}">{}</time>"#,
+            escape(instant),
+            escape(&date_time(locale, secs))
+        ),
+        None => escape(instant),
+    }
+}
+
 /// A decimal number written as digits (`71.5`, `-3`, `1234`) as people of `locale` write
 /// it; the text itself when it is not a plain decimal.
 pub fn number(locale: Locale, digits: &str) -> String {

@@ -487,8 +487,8 @@ fn notice_of<H: Host>(page: &Page<'_, '_, H>) -> Option<String> {
                         ("last", Arg::Str("\u{2}")),
                     ],
                 );
-                text.replacen('\u{1}', &utc_time(first), 1)
-                    .replacen('\u{2}', &utc_time(last), 1)
+                text.replacen('\u{1}', &utc_time(page.locale, first), 1)
+                    .replacen('\u{2}', &utc_time(page.locale, last), 1)
             }
         });
     }
@@ -613,8 +613,8 @@ async fn render<H: Host>(
                     ("last", Arg::Str("\u{2}")),
                 ],
             )
-            .replacen('\u{1}', &utc_time(first), 1)
-            .replacen('\u{2}', &utc_time(last), 1),
+            .replacen('\u{1}', &utc_time(page.locale, first), 1)
+            .replacen('\u{2}', &utc_time(page.locale, last), 1),
         _ => page.t("admin-upcoming-none"),
     };
     let name = display_name(&practitioner);

@@ -232,20 +232,10 @@ fn back<H: Host>(page: &Page<'_, '_, H>, href: &str, id: &str) -> String {
     format!(r#"<p><a href="{href}">{}</a></p>"#, page.t(id))
 }
 
-/// An instant the region gave (`2026-12-01T09:00:00Z`) as the page shows it: date and
-/// time in UTC, said so, inside a `<time>` machines read. The clinic's time zone is not
-/// modelled yet: every admin time is UTC.
-fn utc_time(instant: &str) -> String {
-    let shown = instant
-        .strip_suffix('Z')
-        .and_then(|s| s.get(..16))
-        .map(|s| format!("{} UTC", s.replacen('T', " ", 1)))
-        .unwrap_or_else(|| instant.to_owned());
-    format!(
-        r#"<time datetime="{}">{}</time>"#,
-        super::escape(instant),
-        super::escape(&shown)
-    )
+/// An instant the region gave as the page shows it ([`super::when::time_element`]): the
+/// clinic's time zone is not modelled yet, every admin time is UTC and says so.
+fn utc_time(locale: crate::i18n::locale::Locale, instant: &str) -> String {
+    super::when::time_element(locale, instant)
 }
 
 /// `/admin`: what the clinic has, and where to manage it.
@@ -338,11 +328,13 @@ mod tests {
 
     #[test]
     fn instants_show_in_utc_and_say_so() {
+        let en = crate::i18n::locale::Locale::from_tag("en").unwrap();
+        let shown = utc_time(en, "2026-12-01T09:20:00Z").replace(['\u{2068}', '\u{2069}'], "");
         assert_eq!(
-            utc_time("2026-12-01T09:20:00Z"),
-            r#"<time datetime="2026-12-01T09:20:00Z">2026-12-01 09:20 UTC</time>"#
+            shown,
+            r#"<time datetime="2026-12-01T09:20:00Z">Dec 1, 2026, 09:20 UTC</time>"#
         );
-        assert!(utc_time("<b>").contains("&lt;b&gt;"));
+        assert!(utc_time(en, "<b>").contains("&lt;b&gt;"));
     }
 
     #[test]
