@@ -95,7 +95,7 @@ fn price_list(entry: &TenantEntry, locale: Locale, prices: &[Price]) -> String {
     let rows: String = prices
         .iter()
         .filter_map(|p| {
-            let amount = p.amount.format_in_country(locale, &entry.country).ok()?;
+            let amount = super::price::format(&p.amount, locale, &entry.country)?;
             Some(format!(
                 r#"<tr><th scope="row">{}</th><td class="amount">{}</td></tr>"#,
                 escape(&p.display),

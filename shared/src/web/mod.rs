@@ -24,6 +24,7 @@ pub mod form;
 mod home;
 pub mod ics;
 pub mod layout;
+pub mod price;
 pub mod session;
 mod sign_in;
 mod spaces;

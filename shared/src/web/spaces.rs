@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Page, PageError,
     chart::{self, Chart, Reading, Series},
-    escape, when,
+    escape, price, when,
 };
 use crate::{
     accounts::Role,
@@ -436,8 +436,15 @@ async fn patient_page<H: Host>(
         name: billing::names::PATIENT_INVOICES.to_owned(),
         params: vec![json!(patient), json!(MAX_INVOICES)],
     });
+    // The rates ride along (same batch, no extra call) for an estimate in the currency the
+    // patient thinks in.
+    calls.push(Call {
+        name: billing::names::LATEST_RATES.to_owned(),
+        params: vec![],
+    });
     let results = page.read(calls).await?.results;
-    let invoices_html = invoices_html(page, rows_of(&results, 1 + CHARTED.len()));
+    let rates = billing::rates_from_rows(rows_of(&results, 2 + CHARTED.len()));
+    let invoices_html = invoices_html(page, rows_of(&results, 1 + CHARTED.len()), &rates);
     let names: HashMap<String, String> = rows_of(&results, 0)
         .iter()
         .filter_map(|row| {
@@ -541,7 +548,17 @@ const MAX_INVOICES: usize = 50;
 
 /// The patient's invoices (`billing.patient-invoices` rows), amounts in CLDR's format for
 /// the page's locale and the clinic's country.
-fn invoices_html<H: Host>(page: &Page<'_, '_, H>, rows: &[Map<String, Value>]) -> String {
+///
+/// A patient who thinks in another currency (`?currency=`, else their country's) also sees
+/// an estimate in it, dated ([`super::price`]).
+fn invoices_html<H: Host>(
+    page: &Page<'_, '_, H>,
+    rows: &[Map<String, Value>],
+    rates: &crate::money::Rates,
+) -> String {
+    let today = chrono::DateTime::from_timestamp(now_secs(page), 0)
+        .unwrap_or_default()
+        .date_naive();
     if rows.is_empty() {
         return format!("<p>{}</p>", page.t("spaces-invoices-none"));
     }
@@ -556,12 +573,20 @@ fn invoices_html<H: Host>(page: &Page<'_, '_, H>, rows: &[Map<String, Value>]) -
                 continue;
             }
         };
-        let amount = line
-            .amount
-            .format_in_country(page.locale, &page.entry.country)
-            .unwrap_or_else(|_| {
-                format!("{} {}", line.amount.amount(), line.amount.currency().code())
-            });
+        let Some(amount) = price::format(&line.amount, page.locale, &page.entry.country) else {
+            page.ctx
+                .host
+                .log(LogLevel::Error, &format!("formatting invoice {}", line.id));
+            continue;
+        };
+        let estimate = price::visitor_currency(
+            page.req.uri().query(),
+            page.ctx.geo.country.as_ref(),
+            line.amount.currency(),
+        )
+        .and_then(|to| price::estimate_html(&line.amount, to, rates, today, page.locale))
+        .map(|e| format!("<br>{e}"))
+        .unwrap_or_default();
         let date = when::parse_instant(&line.date)
             .map(|t| when::date(page.locale, t))
             .unwrap_or(line.date.clone());
@@ -572,7 +597,7 @@ fn invoices_html<H: Host>(page: &Page<'_, '_, H>, rows: &[Map<String, Value>]) -
             _ => page.text("spaces-status-other"),
         };
         body.push_str(&format!(
-            r#"<tr><th scope="row">{}</th><td>{}</td><td class="amount">{}</td><td>{}</td></tr>"#,
+            r#"<tr><th scope="row">{}</th><td>{}</td><td class="amount">{}{estimate}</td><td>{}</td></tr>"#,
             escape(&date),
             escape(&line.display),
             escape(&amount),

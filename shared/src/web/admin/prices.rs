@@ -254,10 +254,8 @@ async fn render<H: Host>(
         for row in list {
             let p = billing::price_from_row(row)
                 .map_err(|e| PageError::Internal(format!("{PRICES}: {e}")))?;
-            let amount = p
-                .amount
-                .format(page.locale)
-                .map_err(|e| PageError::Internal(format!("formatting {}: {e}", p.amount)))?;
+            let amount = super::super::price::format(&p.amount, page.locale, &page.entry.country)
+                .ok_or_else(|| PageError::Internal(format!("formatting {}", p.amount)))?;
             table.push_str(&format!(
                 r#"<tr><th scope="row">{display}</th><td>{code}</td><td class="amount">{amount}</td><td><form method="post" action="/admin/prices/{id}/retire" style="display:inline">{hidden}<button type="submit" class="secondary">{retire}</button></form></td></tr>"#,
                 display = escape(&p.display),
