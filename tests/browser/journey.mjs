@@ -20,7 +20,7 @@ const browser = await chromium.launch({
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const context = await browser.newContext({
-  locale: plan.accept_language,
+  locale: plan.accept_language.split(",")[0],
   extraHTTPHeaders: { "accept-language": plan.accept_language },
   viewport: { width: 1000, height: 800 },
 });
@@ -154,7 +154,14 @@ try {
   await step("confirmation");
   if (!page.url().includes("/patient/appointments/")) fail("no confirmation page");
   const ics = await page.getByRole("link", { name: plan.labels.calendar, exact: true }).getAttribute("href");
-  const calendar = await page.request.get(new URL(ics, page.url()).toString());
+  // Fetched outside the page (no script may run in it): Node does not resolve *.localhost
+  // as browsers do, so the request goes to the loopback address with the clinic as Host
+  // and the browser's cookies for it.
+  const icsUrl = new URL(ics, page.url());
+  const cookie = (await context.cookies(icsUrl.toString())).map((c) => `${c.name}=${c.value}`).join("; ");
+  const calendar = await page.request.get(`http://127.0.0.1:${icsUrl.port}${icsUrl.pathname}`, {
+    headers: { host: icsUrl.host, cookie },
+  });
   const text = await calendar.text();
   if (!calendar.ok() || !text.startsWith("BEGIN:VCALENDAR\r\n")) fail(`the .ics file: ${calendar.status()} ${text.slice(0, 80)}`);
   fs.writeFileSync(path.join(plan.shots, `${plan.name}-appointment.ics`), text);

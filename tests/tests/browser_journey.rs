@@ -90,7 +90,7 @@ fn clinic(run: &Run) -> (String, String, DemoAccount) {
     );
     assert_eq!(s, 200, "{made}");
     let (s, price) = api.post(
-        "/v1/chargeitemdefinitions",
+        "/v1/charge-item-definitions",
         &serde_json::from_str::<Value>(&format!(
             r#"{{"resourceType": "ChargeItemDefinition", "status": "active",
                  "url": "https://{slug}.example/fhir/ChargeItemDefinition/video",

@@ -157,8 +157,14 @@ impl Chart {
             .collect();
         let capped = self.series.iter().any(|s| s.readings.len() > MAX_POINTS);
         series.retain(|s| !s.readings.is_empty());
+        // Without readings there is no unit to name (it comes from the Observations).
+        let unit_html = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(r#" <span class="unit">({unit})</span>"#)
+        };
         let mut out = format!(
-            r#"<section class="chart" aria-labelledby="{id}-h"><h3 id="{id}-h">{title} <span class="unit">({unit})</span></h3>"#
+            r#"<section class="chart" aria-labelledby="{id}-h"><h3 id="{id}-h">{title}{unit_html}</h3>"#
         );
         if series.is_empty() {
             let _ = write!(out, "<p>{}</p></section>", t("chart-no-readings", &[]));
