@@ -12,52 +12,29 @@ mod common;
 use std::{sync::OnceLock, time::Duration};
 
 use axum::http::{Request, Response};
-use common::{Server, region};
-use regional_db::{Config, db, provision};
+use common::{
+    Server,
+    one_region::{EU, OneRegion},
+    region,
+};
+use regional_db::{db, provision};
 use telemed_shared::{
     accounts::Role,
-    auth::{SigningKey, VerifyingKeys},
+    auth::SigningKey,
     web::session::{COOKIE, Session, SessionKeys},
 };
-use xtask::pg::PgCluster;
 
-const EU: &str = "region_eu";
-
-struct Stack {
-    cluster: PgCluster,
-    edge_key: Vec<u8>,
-}
-
-fn stack() -> &'static Stack {
-    static STACK: OnceLock<Stack> = OnceLock::new();
-    STACK.get_or_init(|| {
-        let cluster = common::cluster("regional-db-pg-web-admin", &[EU]);
-        let eu = cluster.url(EU);
-        std::thread::spawn(move || {
-            tokio::runtime::Runtime::new().unwrap().block_on(async {
-                let pool = db::pool(&eu, 1, Duration::from_secs(10)).unwrap();
-                regional_db::migrate::run(&region("eu-west"), &pool, &pool, false)
-                    .await
-                    .unwrap();
-            })
-        })
-        .join()
-        .unwrap();
-        let edge_key = jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes();
-        Stack { cluster, edge_key }
-    })
+fn stack() -> &'static OneRegion {
+    static STACK: OnceLock<OneRegion> = OnceLock::new();
+    STACK.get_or_init(|| OneRegion::start("regional-db-pg-web-admin"))
 }
 
 fn signer() -> SigningKey {
-    SigningKey::from_key_pair_bytes(&stack().edge_key).unwrap()
+    stack().signer()
 }
 
 async fn serve() -> Server {
-    let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
-    let url = stack().cluster.url(EU);
-    let mut config = Config::new(region("eu-west"), url.clone(), keys);
-    config.control_database_url = Some(url);
-    Server::spawn(config).await
+    stack().serve().await
 }
 
 async fn create_clinic(slug: &str) {
@@ -66,7 +43,7 @@ async fn create_clinic(slug: &str) {
 
 /// A French clinic, billing in `currency` instead of the euro when given.
 async fn create_clinic_in(slug: &str, currency: Option<&str>) {
-    let url = stack().cluster.url(EU);
+    let url = stack().url();
     let pool = db::pool(&url, 2, Duration::from_secs(10)).unwrap();
     provision::create(
         &provision::NewTenant {
@@ -558,7 +535,22 @@ async fn prices_are_set_changed_and_retired_in_the_clinics_currency() {
         "retired:45.50,active:50.00"
     );
     let html = text(&admin.get("/admin/prices").await);
-    assert!(html.contains("€50.00"), "formatted in English: {html}");
+    // CLDR's English as written in the clinic's country (en-FR), as every page shows money.
+    let fifty = telemed_shared::money::Money::new(
+        telemed_shared::money::parse_decimal("50.00").unwrap(),
+        telemed_shared::money::Currency::Eur,
+    )
+    .unwrap()
+    .format_in_country(
+        telemed_shared::i18n::locale::Locale::from_tag("en").unwrap(),
+        &"FR".parse().unwrap(),
+    )
+    .unwrap();
+    assert!(fifty.starts_with("50,00"), "{fifty}");
+    assert!(
+        html.contains(&telemed_shared::web::escape(&fifty)),
+        "formatted in English: {html}"
+    );
 
     // Slots offer a priced consultation type: the schedule's, which bookings take.
     let form = idem(&text(&admin.get("/admin/practitioners").await));

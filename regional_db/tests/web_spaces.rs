@@ -8,50 +8,28 @@ mod common;
 use std::{sync::OnceLock, time::Duration};
 
 use chrono::Utc;
-use common::{Server, edge::NativeEdge, region};
-use regional_db::{Config, db, provision};
+use common::{Server, edge::NativeEdge, one_region::OneRegion, region};
+use regional_db::{db, provision};
 use serde_json::{Value, json};
 use telemed_shared::{
     accounts::Role,
     api::resources::charge_item_definition::CONSULTATION_TYPE_SYSTEM,
-    auth::{SigningKey, VerifyingKeys},
+    auth::SigningKey,
     web::session::{Session, SessionKeys},
 };
-use xtask::pg::PgCluster;
 
-const EU: &str = "region_eu";
 const SCOPES: &str = "system/Patient.cruds system/Practitioner.cruds system/Schedule.cruds \
                       system/Slot.cruds system/Appointment.cruds system/Observation.cruds \
                       system/Consent.cruds system/ChargeItemDefinition.cruds";
 const CSRF: &str = "spaces-test-csrf-token-0123";
 
-struct Stack {
-    cluster: PgCluster,
-    edge_key: Vec<u8>,
-}
-
-fn stack() -> &'static Stack {
-    static STACK: OnceLock<Stack> = OnceLock::new();
-    STACK.get_or_init(|| {
-        let cluster = common::cluster("regional-db-pg-web-spaces", &[EU]);
-        let url = cluster.url(EU);
-        std::thread::spawn(move || {
-            tokio::runtime::Runtime::new().unwrap().block_on(async {
-                let eu = db::pool(&url, 1, Duration::from_secs(10)).unwrap();
-                regional_db::migrate::run(&region("eu-west"), &eu, &eu, false)
-                    .await
-                    .unwrap();
-            })
-        })
-        .join()
-        .unwrap();
-        let edge_key = jwt_simple::prelude::Ed25519KeyPair::generate().to_bytes();
-        Stack { cluster, edge_key }
-    })
+fn stack() -> &'static OneRegion {
+    static STACK: OnceLock<OneRegion> = OnceLock::new();
+    STACK.get_or_init(|| OneRegion::start("regional-db-pg-web-spaces"))
 }
 
 fn signer() -> SigningKey {
-    SigningKey::from_key_pair_bytes(&stack().edge_key).unwrap()
+    stack().signer()
 }
 
 fn api_key() -> SigningKey {
@@ -66,7 +44,7 @@ fn api_token(slug: &str) -> String {
 }
 
 async fn create_clinic(slug: &str) {
-    let pool = db::pool(&stack().cluster.url(EU), 2, Duration::from_secs(10)).unwrap();
+    let pool = db::pool(&stack().url(), 2, Duration::from_secs(10)).unwrap();
     provision::create(
         &provision::NewTenant {
             slug: slug.into(),
@@ -88,10 +66,7 @@ async fn create_clinic(slug: &str) {
 }
 
 async fn serve() -> Server {
-    let keys = VerifyingKeys::from_base64_list(&signer().public_base64()).unwrap();
-    let mut config = Config::new(region("eu-west"), stack().cluster.url(EU), keys);
-    config.control_database_url = Some(stack().cluster.url(EU));
-    Server::spawn(config).await
+    stack().serve().await
 }
 
 /// A response, read.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod edge;
+pub mod one_region;
 
 use regional_db::Config;
 use telemed_shared::geo::RegionId;
