@@ -295,8 +295,8 @@ async fn the_home_and_the_practitioners_page_lead_to_the_free_slots() {
     assert_eq!(home.status, 200, "{}", home.body);
     assert_eq!(
         edge.host.calls.get() - before,
-        2,
-        "a miss (no edge cache here): the directory and one batch"
+        1,
+        "a miss (no edge cache here): one batch, the region answering the clinic's entry with it"
     );
     assert!(home.body.contains("Dr Claire Durand"), "{}", home.body);
     assert!(home.body.contains("Médecine générale"));

@@ -15,9 +15,10 @@ use crate::{
         client::DataError,
         wire::{BatchRequest, Call},
     },
+    geo::RegionId,
     host::Host,
     i18n::{Arg, locale::Locale, message},
-    tenant::TenantEntry,
+    tenant::{TenantEntry, TenantSlug},
 };
 
 /// What the home page shows of the clinic's data.
@@ -30,8 +31,15 @@ pub struct HomeData {
 }
 
 /// Reads the page's data: one batch, as nobody (the page is the same for everyone and
-/// reads no patient's data).
-pub async fn load<H: Host>(ctx: &Ctx<'_, H>, entry: &TenantEntry) -> Result<HomeData, DataError> {
+/// reads no patient's data). To the clinic's home region when the edge knows it
+/// (`Some(entry)`); else to `nearest` with `want_directory`, which answers the clinic's entry
+/// with the data (a cold edge: one call, not a directory call and a batch).
+pub async fn load<H: Host>(
+    ctx: &Ctx<'_, H>,
+    slug: &TenantSlug,
+    known: Option<&TenantEntry>,
+    nearest: &RegionId,
+) -> Result<(HomeData, Option<TenantEntry>), DataError> {
     let batch = BatchRequest {
         statements: vec![
             Call {
@@ -43,18 +51,14 @@ pub async fn load<H: Host>(ctx: &Ctx<'_, H>, entry: &TenantEntry) -> Result<Home
                 params: vec![json!("active")],
             },
         ],
-        want_directory: false,
+        want_directory: known.is_none(),
         idempotency: None,
         min_lsn: None,
     };
+    let region = known.map_or(nearest, |e| &e.home_region);
     let response = ctx
         .region
-        .batch(
-            &entry.home_region,
-            &entry.slug,
-            Some("web/anonymous"),
-            &batch,
-        )
+        .batch(region, slug, Some("web/anonymous"), &batch)
         .await?;
     let practitioners = response
         .results
@@ -83,10 +87,13 @@ pub async fn load<H: Host>(ctx: &Ctx<'_, H>, entry: &TenantEntry) -> Result<Home
                 .collect()
         })
         .unwrap_or_default();
-    Ok(HomeData {
-        practitioners,
-        prices,
-    })
+    Ok((
+        HomeData {
+            practitioners,
+            prices,
+        },
+        response.directory,
+    ))
 }
 
 /// The price list: each consultation type and its price, in the locale's and the

@@ -45,7 +45,7 @@ use crate::{
     dataplane::{
         catalog::Statement,
         client::DataError,
-        wire::{BatchRequest, BatchResponse, Call},
+        wire::{BatchRequest, BatchResponse, Call, ErrorCode},
     },
     host::{Background, Host, LogLevel},
     i18n::{
@@ -605,52 +605,82 @@ async fn public_home<H: Host>(
         }
     }
     let looked_up_early = early.is_some();
-    let entry = match ctx.tenant(&selector).await {
-        Ok(Some(e)) => e,
-        Ok(None) => return error_response(ErrorPage::NotFound, visitor_locale),
-        Err(e) => {
-            // Unreachable or busy regions are counted by the regions; anything else is a
-            // fault of ours the visitor only sees as "unavailable".
-            if !e.code().retryable() {
-                ctx.host
-                    .log(LogLevel::Error, &format!("directory lookup: {e}"));
-            }
-            return match stale {
-                Some((page, locale, source)) => {
-                    finish_public(page, locale, source, Served::Stale, req)
-                }
-                None => error_response(ErrorPage::Unavailable, visitor_locale),
-            };
+    // Where the page is not cached, its data travels in one batch. A cold edge that knows
+    // only the slug sends it to the nearest region, which answers the clinic's entry with
+    // it: one call either way. A custom domain needs the directory first.
+    let unavailable = |ctx: &Ctx<'_, H>, what: &str, e: &DataError, stale| {
+        // Unreachable or busy regions are counted by the regions; anything else is a
+        // fault of ours the visitor only sees as "unavailable".
+        if !e.code().retryable() {
+            ctx.host.log(LogLevel::Error, &format!("{what}: {e}"));
         }
+        match stale {
+            Some((page, locale, source)) => finish_public(page, locale, source, Served::Stale, req),
+            None => error_response(ErrorPage::Unavailable, visitor_locale),
+        }
+    };
+    let known = match ctx.cached_tenant(&selector).await {
+        Some(Some(e)) => Some(e),
+        Some(None) => return error_response(ErrorPage::NotFound, visitor_locale),
+        None => match &selector {
+            TenantSelector::Slug(_) => None,
+            TenantSelector::Domain(_) => match ctx.tenant(&selector).await {
+                Ok(Some(e)) => Some(e),
+                Ok(None) => return error_response(ErrorPage::NotFound, visitor_locale),
+                Err(e) => return unavailable(ctx, "directory lookup", &e, stale),
+            },
+        },
+    };
+    if let Some(entry) = &known {
+        let (locale, source) = prefs.negotiate(Some(&entry.default_locale));
+        if entry.status == TenantStatus::Suspended {
+            return error_response(ErrorPage::Suspended, locale);
+        }
+        let key = cache::page_key(&entry.slug, path, locale, &ctx.config.asset_version);
+        if !looked_up_early
+            && let Some(stored) = ctx.host.cache_get(&key).await
+            // The clinic is known here: a stale copy is simply rendered anew.
+            && let (page, Freshness::Fresh) =
+                cache::from_storage(stored, ctx.host.now_millis(), max_age)
+        {
+            return finish_public(page, locale, source, Served::Hit, req);
+        }
+    }
+    let slug = match (&known, &selector) {
+        (Some(e), _) => e.slug.clone(),
+        (None, TenantSelector::Slug(s)) => s.clone(),
+        (None, TenantSelector::Domain(_)) => unreachable!("a domain is looked up above"),
+    };
+    let nearest = ctx.nearest_region();
+    let (data, entry) = match home::load(ctx, &slug, known.as_ref(), &nearest).await {
+        Ok((data, Some(fresh))) => {
+            ctx.remember_tenant(&selector, Some(&fresh));
+            (data, fresh)
+        }
+        Ok((data, None)) => match known {
+            Some(e) => (data, e),
+            None => {
+                let e = DataError::Protocol {
+                    region: nearest.clone(),
+                    message: "a cold page's batch came back without the clinic's entry".into(),
+                };
+                return unavailable(ctx, "home page", &e, stale);
+            }
+        },
+        Err(DataError::Region { error, .. }) if error.code == ErrorCode::UnknownTenant => {
+            ctx.remember_tenant(&selector, None);
+            return error_response(ErrorPage::NotFound, visitor_locale);
+        }
+        Err(DataError::Region { error, .. }) if error.code == ErrorCode::TenantSuspended => {
+            return error_response(ErrorPage::Suspended, visitor_locale);
+        }
+        Err(e) => return unavailable(ctx, "home page", &e, stale),
     };
     let (locale, source) = prefs.negotiate(Some(&entry.default_locale));
     if entry.status == TenantStatus::Suspended {
         return error_response(ErrorPage::Suspended, locale);
     }
     let key = cache::page_key(&entry.slug, path, locale, &ctx.config.asset_version);
-    if !looked_up_early
-        && let Some(stored) = ctx.host.cache_get(&key).await
-        // The clinic is known here: a stale copy is simply rendered anew.
-        && let (page, Freshness::Fresh) =
-            cache::from_storage(stored, ctx.host.now_millis(), max_age)
-    {
-        return finish_public(page, locale, source, Served::Hit, req);
-    }
-    // A miss: the page's data in one batch to the clinic's home region.
-    let data = match home::load(ctx, &entry).await {
-        Ok(d) => d,
-        Err(e) => {
-            if !e.code().retryable() {
-                ctx.host.log(LogLevel::Error, &format!("home page: {e}"));
-            }
-            return match stale {
-                Some((page, locale, source)) => {
-                    finish_public(page, locale, source, Served::Stale, req)
-                }
-                None => error_response(ErrorPage::Unavailable, locale),
-            };
-        }
-    };
     let response = html_response(
         StatusCode::OK,
         locale,
