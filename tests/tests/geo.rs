@@ -1,4 +1,6 @@
-//! Geo routing: a cold edge asks the NEAREST region for the directory. On Workers the geo
+//! Geo routing: a cold edge asks the NEAREST region for what it does not know (the clinic's
+//! directory entry, which a cold home page gets with its data in one batch that the nearest
+//! region forwards to the clinic's home). On Workers the geo
 //! comes from `request.cf` (set per request through Miniflare, the workerd test harness);
 //! on the Spin edge from the `x-dev-geo-*` headers, honoured only because the local stack
 //! turns `DEV_GEO_HEADERS` on. Counted on the regions' side, in a binary of its own.
@@ -6,8 +8,15 @@
 use serde_json::{Value, json};
 use telemed_e2e::{Edge, Miniflare, new_clinic, region_metric};
 
-fn directory_calls(region: &str) -> u64 {
+/// What edges asked `region`: directory look-ups and batches (not the batches regions
+/// forward to each other).
+fn edge_calls(region: &str) -> u64 {
     region_metric(region, "regional_directory_requests_total", None)
+        + region_metric(
+            region,
+            "regional_batch_requests_total",
+            Some(("origin", "edge")),
+        )
 }
 
 /// A placement: Cloudflare's `cf`, the Spin edge's dev headers, the region to be asked.
@@ -44,27 +53,27 @@ fn placements() -> Vec<Placement> {
 }
 
 #[test]
-fn a_cold_edge_reads_the_directory_from_the_nearest_region() {
+fn a_cold_edge_asks_the_nearest_region() {
     let mut workers = Miniflare::start(&[]);
     for (cf, dev_headers, region) in placements() {
         // A clinic homed in eu-west, unseen by any edge: only the placement picks the region.
         let slug = new_clinic("geo", "Clinique Géo", "FR");
         let host = format!("{slug}.localhost");
 
-        let before = directory_calls(region);
+        let before = edge_calls(region);
         let answer = workers.send(&json!({ "url": format!("http://{host}/"), "cf": cf }));
         assert_eq!(answer["status"], 200, "workers {cf}");
         assert_eq!(
-            directory_calls(region) - before,
+            edge_calls(region) - before,
             1,
             "workers placed at {cf} must ask {region}"
         );
 
-        let before = directory_calls(region);
+        let before = edge_calls(region);
         let r = Edge::Spin.get(&Edge::Spin.host_for(&slug), "/", &dev_headers);
         assert_eq!(r.status(), 200);
         assert_eq!(
-            directory_calls(region) - before,
+            edge_calls(region) - before,
             1,
             "spin placed by {dev_headers:?} must ask {region}"
         );
