@@ -10,7 +10,8 @@
 //!   exactly what the service needs, per schema:
 //!   - every clinic table: `SELECT, INSERT, UPDATE, DELETE` — except the append-only ones
 //!     ([`APPEND_ONLY`], the audit trail and data keys: `SELECT, INSERT` only, never `UPDATE`, `DELETE`
-//!     or `TRUNCATE`), the migration history (`SELECT`), and the tables with secret
+//!     or `TRUNCATE`; the webhook outbox and attempt log too), the webhook deliveries
+//!     ([`NO_DELETE`]: `SELECT, INSERT, UPDATE`), the migration history (`SELECT`), and the tables with secret
 //!     columns ([`SECRET_COLUMNS`]: `SELECT` of every other column only, so the service
 //!     may write a password hash but no statement of it can read one back); views: `SELECT`;
 //!   - the functions the service's own code calls ([`SERVICE_FUNCTIONS`]: `EXECUTE`;
@@ -52,7 +53,7 @@ pub const APPEND_ONLY: &[&str] = &[
 
 /// Clinic tables the service may read, add to and update, never delete from: webhook
 /// deliveries (their state moves on; the log of a delivery stays).
-const NO_DELETE: &[&str] = &["webhook_deliveries"];
+pub const NO_DELETE: &[&str] = &["webhook_deliveries"];
 
 /// Clinic tables the service may only read: the migration history, the consent gates the
 /// policy installs and the clinic's billing currency (written by `migrate` and `tenant
