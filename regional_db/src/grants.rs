@@ -10,7 +10,8 @@
 //!   exactly what the service needs, per schema:
 //!   - every clinic table: `SELECT, INSERT, UPDATE, DELETE` — except the append-only ones
 //!     ([`APPEND_ONLY`], the audit trail and data keys: `SELECT, INSERT` only, never `UPDATE`, `DELETE`
-//!     or `TRUNCATE`), the migration history (`SELECT`), and the tables with secret
+//!     or `TRUNCATE`; the webhook outbox and attempt log too), the webhook deliveries
+//!     ([`NO_DELETE`]: `SELECT, INSERT, UPDATE`), the migration history (`SELECT`), and the tables with secret
 //!     columns ([`SECRET_COLUMNS`]: `SELECT` of every other column only, so the service
 //!     may write a password hash but no statement of it can read one back); views: `SELECT`;
 //!   - the functions the service's own code calls ([`SERVICE_FUNCTIONS`]: `EXECUTE`;
@@ -39,7 +40,20 @@ pub const SERVICE_ROLE: &str = "telemed_service";
 ///
 /// Invoices too: issued by the clinic's schema when an appointment is fulfilled, never
 /// rewritten by the service (a correction will be a credit note, another invoice).
-pub const APPEND_ONLY: &[&str] = &["audit_events", "data_keys", "invoices"];
+///
+/// The webhook outbox and delivery log too (`0017_webhooks.sql`): an event or an attempt,
+/// once written, is what happened.
+pub const APPEND_ONLY: &[&str] = &[
+    "audit_events",
+    "data_keys",
+    "invoices",
+    "outbox_events",
+    "webhook_attempts",
+];
+
+/// Clinic tables the service may read, add to and update, never delete from: webhook
+/// deliveries (their state moves on; the log of a delivery stays).
+pub const NO_DELETE: &[&str] = &["webhook_deliveries"];
 
 /// Clinic tables the service may only read: the migration history, the consent gates the
 /// policy installs and the clinic's billing currency (written by `migrate` and `tenant
@@ -52,12 +66,20 @@ const READ_ONLY: &[&str] = &[
 
 /// Columns the service may write but never select, by table: password hashes. The
 /// service reads them only through [`SERVICE_FUNCTIONS`].
-pub const SECRET_COLUMNS: &[(&str, &str)] = &[("accounts", "password_hash")];
+/// And the webhook endpoints' signing secrets (sealed besides), read by the delivery job
+/// through `webhook_endpoint_secret`.
+pub const SECRET_COLUMNS: &[(&str, &str)] = &[
+    ("accounts", "password_hash"),
+    ("webhook_endpoints", "secret_sealed"),
+];
 
 /// Functions of a clinic schema the service may execute (their migrations revoke them
 /// from `PUBLIC`): `account_credentials` runs as the schema's owner and returns one
 /// account's hash, for sign-in (`crate::sign_in`).
-pub const SERVICE_FUNCTIONS: &[&str] = &["account_credentials(text)"];
+/// `webhook_endpoint_secret` returns one endpoint's sealed secret to the delivery job
+/// (`crate::jobs::webhooks`).
+pub const SERVICE_FUNCTIONS: &[&str] =
+    &["account_credentials(text)", "webhook_endpoint_secret(uuid)"];
 
 /// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
 /// migrated in a cluster creates it). Safe when two migrators race for it.
@@ -208,6 +230,8 @@ fn privileges(name: &str, relkind: &str) -> &'static str {
         "SELECT"
     } else if APPEND_ONLY.contains(&name) {
         "SELECT, INSERT"
+    } else if NO_DELETE.contains(&name) {
+        "SELECT, INSERT, UPDATE"
     } else {
         "SELECT, INSERT, UPDATE, DELETE"
     }
@@ -221,6 +245,11 @@ mod tests {
     fn the_trail_is_append_only_and_views_are_read_only() {
         assert_eq!(privileges("audit_events", "r"), "SELECT, INSERT");
         assert_eq!(privileges("schema_migrations", "r"), "SELECT");
+        assert_eq!(privileges("outbox_events", "r"), "SELECT, INSERT");
+        assert_eq!(
+            privileges("webhook_deliveries", "r"),
+            "SELECT, INSERT, UPDATE"
+        );
         assert_eq!(privileges("audit_event_resources", "v"), "SELECT");
         assert_eq!(
             privileges("patients", "r"),

@@ -1,5 +1,5 @@
 //! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `accounts create`, `keys
-//! rotate`, `audit verify`, `jobs run`, `holds`. Every flag can also come from the environment, as a
+//! rotate`, `audit verify`, `jobs run`, `holds`, `webhooks add`. Every flag can also come from the environment, as a
 //! deployment sets it.
 #![forbid(unsafe_code)]
 
@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
 use regional_db::{
     Config, accounts, db,
-    jobs::{holds, retention},
+    jobs::{holds, retention, webhooks},
     migrate, provision, server, vault,
 };
 use telemed_shared::{auth::VerifyingKeys, geo::RegionId};
@@ -48,6 +48,36 @@ enum Command {
     /// Legal holds: patients whose data no purge or erasure may touch.
     #[command(subcommand)]
     Holds(HoldsCommand),
+    /// A clinic's webhook endpoints.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// Add an endpoint to a clinic; prints its `whsec_` secret, once (it is stored sealed
+    /// and nothing reads it back).
+    Add(AddEndpointArgs),
+}
+
+#[derive(Args)]
+struct AddEndpointArgs {
+    /// The clinic's slug (homed in this region).
+    #[arg(long)]
+    tenant: String,
+    /// Where deliveries are POSTed.
+    #[arg(long)]
+    url: String,
+    /// Event types subscribed to, comma-separated (appointment.booked,
+    /// appointment.cancelled, observation.created, patient.created).
+    #[arg(long, value_delimiter = ',', required = true)]
+    events: Vec<String>,
+    #[arg(long)]
+    description: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    keys: MasterKeyArgs,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +144,22 @@ enum Job {
     Retention(JobArgs),
     /// Fetch the euro reference rates and store them, dated, on the control plane.
     Rates(RatesArgs),
+    /// Send the webhook deliveries that are due, once.
+    Webhooks(WebhooksJobArgs),
+}
+
+#[derive(Args)]
+struct WebhooksJobArgs {
+    /// One clinic, by slug.
+    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+    tenant: Option<String>,
+    /// Every clinic homed in this region.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    keys: MasterKeyArgs,
 }
 
 #[derive(Args)]
@@ -327,6 +373,10 @@ struct ServeArgs {
     /// the region leads each run). Off without it: `regional-db jobs run retention` by hand.
     #[arg(long, env = "RETENTION_EVERY_HOURS", value_parser = clap::value_parser!(u64).range(1..))]
     retention_every_hours: Option<u64>,
+    /// Send the clinics' due webhook deliveries every N seconds (every instance may: claims
+    /// never overlap). Off without it: `regional-db jobs run webhooks` by hand.
+    #[arg(long, env = "WEBHOOKS_EVERY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    webhooks_every_seconds: Option<u64>,
 }
 
 #[derive(Args)]
@@ -471,6 +521,25 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Holds(command) => holds(command).await,
+        Command::Jobs(JobsCommand::Run(Job::Webhooks(args))) => run_webhooks(args).await,
+        Command::Webhooks(WebhooksCommand::Add(a)) => {
+            let (region, (pool, control)) = (a.db.region()?, a.db.pools()?);
+            let slug = a.tenant.parse()?;
+            let vault = vault::Vault::new(a.keys.parse()?);
+            let new = webhooks::NewEndpoint {
+                url: a.url,
+                event_types: a.events,
+                description: a.description,
+            };
+            let (id, secret) =
+                webhooks::add_endpoint(&pool, &control, &region, &vault, &slug, &new).await?;
+            println!(
+                "added webhook endpoint {id} to {slug} ({}); its secret, shown this once: {}",
+                new.url,
+                secret.expose()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -526,6 +595,31 @@ async fn run_job(args: JobArgs) -> Result<()> {
     Ok(())
 }
 
+async fn run_webhooks(args: WebhooksJobArgs) -> Result<()> {
+    let region = args.db.region()?;
+    let (pool, control) = args.db.pools()?;
+    let vault = vault::Vault::new(args.keys.parse()?);
+    let job = webhooks::WebhookJob {
+        now: chrono::Utc::now(),
+        only: args.tenant.as_deref().map(str::parse).transpose()?,
+    };
+    let http = webhooks::http_client()?;
+    let reports = webhooks::run(&job, &region, &pool, &control, &vault, &http).await?;
+    println!("webhooks in {region}:");
+    for r in &reports {
+        use webhooks::Outcome::*;
+        println!(
+            "clinic {}: {} delivered, {} to retry, {} failed for good, {} endpoint(s) disabled (410)",
+            r.slug,
+            r.count(Delivered),
+            r.count(Retried),
+            r.count(Failed),
+            r.count(Disabled)
+        );
+    }
+    Ok(())
+}
+
 async fn holds(command: HoldsCommand) -> Result<()> {
     match command {
         HoldsCommand::Place(a) => {
@@ -576,6 +670,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.audit_spool_dir = args.audit_spool_dir;
     config.master_keys = Some(args.keys.parse()?);
     config.rates_feed_url = args.rates_feed_url;
+    config.webhooks_every = args.webhooks_every_seconds.map(Duration::from_secs);
     // One short connection of its own, closed before serving: the pools start empty.
     regional_db::grants::warn_if_superuser(&db::pool(
         &args.db.database_url,

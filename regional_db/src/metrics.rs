@@ -20,6 +20,9 @@
 //!   `unhealthy`: the replica is marked down; `error`: the replica failed this read)
 //! - `regional_jobs_total{job,outcome}`: jobs the edge asked of this instance (`rates`, its
 //!   cron trigger), `ok` or `failed`
+//! - `regional_webhook_deliveries_total{outcome}`: webhook delivery attempts this instance
+//!   made (`delivered`, `retried`, `failed`: the last attempt failed, `disabled`: the
+//!   receiver answered 410 Gone)
 //! - `regional_sign_ins_total{outcome}`: people's sign-ins (`POST /v1/sign-in`) this
 //!   instance decided, `ok`, `refused` (wrong password, unknown email, disabled account)
 //!   or `locked` (throttled); a rise of `refused` and `locked` is password guessing
@@ -59,6 +62,7 @@ pub struct Metrics {
     pub audit_spooled: IntGauge,
     pub directory_fallbacks: IntCounterVec,
     pub jobs: IntCounterVec,
+    pub webhook_deliveries: IntCounterVec,
     pub sign_ins: IntCounterVec,
     edge_duration: HistogramVec,
     edge_responses: IntCounterVec,
@@ -202,6 +206,14 @@ impl Metrics {
             &["job", "outcome"],
         )
         .expect("valid metric");
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "regional_webhook_deliveries_total",
+                "Webhook delivery attempts made here, by outcome (delivered, retried, failed, disabled).",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         let sign_ins = IntCounterVec::new(
             Opts::new(
                 "regional_sign_ins_total",
@@ -228,6 +240,7 @@ impl Metrics {
             Box::new(audit_spooled.clone()),
             Box::new(directory_fallbacks.clone()),
             Box::new(jobs.clone()),
+            Box::new(webhook_deliveries.clone()),
             Box::new(sign_ins.clone()),
             Box::new(edge_duration.clone()),
             Box::new(edge_responses.clone()),
@@ -267,6 +280,7 @@ impl Metrics {
             audit_spooled,
             directory_fallbacks,
             jobs,
+            webhook_deliveries,
             sign_ins,
             edge_duration,
             edge_responses,

@@ -107,6 +107,10 @@ pub struct Config {
     pub master_keys: Option<vault::MasterKeys>,
     /// The exchange-rates feed (the ECB's format) that `POST /v1/jobs/rates` fetches.
     pub rates_feed_url: String,
+    /// Deliver the clinics' webhooks every so often ([`crate::jobs::webhooks::every`]),
+    /// counted in `regional_webhook_deliveries_total`. `None`: by hand only (`regional-db
+    /// jobs run webhooks`). Needs `master_keys` (the secrets are sealed).
+    pub webhooks_every: Option<Duration>,
 }
 
 impl Config {
@@ -125,6 +129,7 @@ impl Config {
             audit_spool_dir: None,
             master_keys: None,
             rates_feed_url: crate::jobs::rates::ECB_DAILY.to_owned(),
+            webhooks_every: None,
         }
     }
 }
@@ -216,6 +221,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    let webhooks_every = config.webhooks_every;
     let state = app_state(config)?;
     // Sign-in's dummy hash is made before the first attempt needs it: otherwise that
     // attempt, for an unknown email, would cost two hashes and stand out by its timing.
@@ -252,6 +258,30 @@ pub async fn run(
                 })
                 .await;
             }
+        });
+    }
+    if let Some(period) = webhooks_every {
+        let state = state.clone();
+        samplers.spawn(async move {
+            let Some(vault) = &state.vault else {
+                tracing::error!("webhook deliveries off: no MASTER_KEYS to open the secrets");
+                return;
+            };
+            crate::jobs::webhooks::every(
+                period,
+                state.region.clone(),
+                state.pool.clone(),
+                state.control.clone(),
+                vault,
+                |o| {
+                    state
+                        .metrics
+                        .webhook_deliveries
+                        .with_label_values(&[o.label()])
+                        .inc()
+                },
+            )
+            .await;
         });
     }
     let served = axum::serve(listener, routes(state))

@@ -4,10 +4,12 @@
 //! - [`retention`]: purges the medical records past their country's retention period.
 //! - [`holds`]: legal holds, which keep a patient's data out of every purge and erasure.
 //! - [`rates`]: the euro reference rates, stored as dated data on the control plane.
+//! - [`webhooks`]: delivers the clinics' outbox events to their endpoints, signed, retried.
 
 pub mod holds;
 pub mod rates;
 pub mod retention;
+pub mod webhooks;
 
 use deadpool_postgres::{GenericClient, Pool};
 use telemed_shared::{country::CountryCode, geo::RegionId, tenant::TenantSlug};
@@ -36,6 +38,12 @@ pub enum JobError {
     /// A legal hold needs its reason.
     #[error("a legal hold needs a reason")]
     NoReason,
+    /// A webhook endpoint or delivery could not be set up (bad URL, unknown event type…).
+    #[error("webhooks: {0}")]
+    Webhook(String),
+    /// A clinic's data key or a sealed value could not be used.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
     /// The exchange-rate feed could not be fetched or is not a reference-rate document.
     #[error("rates feed {0}")]
     Feed(String),
