@@ -257,8 +257,9 @@ enum TenantCommand {
     /// A clinic's custom domains and their DNS verification.
     #[command(subcommand)]
     Domain(DomainCommand),
-    /// Export a clinic's data, then delete it: its schema (with its data key) in its home
-    /// region — run this on that region's instance — and its directory entry everywhere.
+    /// Export a suspended clinic's data, then delete it: its schema (with its data key) in
+    /// its home region — run this on that region's instance — and its directory entry
+    /// everywhere. Refused while a legal hold stands.
     Delete(DeleteArgs),
 }
 

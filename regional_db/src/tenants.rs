@@ -89,6 +89,13 @@ pub enum TenantError {
         "clinic {slug} has {count} legal hold(s): lift them first (regional-db holds list --tenant {slug})"
     )]
     LegalHolds { slug: TenantSlug, count: i64 },
+    /// Only a suspended clinic is deleted: its users then see "suspended", not errors, while
+    /// the directory caches expire, and nothing writes to it during the export.
+    #[error(
+        "clinic {0} is active: suspend it first (regional-db tenant suspend {0}), wait for the edges' directory caches ({ttl} s), then delete it",
+        ttl = telemed_shared::cache::DIRECTORY_TTL_SECS
+    )]
+    NotSuspended(TenantSlug),
     /// The export directory already holds files: an export never overwrites one.
     #[error("export directory {0} is not empty: give a new or empty directory")]
     ExportDirNotEmpty(PathBuf),
@@ -670,7 +677,8 @@ pub struct Deleted {
 const EXPORT_BATCH: i64 = 1000;
 
 /// `tenant delete SLUG --export DIR`: in the clinic's home region only (else
-/// [`Error::WrongRegion`], naming it), refused while a legal hold stands.
+/// [`Error::WrongRegion`], naming it), of a suspended clinic only, refused while a legal
+/// hold stands.
 ///
 /// 1. Every table of the schema is locked against writes and written to `DIR/<table>.jsonl`
 ///    (one JSON object per row, as stored: sealed identifiers stay sealed, and
@@ -695,6 +703,9 @@ pub async fn delete(
             this: op.region.clone(),
         }
         .into());
+    }
+    if clinic.status != TenantStatus::Suspended {
+        return Err(TenantError::NotSuspended(slug.clone()));
     }
     let io = |path: &Path| {
         let path = path.to_owned();

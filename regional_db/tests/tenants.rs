@@ -582,6 +582,19 @@ async fn delete_exports_then_purges_in_the_home_region_only() {
         tenants::delete(&eu.op(), &slug("ops-no-such"), &tmp.join("a")).await,
         Err(TenantError::UnknownClinic(_))
     ));
+    // An active clinic is not deleted: suspended first.
+    let err = tenants::delete(&eu.op(), &slug("ops-delete-fr"), &tmp.join("a"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TenantError::NotSuspended(_)), "{err}");
+    assert!(err.to_string().contains("suspend it first"), "{err}");
+    for (r, s) in [(&eu, "ops-delete-fr"), (&us, "ops-delete-us")] {
+        tenants::set_status(&r.op(), &slug(s), TenantStatus::Suspended)
+            .await
+            .unwrap();
+    }
+    assert_eq!(page(&edge, "ops-delete-fr.localhost").await.0, 403);
+
     // An export never overwrites one.
     std::fs::create_dir_all(tmp.join("used")).unwrap();
     std::fs::write(tmp.join("used/old.txt"), "x").unwrap();
@@ -591,19 +604,62 @@ async fn delete_exports_then_purges_in_the_home_region_only() {
     ));
     assert!(schema_exists(EU, "ops-delete-fr"));
 
-    // Some rows to export.
+    // Some rows to export: a practitioner, a patient under legal hold.
     psql(
         EU,
         &format!(
             "INSERT INTO \"{schema}\".practitioners (resource) VALUES ('{{\"resourceType\": \"Practitioner\"}}')"
         ),
     );
+    let patient = psql(
+        EU,
+        &format!(
+            "INSERT INTO \"{schema}\".patients (resource, family, given, birth_date, gender) \
+             VALUES ('{{\"resourceType\": \"Patient\"}}', 'Martin', 'Léa', '1991-04-02', 'female') RETURNING id"
+        ),
+    );
+    let patient = patient.lines().next().unwrap().trim().to_owned();
+    let d = tenants::show(&eu.op(), &slug("ops-delete-fr"))
+        .await
+        .unwrap();
+    assert_eq!(d.counts.unwrap().patients, 1);
+    let held = uuid::Uuid::parse_str(&patient).unwrap();
+    regional_db::jobs::holds::place(
+        &eu.pool,
+        &eu.control,
+        &eu.id,
+        &slug("ops-delete-fr"),
+        held,
+        "litigation",
+        "ops-test",
+    )
+    .await
+    .unwrap();
+    let err = tenants::delete(&eu.op(), &slug("ops-delete-fr"), &tmp.join("held"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TenantError::LegalHolds { count: 1, .. }),
+        "{err}"
+    );
+    assert!(schema_exists(EU, "ops-delete-fr"));
+    regional_db::jobs::holds::lift(
+        &eu.pool,
+        &eu.control,
+        &eu.id,
+        &slug("ops-delete-fr"),
+        held,
+        "ops-test",
+    )
+    .await
+    .unwrap();
 
     let out = tmp.join("fr");
     let done = tenants::delete(&eu.op(), &slug("ops-delete-fr"), &out)
         .await
         .unwrap();
     assert_eq!(done.tables["practitioners"], 1);
+    assert_eq!(done.tables["patients"], 1);
     assert!(done.tables.contains_key("data_keys"));
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
@@ -636,7 +692,10 @@ async fn delete_exports_then_purges_in_the_home_region_only() {
         ),
         "0"
     );
-    assert!(events("ops-delete-fr").ends_with("delete:ops-test:eu-west"));
+    assert_eq!(
+        events("ops-delete-fr"),
+        "suspend:ops-test:eu-west,delete:ops-test:eu-west"
+    );
     assert_eq!(page(&edge, "ops-delete-fr.localhost").await.0, 404);
     assert_eq!(page(&edge, "www.ops-delete.example").await.0, 404);
     assert_eq!(api(&edge, "ops-delete-fr").await.0, 404);
@@ -655,7 +714,10 @@ async fn delete_exports_then_purges_in_the_home_region_only() {
         ),
         "0"
     );
-    assert_eq!(events("ops-delete-us"), "delete:ops-test:us-east");
+    assert_eq!(
+        events("ops-delete-us"),
+        "suspend:ops-test:us-east,delete:ops-test:us-east"
+    );
 }
 
 /// The binary's parsing and output, end to end (list, show, update's refusal).
@@ -705,4 +767,27 @@ async fn the_cli_lists_shows_and_refuses_clearly() {
     let (ok, _, err) = run(&["tenant", "list", "--status", "deleted"]);
     assert!(!ok);
     assert!(err.contains("active or suspended"), "{err}");
+
+    let (ok, out, err) = run(&["tenant", "domain", "add", "ops-cli", "www.ops-cli.example"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("_telemed-challenge.www.ops-cli.example TXT \"telemed-verify-"),
+        "{out}"
+    );
+    assert!(out.contains("does not route"), "{out}");
+
+    // Delete asks for the slug to be typed again (here: nothing on standard input).
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tenants-cli-export");
+    let _ = std::fs::remove_dir_all(&dir);
+    let export = dir.to_str().unwrap();
+    let (ok, _, err) = run(&["tenant", "delete", "ops-cli", "--export", export]);
+    assert!(!ok);
+    assert!(err.contains("not confirmed: nothing was deleted"), "{err}");
+    let (ok, out, err) = run(&["tenant", "delete", "ops-cli", "--export", export, "--yes"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("then deleted"), "{out}");
+    assert!(dir.join("manifest.json").exists());
+    let (ok, _, err) = run(&["tenant", "show", "ops-cli"]);
+    assert!(!ok);
+    assert!(err.contains("no clinic ops-cli in the directory"), "{err}");
 }
