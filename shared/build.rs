@@ -4,7 +4,10 @@
 use std::{env, fmt::Write as _, fs, path::Path};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Read when the script runs, not when it is compiled: a target directory shared by two
+    // checkouts reuses one compiled script (its hash ignores the checkout's path).
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("..");
     let locales = root.join("locales");
     println!("cargo:rerun-if-changed={}", locales.display());
     println!(

@@ -20,7 +20,9 @@
 //! - [`audit`]: the trail's hash chain and its verification (`audit verify`).
 //! - [`grants`]: the service's database role and what it may do (the trail: append only).
 //! - [`migrate`]: embedded migrations of the control schema and of every clinic schema.
-//! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing.
+//! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing;
+//!   [`tenants`]: operators' management of clinics (list, show, update, suspend, resume,
+//!   custom domains and their DNS verification, export-then-delete in the home region).
 //! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
 //!   blind indexes.
 //! - [`jobs`]: the region's jobs (`regional-db jobs run retention|rates`) and legal holds.
@@ -45,6 +47,7 @@ pub mod provision;
 pub mod sampling;
 pub mod server;
 pub mod sign_in;
+pub mod tenants;
 pub mod vault;
 
 pub use error::Error;

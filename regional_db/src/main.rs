@@ -1,5 +1,6 @@
-//! The `regional-db` binary: `serve`, `migrate`, `tenant create`, `accounts create`, `keys
-//! rotate`, `audit verify`, `jobs run`, `holds`, `webhooks add`. Every flag can also come from the environment, as a
+//! The `regional-db` binary: `serve`, `migrate`, `tenant create|list|show|update|suspend|
+//! resume|domain|delete`, `accounts create`, `keys rotate`, `audit verify`, `jobs run`, `holds`,
+//! `webhooks add`. Every flag can also come from the environment, as a
 //! deployment sets it.
 #![forbid(unsafe_code)]
 
@@ -10,7 +11,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::Val
 use regional_db::{
     Config, accounts, db,
     jobs::{holds, retention, webhooks},
-    migrate, provision, server, vault,
+    migrate, provision, server, tenants, vault,
 };
 use telemed_shared::{auth::VerifyingKeys, geo::RegionId};
 
@@ -290,6 +291,103 @@ fn read_password() -> Result<telemed_shared::accounts::Password> {
 enum TenantCommand {
     /// Create a clinic homed in this region: schema, migrations, directory entry.
     Create(CreateArgs),
+    /// List the clinics of the directory (every region's).
+    List(ListArgs),
+    /// One clinic's directory entry, and its patients and appointments when homed here.
+    Show(SlugArgs),
+    /// Change a clinic's plan, name or default locale.
+    Update(UpdateArgs),
+    /// Suspend a clinic: its pages and API answer "suspended" (edges within 30 s).
+    Suspend(SlugArgs),
+    /// Serve a suspended clinic again.
+    Resume(SlugArgs),
+    /// A clinic's custom domains and their DNS verification.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Export a suspended clinic's data, then delete it: its schema (with its data key) in
+    /// its home region — run this on that region's instance — and its directory entry
+    /// everywhere. Refused while a legal hold stands.
+    Delete(DeleteArgs),
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Register a pending domain and print the DNS TXT record that proves control of it.
+    Add(DomainArgs),
+    /// Look the TXT record up; once it holds the token, the domain routes to the clinic.
+    Verify(DomainArgs),
+    /// Remove a domain (pending or verified).
+    Remove(DomainArgs),
+}
+
+/// Who runs a command that changes a clinic, for `control.operator_events`.
+#[derive(Args)]
+struct ActorArgs {
+    #[arg(long, env = "USER", default_value = "operator")]
+    by: String,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Only clinics of this country (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    country: Option<String>,
+    /// Only `active` or `suspended` clinics.
+    #[arg(long, value_parser = regional_db::tenants::parse_status)]
+    status: Option<telemed_shared::tenant::TenantStatus>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct SlugArgs {
+    slug: String,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct UpdateArgs {
+    slug: String,
+    /// One of regional_db::tenants::PLANS (basic, standard, premium).
+    #[arg(long)]
+    plan: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    /// A locale the platform serves (a folder of locales/: fr, en, es, ar).
+    #[arg(long)]
+    default_locale: Option<String>,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct DomainArgs {
+    slug: String,
+    domain: String,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct DeleteArgs {
+    slug: String,
+    /// A new or empty directory: one `<table>.jsonl` per table and `manifest.json`.
+    #[arg(long)]
+    export: std::path::PathBuf,
+    /// Do not ask for the slug to be typed again.
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 /// Where this instance is and which databases it uses.
@@ -479,6 +577,7 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Tenant(command) => tenant(command).await,
         Command::Accounts(AccountsCommand::Create(args)) => {
             let password = read_password()?;
             telemed_shared::accounts::check_password(password.expose())?;
@@ -712,4 +811,224 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+/// The clinic-management commands other than `create` (regional_db/src/tenants.rs).
+async fn tenant(command: TenantCommand) -> Result<()> {
+    use telemed_shared::tenant::{TenantSlug, TenantStatus};
+    use tenants::{Added, Operator, Verified};
+
+    /// Runs `$body` with `$op`, an [`Operator`] of `$db` and `$actor`.
+    macro_rules! with_operator {
+        ($db:expr, $actor:expr, |$op:ident| $body:expr) => {{
+            let region = $db.region()?;
+            let (pool, control) = $db.pools()?;
+            let $op = Operator {
+                region: &region,
+                pool: &pool,
+                control: &control,
+                control_is_local: $db.control_is_local(),
+                actor: $actor,
+            };
+            $body
+        }};
+    }
+    let caches = format!(
+        "edges may serve their cached directory entry for up to {} s (DIRECTORY_TTL_SECS), \
+         each regional-db for a few seconds more: the change is in effect everywhere within that time",
+        telemed_shared::cache::DIRECTORY_TTL_SECS
+    );
+    match command {
+        TenantCommand::Create(_) => unreachable!("handled by main"),
+        TenantCommand::List(a) => {
+            let (_, control) = a.db.pools()?;
+            let filter = tenants::Filter {
+                country: a.country.as_deref().map(str::parse).transpose()?,
+                status: a.status,
+            };
+            let clinics = tenants::list(&control, &filter).await?;
+            println!(
+                "{:<28} {:<32} {:<7} {:<10} {:<9} {:<10} domains",
+                "slug", "name", "country", "home", "plan", "status"
+            );
+            for c in &clinics {
+                let domains: Vec<String> = c
+                    .domains
+                    .iter()
+                    .map(|d| {
+                        if d.verified {
+                            d.domain.clone()
+                        } else {
+                            format!("{} (pending)", d.domain)
+                        }
+                    })
+                    .collect();
+                println!(
+                    "{:<28} {:<32} {:<7} {:<10} {:<9} {:<10} {}",
+                    c.slug,
+                    c.name,
+                    c.country,
+                    c.home_region,
+                    c.plan,
+                    tenants::status_str(c.status),
+                    domains.join(", ")
+                );
+            }
+            println!("{} clinic(s)", clinics.len());
+        }
+        TenantCommand::Show(a) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            let d = with_operator!(a.db, &a.actor.by, |op| tenants::show(&op, &slug).await?);
+            let c = &d.clinic;
+            println!("clinic {} — {}", c.slug, c.name);
+            println!(
+                "  country {}, home {}, schema \"{}\" v{}",
+                c.country,
+                c.home_region,
+                c.slug.schema_name(),
+                c.schema_version
+            );
+            println!(
+                "  default locale {}, currency {}, plan {}, status {}",
+                c.default_locale,
+                c.currency,
+                c.plan,
+                tenants::status_str(c.status)
+            );
+            println!("  created {}", c.created_at);
+            for dom in &c.domains {
+                let state = if dom.verified {
+                    "verified"
+                } else {
+                    "pending verification"
+                };
+                println!("  domain {} ({state})", dom.domain);
+            }
+            match d.counts {
+                Some(n) => println!(
+                    "  {} patient(s), {} appointment(s)",
+                    n.patients, n.appointments
+                ),
+                None => println!(
+                    "  data homed in {}: run `tenant show` there for counts",
+                    c.home_region
+                ),
+            }
+        }
+        TenantCommand::Update(a) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            let change = tenants::Update {
+                plan: a.plan,
+                name: a.name,
+                default_locale: a.default_locale,
+            };
+            let c = with_operator!(a.db, &a.actor.by, |op| tenants::update(&op, &slug, &change)
+                .await?);
+            println!(
+                "clinic {} updated: name {:?}, plan {}, default locale {}; {caches}",
+                c.slug, c.name, c.plan, c.default_locale
+            );
+        }
+        TenantCommand::Suspend(a) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            let before = with_operator!(a.db, &a.actor.by, |op| {
+                tenants::set_status(&op, &slug, TenantStatus::Suspended).await?
+            });
+            if before == TenantStatus::Suspended {
+                println!("clinic {slug} was already suspended: nothing changed");
+            } else {
+                println!(
+                    "clinic {slug} suspended: its pages answer 403 with the localized \"suspended\" page, its API a suspended OperationOutcome; {caches}"
+                );
+            }
+        }
+        TenantCommand::Resume(a) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            let before = with_operator!(a.db, &a.actor.by, |op| {
+                tenants::set_status(&op, &slug, TenantStatus::Active).await?
+            });
+            if before == TenantStatus::Active {
+                println!("clinic {slug} was already active: nothing changed");
+            } else {
+                println!("clinic {slug} resumed: served again; {caches}");
+            }
+        }
+        TenantCommand::Domain(DomainCommand::Add(a)) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            let added = with_operator!(a.db, &a.actor.by, |op| {
+                tenants::domain_add(&op, &slug, &a.domain).await?
+            });
+            match added {
+                Added::AlreadyVerified => {
+                    println!("{} is already a verified domain of clinic {slug}", a.domain);
+                }
+                Added::Pending(p) => {
+                    let again = if p.existing {
+                        " (already pending: same token)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "domain {} of clinic {slug} is pending verification{again}; create this DNS record:",
+                        p.domain
+                    );
+                    println!("  {}", p.record());
+                    println!(
+                        "then run: regional-db tenant domain verify {slug} {}",
+                        p.domain
+                    );
+                    println!("until verified, the domain does not route to the clinic");
+                }
+            }
+        }
+        TenantCommand::Domain(DomainCommand::Verify(a)) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            let resolver = tenants::SystemResolver::from_system_conf()?;
+            let done = with_operator!(a.db, &a.actor.by, |op| {
+                tenants::domain_verify(&op, &slug, &a.domain, &resolver).await?
+            });
+            match done {
+                Verified::Already => {
+                    println!("{} was already verified for clinic {slug}", a.domain)
+                }
+                Verified::Now => println!(
+                    "{} verified: it routes to clinic {slug}; {caches}",
+                    a.domain
+                ),
+            }
+        }
+        TenantCommand::Domain(DomainCommand::Remove(a)) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            with_operator!(a.db, &a.actor.by, |op| {
+                tenants::domain_remove(&op, &slug, &a.domain).await?
+            });
+            println!("domain {} removed from clinic {slug}; {caches}", a.domain);
+        }
+        TenantCommand::Delete(a) => {
+            let slug: TenantSlug = a.slug.parse()?;
+            if !a.yes {
+                eprint!(
+                    "this exports then DELETES clinic {slug} and all its data; type its slug to go on: "
+                );
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the confirmation")?;
+                anyhow::ensure!(
+                    line.trim() == slug.as_str(),
+                    "not confirmed: nothing was deleted"
+                );
+            }
+            let done = with_operator!(a.db, &a.actor.by, |op| {
+                tenants::delete(&op, &slug, &a.export).await?
+            });
+            let rows: u64 = done.tables.values().sum();
+            println!(
+                "clinic {slug} exported to {} ({} table(s), {rows} row(s), manifest.json), then deleted: schema dropped with its data key, directory entry and domains removed; {caches}",
+                done.export_dir.display(),
+                done.tables.len()
+            );
+        }
+    }
+    Ok(())
 }

@@ -34,7 +34,7 @@ pub static CONTROL: &[Statement] = &[
         name: names::DIRECTORY_BY_SLUG,
         sql: "SELECT t.slug, t.name, t.country, t.home_region, t.default_locale, t.currency, t.plan, t.status, \
                      coalesce((SELECT array_agg(d.domain ORDER BY d.domain) FROM control.tenant_domains d \
-                               WHERE d.slug = t.slug), '{}') AS domains \
+                               WHERE d.slug = t.slug AND d.verified_at IS NOT NULL), '{}') AS domains \
               FROM control.tenants t WHERE t.slug = $1",
         access: Access::Read,
         scope: SchemaScope::Control,
@@ -45,8 +45,9 @@ pub static CONTROL: &[Statement] = &[
         name: names::DIRECTORY_BY_DOMAIN,
         sql: "SELECT t.slug, t.name, t.country, t.home_region, t.default_locale, t.currency, t.plan, t.status, \
                      coalesce((SELECT array_agg(d.domain ORDER BY d.domain) FROM control.tenant_domains d \
-                               WHERE d.slug = t.slug), '{}') AS domains \
-              FROM control.tenants t JOIN control.tenant_domains x ON x.slug = t.slug WHERE x.domain = $1",
+                               WHERE d.slug = t.slug AND d.verified_at IS NOT NULL), '{}') AS domains \
+              FROM control.tenants t JOIN control.tenant_domains x ON x.slug = t.slug \
+              WHERE x.domain = $1 AND x.verified_at IS NOT NULL",
         access: Access::Read,
         scope: SchemaScope::Control,
         params: &[p("domain", ParamType::Text)],
