@@ -30,13 +30,35 @@ fn call(
 }
 
 fn list_families(edge: Edge, slug: &str, tok: &str, family: &str) -> Vec<String> {
-    let (s, b, _) = call(
+    list_families_after(edge, slug, tok, family, None)
+}
+
+/// The search, served where the write that answered `written` is visible: searches may
+/// be served by a lagging replica unless they echo the write's `X-Telemed-Lsn` (the
+/// read-your-writes contract of the API).
+fn list_families_after(
+    edge: Edge,
+    slug: &str,
+    tok: &str,
+    family: &str,
+    written: Option<&reqwest::header::HeaderMap>,
+) -> Vec<String> {
+    let lsn = written
+        .and_then(|h| h.get("x-telemed-lsn"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let extra: Vec<(&str, &str)> = lsn
+        .iter()
+        .map(|l| ("x-telemed-min-lsn", l.as_str()))
+        .collect();
+    let (s, b, _) = fhir(
         edge,
         "GET",
         slug,
         &format!("/v1/patients?name={family}&_count=100"),
         Some(tok),
         None,
+        &extra,
     );
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["type"], "searchset");
@@ -88,7 +110,7 @@ fn a_patient_belongs_to_its_clinic_only() {
         assert_eq!(s, 200, "{edge:?}");
         assert_eq!(read["name"][0]["family"], family.as_str());
         assert_eq!(
-            list_families(edge, "hopital-paris", &paris, &family),
+            list_families_after(edge, "hopital-paris", &paris, &family, Some(&h)),
             vec![family.clone()]
         );
 
@@ -370,7 +392,7 @@ fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
         assert_eq!(again["meta"], first["meta"], "{edge:?}");
         assert_eq!(h2["location"], h["location"], "{edge:?}");
         assert_eq!(
-            list_families(edge, &slug, &tok, &family),
+            list_families_after(edge, &slug, &tok, &family, Some(&h)),
             vec![family.clone()],
             "{edge:?}: written once"
         );
@@ -392,14 +414,14 @@ fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     // The key lives in the clinic's region, not in an edge: either edge replays it.
     let key = unique("cross-");
     let family = unique("Cross");
-    let (s, first, _) = post_with_key(Edge::Workers, &slug, &tok, &key, &patient(&family));
+    let (s, first, written) = post_with_key(Edge::Workers, &slug, &tok, &key, &patient(&family));
     assert_eq!(s, 201, "{first}");
     let (s, again, h) = post_with_key(Edge::Spin, &slug, &tok, &key, &patient(&family));
     assert_eq!(s, 201, "{again}");
     assert_eq!(h["idempotent-replayed"], "true");
     assert_eq!(again["id"], first["id"]);
     assert_eq!(
-        list_families(Edge::Spin, &slug, &tok, &family),
+        list_families_after(Edge::Spin, &slug, &tok, &family, Some(&written)),
         vec![family.clone()]
     );
 
@@ -475,7 +497,7 @@ fn unknown_elements_are_refused_at_every_depth_and_nothing_is_stored() {
         );
     }
     // The same patient without the faults is accepted: the refusals were for the faults.
-    let (s, b, _) = call(
+    let (s, b, written) = call(
         Edge::Spin,
         "POST",
         &slug,
@@ -484,5 +506,8 @@ fn unknown_elements_are_refused_at_every_depth_and_nothing_is_stored() {
         Some(&patient(&family)),
     );
     assert_eq!(s, 201, "{b}");
-    assert_eq!(list_families(Edge::Spin, &slug, &tok, &family), [family]);
+    assert_eq!(
+        list_families_after(Edge::Spin, &slug, &tok, &family, Some(&written)),
+        [family]
+    );
 }
