@@ -323,7 +323,26 @@ async fn the_event_is_written_in_the_transaction_of_the_change() {
     clinic(slug).await;
     let mut c = pinned(slug, true).await;
     let admin = pinned(slug, false).await;
-    let (patient, slot) = seed(&admin, 0).await;
+    // Nobody subscribed: changes store no event at all.
+    seed(&admin, 0).await;
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM outbox_events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "an event nobody takes is not stored");
+    let receiver = Receiver::spawn(&[]).await;
+    endpoint(
+        slug,
+        &[
+            "appointment.booked",
+            "appointment.cancelled",
+            "patient.created",
+        ],
+        &receiver,
+    )
+    .await;
+    let (patient, slot) = seed(&admin, 1).await;
     admin
         .batch_execute("ALTER TABLE appointments DISABLE TRIGGER appointment_consent_gate")
         .await
@@ -375,13 +394,13 @@ async fn the_event_is_written_in_the_transaction_of_the_change() {
         created[0].1,
         serde_json::json!({"patient": format!("Patient/{patient}")})
     );
-    // No endpoint: events are kept, no delivery is made.
+    // One delivery per event the endpoint takes (none is run here).
     let n: i64 = c
         .query_one("SELECT count(*) FROM webhook_deliveries", &[])
         .await
         .unwrap()
         .get(0);
-    assert_eq!(n, 0);
+    assert_eq!(n, 3);
     // The service's role cannot read a secret, nor rewrite an event.
     assert!(
         c.query("SELECT secret_sealed FROM webhook_endpoints", &[])

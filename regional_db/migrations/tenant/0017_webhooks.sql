@@ -82,12 +82,19 @@ CREATE OR REPLACE FUNCTION webhook_endpoint_secret(p_endpoint uuid) RETURNS byte
 $$;
 REVOKE ALL ON FUNCTION webhook_endpoint_secret(uuid) FROM PUBLIC;
 
--- Writes an event and its deliveries, in the caller's transaction.
+-- Writes an event and its deliveries, in the caller's transaction. An event no enabled
+-- endpoint takes is not stored at all: nothing would deliver it, and a clinic without
+-- subscribers (or a 1,000-reading Bundle nobody listens to) pays one probe of the few
+-- endpoint rows per change instead of a row per change.
 CREATE OR REPLACE FUNCTION webhook_emit(p_type text, p_data jsonb) RETURNS void
     LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     v_id uuid := gen_random_uuid();
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e
+                   WHERE e.disabled_at IS NULL AND p_type = ANY (e.event_types)) THEN
+        RETURN;
+    END IF;
     INSERT INTO outbox_events (id, type, payload) VALUES (v_id, p_type, p_data);
     INSERT INTO webhook_deliveries (endpoint, event)
         SELECT e.id, v_id FROM webhook_endpoints e
