@@ -1541,7 +1541,7 @@ async fn every_registered_resource_has_its_table() {
     };
     let slug = "catalog-tables";
     create_tenant(slug, "FR").await;
-    let client = pinned(&url(EU), slug).await;
+    let client = common::pinned(&url(EU), slug).await;
     let tenant: Vec<_> = all()
         .iter()
         .filter(|s| s.scope == SchemaScope::Tenant)
@@ -1591,24 +1591,7 @@ async fn verify(
 
 /// A connection as the service's own role, pinned to `slug`'s schema.
 async fn as_service(slug: &str) -> tokio_postgres::Client {
-    pinned(&service_url(EU), slug).await
-}
-
-/// A connection to `url` whose session stays pinned to `slug`'s schema.
-async fn pinned(url: &str, slug: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let schema = slug.parse::<telemed_shared::tenant::TenantSlug>().unwrap();
-    client
-        .execute(
-            "SELECT set_config('search_path', $1, false)",
-            &[&db::search_path_for(&schema)],
-        )
-        .await
-        .unwrap();
-    client
+    common::pinned(&service_url(EU), slug).await
 }
 
 /// The acceptance test of "append-only for the service's own database role": the role

@@ -122,18 +122,7 @@ async fn pinned(slug: &str, service: bool) -> tokio_postgres::Client {
     } else {
         cluster().url(DB)
     };
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-        .execute(
-            "SELECT set_config('search_path', $1, false)",
-            &[&db::search_path_for(&slug.parse().unwrap())],
-        )
-        .await
-        .unwrap();
-    client
+    common::pinned(&url, slug).await
 }
 
 /// A patient (named, born), a practitioner, a schedule and a free slot, `n` hours after a

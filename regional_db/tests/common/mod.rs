@@ -61,3 +61,21 @@ pub async fn migrate_two_regions(eu: &deadpool_postgres::Pool, us: &deadpool_pos
         .await
         .unwrap();
 }
+
+/// A connection to `url` whose session stays pinned to `slug`'s schema: tests that seed or
+/// read a clinic's tables directly, as the administrator or as the service's role.
+pub async fn pinned(url: &str, slug: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let schema = slug.parse::<telemed_shared::tenant::TenantSlug>().unwrap();
+    client
+        .execute(
+            "SELECT set_config('search_path', $1, false)",
+            &[&regional_db::db::search_path_for(&schema)],
+        )
+        .await
+        .unwrap();
+    client
+}
