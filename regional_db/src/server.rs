@@ -424,10 +424,7 @@ fn verify(state: &AppState, headers: &HeaderMap) -> Result<EdgeClaims, RegionErr
 
 async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let forwarded_by = headers
-        .get(FORWARDED_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let forwarded_by = forwarded_by(&headers);
     state
         .metrics
         .batches
@@ -437,14 +434,31 @@ async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bod
             "edge"
         }])
         .inc();
-    let resp = match batch_inner(&state, &headers, body, forwarded_by.as_deref()).await {
-        Ok(resp) => resp,
-        Err(err) => refuse(&state, err),
-    };
+    let result = batch_inner(&state, &headers, body, forwarded_by.as_deref()).await;
+    finish(&state, "batch", started, result)
+}
+
+/// The region that forwarded this request (`FORWARDED_HEADER`), if one did.
+fn forwarded_by(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(FORWARDED_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// A handler's answer: its response, or its refusal in the protocol's error shape; timed
+/// under `route` in `regional_request_duration_seconds`.
+fn finish(
+    state: &AppState,
+    route: &'static str,
+    started: Instant,
+    result: Result<Response, RegionError>,
+) -> Response {
+    let resp = result.unwrap_or_else(|err| refuse(state, err));
     state
         .metrics
         .request_duration
-        .with_label_values(&["batch", &outcome(&resp)])
+        .with_label_values(&[route, &outcome(&resp)])
         .observe(started.elapsed().as_secs_f64());
     resp
 }
@@ -1010,23 +1024,15 @@ async fn directory(
         entry.ok_or_else(|| RegionError::new(ErrorCode::UnknownTenant, "no such clinic"))
     }
     .await;
-    let resp = match result {
-        Ok(entry) => {
-            let mut resp = axum::Json(entry).into_response();
-            resp.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("max-age=30"),
-            );
-            resp
-        }
-        Err(e) => refuse(&state, e),
-    };
-    state
-        .metrics
-        .request_duration
-        .with_label_values(&["directory", &outcome(&resp)])
-        .observe(started.elapsed().as_secs_f64());
-    resp
+    let result = result.map(|entry| {
+        let mut resp = axum::Json(entry).into_response();
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=30"),
+        );
+        resp
+    });
+    finish(&state, "directory", started, result)
 }
 
 /// `POST /v1/sign-in`: a person's password checked for the token's clinic
@@ -1034,20 +1040,9 @@ async fn directory(
 /// it is forwarded there once, identical.
 async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let forwarded_by = headers
-        .get(FORWARDED_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let resp = match sign_in_inner(&state, &headers, body, forwarded_by.as_deref()).await {
-        Ok(resp) => resp,
-        Err(err) => refuse(&state, err),
-    };
-    state
-        .metrics
-        .request_duration
-        .with_label_values(&["sign_in", &outcome(&resp)])
-        .observe(started.elapsed().as_secs_f64());
-    resp
+    let forwarded_by = forwarded_by(&headers);
+    let result = sign_in_inner(&state, &headers, body, forwarded_by.as_deref()).await;
+    finish(&state, "sign_in", started, result)
 }
 
 async fn sign_in_inner(
