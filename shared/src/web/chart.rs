@@ -173,7 +173,9 @@ impl Chart {
         // The summary: one sentence per series.
         let mut summary = Vec::new();
         for s in &series {
-            let latest = s.readings.last().expect("non-empty");
+            let Some(latest) = s.readings.last() else {
+                continue;
+            };
             let (min, max) = s.readings.iter().fold((latest, latest), |(a, b), r| {
                 (
                     if r.value < a.value { r } else { a },

@@ -351,13 +351,19 @@ impl<H: Host> Page<'_, '_, H> {
     }
 
     /// `303 See Other` to `location` (after a post: reloading the next page posts nothing).
+    /// A location that is not plain visible ASCII (a visitor's `next` with a control or
+    /// non-ASCII character) goes to the home page instead: never a fault.
     pub fn redirect(&self, location: &str) -> Response<Vec<u8>> {
-        Response::builder()
-            .status(StatusCode::SEE_OTHER)
-            .header("location", location)
-            .header("cache-control", cache::NO_STORE)
-            .body(Vec::new())
-            .expect("a location of ours is a valid header")
+        let location = Some(location)
+            .filter(|l| l.bytes().all(|b| b.is_ascii_graphic()))
+            .and_then(|l| HeaderValue::from_str(l).ok())
+            .unwrap_or_else(|| HeaderValue::from_static("/"));
+        let mut r = Response::new(Vec::new());
+        *r.status_mut() = StatusCode::SEE_OTHER;
+        r.headers_mut().insert("location", location);
+        r.headers_mut()
+            .insert("cache-control", HeaderValue::from_static(cache::NO_STORE));
+        r
     }
 
     /// The response for a refusal.
@@ -646,10 +652,13 @@ async fn public_home<H: Host>(
             return finish_public(page, locale, source, Served::Hit, req);
         }
     }
+    // The clinic's slug: from its entry, else from the host (a domain was looked up above).
     let slug = match (&known, &selector) {
         (Some(e), _) => e.slug.clone(),
         (None, TenantSelector::Slug(s)) => s.clone(),
-        (None, TenantSelector::Domain(_)) => unreachable!("a domain is looked up above"),
+        (None, TenantSelector::Domain(_)) => {
+            return error_response(ErrorPage::NotFound, visitor_locale);
+        }
     };
     let nearest = ctx.nearest_region();
     let (data, entry) = match home::load(ctx, &slug, known.as_ref(), &nearest).await {
@@ -740,6 +749,70 @@ fn finish_public(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A visitor's `next` may hold anything a query can: a redirect never fails on it.
+    #[test]
+    fn a_location_no_header_can_carry_goes_home() {
+        let config = crate::config::EdgeConfig::from_lookup(|k| match k {
+            "APEX_DOMAIN" => Some("localhost".into()),
+            "REGION_URLS" => Some("eu-west=http://eu.test".into()),
+            "EDGE_TOKEN_KEY" => Some(crate::auth::SigningKey::from_seed([2; 32]).to_base64()),
+            "API_TOKEN_PUBLIC_KEYS" => {
+                Some(crate::auth::SigningKey::from_seed([1; 32]).public_base64())
+            }
+            "SESSION_KEYS" => Some(crate::config::TEST_SESSION_KEYS.into()),
+            _ => None,
+        })
+        .unwrap();
+        let host = NoHost;
+        let mut ctx = Ctx::new(&host, &config, crate::geo::GeoHint::default());
+        let req = Request::get("http://c.localhost/")
+            .body(Vec::new())
+            .unwrap();
+        let page = Page {
+            ctx: &mut ctx,
+            req: &req,
+            entry: serde_json::from_value(serde_json::json!({
+                "slug": "cc", "name": "C", "country": "FR", "home_region": "eu-west",
+                "default_locale": "fr", "currency": "EUR", "plan": "standard", "status": "active"
+            }))
+            .unwrap(),
+            locale: Locale::fallback(),
+            session: None,
+            form: None,
+            csrf: String::new(),
+            cookies: Vec::new(),
+        };
+        assert_eq!(page.redirect("/patient").headers()["location"], "/patient");
+        for bad in ["/caf\u{e9}", "/a\u{1}b", "/a\r\nb"] {
+            let r = page.redirect(bad);
+            assert_eq!(r.status(), 303);
+            assert_eq!(r.headers()["location"], "/", "{bad:?}");
+        }
+    }
+
+    /// A host no test here calls.
+    struct NoHost;
+
+    impl Host for NoHost {
+        async fn fetch(
+            &self,
+            _: Request<Vec<u8>>,
+        ) -> Result<Response<Vec<u8>>, crate::host::FetchError> {
+            Err(crate::host::FetchError("no network in this test".into()))
+        }
+        async fn cache_get(&self, _: &str) -> Option<Response<Vec<u8>>> {
+            None
+        }
+        async fn cache_put(&self, _: &str, _: Response<Vec<u8>>) {}
+        fn now_millis(&self) -> u64 {
+            0
+        }
+        fn fill_random(&self, buf: &mut [u8]) {
+            buf.fill(7);
+        }
+        fn log(&self, _: LogLevel, _: &str) {}
+    }
 
     #[test]
     fn routes() {

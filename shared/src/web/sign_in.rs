@@ -26,7 +26,8 @@ fn safe_next(next: Option<&str>) -> Option<&str> {
         n.starts_with('/')
             && !n.starts_with("//")
             && !n.starts_with("/\\")
-            && !n.contains(['\r', '\n'])
+            // Visible ASCII only: a location header can carry nothing else.
+            && n.bytes().all(|b| b.is_ascii_graphic())
     })
 }
 
@@ -245,6 +246,8 @@ mod tests {
             "/\\evil",
             "patient",
             "/a\r\nx",
+            "/caf\u{e9}",
+            "/a\u{1}b",
         ] {
             assert_eq!(safe_next(Some(bad)), None, "{bad}");
         }
