@@ -688,11 +688,15 @@ fn service_login(cluster: &PgCluster) -> Result<(String, String)> {
 /// The publication every region subscribes to: the directory tables of the control schema.
 const DIRECTORY_PUBLICATION: &str = "control_directory";
 
-/// What every region reads from the control plane: the directory, and the exchange rates.
-const REPLICATED_TABLES: [&str; 3] = [
+/// What every region reads from the control plane: the directory, the exchange rates, and
+/// the marketplace's apps with their OAuth clients (a clinic's home region answers its
+/// token requests).
+const REPLICATED_TABLES: [&str; 5] = [
     "control.tenants",
     "control.tenant_domains",
     "control.exchange_rates",
+    "control.apps",
+    "control.oauth_clients",
 ];
 
 /// Logical replication of the directory: the control plane publishes it, every other
