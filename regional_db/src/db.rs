@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 pub use telemed_shared::dataplane::catalog::envelope::{quote_ident, search_path_for};
 use telemed_shared::{
     api::resources::audit_event::AUDIT_EVENT,
+    auth::AppToken,
     dataplane::{
         catalog::{
             Statement,
@@ -41,6 +42,43 @@ pub struct Requester<'a> {
     pub actor: &'a str,
     /// Where the edge that sent the batch runs ([`telemed_shared::auth::EdgeClaims::edge`]).
     pub edge: Option<&'a str>,
+    /// The app's access token the call was made with, checked in the batch's transaction.
+    pub app: Option<&'a AppToken>,
+}
+
+/// Whether an app's access token still stands in the pinned clinic schema: its app is
+/// approved and installed here, installed no later than the token was issued (a token of
+/// an earlier installation does not survive an uninstall and reinstall), and the token is
+/// not revoked. One indexed query in the batch's own transaction: no extra round trip.
+const APP_TOKEN_STANDS_SQL: &str = "\
+    SELECT EXISTS ( \
+        SELECT 1 FROM app_installations i \
+        JOIN control.oauth_clients c ON c.client_id = i.client_id \
+        JOIN control.apps a ON a.id = c.app AND a.status = 'approved' \
+        WHERE i.client_id = $1 AND i.status = 'installed' \
+          AND date_trunc('second', i.installed_at) <= to_timestamp($3::double precision) \
+    ) AND NOT EXISTS (SELECT 1 FROM oauth_revoked_tokens WHERE jti = $2)";
+
+/// Refuses the batch (`token_revoked`) when the app's token no longer stands.
+pub async fn check_app_token(
+    client: &impl GenericClient,
+    app: &AppToken,
+) -> Result<(), RegionError> {
+    let row = client
+        .query_one(
+            APP_TOKEN_STANDS_SQL,
+            &[&app.client_id, &app.token_id, &(app.issued_at as f64)],
+        )
+        .await
+        .map_err(|e| error::from_postgres(&e))?;
+    if row.get::<_, bool>(0) {
+        Ok(())
+    } else {
+        Err(RegionError::new(
+            ErrorCode::TokenRevoked,
+            "the app's token was revoked, or the app is not installed in this clinic",
+        ))
+    }
 }
 
 /// A bounded pool (also used, with one connection, by operator commands). A checkout
@@ -313,6 +351,9 @@ async fn run_transaction(
     pin_schema(&tx, slug)
         .await
         .map_err(|e| error::from_postgres(&e))?;
+    if let Some(app) = who.app {
+        check_app_token(&tx, app).await?;
+    }
     if let Some(idem) = idempotency
         && let Some(results) = claim_key(&tx, idem).await?
     {

@@ -41,6 +41,7 @@ pub mod grants;
 pub mod jobs;
 mod metrics;
 pub mod migrate;
+pub mod oauth;
 pub mod params;
 pub mod passwords;
 pub mod provision;

@@ -475,6 +475,17 @@ struct ServeArgs {
     /// never overlap). Off without it: `regional-db jobs run webhooks` by hand.
     #[arg(long, env = "WEBHOOKS_EVERY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     webhooks_every_seconds: Option<u64>,
+    /// The authorisation server's keys (comma-separated base64 Ed25519 key pairs): the first
+    /// signs apps' access tokens, every one verifies them (a rotation lists the new key
+    /// first and keeps the retiring one until its last token expired). The edges hold
+    /// their public halves (`API_TOKEN_PUBLIC_KEYS`). Without it this region issues no
+    /// tokens.
+    #[arg(long, env = "API_SIGNING_KEYS", hide_env_values = true)]
+    api_signing_keys: Option<String>,
+    /// Let the region fetch apps' URLs (their key sets) over plain http and on loopback or
+    /// private addresses: for a local stack only, never in production.
+    #[arg(long, env = "ALLOW_LOCAL_URLS")]
+    allow_local_urls: bool,
 }
 
 #[derive(Args)]
@@ -770,6 +781,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
     config.master_keys = Some(args.keys.parse()?);
     config.rates_feed_url = args.rates_feed_url;
     config.webhooks_every = args.webhooks_every_seconds.map(Duration::from_secs);
+    config.api_signing_keys = args
+        .api_signing_keys
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(telemed_shared::auth::SigningKey::from_base64)
+        .collect::<Result<_, _>>()
+        .context("API_SIGNING_KEYS")?;
+    config.outbound.allow_local = args.allow_local_urls;
     // One short connection of its own, closed before serving: the pools start empty.
     regional_db::grants::warn_if_superuser(&db::pool(
         &args.db.database_url,

@@ -26,6 +26,9 @@
 //! - `regional_sign_ins_total{outcome}`: people's sign-ins (`POST /v1/sign-in`) this
 //!   instance decided, `ok`, `refused` (wrong password, unknown email, disabled account)
 //!   or `locked` (throttled); a rise of `refused` and `locked` is password guessing
+//! - `regional_oauth_requests_total{endpoint,outcome}`: apps' token, introspection and
+//!   revocation requests answered here, `ok` or the RFC 6749 error code (`invalid_client`
+//!   rising: a client misconfigured, or someone guessing)
 //! - `regional_audit_spooled_events`: audit events of replica reads waiting in the local
 //!   spool for the primary to come back, and `regional_directory_fallbacks_total{source}`:
 //!   directory look-ups the primary could not answer (`cache`: a stale entry served;
@@ -64,6 +67,7 @@ pub struct Metrics {
     pub jobs: IntCounterVec,
     pub webhook_deliveries: IntCounterVec,
     pub sign_ins: IntCounterVec,
+    pub oauth_requests: IntCounterVec,
     edge_duration: HistogramVec,
     edge_responses: IntCounterVec,
 }
@@ -222,8 +226,17 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let oauth_requests = IntCounterVec::new(
+            Opts::new(
+                "regional_oauth_requests_total",
+                "Apps' OAuth requests answered here, by endpoint and outcome (ok or the RFC 6749 error code).",
+            ),
+            &["endpoint", "outcome"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(batches.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(oauth_requests.clone()),
             Box::new(directory.clone()),
             Box::new(request_duration.clone()),
             Box::new(statement_duration.clone()),
@@ -282,6 +295,7 @@ impl Metrics {
             jobs,
             webhook_deliveries,
             sign_ins,
+            oauth_requests,
             edge_duration,
             edge_responses,
         }

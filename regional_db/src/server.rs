@@ -57,10 +57,10 @@ use telemed_shared::{
             BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH,
             EDGE_TIMINGS_PATH, EdgeTiming, ErrorCode, FORWARDED_HEADER, Idempotency,
             MAX_BATCH_BYTES, MAX_EDGE_TIMING_BYTES, MAX_FINGERPRINT_BYTES,
-            MAX_IDEMPOTENCY_KEY_BYTES, MAX_SIGN_IN_BYTES, MAX_STATEMENTS, RATES_JOB_PATH,
-            REPLAY_HEADER, RatesRefreshed, RegionError, SERVED_BY_PRIMARY, SERVED_BY_REPLICA,
-            SERVER_TIMING_HEADER, SIGN_IN_PATH, SignInRequest, StatementResult, format_lsn,
-            parse_lsn,
+            MAX_IDEMPOTENCY_KEY_BYTES, MAX_SIGN_IN_BYTES, MAX_STATEMENTS, OAUTH_PATH,
+            RATES_JOB_PATH, REPLAY_HEADER, RatesRefreshed, RegionError, SERVED_BY_PRIMARY,
+            SERVED_BY_REPLICA, SERVER_TIMING_HEADER, SIGN_IN_PATH, SignInRequest, StatementResult,
+            format_lsn, parse_lsn,
         },
     },
     geo::{RegionId, RegionMap},
@@ -111,6 +111,12 @@ pub struct Config {
     /// counted in `regional_webhook_deliveries_total`. `None`: by hand only (`regional-db
     /// jobs run webhooks`). Needs `master_keys` (the secrets are sealed).
     pub webhooks_every: Option<Duration>,
+    /// The authorisation server's signing keys (`API_SIGNING_KEYS`: the first signs apps'
+    /// access tokens, all verify them for introspection and revocation). Empty: this
+    /// region issues no tokens (`/v1/oauth` answers 503).
+    pub api_signing_keys: Vec<telemed_shared::auth::SigningKey>,
+    /// Which URLs of apps (their key sets) this region may fetch.
+    pub outbound: crate::oauth::jwks::OutboundPolicy,
 }
 
 impl Config {
@@ -130,6 +136,8 @@ impl Config {
             master_keys: None,
             rates_feed_url: crate::jobs::rates::ECB_DAILY.to_owned(),
             webhooks_every: None,
+            api_signing_keys: Vec::new(),
+            outbound: Default::default(),
         }
     }
 }
@@ -180,6 +188,8 @@ struct AppState {
     vault: Option<vault::Vault>,
     /// Where `POST /v1/jobs/rates` fetches the rates.
     rates_feed_url: String,
+    /// The authorisation server, when this region has its keys.
+    issuer: Option<crate::oauth::Issuer>,
 }
 
 /// How long a read whose `min_lsn` the replica has not replayed waits for it before the
@@ -305,6 +315,7 @@ fn routes(state: Arc<AppState>) -> Router {
         .route(EDGE_TIMINGS_PATH, post(edge_timings))
         .route(RATES_JOB_PATH, post(refresh_rates))
         .route(SIGN_IN_PATH, post(sign_in))
+        .route(OAUTH_PATH, post(oauth))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -362,6 +373,7 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
             .map(|r| r.pool.clone()),
         metrics.directory_fallbacks.clone(),
     );
+    let issuer = crate::oauth::Issuer::new(config.api_signing_keys, http.clone(), config.outbound);
     Ok(Arc::new(AppState {
         region: config.region,
         directory,
@@ -377,6 +389,7 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
         spool,
         vault: config.master_keys.map(vault::Vault::new),
         rates_feed_url: config.rates_feed_url,
+        issuer,
     }))
 }
 
@@ -570,6 +583,7 @@ async fn batch_inner(
     let who = db::Requester {
         actor: claims.actor.as_deref().unwrap_or("edge"),
         edge,
+        app: claims.app.as_ref(),
     };
     let metrics = &state.metrics;
     let read_only = statements.iter().all(|s| s.access == Access::Read);
@@ -615,8 +629,10 @@ async fn batch_inner(
         .collect::<Result<Vec<_>, RegionError>>()?;
     // Postgres time: the transaction from BEGIN to COMMIT (not the wait for a connection).
     let mut db_started = Instant::now();
+    // An app's call is served by the primary: an uninstall or a revocation takes effect on
+    // its very next call, not once the replica has replayed it.
     let on_replica = match &state.reads {
-        Some(reads) if read_only => {
+        Some(reads) if read_only && who.app.is_none() => {
             read_on_replica(state, reads, &slug, &who, &calls, min_lsn.as_deref()).await?
         }
         _ => None,
@@ -1045,12 +1061,29 @@ async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     finish(&state, "sign_in", started, result)
 }
 
-async fn sign_in_inner(
+/// A request for one clinic ([`SIGN_IN_PATH`], [`OAUTH_PATH`]) once its edge token and
+/// body are checked: to answer here, or already answered by the clinic's home region.
+enum Homed<T> {
+    Here {
+        slug: TenantSlug,
+        request: T,
+        /// Where the asking edge runs, bounded (for the trail).
+        edge: Option<String>,
+    },
+    Forwarded(Response),
+}
+
+/// Checks a clinic request (edge token naming the clinic, body within `max_bytes`, JSON
+/// of `T`) and forwards it, identical, to the clinic's home region when that is not this
+/// one (once: a forwarded request is never forwarded again).
+async fn homed<T: serde::de::DeserializeOwned>(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
     forwarded_by: Option<&str>,
-) -> Result<Response, RegionError> {
+    path: &'static str,
+    max_bytes: usize,
+) -> Result<Homed<T>, RegionError> {
     let claims = verify(state, headers)?;
     let slug = claims.tenant.clone().ok_or_else(|| {
         RegionError::new(ErrorCode::Unauthorized, "the edge token names no clinic")
@@ -1058,26 +1091,27 @@ async fn sign_in_inner(
     let too_large = || {
         RegionError::new(
             ErrorCode::TooLarge,
-            format!("a sign-in body is at most {MAX_SIGN_IN_BYTES} bytes"),
+            format!("a {path} body is at most {max_bytes} bytes"),
         )
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_SIGN_IN_BYTES) {
+    if declared.is_some_and(|n| n > max_bytes) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, MAX_SIGN_IN_BYTES)
+    let bytes = axum::body::to_bytes(body, max_bytes)
         .await
         .map_err(|_| too_large())?;
-    // Serde's message names a field or a JSON type, never a string's value: the password
-    // is declared a string, so any string is accepted and none is quoted.
-    let request: SignInRequest = serde_json::from_slice(&bytes)
-        .map_err(|e| RegionError::new(ErrorCode::BadRequest, format!("malformed sign-in: {e}")))?;
+    // Serde's message names a field or a JSON type, never a string's value: passwords and
+    // secrets are declared strings, so any string is accepted and none is quoted.
+    let request: T = serde_json::from_slice(&bytes).map_err(|e| {
+        RegionError::new(ErrorCode::BadRequest, format!("malformed {path} body: {e}"))
+    })?;
     let entry = tenant_entry(state, &slug).await?;
     if entry.home_region != state.region {
         if let Some(from) = forwarded_by {
-            tracing::warn!(tenant = %slug, home = %entry.home_region, from, "forwarded sign-in for a clinic not homed here");
+            tracing::warn!(tenant = %slug, home = %entry.home_region, from, path, "forwarded request for a clinic not homed here");
             return Err(RegionError::new(
                 ErrorCode::Unavailable,
                 format!(
@@ -1086,20 +1120,100 @@ async fn sign_in_inner(
                 ),
             ));
         }
-        return forward(state, headers, bytes, &entry.home_region, SIGN_IN_PATH).await;
+        return Ok(Homed::Forwarded(
+            forward(state, headers, bytes, &entry.home_region, path).await?,
+        ));
     }
     let edge = claims.edge.as_deref().map(|e| {
         e.char_indices()
             .nth(MAX_EDGE_LOCATION_CHARS)
             .map_or(e, |(cut, _)| &e[..cut])
+            .to_owned()
     });
-    let (outcome, verdict) = crate::sign_in::attempt(&state.pool, &slug, &request, edge).await?;
+    Ok(Homed::Here {
+        slug,
+        request,
+        edge,
+    })
+}
+
+async fn sign_in_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    forwarded_by: Option<&str>,
+) -> Result<Response, RegionError> {
+    let (slug, request, edge) = match homed::<SignInRequest>(
+        state,
+        headers,
+        body,
+        forwarded_by,
+        SIGN_IN_PATH,
+        MAX_SIGN_IN_BYTES,
+    )
+    .await?
+    {
+        Homed::Here {
+            slug,
+            request,
+            edge,
+        } => (slug, request, edge),
+        Homed::Forwarded(r) => return Ok(r),
+    };
+    let (outcome, verdict) =
+        crate::sign_in::attempt(&state.pool, &slug, &request, edge.as_deref()).await?;
     state
         .metrics
         .sign_ins
         .with_label_values(&[verdict.label()])
         .inc();
     Ok(axum::Json(outcome).into_response())
+}
+
+/// `POST /v1/oauth`: an app's token, introspection or revocation request for the token's
+/// clinic ([`crate::oauth`]), answered in its home region (forwarded there once).
+async fn oauth(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let forwarded_by = forwarded_by(&headers);
+    let result = oauth_inner(&state, &headers, body, forwarded_by.as_deref()).await;
+    finish(&state, "oauth", started, result)
+}
+
+async fn oauth_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    forwarded_by: Option<&str>,
+) -> Result<Response, RegionError> {
+    let (slug, request) = match homed::<telemed_shared::oauth::OAuthRequest>(
+        state,
+        headers,
+        body,
+        forwarded_by,
+        OAUTH_PATH,
+        telemed_shared::oauth::MAX_FORM_BYTES * 2,
+    )
+    .await?
+    {
+        Homed::Here { slug, request, .. } => (slug, request),
+        Homed::Forwarded(r) => return Ok(r),
+    };
+    let issuer = state.issuer.as_ref().ok_or_else(|| {
+        RegionError::new(
+            ErrorCode::Unavailable,
+            "this region has no API signing key: it issues no tokens",
+        )
+    })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (reply, outcome) = crate::oauth::answer(&state.pool, issuer, &slug, &request, now).await?;
+    state
+        .metrics
+        .oauth_requests
+        .with_label_values(&[request.endpoint.label(), outcome])
+        .inc();
+    Ok(axum::Json(reply).into_response())
 }
 
 /// `POST /v1/edge-timings`: an edge's timing of one response (see [`EdgeTiming`]), counted

@@ -29,6 +29,9 @@ pub const EDGE_AUDIENCE: &str = "regional-db";
 pub const EDGE_TOKEN_TTL_SECS: u64 = 60;
 /// API tokens may not claim a longer life than this, whatever their issuer wrote.
 pub const API_TOKEN_MAX_TTL_SECS: u64 = 24 * 3600;
+/// The life of an access token the authorisation server issues to an app (`/oauth/token`):
+/// short enough that a leaked one is soon worthless; apps ask again, it costs one call.
+pub const ACCESS_TOKEN_TTL_SECS: u64 = 300;
 const CLOCK_SKEW_SECS: u64 = 30;
 
 /// Why a token or key was refused. Each maps to 401 (the caller must authenticate again)
@@ -51,6 +54,10 @@ pub enum AuthError {
     /// A key in the configuration is not valid base64 Ed25519 material (a server fault).
     #[error("invalid key material: {0}")]
     BadKey(String),
+    /// Verified, but its app was uninstalled or the token revoked since (the region says so
+    /// when the token is used).
+    #[error("the token was revoked, or its app is no longer installed in this clinic")]
+    Revoked,
 }
 
 /// Permissions of a SMART v2 scope, `c r u d s` (v1 `read` = `rs`, `write` = `cud`).
@@ -66,6 +73,16 @@ impl Perms {
 
     pub fn contains(self, other: Perms) -> bool {
         self.0 & other.0 == other.0
+    }
+
+    /// The letters of these permissions, in `cruds` order (`rs`).
+    pub fn letters(self) -> String {
+        "cruds"
+            .chars()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, c)| c)
+            .collect()
     }
 
     fn parse(s: &str) -> Option<Perms> {
@@ -110,6 +127,17 @@ pub struct Scope {
     pub perms: Perms,
 }
 
+impl Scope {
+    /// Whether this scope grants everything `other` asks: same context, the same type (or
+    /// `*`), and every permission. `system/*.rs` covers `system/Patient.r`; the reverse
+    /// does not hold.
+    pub fn covers(&self, other: &Scope) -> bool {
+        self.context == other.context
+            && (self.resource == "*" || self.resource == other.resource)
+            && self.perms.contains(other.perms)
+    }
+}
+
 impl FromStr for Scope {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
@@ -147,13 +175,7 @@ impl fmt::Display for Scope {
             ScopeContext::User => "user",
             ScopeContext::Patient => "patient",
         };
-        let letters: String = "cruds"
-            .chars()
-            .enumerate()
-            .filter(|(i, _)| self.perms.0 & (1 << i) != 0)
-            .map(|(_, c)| c)
-            .collect();
-        write!(f, "{ctx}/{}.{letters}", self.resource)
+        write!(f, "{ctx}/{}.{}", self.resource, self.perms.letters())
     }
 }
 
@@ -199,6 +221,23 @@ pub struct ApiClaims {
     pub tenant: TenantSlug,
     /// Space-separated SMART scopes.
     pub scope: String,
+    /// The app's OAuth client, on tokens the authorisation server issued to an app (RFC
+    /// 9068's claim); absent on operators' tokens (`xtask token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// What identifies an app's access token for the region, which refuses it once the app is
+/// uninstalled or the token revoked: the edge cannot know that without asking, the region
+/// checks it in the same transaction as the call's statements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppToken {
+    pub client_id: String,
+    /// The token's `jti`.
+    pub token_id: String,
+    /// The token's `iat` (seconds): a token issued before the app's latest installation
+    /// belongs to an earlier one.
+    pub issued_at: u64,
 }
 
 /// A verified API caller.
@@ -208,6 +247,8 @@ pub struct ApiPrincipal {
     /// `sub`: the user, device or app client id, recorded in the audit trail.
     pub subject: String,
     pub scopes: Scopes,
+    /// Set when an app's access token authenticated the call.
+    pub app: Option<AppToken>,
 }
 
 /// The custom claims of an edge→region token. Build them with `..Default::default()`
@@ -225,22 +266,35 @@ pub struct EdgeClaims {
     /// it, the region cannot tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge: Option<String>,
+    /// The app's token the call was made with, for the region to check it still stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppToken>,
 }
 
 /// The longest [`EdgeClaims::edge`] the region records; longer ones are cut.
 pub const MAX_EDGE_LOCATION_CHARS: usize = 64;
 
-/// An Ed25519 signing key, configured as base64 of the 64-byte key pair.
+/// An Ed25519 signing key, configured as base64 of the 64-byte key pair. Its tokens name
+/// it in their header (`kid`: the key's RFC 7638 thumbprint), so verifiers holding several
+/// keys during a rotation pick the right one, and JWKS readers find it.
 pub struct SigningKey(Ed25519KeyPair);
 
 impl SigningKey {
+    fn new(pair: Ed25519KeyPair) -> Self {
+        let kid = pair.jwk_thumbprint();
+        Self(pair.with_key_id(&kid))
+    }
+
     pub fn from_base64(b64: &str) -> Result<Self, AuthError> {
         let raw = B64
             .decode(b64.trim())
             .map_err(|e| AuthError::BadKey(e.to_string()))?;
-        Ed25519KeyPair::from_bytes(&raw)
-            .map(Self)
-            .map_err(|e| AuthError::BadKey(e.to_string()))
+        Self::from_key_pair_bytes(&raw)
+    }
+
+    /// The `kid` of this key's tokens.
+    pub fn key_id(&self) -> String {
+        self.0.jwk_thumbprint()
     }
 
     /// Base64 of the public half, for the verifier's configuration.
@@ -257,12 +311,12 @@ impl SigningKey {
     /// tooling draws the seed (natively) and hands it in.
     pub fn from_seed(seed: [u8; 32]) -> Self {
         let kp = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed));
-        Self(Ed25519KeyPair::from_bytes(&kp[..]).expect("a derived key pair is valid"))
+        Self::new(Ed25519KeyPair::from_bytes(&kp[..]).expect("a derived key pair is valid"))
     }
 
     pub fn from_key_pair_bytes(raw: &[u8]) -> Result<Self, AuthError> {
         Ed25519KeyPair::from_bytes(raw)
-            .map(Self)
+            .map(Self::new)
             .map_err(|e| AuthError::BadKey(e.to_string()))
     }
 
@@ -272,6 +326,7 @@ impl SigningKey {
         issuer: &str,
         audience: &str,
         subject: Option<String>,
+        jwt_id: Option<String>,
         now_secs: u64,
         ttl_secs: u64,
     ) -> Result<String, AuthError> {
@@ -283,7 +338,7 @@ impl SigningKey {
             issuer: Some(issuer.to_owned()),
             subject,
             audiences: Some(Audiences::AsString(audience.to_owned())),
-            jwt_id: None,
+            jwt_id,
             nonce: None,
             custom: claims,
         };
@@ -298,6 +353,7 @@ impl SigningKey {
             claims,
             EDGE_ISSUER,
             EDGE_AUDIENCE,
+            None,
             None,
             now_secs,
             EDGE_TOKEN_TTL_SECS,
@@ -316,23 +372,85 @@ impl SigningKey {
         let claims = ApiClaims {
             tenant,
             scope: scope.to_owned(),
+            client_id: None,
         };
         self.sign(
             claims,
             API_ISSUER,
             API_AUDIENCE,
             Some(subject.to_owned()),
+            None,
             now_secs,
             ttl_secs,
         )
     }
+
+    /// Mints an app's access token (the authorisation server, in the clinic's home region):
+    /// `sub` and `client_id` are the app's client, `jti` is drawn by the caller.
+    pub fn sign_access_token(
+        &self,
+        tenant: TenantSlug,
+        client_id: &str,
+        scope: &str,
+        token_id: &str,
+        now_secs: u64,
+    ) -> Result<String, AuthError> {
+        let claims = ApiClaims {
+            tenant,
+            scope: scope.to_owned(),
+            client_id: Some(client_id.to_owned()),
+        };
+        self.sign(
+            claims,
+            API_ISSUER,
+            API_AUDIENCE,
+            Some(client_id.to_owned()),
+            Some(token_id.to_owned()),
+            now_secs,
+            ACCESS_TOKEN_TTL_SECS,
+        )
+    }
+
+    /// The public half, for the region's own verification (introspection, revocation).
+    pub fn verifying_key(&self) -> (String, Ed25519PublicKey) {
+        (self.key_id(), self.0.public_key())
+    }
 }
 
 /// One or more Ed25519 public keys (comma-separated base64), so keys can be rotated:
-/// publish the new key, then switch the signer, then drop the old key.
-pub struct VerifyingKeys(Vec<Ed25519PublicKey>);
+/// publish the new key, then switch the signer, then drop the old key once the last token
+/// it signed has expired. Each key is known by its `kid` (RFC 7638 thumbprint): a token
+/// naming a `kid` is checked against that key only, and an unknown `kid` is refused.
+pub struct VerifyingKeys(Vec<(String, Ed25519PublicKey)>);
 
 impl VerifyingKeys {
+    /// The verifying halves of signing keys (the region, which signs and introspects).
+    pub fn of_signing_keys(keys: &[SigningKey]) -> Result<Self, AuthError> {
+        if keys.is_empty() {
+            return Err(AuthError::BadKey("no key configured".into()));
+        }
+        Ok(Self(keys.iter().map(SigningKey::verifying_key).collect()))
+    }
+
+    /// The keys as a JSON Web Key Set (RFC 7517), for `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .0
+            .iter()
+            .map(|(kid, key)| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.to_bytes()),
+                    "kid": kid,
+                    "alg": "EdDSA",
+                    "use": "sig",
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+
     pub fn from_base64_list(list: &str) -> Result<Self, AuthError> {
         let keys = list
             .split(',')
@@ -342,7 +460,9 @@ impl VerifyingKeys {
                 let raw = B64
                     .decode(b64)
                     .map_err(|e| AuthError::BadKey(e.to_string()))?;
-                Ed25519PublicKey::from_bytes(&raw).map_err(|e| AuthError::BadKey(e.to_string()))
+                let key = Ed25519PublicKey::from_bytes(&raw)
+                    .map_err(|e| AuthError::BadKey(e.to_string()))?;
+                Ok((key.jwk_thumbprint(), key))
             })
             .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() {
@@ -368,8 +488,26 @@ impl VerifyingKeys {
             max_token_length: Some(8 * 1024),
             ..Default::default()
         };
+        let kid = jwt_simple::token::Token::decode_metadata(token)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?
+            .key_id()
+            .map(str::to_owned);
+        let candidates: Vec<&Ed25519PublicKey> = match &kid {
+            Some(kid) => self
+                .0
+                .iter()
+                .filter(|(k, _)| k == kid)
+                .map(|(_, key)| key)
+                .collect(),
+            None => self.0.iter().map(|(_, key)| key).collect(),
+        };
+        if candidates.is_empty() {
+            return Err(AuthError::Invalid(
+                "the token's key id (kid) names no key of ours".into(),
+            ));
+        }
         let mut last = AuthError::Invalid("no key".into());
-        for key in &self.0 {
+        for key in candidates {
             match key.verify_token::<C>(token, Some(options())) {
                 Ok(claims) => {
                     // jwt-simple accepts tokens without `exp`; we never do.
@@ -401,6 +539,15 @@ impl VerifyingKeys {
 
     /// Verifies an API token: signature, issuer, audience, expiry, bounded lifetime.
     pub fn verify_api(&self, token: &str, now_secs: u64) -> Result<ApiPrincipal, AuthError> {
+        self.verify_api_claims(token, now_secs).map(|(p, _)| p)
+    }
+
+    /// [`VerifyingKeys::verify_api`], with the token's claims (introspection reports them).
+    pub fn verify_api_claims(
+        &self,
+        token: &str,
+        now_secs: u64,
+    ) -> Result<(ApiPrincipal, JWTClaims<ApiClaims>), AuthError> {
         let claims = self.verify::<ApiClaims>(
             token,
             API_ISSUER,
@@ -408,11 +555,26 @@ impl VerifyingKeys {
             now_secs,
             API_TOKEN_MAX_TTL_SECS,
         )?;
-        Ok(ApiPrincipal {
-            subject: claims.subject.unwrap_or_else(|| "unknown".into()),
+        let app = match (&claims.custom.client_id, &claims.jwt_id) {
+            (Some(client_id), Some(token_id)) => Some(AppToken {
+                client_id: client_id.clone(),
+                token_id: token_id.clone(),
+                issued_at: claims.issued_at.map_or(0, |t| t.as_secs()),
+            }),
+            (Some(_), None) => {
+                return Err(AuthError::Invalid(
+                    "an app's token must carry its jti".into(),
+                ));
+            }
+            (None, _) => None,
+        };
+        let principal = ApiPrincipal {
+            subject: claims.subject.clone().unwrap_or_else(|| "unknown".into()),
             scopes: Scopes::parse(&claims.custom.scope),
-            tenant: claims.custom.tenant,
-        })
+            tenant: claims.custom.tenant.clone(),
+            app,
+        };
+        Ok((principal, claims))
     }
 
     /// Verifies an edge→region token.
@@ -445,7 +607,7 @@ pub(crate) mod tests {
 
     /// A fresh random key pair (tests run natively, where randomness is at hand).
     pub(crate) fn test_key() -> SigningKey {
-        SigningKey(Ed25519KeyPair::generate())
+        SigningKey::new(Ed25519KeyPair::generate())
     }
 
     #[test]
@@ -583,6 +745,64 @@ pub(crate) mod tests {
         );
         assert!(VerifyingKeys::from_base64_list(" , ").is_err());
         assert!(VerifyingKeys::from_base64_list("!!!").is_err());
+    }
+
+    #[test]
+    fn tokens_name_their_key_and_an_unknown_kid_is_refused() {
+        let (a, b) = (test_key(), test_key());
+        let keys = VerifyingKeys::from_base64_list(&a.public_base64()).unwrap();
+        let t = a
+            .sign_access_token(
+                "ab".parse().unwrap(),
+                "app_1",
+                "system/Patient.r",
+                "t-1",
+                NOW,
+            )
+            .unwrap();
+        let meta = jwt_simple::token::Token::decode_metadata(&t).unwrap();
+        assert_eq!(meta.key_id(), Some(a.key_id().as_str()));
+        let p = keys.verify_api(&t, NOW).unwrap();
+        assert_eq!(
+            p.app,
+            Some(AppToken {
+                client_id: "app_1".into(),
+                token_id: "t-1".into(),
+                issued_at: NOW
+            })
+        );
+        assert_eq!(p.subject, "app_1");
+        let other = b
+            .sign_access_token(
+                "ab".parse().unwrap(),
+                "app_1",
+                "system/Patient.r",
+                "t-2",
+                NOW,
+            )
+            .unwrap();
+        assert!(
+            matches!(keys.verify_api(&other, NOW), Err(AuthError::Invalid(m)) if m.contains("kid"))
+        );
+        // Operators' tokens carry no client: no app to check.
+        let op = a
+            .sign_api("ab".parse().unwrap(), "ops", "system/*.rs", NOW, 60)
+            .unwrap();
+        assert_eq!(keys.verify_api(&op, NOW).unwrap().app, None);
+        // Access tokens live five minutes at most.
+        assert_eq!(
+            keys.verify_api(&t, NOW + ACCESS_TOKEN_TTL_SECS + 31),
+            Err(AuthError::Expired)
+        );
+        // The JWKS lists each key under its kid, public half only.
+        let jwks = VerifyingKeys::of_signing_keys(&[a, b]).unwrap().jwks();
+        let listed = jwks["keys"].as_array().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(
+            listed
+                .iter()
+                .all(|k| k["kty"] == "OKP" && k.get("d").is_none())
+        );
     }
 
     #[test]

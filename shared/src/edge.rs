@@ -222,6 +222,9 @@ async fn route<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Respons
     if api::is_api_path(req.uri().path()) {
         return api::handle(ctx, req, selector).await;
     }
+    if crate::oauth::is_oauth_path(req.uri().path()) {
+        return crate::oauth::handle(ctx, req, selector).await;
+    }
     web::handle(ctx, req, selector).await
 }
 
@@ -779,6 +782,69 @@ mod tests {
         .response;
         assert_eq!(r.status(), 404);
         assert!(host.calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn the_token_endpoint_refuses_what_it_can_without_a_call() {
+        let (host, config, _) = setup();
+        let send = |method: &str, path: &str, content_type: Option<&str>, body: &str| {
+            let mut b = Request::builder()
+                .method(method)
+                .uri(format!("http://sandton-care.localhost{path}"));
+            if let Some(t) = content_type {
+                b = b.header("content-type", t);
+            }
+            block_on(handle(
+                &host,
+                &config,
+                GeoHint::default(),
+                b.body(body.as_bytes().to_vec()).unwrap(),
+            ))
+            .response
+        };
+        let error = |r: &Response<Vec<u8>>| -> String {
+            let v: Value = serde_json::from_slice(r.body()).unwrap();
+            v["error"].as_str().unwrap_or_default().to_owned()
+        };
+        let json = send("POST", "/oauth/token", Some("application/json"), "{}");
+        assert_eq!(
+            (json.status().as_u16(), error(&json)),
+            (400, "invalid_request".into())
+        );
+        assert_eq!(json.headers()["cache-control"], "no-store");
+        assert_eq!(json.headers()["pragma"], "no-cache");
+        let twice = send(
+            "POST",
+            "/oauth/token",
+            Some("application/x-www-form-urlencoded"),
+            "grant_type=client_credentials&grant_type=client_credentials",
+        );
+        assert_eq!(
+            (twice.status().as_u16(), error(&twice)),
+            (400, "invalid_request".into())
+        );
+        let huge = send(
+            "POST",
+            "/oauth/revoke",
+            Some("application/x-www-form-urlencoded"),
+            &format!("token={}", "a".repeat(crate::oauth::MAX_FORM_BYTES)),
+        );
+        assert_eq!(huge.status(), 400);
+        let get = send("GET", "/oauth/introspect", None, "");
+        assert_eq!(get.status(), 405);
+        assert_eq!(get.headers()["allow"], "POST");
+        // Discovery: answered from the configuration alone.
+        let jwks = send("GET", "/.well-known/jwks.json", None, "");
+        assert_eq!(jwks.status(), 200);
+        let keys: Value = serde_json::from_slice(jwks.body()).unwrap();
+        assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
+        let smart = send("GET", "/.well-known/smart-configuration", None, "");
+        let c: Value = serde_json::from_slice(smart.body()).unwrap();
+        assert_eq!(
+            c["token_endpoint"],
+            "http://sandton-care.localhost/oauth/token"
+        );
+        assert!(host.calls.borrow().is_empty(), "{:?}", host.calls.borrow());
     }
 
     /// `Patient/{id}/$access-log` is one search of the clinic's AuditEvents about that

@@ -15,7 +15,8 @@
 //! - [`web`]: server-rendered pages, sessions and forms; [`api`]: the FHIR REST API (`/v1`, `/fhir/R4`), generic over the
 //!   resource types of [`api::resources`]; [`fhir`]: the R4 datatypes they share.
 //! - [`dataplane`]: the catalog of named statements, the edge→region wire format and client.
-//! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`compliance`]: per-country
+//! - [`auth`]: JWTs (API and edge tokens) and SMART scopes; [`oauth`]: the authorisation
+//!   server apps get their tokens from (`/oauth/token`, SMART Backend Services); [`compliance`]: per-country
 //!   policy; [`country`]: country codes and defaults.
 //! - [`accounts`]: people's accounts of a clinic (roles, the password rule, their
 //!   statements); the region hashes and checks passwords (`POST /v1/sign-in`).
@@ -42,6 +43,7 @@ pub mod geo;
 pub mod host;
 pub mod i18n;
 pub mod money;
+pub mod oauth;
 pub mod tenant;
 pub mod web;
 

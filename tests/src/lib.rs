@@ -3,6 +3,8 @@
 //! on either edge, fresh clinics per test, tokens, and the regions' call counters.
 #![forbid(unsafe_code)]
 
+pub mod apps;
+
 use std::{
     collections::HashMap,
     sync::OnceLock,

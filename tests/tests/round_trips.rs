@@ -439,3 +439,66 @@ fn the_nearest_region_forwards_to_the_home_region() {
         "af-south received the batch forwarded by eu-west"
     );
 }
+
+/// Calls to `/v1/oauth` answered or forwarded by every region (the handler's timing count).
+fn oauth_calls() -> u64 {
+    telemed_e2e::stack()
+        .regions
+        .iter()
+        .map(|r| {
+            region_metric(
+                &r.id,
+                "regional_request_duration_seconds_count",
+                Some(("route", "oauth")),
+            )
+        })
+        .sum()
+}
+
+#[test]
+fn an_apps_token_is_one_call_its_api_calls_one_and_discovery_none() {
+    use telemed_e2e::apps::{self, ClientAuth, secret_token};
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for edge in EDGES {
+        for country in ["FR", "US"] {
+            let slug = new_clinic("rt-oauth", "Round Trip Apps", country);
+            let app = apps::register(ClientAuth::Secret, "system/Patient.crs");
+            apps::install(&slug, &app, "system/Patient.crs");
+            let host = edge.host_for(&slug);
+            // The edge learns the clinic's home with a first request (cold: see above).
+            let warm = token(&slug, "system/Patient.rs");
+            let s = edge
+                .get(
+                    &host,
+                    "/v1/patients",
+                    &[("authorization", &format!("Bearer {warm}"))],
+                )
+                .status();
+            assert_eq!(s, 200);
+            for path in ["/.well-known/smart-configuration", "/.well-known/jwks.json"] {
+                let (before, oauth_before) = (edge_calls_received(), oauth_calls());
+                assert_eq!(edge.get(&host, path, &[]).status(), 200);
+                assert_eq!(
+                    (edge_calls_received() - before, oauth_calls() - oauth_before),
+                    (0, 0),
+                    "{edge:?} {country}: {path} costs no call"
+                );
+            }
+            let (before, oauth_before) = (edge_calls_received(), oauth_calls());
+            let (status, body, _) = secret_token(edge, &slug, &app, "system/Patient.rs");
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(
+                (edge_calls_received() - before, oauth_calls() - oauth_before),
+                (0, 1),
+                "{edge:?} {country}: a token is one call, to the home region"
+            );
+            let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap());
+            let (s, n) = calls_of(|| {
+                edge.get(&host, "/v1/patients", &[("authorization", &bearer)])
+                    .status()
+                    .as_u16()
+            });
+            assert_eq!((s, n), (200, 1), "{edge:?} {country}: an app's API call");
+        }
+    }
+}

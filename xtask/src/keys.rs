@@ -10,8 +10,15 @@ use telemed_shared::auth::SigningKey;
 /// The two key pairs of a local stack (base64 Ed25519 key pairs).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StackKeys {
-    /// Signs API tokens (`cargo xtask token`); the edge holds only its public half.
+    /// Signs API tokens (apps' access tokens in the regions, and `cargo xtask token`); the
+    /// edge holds only its public half.
     pub api_issuer: String,
+    /// A second issuer key, retiring: the regions still verify what it signed and the edges
+    /// still accept it, next to `api_issuer` — a key rotation in progress, always, so the
+    /// tests see two `kid`s in the JWKS and tokens of both accepted. Added to older key
+    /// files on load.
+    #[serde(default)]
+    pub api_retiring: String,
     /// Signs edge→region tokens; the regions hold only its public half.
     pub edge: String,
     /// Each region's master key (`MASTER_KEYS` of its `regional-db`: `id:base64`), which
@@ -35,10 +42,15 @@ impl StackKeys {
                 edge: SigningKey::from_seed(random()?).to_base64(),
                 master_keys: BTreeMap::new(),
                 session: String::new(),
+                api_retiring: String::new(),
             },
         };
         let regions = telemed_shared::geo::RegionMap::embedded();
         let mut changed = !path.exists();
+        if keys.api_retiring.is_empty() {
+            keys.api_retiring = SigningKey::from_seed(random()?).to_base64();
+            changed = true;
+        }
         if keys.session.is_empty() {
             use base64::Engine;
             keys.session = base64::engine::general_purpose::STANDARD.encode(random()?);
@@ -75,8 +87,23 @@ impl StackKeys {
         SigningKey::from_base64(&self.api_issuer).context("api issuer key")
     }
 
+    /// The retiring issuer key (see [`StackKeys::api_retiring`]).
+    pub fn api_retiring_key(&self) -> Result<SigningKey> {
+        SigningKey::from_base64(&self.api_retiring).context("retiring api issuer key")
+    }
+
+    /// The edges' `API_TOKEN_PUBLIC_KEYS`: the issuer's and the retiring key's.
     pub fn api_public(&self) -> Result<String> {
-        Ok(self.api_signing_key()?.public_base64())
+        Ok(format!(
+            "{},{}",
+            self.api_signing_key()?.public_base64(),
+            self.api_retiring_key()?.public_base64()
+        ))
+    }
+
+    /// The regions' `API_SIGNING_KEYS`: the issuer's first (it signs), the retiring one.
+    pub fn api_signing_keys(&self) -> String {
+        format!("{},{}", self.api_issuer, self.api_retiring)
     }
 
     pub fn edge_public(&self) -> Result<String> {

@@ -292,6 +292,9 @@ impl StackInfo {
             r.service_database_url.as_ref().unwrap_or(&r.database_url),
         )
         .env("EDGE_TOKEN_PUBLIC_KEYS", self.keys()?.edge_public()?)
+        .env("API_SIGNING_KEYS", self.keys()?.api_signing_keys())
+        // Apps' key sets in the tests are served from this machine.
+        .env("ALLOW_LOCAL_URLS", "true")
         .env("MASTER_KEYS", self.keys()?.master_keys(region)?)
         .env("RATES_FEED_URL", &self.rates_feed_url)
         .env("PEER_URLS", &self.peer_urls)

@@ -212,6 +212,7 @@ impl ApiError {
 pub fn from_data_error(e: DataError) -> ApiError {
     match e.code() {
         ErrorCode::UnknownTenant => ApiError::NoClinic,
+        ErrorCode::TokenRevoked => ApiError::Auth(crate::auth::AuthError::Revoked),
         ErrorCode::TenantSuspended => ApiError::ClinicSuspended,
         ErrorCode::Conflict => match db_rule(region_message(&e).as_deref().unwrap_or("")) {
             Some((rule, detail)) => ApiError::Conflict(with_detail(rule.human, detail)),
@@ -384,6 +385,7 @@ mod tests {
         let expected = |code: ErrorCode| -> (u16, &str, bool) {
             match code {
                 E::UnknownTenant => (404, "not-found", false),
+                E::TokenRevoked => (401, "login", false),
                 E::TenantSuspended => (403, "forbidden", false),
                 E::Conflict => (409, "conflict", false),
                 E::IdempotencyMismatch => (422, "conflict", false),

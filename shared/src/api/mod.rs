@@ -149,6 +149,11 @@ impl Urls {
         }
     }
 
+    /// `scheme://authority` of the request.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
     /// The API's base URL in this space.
     pub fn base(&self) -> String {
         format!("{}{}", self.origin, self.space.prefix())
@@ -276,6 +281,15 @@ async fn serve<H: Host>(
                 StatusCode::OK,
                 &metadata::capability_statement(&urls, ctx.host.now_millis()),
             )),
+            _ => Err(ApiError::MethodNotAllowed("GET, HEAD")),
+        };
+    }
+    // SMART discovery lives under each FHIR base too (`[base]/.well-known/…`).
+    if segments.as_slice() == [".well-known", "smart-configuration"] {
+        return match *req.method() {
+            Method::GET | Method::HEAD => Ok(
+                crate::oauth::discovery::smart_configuration_response(urls.origin()),
+            ),
             _ => Err(ApiError::MethodNotAllowed("GET, HEAD")),
         };
     }
@@ -464,8 +478,13 @@ pub(crate) async fn run<H: Host>(
         min_lsn,
     };
     let send = || {
-        ctx.region
-            .batch(&region, &principal.tenant, Some(&principal.subject), &batch)
+        ctx.region.batch_by(
+            &region,
+            &principal.tenant,
+            Some(&principal.subject),
+            principal.app.as_ref(),
+            &batch,
+        )
     };
     let mut result = send().await;
     if batch.idempotency.is_some() && result.as_ref().is_err_and(|e| e.code().retryable()) {

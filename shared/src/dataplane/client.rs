@@ -9,12 +9,12 @@ use super::{
     catalog,
     wire::{
         BATCH_PATH, BatchRequest, BatchResponse, CATALOG_HEADER, DIRECTORY_PATH, EDGE_TIMINGS_PATH,
-        EdgeTiming, ErrorCode, RATES_JOB_PATH, RatesRefreshed, RegionError, SERVER_TIMING_HEADER,
-        SIGN_IN_PATH, SignInOutcome, SignInRequest, server_timing_db_millis,
+        EdgeTiming, ErrorCode, OAUTH_PATH, RATES_JOB_PATH, RatesRefreshed, RegionError,
+        SERVER_TIMING_HEADER, SIGN_IN_PATH, SignInOutcome, SignInRequest, server_timing_db_millis,
     },
 };
 use crate::{
-    auth::EdgeClaims,
+    auth::{AppToken, EdgeClaims},
     config::EdgeConfig,
     geo::RegionId,
     host::Host,
@@ -102,10 +102,25 @@ impl<'a, H: Host> RegionClient<'a, H> {
         actor: Option<&str>,
         batch: &BatchRequest,
     ) -> Result<BatchResponse, DataError> {
+        self.batch_by(region, tenant, actor, None, batch).await
+    }
+
+    /// [`RegionClient::batch`] for a call made with an app's access token: the region checks,
+    /// in the batch's own transaction, that the app is still installed and the token not
+    /// revoked.
+    pub async fn batch_by(
+        &self,
+        region: &RegionId,
+        tenant: &TenantSlug,
+        actor: Option<&str>,
+        app: Option<&AppToken>,
+        batch: &BatchRequest,
+    ) -> Result<BatchResponse, DataError> {
         let claims = EdgeClaims {
             tenant: Some(tenant.clone()),
             actor: actor.map(str::to_owned),
             edge: self.edge.clone(),
+            app: app.cloned(),
         };
         let body = serde_json::to_vec(batch).expect("wire types serialise");
         self.call(region, Method::POST, BATCH_PATH.to_owned(), claims, body)
@@ -153,6 +168,7 @@ impl<'a, H: Host> RegionClient<'a, H> {
             tenant: None,
             actor: Some("edge-cron".to_owned()),
             edge: self.edge.clone(),
+            ..Default::default()
         };
         self.call(
             &region,
@@ -179,9 +195,29 @@ impl<'a, H: Host> RegionClient<'a, H> {
             tenant: Some(tenant.clone()),
             actor: None,
             edge: self.edge.clone(),
+            ..Default::default()
         };
         let body = serde_json::to_vec(request).expect("wire types serialise");
         self.call(region, Method::POST, SIGN_IN_PATH.to_owned(), claims, body)
+            .await
+    }
+
+    /// Sends an app's OAuth request to `region` (the clinic's home, or the nearest, which
+    /// forwards it there): one call. A refusal is an `Ok` reply with its RFC 6749 error;
+    /// an `Err` is a fault (unknown or suspended clinic, unreachable region…).
+    pub async fn oauth(
+        &self,
+        region: &RegionId,
+        tenant: &TenantSlug,
+        request: &crate::oauth::OAuthRequest,
+    ) -> Result<crate::oauth::OAuthReply, DataError> {
+        let claims = EdgeClaims {
+            tenant: Some(tenant.clone()),
+            edge: self.edge.clone(),
+            ..Default::default()
+        };
+        let body = serde_json::to_vec(request).expect("wire types serialise");
+        self.call(region, Method::POST, OAUTH_PATH.to_owned(), claims, body)
             .await
     }
 

@@ -57,6 +57,9 @@ pub const RATES_JOB_PATH: &str = "/v1/jobs/rates";
 /// was given ([`SignInRequest`]); the clinic's home region checks the password (argon2id)
 /// and answers a [`SignInOutcome`]. Forwarded to the home region like a batch.
 pub const SIGN_IN_PATH: &str = "/v1/sign-in";
+/// An app's token, introspection or revocation request, answered by the clinic's home
+/// region ([`crate::oauth::OAuthRequest`]).
+pub const OAUTH_PATH: &str = "/v1/oauth";
 /// A sign-in body is an email, a password and an address: anything over this is refused
 /// (413) before it is parsed.
 pub const MAX_SIGN_IN_BYTES: usize = 4096;
@@ -160,6 +163,8 @@ pub fn format_lsn(lsn: u64) -> String {
 pub enum ErrorCode {
     /// Missing, forged or expired edge token.
     Unauthorized,
+    /// The app's access token the call was made with was revoked, or its app uninstalled.
+    TokenRevoked,
     /// Edge and region were built from different catalogs.
     CatalogMismatch,
     /// A statement name the catalog does not have, or a control statement in a batch.
@@ -193,8 +198,9 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the tests that check each one is mapped on purpose.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         Self::Unauthorized,
+        Self::TokenRevoked,
         Self::CatalogMismatch,
         Self::UnknownStatement,
         Self::BadRequest,
@@ -213,7 +219,7 @@ impl ErrorCode {
     /// The HTTP status a region answers with.
     pub fn status(self) -> u16 {
         match self {
-            Self::Unauthorized => 401,
+            Self::Unauthorized | Self::TokenRevoked => 401,
             Self::CatalogMismatch | Self::Conflict => 409,
             Self::UnknownStatement | Self::BadRequest => 400,
             Self::TooLarge => 413,
