@@ -26,6 +26,8 @@
 //! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
 //!   blind indexes.
 //! - [`jobs`]: the region's jobs (`regional-db jobs run retention|rates`) and legal holds.
+//! - [`outbound`]: which URLs of apps and clinics the region may call (https, public
+//!   addresses only; SSRF and DNS rebinding).
 //! - [`error`]: operator-command errors, and the one mapping of failures to wire errors.
 //! - `metrics`: the Prometheus registry of an instance (its series are listed there);
 //!   [`sampling`]: the gauges sampled in the background (clinics by country, replica lag).
@@ -42,6 +44,7 @@ pub mod jobs;
 mod metrics;
 pub mod migrate;
 pub mod oauth;
+pub mod outbound;
 pub mod params;
 pub mod passwords;
 pub mod provision;

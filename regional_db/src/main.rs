@@ -75,6 +75,10 @@ struct AddEndpointArgs {
     events: Vec<String>,
     #[arg(long)]
     description: Option<String>,
+    /// Accept an http URL, or one on a loopback or private address: for a local stack
+    /// only (otherwise https on public addresses only).
+    #[arg(long, env = "ALLOW_LOCAL_URLS")]
+    allow_local_urls: bool,
     #[command(flatten)]
     db: DbArgs,
     #[command(flatten)]
@@ -157,6 +161,16 @@ struct WebhooksJobArgs {
     /// Every clinic homed in this region.
     #[arg(long)]
     all: bool,
+    /// Send to http URLs and to loopback or private addresses too: for a local stack only.
+    #[arg(long, env = "ALLOW_LOCAL_URLS")]
+    allow_local_urls: bool,
+    /// How long a receiver has to answer (tests shorten it; default 15).
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout_seconds: Option<u64>,
+    /// How long a claim is held before another run may take it again (tests shorten it;
+    /// default 120; longer than the timeout).
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    lease_seconds: Option<u64>,
     #[command(flatten)]
     db: DbArgs,
     #[command(flatten)]
@@ -482,8 +496,9 @@ struct ServeArgs {
     /// tokens.
     #[arg(long, env = "API_SIGNING_KEYS", hide_env_values = true)]
     api_signing_keys: Option<String>,
-    /// Let the region fetch apps' URLs (their key sets) over plain http and on loopback or
-    /// private addresses: for a local stack only, never in production.
+    /// Let the region call apps' and clinics' URLs (key sets, webhook endpoints) over plain
+    /// http and on loopback or private addresses: for a local stack only, never in
+    /// production.
     #[arg(long, env = "ALLOW_LOCAL_URLS")]
     allow_local_urls: bool,
 }
@@ -641,8 +656,12 @@ async fn main() -> Result<()> {
                 event_types: a.events,
                 description: a.description,
             };
+            let policy = regional_db::outbound::OutboundPolicy {
+                allow_local: a.allow_local_urls,
+            };
             let (id, secret) =
-                webhooks::add_endpoint(&pool, &control, &region, &vault, &slug, &new).await?;
+                webhooks::add_endpoint(&pool, &control, &region, &vault, &policy, &slug, &new)
+                    .await?;
             println!(
                 "added webhook endpoint {id} to {slug} ({}); its secret, shown this once: {}",
                 new.url,
@@ -709,11 +728,22 @@ async fn run_webhooks(args: WebhooksJobArgs) -> Result<()> {
     let region = args.db.region()?;
     let (pool, control) = args.db.pools()?;
     let vault = vault::Vault::new(args.keys.parse()?);
+    let mut settings = webhooks::Settings::new(regional_db::outbound::OutboundPolicy {
+        allow_local: args.allow_local_urls,
+    });
+    if let Some(s) = args.timeout_seconds {
+        settings.timeout = Duration::from_secs(s);
+    }
+    if let Some(s) = args.lease_seconds {
+        settings.lease = Duration::from_secs(s);
+    }
+    let settings = settings.check()?;
     let job = webhooks::WebhookJob {
         now: chrono::Utc::now(),
         only: args.tenant.as_deref().map(str::parse).transpose()?,
+        settings,
     };
-    let http = webhooks::http_client()?;
+    let http = webhooks::http_client(&settings)?;
     let reports = webhooks::run(&job, &region, &pool, &control, &vault, &http).await?;
     println!("webhooks in {region}:");
     for r in &reports {

@@ -115,8 +115,9 @@ pub struct Config {
     /// access tokens, all verify them for introspection and revocation). Empty: this
     /// region issues no tokens (`/v1/oauth` answers 503).
     pub api_signing_keys: Vec<telemed_shared::auth::SigningKey>,
-    /// Which URLs of apps (their key sets) this region may fetch.
-    pub outbound: crate::oauth::jwks::OutboundPolicy,
+    /// Which URLs of apps (their key sets) and clinics (webhook endpoints) this region may
+    /// call ([`crate::outbound`]).
+    pub outbound: crate::outbound::OutboundPolicy,
 }
 
 impl Config {
@@ -232,6 +233,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let webhooks_every = config.webhooks_every;
+    let webhooks = crate::jobs::webhooks::Settings::new(config.outbound);
     let state = app_state(config)?;
     // Sign-in's dummy hash is made before the first attempt needs it: otherwise that
     // attempt, for an unknown email, would cost two hashes and stand out by its timing.
@@ -279,6 +281,7 @@ pub async fn run(
             };
             crate::jobs::webhooks::every(
                 period,
+                webhooks,
                 state.region.clone(),
                 state.pool.clone(),
                 state.control.clone(),
@@ -373,7 +376,14 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
             .map(|r| r.pool.clone()),
         metrics.directory_fallbacks.clone(),
     );
-    let issuer = crate::oauth::Issuer::new(config.api_signing_keys, http.clone(), config.outbound);
+    // Apps' key sets are fetched by a client of their own that connects to public
+    // addresses only (crate::outbound: DNS rebinding), not by the peers' client.
+    let jwks_http = config
+        .outbound
+        .client_builder()
+        .build()
+        .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+    let issuer = crate::oauth::Issuer::new(config.api_signing_keys, jwks_http, config.outbound);
     Ok(Arc::new(AppState {
         region: config.region,
         directory,

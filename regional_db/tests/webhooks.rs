@@ -3,7 +3,8 @@
 //! running as the service's role, delivers it signed, and the receiver verifies the
 //! signature with the `standardwebhooks` crate (the reference implementation, not ours);
 //! retries keep the webhook-id; `Retry-After` is honoured; 410 disables the endpoint;
-//! payloads carry ids only.
+//! payloads carry ids only; the real `regional-db` binary killed mid-delivery loses
+//! nothing once restarted; URLs the outbound policy refuses are neither added nor called.
 
 mod common;
 
@@ -22,8 +23,10 @@ use axum::{
 use chrono::{DateTime, Utc};
 use regional_db::{
     db,
-    jobs::webhooks::{self, NewEndpoint, Outcome, WebhookJob},
-    migrate, provision,
+    jobs::webhooks::{self, NewEndpoint, Outcome, Settings, WebhookJob},
+    migrate,
+    outbound::OutboundPolicy,
+    provision,
     vault::{MasterKeys, Vault},
 };
 use serde_json::Value;
@@ -66,26 +69,34 @@ fn cluster() -> &'static PgCluster {
     })
 }
 
+/// The region's `MASTER_KEYS`, for the vault here and for the binary's runs.
+fn master_keys() -> &'static str {
+    static K: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    K.get_or_init(|| MasterKeys::generate("k1").unwrap())
+}
+
 fn vault() -> &'static Vault {
     static V: std::sync::OnceLock<Vault> = std::sync::OnceLock::new();
-    V.get_or_init(|| Vault::new(MasterKeys::parse(&MasterKeys::generate("k1").unwrap()).unwrap()))
+    V.get_or_init(|| Vault::new(MasterKeys::parse(master_keys()).unwrap()))
 }
+
+/// A local stack's policy: the receivers listen on 127.0.0.1 over http.
+const LOCAL: OutboundPolicy = OutboundPolicy { allow_local: true };
 
 fn admin_pool() -> deadpool_postgres::Pool {
     db::pool(&cluster().url(DB), 2, Duration::from_secs(10)).unwrap()
 }
 
+fn service_url() -> String {
+    format!(
+        "postgres://{LOGIN}:{PASSWORD}@127.0.0.1:{}/{DB}",
+        cluster().port()
+    )
+}
+
 /// The pool `regional-db serve` would have: the service's role.
 fn service_pool() -> deadpool_postgres::Pool {
-    db::pool(
-        &format!(
-            "postgres://{LOGIN}:{PASSWORD}@127.0.0.1:{}/{DB}",
-            cluster().port()
-        ),
-        4,
-        Duration::from_secs(10),
-    )
-    .unwrap()
+    db::pool(&service_url(), 4, Duration::from_secs(10)).unwrap()
 }
 
 /// A clinic homed in eu-west.
@@ -115,10 +126,7 @@ async fn clinic(slug: &str) {
 /// A connection pinned to `slug`'s schema, as the administrator or the service's role.
 async fn pinned(slug: &str, service: bool) -> tokio_postgres::Client {
     let url = if service {
-        format!(
-            "postgres://{LOGIN}:{PASSWORD}@127.0.0.1:{}/{DB}",
-            cluster().port()
-        )
+        service_url()
     } else {
         cluster().url(DB)
     };
@@ -182,6 +190,9 @@ async fn book(c: &tokio_postgres::Client, patient: Uuid, slot: Uuid) -> Uuid {
         .unwrap();
     id
 }
+
+/// A receiver's scripted answer that never comes: it holds the connection.
+const STALL: u16 = 0;
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -248,6 +259,10 @@ async fn receive(
         .unwrap()
         .pop_front()
         .unwrap_or((200, None));
+    if status == STALL {
+        // The connection stays open and unanswered until the sender goes away.
+        std::future::pending::<()>().await;
+    }
     let mut headers = HeaderMap::new();
     if let Some(r) = retry_after {
         headers.insert("retry-after", r.parse().unwrap());
@@ -262,6 +277,7 @@ async fn endpoint(slug: &str, events: &[&str], receiver: &Receiver) -> Uuid {
         &admin_pool(),
         &common::region("eu-west"),
         vault(),
+        &LOCAL,
         &slug.parse().unwrap(),
         &NewEndpoint {
             url: receiver.url.clone(),
@@ -275,19 +291,26 @@ async fn endpoint(slug: &str, events: &[&str], receiver: &Receiver) -> Uuid {
     id
 }
 
-/// One round of the job over `slug`, as the service's role, at `now`.
+/// One round of the job over `slug`, as the service's role, at `now`, under a local
+/// stack's policy.
 async fn deliver(slug: &str, now: DateTime<Utc>) -> Vec<Outcome> {
+    deliver_under(slug, now, LOCAL).await
+}
+
+async fn deliver_under(slug: &str, now: DateTime<Utc>, policy: OutboundPolicy) -> Vec<Outcome> {
     let pool = service_pool();
+    let settings = Settings::new(policy);
     let reports = webhooks::run(
         &WebhookJob {
             now,
             only: Some(slug.parse().unwrap()),
+            settings,
         },
         &common::region("eu-west"),
         &pool,
         &pool,
         vault(),
-        &webhooks::http_client().unwrap(),
+        &webhooks::http_client(&settings).unwrap(),
     )
     .await
     .unwrap();
@@ -544,4 +567,260 @@ async fn gone_disables_the_endpoint() {
             .is_empty()
     );
     assert_eq!(receiver.got().len(), 1);
+}
+
+const PATIENT_SQL: &str = "INSERT INTO patients (resource, family, given, birth_date, gender) \
+    VALUES ('{\"resourceType\": \"Patient\"}', 'Diop', 'Awa', '1980-01-01', 'female') RETURNING id";
+
+/// A patient, named, in a transaction of its own (its `patient.created` event with it).
+async fn patient(c: &impl tokio_postgres::GenericClient) -> Uuid {
+    c.query_one(PATIENT_SQL, &[]).await.unwrap().get(0)
+}
+
+#[tokio::test]
+async fn a_change_that_rolls_back_sends_nothing() {
+    let slug = "hooks-rollback";
+    clinic(slug).await;
+    let receiver = Receiver::spawn(&[]).await;
+    endpoint(slug, &["patient.created"], &receiver).await;
+    let mut c = pinned(slug, true).await;
+    // The patient is written, then the transaction fails on its next statement.
+    let tx = c.transaction().await.unwrap();
+    patient(&tx).await;
+    assert_eq!(events_of(&tx, "patient.created").await.len(), 1);
+    assert!(tx.execute("SELECT 1/0", &[]).await.is_err());
+    drop(tx);
+    assert!(events_of(&c, "patient.created").await.is_empty());
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM webhook_deliveries", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+    assert!(deliver(slug, Utc::now()).await.is_empty());
+    assert!(receiver.got().is_empty());
+    // A committed one is delivered: the endpoint works.
+    patient(&c).await;
+    assert_eq!(deliver(slug, Utc::now()).await, vec![Outcome::Delivered]);
+    assert_eq!(receiver.got().len(), 1);
+}
+
+/// `regional-db jobs run webhooks` over `slug`, as `regional-db serve` would run it (the
+/// service's role, the region's master keys), with short timings: a receiver has 3 s to
+/// answer and a claim is held 4 s.
+fn job_process(slug: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_regional-db"));
+    cmd.args([
+        "jobs",
+        "run",
+        "webhooks",
+        "--tenant",
+        slug,
+        "--allow-local-urls",
+        "--timeout-seconds",
+        "3",
+        "--lease-seconds",
+        "4",
+    ])
+    .env("REGION", "eu-west")
+    .env("DATABASE_URL", service_url())
+    .env_remove("CONTROL_DATABASE_URL")
+    .env("MASTER_KEYS", master_keys())
+    .env("RUST_LOG", "error");
+    cmd
+}
+
+/// Runs the job to its end, off the test's runtime (which serves the receiver meanwhile).
+async fn job_output(slug: &str) -> String {
+    let mut cmd = job_process(slug);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// (status, attempts) of each delivery, by event id.
+async fn deliveries(c: &tokio_postgres::Client) -> std::collections::HashMap<Uuid, (String, i32)> {
+    c.query(
+        "SELECT event, status, attempts FROM webhook_deliveries",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), (r.get(1), r.get(2))))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_sender_killed_mid_delivery_loses_nothing() {
+    let slug = "hooks-crash";
+    clinic(slug).await;
+    // The first request is held open: the sender is killed while waiting for it.
+    let receiver = Receiver::spawn(&[(STALL, None)]).await;
+    endpoint(slug, &["patient.created"], &receiver).await;
+    let admin = pinned(slug, false).await;
+    for _ in 0..3 {
+        patient(&admin).await;
+    }
+    let events: std::collections::BTreeSet<String> = events_of(&admin, "patient.created")
+        .await
+        .into_iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(events.len(), 3);
+
+    // The real binary sends the three; two are answered and recorded, one hangs.
+    let mut child = job_process(slug).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let delivered = deliveries(&admin)
+            .await
+            .values()
+            .filter(|(s, _)| s == "delivered")
+            .count();
+        if receiver.got().len() == 3 && delivered == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job did not reach the stalled delivery: {:?}",
+            receiver.got()
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the job ended early");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SIGKILL mid-delivery: no answer recorded, nothing cleaned up.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let state = deliveries(&admin).await;
+    let pending: Vec<Uuid> = state
+        .iter()
+        .filter(|(_, (s, _))| s == "pending")
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(pending.len(), 1, "{state:?}");
+    let stalled = pending[0];
+    assert_eq!(state[&stalled], ("pending".to_owned(), 1), "claimed once");
+
+    // Restarted at once: the dead sender's claim still holds, nothing is sent twice.
+    let stdout = job_output(slug).await;
+    assert!(stdout.contains("0 delivered, 0 to retry"), "{stdout}");
+    assert_eq!(receiver.got().len(), 3);
+
+    // Once the lease ended, the restarted job sends it again, with the same webhook-id.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let stdout = job_output(slug).await;
+    assert!(stdout.contains("1 delivered, 0 to retry"), "{stdout}");
+
+    let got = receiver.got();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.iter().all(|r| r.verified), "every attempt verifies");
+    let mut per_id = std::collections::BTreeMap::<String, usize>::new();
+    for r in &got {
+        *per_id.entry(r.id.clone()).or_default() += 1;
+    }
+    // Deduped on webhook-id, the receiver has every event exactly once.
+    assert_eq!(
+        per_id
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        events
+    );
+    assert_eq!(
+        per_id[&stalled.to_string()],
+        2,
+        "the retry kept its webhook-id"
+    );
+    assert!(
+        per_id
+            .iter()
+            .filter(|(id, _)| **id != stalled.to_string())
+            .all(|(_, n)| *n == 1),
+        "what was answered is not sent again: {per_id:?}"
+    );
+    let state = deliveries(&admin).await;
+    assert!(state.values().all(|(s, _)| s == "delivered"), "{state:?}");
+    assert_eq!(state[&stalled].1, 2);
+    // The log has the second attempt only: the first one's sender died before writing.
+    let log: Vec<i32> = admin
+        .query(
+            "SELECT a.attempt FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery \
+             WHERE d.event = $1",
+            &[&stalled],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(log, vec![2]);
+}
+
+#[tokio::test]
+async fn urls_the_policy_refuses_are_neither_added_nor_called() {
+    let slug = "hooks-ssrf";
+    clinic(slug).await;
+    let strict = OutboundPolicy::default();
+    let add = |url: &str| NewEndpoint {
+        url: url.to_owned(),
+        event_types: vec!["patient.created".into()],
+        description: None,
+    };
+    for url in [
+        "http://hooks.example.com/in",
+        "https://127.0.0.1/in",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/in",
+        "https://10.0.0.7/in",
+        "https://localhost/in",
+    ] {
+        let err = webhooks::add_endpoint(
+            &admin_pool(),
+            &admin_pool(),
+            &common::region("eu-west"),
+            vault(),
+            &strict,
+            &slug.parse().unwrap(),
+            &add(url),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("will not call"), "{url}: {err}");
+    }
+    let admin = pinned(slug, false).await;
+    let n: i64 = admin
+        .query_one("SELECT count(*) FROM webhook_endpoints", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "nothing refused was added");
+
+    // An endpoint added under a local stack's policy, then sent by a strict region: the
+    // attempt fails, says why, and the receiver gets nothing.
+    let receiver = Receiver::spawn(&[]).await;
+    endpoint(slug, &["patient.created"], &receiver).await;
+    patient(&admin).await;
+    assert_eq!(
+        deliver_under(slug, Utc::now(), strict).await,
+        vec![Outcome::Retried]
+    );
+    assert!(receiver.got().is_empty());
+    let error: String = admin
+        .query_one("SELECT last_error FROM webhook_deliveries", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        error.contains("will not call") && error.contains("https only"),
+        "{error}"
+    );
+    let logged: Option<String> = admin
+        .query_one("SELECT error FROM webhook_attempts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(logged.as_deref(), Some(error.as_str()));
 }

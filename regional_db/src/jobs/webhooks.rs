@@ -22,6 +22,10 @@
 //!   attempt the delivery has failed. Every attempt is logged (`webhook_attempts`).
 //! - **Payloads**: `{"type", "timestamp", "data"}` where `data` holds FHIR references only
 //!   (no names, birth dates or readings).
+//! - **Where to**: only URLs the region's [`OutboundPolicy`] allows (https, public
+//!   addresses; `--allow-local-urls` for a local stack): checked when an endpoint is added,
+//!   again before each attempt (a refused URL is a failed attempt whose error says why),
+//!   and at connection time by the client's resolver (DNS rebinding).
 
 use std::time::{Duration, Instant};
 
@@ -33,7 +37,7 @@ use telemed_shared::{geo::RegionId, tenant::TenantSlug};
 use uuid::Uuid;
 
 use super::{JobError, clinics};
-use crate::{db, migrate::pool_error, vault::Vault};
+use crate::{db, migrate::pool_error, outbound::OutboundPolicy, vault::Vault};
 
 /// The event types a clinic's endpoint may subscribe to (the migration checks the same list).
 pub const EVENT_TYPES: &[&str] = &[
@@ -60,6 +64,9 @@ pub const SCHEDULE: [Duration; 10] = [
 
 /// How long a receiver has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a claim is held: a sender that died mid-request gives its deliveries back
+/// after this (longer than [`TIMEOUT`], so a live sender's claim never lapses).
+pub const LEASE: Duration = Duration::from_secs(120);
 /// The longest `Retry-After` honoured: a receiver cannot park a delivery for longer.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Deliveries claimed per clinic per run.
@@ -67,7 +74,7 @@ const BATCH: i64 = 50;
 /// Random bytes of a new secret (Standard Webhooks: 24 to 64).
 const SECRET_BYTES: usize = 32;
 
-/// Claims due deliveries: leased for 2 minutes (longer than [`TIMEOUT`]), attempt counted.
+/// Claims due deliveries: leased for `$3` seconds ([`Settings::lease`]), attempt counted.
 const CLAIM_SQL: &str = "\
 WITH due AS (
     SELECT d.id FROM webhook_deliveries d
@@ -78,7 +85,7 @@ WITH due AS (
     FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE webhook_deliveries d
-SET attempts = d.attempts + 1, next_attempt_at = $1 + interval '2 minutes', updated_at = $1
+SET attempts = d.attempts + 1, next_attempt_at = $1 + make_interval(secs => $3), updated_at = $1
 FROM due, webhook_endpoints e, outbox_events o
 WHERE d.id = due.id AND e.id = d.endpoint AND o.id = d.event
 RETURNING d.id, d.attempts, e.id, e.url, webhook_endpoint_secret(e.id), o.id, o.type,
@@ -139,12 +146,14 @@ pub struct NewEndpoint {
 }
 
 /// Adds an endpoint to `slug` (homed in `region`) with a new secret, sealed with the
-/// clinic's data key. Returns its id and the secret, which nothing can read back later.
+/// clinic's data key, if `policy` lets the region call its URL. Returns its id and the
+/// secret, which nothing can read back later.
 pub async fn add_endpoint(
     pool: &Pool,
     control: &Pool,
     region: &RegionId,
     vault: &Vault,
+    policy: &OutboundPolicy,
     slug: &TenantSlug,
     new: &NewEndpoint,
 ) -> Result<(Uuid, Secret), JobError> {
@@ -155,6 +164,10 @@ pub async fn add_endpoint(
             new.url
         )));
     }
+    policy
+        .check(&new.url)
+        .await
+        .map_err(|e| JobError::Webhook(format!("the region will not call this URL: {e}")))?;
     if new.event_types.is_empty() {
         return Err(JobError::Webhook(
             "subscribe to at least one event type".into(),
@@ -191,6 +204,41 @@ pub async fn add_endpoint(
     Ok((id, secret))
 }
 
+/// How deliveries are made: production's [`TIMEOUT`] and [`LEASE`] unless a test
+/// shortens them, and which URLs may be called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// How long a receiver has to answer.
+    pub timeout: Duration,
+    /// How long a claim is held (longer than `timeout`: [`Settings::check`]).
+    pub lease: Duration,
+    pub policy: OutboundPolicy,
+}
+
+impl Settings {
+    /// Production's timings, under `policy`.
+    pub fn new(policy: OutboundPolicy) -> Self {
+        Self {
+            timeout: TIMEOUT,
+            lease: LEASE,
+            policy,
+        }
+    }
+
+    /// Refuses a lease that could lapse while its request is still waiting for an answer
+    /// (another sender would send the same delivery meanwhile).
+    pub fn check(self) -> Result<Self, JobError> {
+        if self.timeout.is_zero() || self.lease <= self.timeout {
+            return Err(JobError::Webhook(format!(
+                "the lease ({} s) must be longer than the timeout ({} s), which is not zero",
+                self.lease.as_secs_f64(),
+                self.timeout.as_secs_f64()
+            )));
+        }
+        Ok(self)
+    }
+}
+
 /// What to run over, and as of when.
 #[derive(Debug, Clone)]
 pub struct WebhookJob {
@@ -199,6 +247,7 @@ pub struct WebhookJob {
     pub now: DateTime<Utc>,
     /// One clinic; every clinic homed in the region when `None`.
     pub only: Option<TenantSlug>,
+    pub settings: Settings,
 }
 
 /// What became of one attempt.
@@ -239,12 +288,15 @@ impl ClinicReport {
     }
 }
 
-/// The HTTP client of deliveries: [`TIMEOUT`], and no redirects (a receiver's redirect is
-/// a failed attempt, not a new destination).
-pub fn http_client() -> Result<reqwest::Client, JobError> {
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .connect_timeout(Duration::from_secs(5))
+/// The HTTP client of deliveries: the settings' timeout, connections to the addresses the
+/// policy allows only ([`OutboundPolicy::client_builder`]), and no redirects (a
+/// receiver's redirect is a failed attempt, not a new destination).
+pub fn http_client(settings: &Settings) -> Result<reqwest::Client, JobError> {
+    settings
+        .policy
+        .client_builder()
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent("telemed-edge-webhooks/1")
         .build()
@@ -276,13 +328,14 @@ pub async fn run(
 /// the next round tries again.
 pub async fn every(
     period: Duration,
+    settings: Settings,
     region: RegionId,
     pool: Pool,
     control: Pool,
     vault: &Vault,
     counted: impl Fn(Outcome),
 ) {
-    let http = match http_client() {
+    let http = match settings.check().and_then(|s| http_client(&s)) {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "webhook deliveries off");
@@ -296,6 +349,7 @@ pub async fn every(
         let job = WebhookJob {
             now: Utc::now(),
             only: None,
+            settings,
         };
         match run(&job, &region, &pool, &control, vault, &http).await {
             Ok(reports) => {
@@ -348,7 +402,8 @@ async fn run_clinic(
     let mut client = pool.get().await.map_err(pool_error)?;
     let tx = client.transaction().await?;
     db::pin_schema(&tx, slug).await?;
-    let rows = tx.query(CLAIM_SQL, &[&job.now, &BATCH]).await?;
+    let lease = job.settings.lease.as_secs_f64();
+    let rows = tx.query(CLAIM_SQL, &[&job.now, &BATCH, &lease]).await?;
     tx.commit().await?;
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -383,8 +438,9 @@ async fn run_clinic(
             Ok(secret) => {
                 let secret = Secret(secret);
                 let http = http.clone();
+                let settings = job.settings;
                 sends.spawn(async move {
-                    let a = send(&http, &c, &secret).await;
+                    let a = send(&http, &settings, &c, &secret).await;
                     (c, a)
                 });
                 continue;
@@ -408,8 +464,17 @@ async fn run_clinic(
     Ok(outcomes)
 }
 
-/// One signed POST.
-async fn send(http: &reqwest::Client, c: &Claimed, secret: &Secret) -> Answer {
+/// One signed POST, if the policy lets the region call the endpoint's URL (it may have
+/// been added under another policy, or its name may resolve elsewhere now).
+async fn send(http: &reqwest::Client, settings: &Settings, c: &Claimed, secret: &Secret) -> Answer {
+    if let Err(e) = settings.policy.check(&c.url).await {
+        return Answer {
+            status: None,
+            error: Some(format!("not sent: the region will not call this URL ({e})")),
+            retry_after: None,
+            took: Duration::ZERO,
+        };
+    }
     let id = c.event.to_string();
     let timestamp = Utc::now().timestamp();
     let signature = secret.sign(&id, timestamp, &c.body);
@@ -438,15 +503,36 @@ async fn send(http: &reqwest::Client, c: &Claimed, secret: &Secret) -> Answer {
         Err(e) => Answer {
             status: None,
             error: Some(if e.is_timeout() {
-                format!("no answer within {} s", TIMEOUT.as_secs())
+                format!("no answer within {} s", settings.timeout.as_secs_f64())
             } else if e.is_connect() {
-                "could not connect".to_owned()
+                // The guarded resolver's refusal (a name rebound to a private address)
+                // is a connection error too.
+                format!("could not connect: {}", error_chain(&e))
             } else {
                 "the request failed".to_owned()
             }),
             retry_after: None,
             took,
         },
+    }
+}
+
+/// An error and its sources, without the URL (the log and the admin's page show the URL
+/// apart).
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut text = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if text.is_empty() {
+        "the connection failed".to_owned()
+    } else {
+        text
     }
 }
 
@@ -477,7 +563,8 @@ fn jitter() -> f64 {
 }
 
 /// Stores an attempt's outcome and its log line, in one transaction. A claim whose lease
-/// ran out and was taken again (its attempt count moved on) keeps the newer state.
+/// ran out and was taken again (its attempt count moved on) keeps the newer state; a
+/// delivery erased meanwhile (its patient's erasure purged the event) stays gone.
 async fn record(
     client: &mut deadpool_postgres::Client,
     slug: &TenantSlug,
@@ -543,7 +630,8 @@ async fn record(
     let took = i32::try_from(a.took.as_millis()).unwrap_or(i32::MAX);
     tx.execute(
         "INSERT INTO webhook_attempts (delivery, attempt, at, status_code, error, duration_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = $1) \
+         ON CONFLICT DO NOTHING",
         &[&c.delivery, &c.attempt, &now, &code, &a.error, &took],
     )
     .await?;

@@ -8,17 +8,19 @@
 //!   keys — but no sooner than [`REFETCH_AFTER`] since the last fetch, so a client cannot
 //!   make the region hammer a URL with made-up `kid`s.
 //! - Only `https` URLs whose host resolves to public addresses are fetched (the URL is
-//!   the app developer's: it must not reach into our network); a local stack allows
+//!   the app developer's: it must not reach into our network): [`crate::outbound`]'s
+//!   policy, the one every call on someone else's URL follows; a local stack allows
 //!   `http` and loopback with [`OutboundPolicy::allow_local`].
 
 use std::{
     collections::HashMap,
-    net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
 };
 
 use serde_json::Value;
+
+use crate::outbound::OutboundPolicy;
 
 /// How long a set without caching headers is kept.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
@@ -28,73 +30,6 @@ pub const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
 pub const REFETCH_AFTER: Duration = Duration::from_secs(30);
 /// The largest key set read.
 pub const MAX_JWKS_BYTES: usize = 64 * 1024;
-
-/// Which URLs the region may call on an app's behalf.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct OutboundPolicy {
-    /// `http` and loopback/private addresses too: for a local stack and tests only.
-    pub allow_local: bool,
-}
-
-impl OutboundPolicy {
-    /// Refuses a URL the region must not call: not `https`, or a host that is or resolves
-    /// to a loopback, private, link-local or otherwise non-public address.
-    pub async fn check(&self, url: &str) -> Result<(), String> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url} is not a URL: {e}"))?;
-        if self.allow_local {
-            return match parsed.scheme() {
-                "https" | "http" => Ok(()),
-                other => Err(format!("{other}: URLs are fetched over https only")),
-            };
-        }
-        if parsed.scheme() != "https" {
-            return Err("key sets are fetched over https only".into());
-        }
-        let host = parsed.host_str().ok_or("the URL has no host")?;
-        let port = parsed.port_or_known_default().unwrap_or(443);
-        let addrs = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|e| format!("{host} does not resolve: {e}"))?;
-        for addr in addrs {
-            if !is_public(addr.ip()) {
-                return Err(format!("{host} resolves to a non-public address"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Whether an address is on the public internet (not loopback, private, link-local,
-/// shared, documentation, multicast or unspecified).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || (a == 100 && (64..128).contains(&b))
-                || a == 0
-                || a >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
-        }
-    }
-}
 
 struct Cached {
     keys: Value,
@@ -250,40 +185,5 @@ mod tests {
         assert_eq!(ttl(&["max-age=60", "no-cache"]), Duration::ZERO);
         assert_eq!(ttl(&[]), DEFAULT_TTL);
         assert_eq!(ttl(&["max-age=abc"]), DEFAULT_TTL);
-    }
-
-    #[test]
-    fn only_public_addresses_are_public() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "224.0.0.1",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in ["8.8.8.8", "2606:4700::1111", "93.184.216.34"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
-    }
-
-    #[tokio::test]
-    async fn the_policy_refuses_plain_http_and_local_hosts_unless_allowed() {
-        let strict = OutboundPolicy::default();
-        assert!(strict.check("http://example.com/jwks").await.is_err());
-        assert!(strict.check("https://127.0.0.1/jwks").await.is_err());
-        assert!(strict.check("https://localhost/jwks").await.is_err());
-        assert!(strict.check("ftp://example.com/jwks").await.is_err());
-        let local = OutboundPolicy { allow_local: true };
-        assert!(local.check("http://127.0.0.1:9/jwks").await.is_ok());
-        assert!(local.check("file:///etc/passwd").await.is_err());
     }
 }

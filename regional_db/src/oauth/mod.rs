@@ -39,10 +39,11 @@ use telemed_shared::{
     tenant::TenantSlug,
 };
 
-use self::jwks::{JwksCache, OutboundPolicy, find_key};
+use self::jwks::{JwksCache, find_key};
 use crate::{
     db::{self, AuditEntry, Outcome},
     error,
+    outbound::OutboundPolicy,
 };
 
 /// Clock skew tolerated on assertions' times.
