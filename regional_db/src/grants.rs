@@ -77,9 +77,13 @@ pub const SECRET_COLUMNS: &[(&str, &str)] = &[
 /// from `PUBLIC`): `account_credentials` runs as the schema's owner and returns one
 /// account's hash, for sign-in (`crate::sign_in`).
 /// `webhook_endpoint_secret` returns one endpoint's sealed secret to the delivery job
-/// (`crate::jobs::webhooks`).
-pub const SERVICE_FUNCTIONS: &[&str] =
-    &["account_credentials(text)", "webhook_endpoint_secret(uuid)"];
+/// (`crate::jobs::webhooks`); `webhook_forget_patient` deletes an erased patient's events
+/// from the append-only outbox, in the erasure's transaction (`0019_webhooks_erasure.sql`).
+pub const SERVICE_FUNCTIONS: &[&str] = &[
+    "account_credentials(text)",
+    "webhook_endpoint_secret(uuid)",
+    "webhook_forget_patient(uuid, text)",
+];
 
 /// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
 /// migrated in a cluster creates it). Safe when two migrators race for it.

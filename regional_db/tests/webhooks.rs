@@ -824,3 +824,131 @@ async fn urls_the_policy_refuses_are_neither_added_nor_called() {
         .get(0);
     assert_eq!(logged.as_deref(), Some(error.as_str()));
 }
+
+/// How many events, deliveries and attempts mention `patient` anywhere, and how many of
+/// each the clinic has in all.
+async fn outbox_of(c: &tokio_postgres::Client, patient: Uuid) -> [i64; 4] {
+    let row = c
+        .query_one(
+            "SELECT (SELECT count(*) FROM outbox_events WHERE strpos(payload::text, $1) > 0), \
+                    (SELECT count(*) FROM outbox_events), \
+                    (SELECT count(*) FROM webhook_deliveries), \
+                    (SELECT count(*) FROM webhook_attempts)",
+            &[&patient.to_string()],
+        )
+        .await
+        .unwrap();
+    [row.get(0), row.get(1), row.get(2), row.get(3)]
+}
+
+/// `Patient/$erase`'s statement from the shared catalog, as the service runs it: one
+/// transaction, the service's role.
+async fn erase(c: &mut tokio_postgres::Client, patient: Uuid, commit: bool) -> Value {
+    let statement = telemed_shared::dataplane::catalog::lookup(telemed_shared::api::erase::ERASE)
+        .expect("the catalog has $erase");
+    let tx = c.transaction().await.unwrap();
+    let row = tx
+        .query_one(statement.sql, &[&patient, &Utc::now()])
+        .await
+        .unwrap();
+    let answer = serde_json::json!({
+        "outcome": row.get::<_, String>("outcome"),
+        "webhook_events": row.get::<_, i32>("webhook_events"),
+    });
+    if commit {
+        tx.commit().await.unwrap();
+    } else {
+        tx.rollback().await.unwrap();
+    }
+    answer
+}
+
+#[tokio::test]
+async fn an_erased_patient_leaves_nothing_in_the_outbox() {
+    let slug = "hooks-erase";
+    clinic(slug).await;
+    let receiver = Receiver::spawn(&[]).await;
+    endpoint(
+        slug,
+        &[
+            "patient.created",
+            "appointment.booked",
+            "appointment.cancelled",
+        ],
+        &receiver,
+    )
+    .await;
+    let admin = pinned(slug, false).await;
+    let mut service = pinned(slug, true).await;
+    let (erased, slot) = seed(&admin, 1).await;
+    let (other, other_slot) = seed(&admin, 2).await;
+    let held = patient(&admin).await;
+    book(&admin, other, other_slot).await;
+    let appointment = book(&admin, erased, slot).await;
+    // Delivered: past deliveries and their attempt log.
+    assert_eq!(deliver(slug, Utc::now()).await.len(), 5);
+    // And one pending: the cancellation, not sent yet.
+    admin
+        .execute(
+            "UPDATE appointments SET status = 'cancelled' WHERE id = $1",
+            &[&appointment],
+        )
+        .await
+        .unwrap();
+    assert_eq!(outbox_of(&admin, erased).await, [3, 6, 6, 5]);
+
+    // Rolled back, the erasure takes nothing: the outbox goes with it or not at all.
+    let answer = erase(&mut service, erased, false).await;
+    assert_eq!(answer["webhook_events"], 3, "{answer}");
+    assert_eq!(outbox_of(&admin, erased).await, [3, 6, 6, 5]);
+
+    let answer = erase(&mut service, erased, true).await;
+    assert_eq!(
+        answer["outcome"], "kept",
+        "France keeps the record: {answer}"
+    );
+    assert_eq!(answer["webhook_events"], 3, "{answer}");
+    // Nothing mentions the patient: events, deliveries (sent or pending), attempts.
+    assert_eq!(outbox_of(&admin, erased).await, [0, 3, 3, 3]);
+    let left: Vec<String> = admin
+        .query("SELECT payload::text FROM outbox_events", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        left.iter().all(|p| !p.contains(&erased.to_string())),
+        "{left:?}"
+    );
+    // Nothing is left to send about them.
+    assert!(deliver(slug, Utc::now()).await.is_empty());
+
+    // A legal hold keeps everything, the outbox too.
+    regional_db::jobs::holds::place(
+        &admin_pool(),
+        &admin_pool(),
+        &common::region("eu-west"),
+        &slug.parse().unwrap(),
+        held,
+        "litigation",
+        "test",
+    )
+    .await
+    .unwrap();
+    let answer = erase(&mut service, held, true).await;
+    assert_eq!(answer["outcome"], "held", "{answer}");
+    assert_eq!(answer["webhook_events"], 0);
+    assert_eq!(outbox_of(&admin, held).await[0], 1);
+
+    // A patient row deleted by any other path (a purge) takes its events with it.
+    admin
+        .execute("DELETE FROM appointments WHERE patient = $1", &[&other])
+        .await
+        .unwrap();
+    admin
+        .execute("DELETE FROM patients WHERE id = $1", &[&other])
+        .await
+        .unwrap();
+    assert_eq!(outbox_of(&admin, other).await, [0, 1, 1, 1]);
+}
