@@ -24,6 +24,8 @@
 //! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates; [`billing`]:
 //!   the statements pages run for prices, invoices and estimates in another currency.
 //! - [`accounts`]: the people who sign in to a clinic (patients, practitioners, admins).
+//! - [`webhooks`]: the statements of the admin's webhooks page (endpoints, deliveries,
+//!   replay); the outbox and the delivery job are the region's.
 #![forbid(unsafe_code)]
 
 pub mod accounts;
@@ -46,6 +48,7 @@ pub mod money;
 pub mod oauth;
 pub mod tenant;
 pub mod web;
+pub mod webhooks;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

@@ -620,10 +620,9 @@ async fn record(
     }
     if outcome == Outcome::Disabled {
         tx.execute(
-            "UPDATE webhook_endpoints SET disabled_at = $2, \
-             disabled_reason = 'the receiver answered 410 Gone' \
+            "UPDATE webhook_endpoints SET disabled_at = $2, disabled_reason = $3 \
              WHERE id = $1 AND disabled_at IS NULL",
-            &[&c.endpoint, &now],
+            &[&c.endpoint, &now, &telemed_shared::webhooks::GONE_REASON],
         )
         .await?;
     }

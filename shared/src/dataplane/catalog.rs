@@ -59,6 +59,7 @@ pub static CONTROL: &[Statement] = &[
 /// ([`crate::api::resources::statements`]), `Patient/$erase`'s (built from the policies:
 /// [`crate::api::erase::statements`]), the accounts' ([`crate::accounts::statements`]),
 /// billing's ([`crate::billing::statements`]), the pages' ([`crate::web::statements`]),
+/// the webhooks' ([`crate::webhooks::statements`]),
 /// then [`CONTROL`]. Built once per process; names are unique (checked by a test).
 pub fn all() -> &'static [Statement] {
     static ALL: OnceLock<Vec<Statement>> = OnceLock::new();
@@ -68,6 +69,7 @@ pub fn all() -> &'static [Statement] {
         all.extend(crate::accounts::statements());
         all.extend(crate::billing::statements());
         all.extend(crate::web::statements());
+        all.extend(crate::webhooks::statements());
         all.extend_from_slice(CONTROL);
         all
     })
@@ -204,7 +206,7 @@ mod tests {
             if s.access == Access::Write {
                 // A write returns its rows: `RETURNING`, or a function's rows (`$erase`).
                 assert!(
-                    s.sql.contains("RETURNING") || s.sql.starts_with("SELECT * FROM "),
+                    s.sql.contains("RETURNING") || s.sql.starts_with("SELECT "),
                     "{} must return rows",
                     s.name
                 );

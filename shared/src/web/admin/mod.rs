@@ -6,7 +6,9 @@
 //! - `/admin/practitioners/{id}/availability`: weekly availability turned into bookable
 //!   slots ([`availability`]);
 //! - `/admin/prices`: one price per consultation type, and retiring one ([`prices`]);
-//! - `/admin/accounts`: sign-in accounts of practitioners and admins ([`accounts`]).
+//! - `/admin/accounts`: sign-in accounts of practitioners and admins ([`accounts`]);
+//! - `/admin/webhooks`: endpoints, deliveries and their attempts, replaying a delivery,
+//!   disabling and enabling an endpoint ([`webhooks`]).
 //!
 //! Every page is one read batch; every post one write batch. Practitioners are created
 //! through the API's own validation and create statement, slots through the API's
@@ -16,6 +18,7 @@ mod accounts;
 mod availability;
 mod practitioners;
 mod prices;
+mod webhooks;
 
 use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value};
@@ -50,6 +53,14 @@ pub enum AdminRoute {
     Accounts,
     /// `POST /admin/accounts/{id}/disabled`: disable or enable.
     AccountDisabled(String),
+    /// `/admin/webhooks`: endpoints and recent deliveries.
+    Webhooks,
+    /// `/admin/webhooks/deliveries/{id}`: one delivery and its attempts.
+    WebhookDelivery(String),
+    /// `POST /admin/webhooks/deliveries/{id}/replay`.
+    WebhookReplay(String),
+    /// `POST /admin/webhooks/endpoints/{id}/disabled`: disable or enable.
+    WebhookEndpointDisabled(String),
 }
 
 impl AdminRoute {
@@ -65,6 +76,12 @@ impl AdminRoute {
             ["prices", id, "retire"] => Self::PriceRetire((*id).to_owned()),
             ["accounts"] => Self::Accounts,
             ["accounts", id, "disabled"] => Self::AccountDisabled((*id).to_owned()),
+            ["webhooks"] => Self::Webhooks,
+            ["webhooks", "deliveries", id] => Self::WebhookDelivery((*id).to_owned()),
+            ["webhooks", "deliveries", id, "replay"] => Self::WebhookReplay((*id).to_owned()),
+            ["webhooks", "endpoints", id, "disabled"] => {
+                Self::WebhookEndpointDisabled((*id).to_owned())
+            }
             _ => return None,
         })
     }
@@ -85,6 +102,10 @@ pub async fn handle<H: Host>(
         AdminRoute::PriceRetire(id) => prices::retire(page, &id).await,
         AdminRoute::Accounts => accounts::accounts(page).await,
         AdminRoute::AccountDisabled(id) => accounts::set_disabled(page, &id).await,
+        AdminRoute::Webhooks => webhooks::webhooks(page).await,
+        AdminRoute::WebhookDelivery(id) => webhooks::delivery(page, &id).await,
+        AdminRoute::WebhookReplay(id) => webhooks::replay(page, &id).await,
+        AdminRoute::WebhookEndpointDisabled(id) => webhooks::set_disabled(page, &id).await,
     }
 }
 
@@ -264,6 +285,8 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
 <p>{price_count}</p>
 <h2><a href="/admin/accounts">{accounts}</a></h2>
 <p>{account_count}</p>
+<h2><a href="/admin/webhooks">{webhooks}</a></h2>
+<p>{webhooks_intro}</p>
 </main>"#,
         intro = page.t("admin-intro"),
         practitioners = page.t("admin-practitioners-title"),
@@ -289,6 +312,8 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
             "admin-accounts-count",
             &[("count", Arg::Num(int(row, "accounts")))]
         ),
+        webhooks = page.t("admin-webhooks-title"),
+        webhooks_intro = page.t("admin-webhooks-dashboard"),
     );
     Ok(page.render(StatusCode::OK, &title, &body))
 }
@@ -322,6 +347,20 @@ mod tests {
             AdminRoute::parse(&["accounts", "x", "disabled"]),
             Some(AdminRoute::AccountDisabled("x".into()))
         );
+        assert_eq!(AdminRoute::parse(&["webhooks"]), Some(AdminRoute::Webhooks));
+        assert_eq!(
+            AdminRoute::parse(&["webhooks", "deliveries", "7"]),
+            Some(AdminRoute::WebhookDelivery("7".into()))
+        );
+        assert_eq!(
+            AdminRoute::parse(&["webhooks", "deliveries", "7", "replay"]),
+            Some(AdminRoute::WebhookReplay("7".into()))
+        );
+        assert_eq!(
+            AdminRoute::parse(&["webhooks", "endpoints", "x", "disabled"]),
+            Some(AdminRoute::WebhookEndpointDisabled("x".into()))
+        );
+        assert_eq!(AdminRoute::parse(&["webhooks", "endpoints"]), None);
         assert_eq!(AdminRoute::parse(&["practitioners", "x"]), None);
         assert_eq!(AdminRoute::parse(&["nope"]), None);
     }
