@@ -952,3 +952,37 @@ async fn an_erased_patient_leaves_nothing_in_the_outbox() {
         .unwrap();
     assert_eq!(outbox_of(&admin, other).await, [0, 1, 1, 1]);
 }
+
+#[tokio::test]
+async fn a_replayed_delivery_is_sent_again_with_its_webhook_id() {
+    let slug = "hooks-replay";
+    clinic(slug).await;
+    let receiver = Receiver::spawn(&[]).await;
+    endpoint(slug, &["patient.created"], &receiver).await;
+    let service = pinned(slug, true).await;
+    patient(&service).await;
+    assert_eq!(deliver(slug, Utc::now()).await, vec![Outcome::Delivered]);
+    let id: i64 = service
+        .query_one("SELECT id FROM webhook_deliveries", &[])
+        .await
+        .unwrap()
+        .get(0);
+    // The admin page's statement, as the service runs it.
+    let replay =
+        telemed_shared::dataplane::catalog::lookup(telemed_shared::webhooks::names::REPLAY)
+            .unwrap();
+    assert_eq!(service.query(replay.sql, &[&id]).await.unwrap().len(), 1);
+    assert_eq!(deliver(slug, Utc::now()).await, vec![Outcome::Delivered]);
+    let got = receiver.got();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].id, got[1].id, "a replay keeps the webhook-id");
+    assert!(got.iter().all(|r| r.verified));
+    let log: Vec<i32> = service
+        .query("SELECT attempt FROM webhook_attempts ORDER BY attempt", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(log, vec![1, 2], "the log goes on");
+}

@@ -34,7 +34,6 @@ pub mod names {
     pub const ENDPOINT_SET_DISABLED: &str = "webhooks.endpoint-set-disabled";
 }
 
-
 /// What a delivery row holds: its id, the event's id (the `webhook-id`) and type, the
 /// endpoint, its state, attempts, last answer and when it is due (pending only).
 macro_rules! delivery_columns {

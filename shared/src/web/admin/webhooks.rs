@@ -285,9 +285,18 @@ pub async fn delivery<H: Host>(
     }
     let title = page.tr("admin-webhooks-delivery-title", &[("id", Arg::Num(id))]);
     let facts = [
-        ("admin-webhooks-col-type", format!("<code>{}</code>", escape(text(row, "type")))),
-        ("admin-webhooks-col-id", format!("<code>{}</code>", escape(text(row, "webhook_id")))),
-        ("admin-webhooks-col-url", format!("<code>{}</code>", escape(text(row, "url")))),
+        (
+            "admin-webhooks-col-type",
+            format!("<code>{}</code>", escape(text(row, "type"))),
+        ),
+        (
+            "admin-webhooks-col-id",
+            format!("<code>{}</code>", escape(text(row, "webhook_id"))),
+        ),
+        (
+            "admin-webhooks-col-url",
+            format!("<code>{}</code>", escape(text(row, "url"))),
+        ),
         ("admin-webhooks-col-created", when(page, row, "created_at")),
         ("admin-col-status", status(page, row)),
         (
@@ -298,7 +307,10 @@ pub async fn delivery<H: Host>(
             "admin-webhooks-col-last",
             last_answer(row, "last_status_code", "last_error"),
         ),
-        ("admin-webhooks-col-next", when(page, row, "next_attempt_at")),
+        (
+            "admin-webhooks-col-next",
+            when(page, row, "next_attempt_at"),
+        ),
     ]
     .iter()
     .map(|(k, v)| format!("<dt>{}</dt><dd>{v}</dd>", page.t(k)))
