@@ -606,8 +606,8 @@ async fn a_change_that_rolls_back_sends_nothing() {
 }
 
 /// `regional-db jobs run webhooks` over `slug`, as `regional-db serve` would run it (the
-/// service's role, the region's master keys), with short timings: a receiver has 3 s to
-/// answer and a claim is held 4 s.
+/// service's role, the region's master keys), with short timings: a receiver has 5 s to
+/// answer and a claim is held 8 s.
 fn job_process(slug: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_regional-db"));
     cmd.args([
@@ -618,9 +618,9 @@ fn job_process(slug: &str) -> std::process::Command {
         slug,
         "--allow-local-urls",
         "--timeout-seconds",
-        "3",
+        "5",
         "--lease-seconds",
-        "4",
+        "8",
     ])
     .env("REGION", "eu-west")
     .env("DATABASE_URL", service_url())
@@ -710,7 +710,7 @@ async fn a_sender_killed_mid_delivery_loses_nothing() {
     assert_eq!(receiver.got().len(), 3);
 
     // Once the lease ended, the restarted job sends it again, with the same webhook-id.
-    tokio::time::sleep(Duration::from_millis(4500)).await;
+    tokio::time::sleep(Duration::from_millis(8500)).await;
     let stdout = job_output(slug).await;
     assert!(stdout.contains("1 delivered, 0 to retry"), "{stdout}");
 
@@ -790,6 +790,36 @@ async fn urls_the_policy_refuses_are_neither_added_nor_called() {
         .unwrap_err();
         assert!(err.to_string().contains("will not call"), "{url}: {err}");
     }
+    // The operator's command refuses it too, unless the stack allows local URLs.
+    let add_cli = |allow_local: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_regional-db"));
+        cmd.args([
+            "webhooks",
+            "add",
+            "--tenant",
+            slug,
+            "--url",
+            "http://127.0.0.1:9/in",
+            "--events",
+            "patient.created",
+        ])
+        .env("REGION", "eu-west")
+        .env("DATABASE_URL", cluster().url(DB))
+        .env_remove("CONTROL_DATABASE_URL")
+        .env_remove("ALLOW_LOCAL_URLS")
+        .env("MASTER_KEYS", master_keys())
+        .env("RUST_LOG", "error");
+        if allow_local {
+            cmd.arg("--allow-local-urls");
+        }
+        cmd.output().unwrap()
+    };
+    let out = add_cli(false);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("will not call"),
+        "{out:?}"
+    );
     let admin = pinned(slug, false).await;
     let n: i64 = admin
         .query_one("SELECT count(*) FROM webhook_endpoints", &[])
@@ -797,6 +827,13 @@ async fn urls_the_policy_refuses_are_neither_added_nor_called() {
         .unwrap()
         .get(0);
     assert_eq!(n, 0, "nothing refused was added");
+    let out = add_cli(true);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("whsec_"));
+    admin
+        .execute("DELETE FROM webhook_endpoints", &[])
+        .await
+        .unwrap();
 
     // An endpoint added under a local stack's policy, then sent by a strict region: the
     // attempt fails, says why, and the receiver gets nothing.
