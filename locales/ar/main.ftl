@@ -63,3 +63,4 @@ erase-medical-record = الملف الطبي
 erase-contact-details = بيانات الاتصال
 erase-unheld-appointments = مواعيد لم تُقدَّم فيها رعاية
 erase-cached-responses = نسخ مخزنة من الردود
+erase-webhook-events = أحداث خطافات الويب المتعلقة بالمريض

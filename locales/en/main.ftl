@@ -58,3 +58,4 @@ erase-medical-record = Medical record
 erase-contact-details = Contact details
 erase-unheld-appointments = Appointments that never held care
 erase-cached-responses = Cached copies of answers
+erase-webhook-events = Webhook events about the patient

@@ -58,3 +58,4 @@ erase-medical-record = Historia clínica
 erase-contact-details = Datos de contacto
 erase-unheld-appointments = Citas sin atención (futuras o canceladas)
 erase-cached-responses = Copias de respuestas en caché
+erase-webhook-events = Eventos de webhook sobre el paciente

@@ -59,3 +59,4 @@ erase-medical-record = Dossier médical
 erase-contact-details = Coordonnées
 erase-unheld-appointments = Rendez-vous sans soin (futurs ou annulés)
 erase-cached-responses = Copies de réponses en cache
+erase-webhook-events = Événements webhook concernant le patient

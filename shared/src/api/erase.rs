@@ -10,7 +10,8 @@
 //! - what is **not the record** goes now: contact details
 //!   ([`retention::CONTACT_ELEMENTS`]), appointments that never held care (future
 //!   bookings, their slots freed; cancellations), cached copies of answers about the
-//!   patient;
+//!   patient, the patient's events in the webhook outbox (with their deliveries and
+//!   attempts);
 //! - a patient under a **legal hold** keeps everything, and the answer says why.
 //!
 //! The statement holds every country's rule ([`retention::rules_by_country`]) and the
@@ -194,6 +195,8 @@ pub struct Erased {
     pub observations: i64,
     pub consents: i64,
     pub cached: i64,
+    /// Events about the patient the webhook outbox forgot (`webhook_forget_patient`).
+    pub webhook_events: i64,
 }
 
 /// The schema's verdict.
@@ -248,6 +251,7 @@ impl Erased {
             observations: int("observations"),
             consents: int("consents"),
             cached: int("cached"),
+            webhook_events: int("webhook_events"),
         })
     }
 
@@ -317,6 +321,10 @@ impl Erased {
                     Data::CachedResponses,
                     vec![count("count", self.cached)],
                 ));
+                erased.push(part(
+                    Data::WebhookEvents,
+                    vec![count("count", self.webhook_events)],
+                ));
                 "erased"
             }
             ErasedOutcome::Kept => {
@@ -343,6 +351,10 @@ impl Erased {
                 erased.push(part(
                     Data::CachedResponses,
                     vec![count("count", self.cached)],
+                ));
+                erased.push(part(
+                    Data::WebhookEvents,
+                    vec![count("count", self.webhook_events)],
                 ));
                 "partial"
             }
@@ -373,7 +385,8 @@ mod tests {
         json!({"id": "x", "country": "FR", "outcome": "kept", "birth": "1950-01-01", "death": null,
                "last_visit": "2030-06-01", "last_reading": "2031-01-01", "last_entry": "2031-01-01",
                "keep_until": "2050-06-01", "contact_erased": true, "appointments": 1,
-               "slots_freed": 1, "observations": 0, "consents": 0, "cached": 2})
+               "slots_freed": 1, "observations": 0, "consents": 0, "cached": 2,
+               "webhook_events": 3})
     }
 
     fn part<'a>(p: &'a Value, name: &str, data: &str) -> Option<&'a Value> {
@@ -417,13 +430,22 @@ mod tests {
         );
         assert_eq!(value(record, "confirmed"), true);
         assert_eq!(value(record, "label"), "L:medical-record");
-        for d in ["contact-details", "unheld-appointments", "cached-responses"] {
+        for d in [
+            "contact-details",
+            "unheld-appointments",
+            "cached-responses",
+            "webhook-events",
+        ] {
             assert!(part(&p, "erased", d).is_some(), "{d}");
             assert!(part(&p, "kept", d).is_none(), "{d}");
         }
         assert_eq!(
             value(part(&p, "erased", "cached-responses").unwrap(), "count"),
             2
+        );
+        assert_eq!(
+            value(part(&p, "erased", "webhook-events").unwrap(), "count"),
+            3
         );
     }
 

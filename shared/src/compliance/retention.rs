@@ -218,14 +218,19 @@ pub enum Data {
     /// Copies of the clinic's answers about the patient kept for retried requests
     /// (idempotency keys): a cache, not a record.
     CachedResponses,
+    /// Events about the patient in the clinic's webhook outbox (ids only), with their
+    /// deliveries, sent or pending, and the attempts' log: a messenger's copies, not a
+    /// record.
+    WebhookEvents,
 }
 
 impl Data {
-    pub const ALL: [Data; 4] = [
+    pub const ALL: [Data; 5] = [
         Self::MedicalRecord,
         Self::ContactDetails,
         Self::UnheldAppointments,
         Self::CachedResponses,
+        Self::WebhookEvents,
     ];
 
     /// The code an answer names it by; also its message key (`erase-<code>`).
@@ -235,6 +240,7 @@ impl Data {
             Self::ContactDetails => "contact-details",
             Self::UnheldAppointments => "unheld-appointments",
             Self::CachedResponses => "cached-responses",
+            Self::WebhookEvents => "webhook-events",
         }
     }
 
