@@ -14,6 +14,8 @@
 //!   connected to is what was checked. (IP literals are not resolved: `check` refuses a
 //!   non-public literal. A system HTTP proxy, if configured, would resolve the name
 //!   itself: the guarded client uses none.)
+//! - **Redirects** are not followed by the clients of such URLs (the webhooks', the key
+//!   sets'): a `Location` to an IP literal would reach past both checks.
 //! - A local stack and tests call `http://127.0.0.1:…`: `serve --allow-local-urls`
 //!   (`ALLOW_LOCAL_URLS`) and `jobs run webhooks --allow-local-urls` allow `http` and
 //!   local addresses ([`OutboundPolicy::allow_local`]). Never in production.

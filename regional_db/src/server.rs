@@ -381,6 +381,9 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
     let jwks_http = config
         .outbound
         .client_builder()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
     let issuer = crate::oauth::Issuer::new(config.api_signing_keys, jwks_http, config.outbound);
