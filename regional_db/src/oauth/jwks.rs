@@ -136,7 +136,8 @@ impl JwksCache {
         };
         if let Some((keys, fresh, age)) = cached {
             let has_kid = find_key(&keys, kid).is_some();
-            if (fresh && has_kid) || (fresh && age < REFETCH_AFTER) {
+            // Fresh and holding the kid; or fresh and fetched too recently to fetch again.
+            if fresh && (has_kid || age < REFETCH_AFTER) {
                 return Ok(keys);
             }
         }
