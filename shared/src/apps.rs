@@ -278,6 +278,29 @@ pub fn normalize_scopes(s: &str) -> Result<String, AppError> {
     Ok(joined)
 }
 
+/// The scopes an admin chose, before the app's request is known (the install page's post
+/// carries no copy of it: the install statement checks the subset in the database): at least
+/// one, each a scope a backend service may hold, none reaching patients' data where the
+/// clinic's policy records no consent to sharing with apps. Returns them normalized,
+/// without duplicates.
+pub fn check_choice(chosen: &[&str], policy: &Policy) -> Result<Vec<String>, GrantError> {
+    let mut out: Vec<String> = Vec::new();
+    for c in chosen {
+        let scope = parse_scope(c).map_err(|_| GrantError::NotRequested((*c).to_owned()))?;
+        let v2 = scope.to_string();
+        if reaches_patient_data(&scope) && sharing_consent(policy).is_none() {
+            return Err(GrantError::NoConsent(v2));
+        }
+        if !out.contains(&v2) {
+            out.push(v2);
+        }
+    }
+    if out.is_empty() {
+        return Err(GrantError::Empty);
+    }
+    Ok(out)
+}
+
 /// What a clinic grants an app: `chosen` (scopes as the app requested them) must be a
 /// non-empty subset of `requested` (stored, normalized), and a scope that reaches patients'
 /// data needs the clinic's policy to have a consent to sharing with apps. Returns the grant
@@ -288,26 +311,15 @@ pub fn check_grant(
     policy: &Policy,
 ) -> Result<String, GrantError> {
     let requested: Vec<&str> = requested.split_ascii_whitespace().collect();
-    let mut chosen_v2 = Vec::new();
-    for c in chosen {
-        let scope = parse_scope(c).map_err(|_| GrantError::NotRequested((*c).to_owned()))?;
-        let v2 = scope.to_string();
-        if !requested.contains(&v2.as_str()) {
-            return Err(GrantError::NotRequested(v2));
-        }
-        if reaches_patient_data(&scope) && sharing_consent(policy).is_none() {
-            return Err(GrantError::NoConsent(v2));
-        }
-        chosen_v2.push(v2);
+    let chosen = check_choice(chosen, policy)?;
+    if let Some(extra) = chosen.iter().find(|c| !requested.contains(&c.as_str())) {
+        return Err(GrantError::NotRequested(extra.clone()));
     }
-    let grant: Vec<&str> = requested
+    Ok(requested
         .into_iter()
-        .filter(|r| chosen_v2.iter().any(|c| c == r))
-        .collect();
-    if grant.is_empty() {
-        return Err(GrantError::Empty);
-    }
-    Ok(grant.join(" "))
+        .filter(|r| chosen.iter().any(|c| c == r))
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 /// The most settings an installation's configuration holds, and their sizes.
@@ -671,7 +683,8 @@ pub const CATALOG_LIMIT: i64 = 500;
 ///   with the same checks, so `app.installed` reaches it.
 /// - `apps.install(app, scopes, config, by)` → `id, client_id, granted_scopes, status,
 ///   installed_at`: no row when the app is not approved or `scopes` is not a subset of its
-///   requested scopes. A reinstall (or a new grant) moves `installed_at`.
+///   requested scopes. A reinstall (or a new grant) moves `installed_at` and keeps the
+///   configuration (`config` is the first install's).
 /// - `apps.configure(app, config)` → `id, config` of an installed app.
 /// - `apps.uninstall(app, by)` → `id, status`; `apps.endpoint-disable(app)` → `id`, run
 ///   before it so `app.uninstalled` goes to the clinic's own endpoints only.
@@ -740,7 +753,7 @@ static STATEMENTS: &[Statement] = &[
               WHERE a.id = $1 AND a.status = 'approved' \
                     AND string_to_array($2, ' ') <@ string_to_array(a.requested_scopes, ' ') \
               ON CONFLICT (app) DO UPDATE SET client_id = EXCLUDED.client_id, \
-                     granted_scopes = EXCLUDED.granted_scopes, config = EXCLUDED.config, \
+                     granted_scopes = EXCLUDED.granted_scopes, \
                      status = 'installed', installed_by = EXCLUDED.installed_by, \
                      installed_at = now(), uninstalled_by = NULL, uninstalled_at = NULL \
               RETURNING i.app AS id, i.client_id, i.granted_scopes, i.status, \
