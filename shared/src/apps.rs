@@ -652,8 +652,11 @@ pub mod names {
     pub const CONFIGURE: &str = "apps.configure";
     /// `apps.uninstall(app, by)`.
     pub const UNINSTALL: &str = "apps.uninstall";
-    /// `apps.endpoint-disable(app)`: the app's endpoint off, its pending deliveries dropped.
+    /// `apps.endpoint-disable(app)`: the app's endpoint off.
     pub const ENDPOINT_DISABLE: &str = "apps.endpoint-disable";
+    /// `apps.deliveries-drop(app)`: the disabled endpoint's pending deliveries failed (the
+    /// app lost its access: a reinstall must not deliver what it missed).
+    pub const DELIVERIES_DROP: &str = "apps.deliveries-drop";
 }
 
 /// The resource type installs, configurations and uninstalls are audited as.
@@ -680,14 +683,17 @@ pub const CATALOG_LIMIT: i64 = 500;
 /// - `apps.endpoint(app, events, secret)` → `id`: only for an approved app with a webhook
 ///   whose `events` (the data events [`events_allowed`] gives) are intersected with what
 ///   the app subscribes to, plus `app.*`. Runs before `apps.install` in the same batch,
-///   with the same checks, so `app.installed` reaches it.
+///   with the same checks, so `app.installed` reaches it. A reinstall keeps the sealed key
+///   of the first (the service may write `secret_sealed`, never read it — and an upsert
+///   that set it from `EXCLUDED` would read it).
 /// - `apps.install(app, scopes, config, by)` → `id, client_id, granted_scopes, status,
 ///   installed_at`: no row when the app is not approved or `scopes` is not a subset of its
 ///   requested scopes. A reinstall (or a new grant) moves `installed_at` and keeps the
 ///   configuration (`config` is the first install's).
 /// - `apps.configure(app, config)` → `id, config` of an installed app.
-/// - `apps.uninstall(app, by)` → `id, status`; `apps.endpoint-disable(app)` → `id`, run
-///   before it so `app.uninstalled` goes to the clinic's own endpoints only.
+/// - `apps.uninstall(app, by)` → `id, status`; `apps.endpoint-disable(app)` → `id` and
+///   `apps.deliveries-drop(app)` → `id`, run before it so `app.uninstalled` goes to the
+///   clinic's own endpoints only and nothing pending reaches the app later.
 pub fn statements() -> Vec<Statement> {
     STATEMENTS.to_vec()
 }
@@ -732,8 +738,7 @@ static STATEMENTS: &[Statement] = &[
                     AND string_to_array($2, ' ') <@ string_to_array(a.requested_scopes, ' ') \
                     AND a.webhook_url IS NOT NULL AND $3 IS NOT NULL \
               ON CONFLICT (app) WHERE app IS NOT NULL DO UPDATE SET url = EXCLUDED.url, \
-                     secret_sealed = EXCLUDED.secret_sealed, event_types = EXCLUDED.event_types, \
-                     disabled_at = NULL, disabled_reason = NULL \
+                     event_types = EXCLUDED.event_types, disabled_at = NULL, disabled_reason = NULL \
               RETURNING id, event_types",
         access: Access::Write,
         scope: SchemaScope::Tenant,
@@ -779,16 +784,23 @@ static STATEMENTS: &[Statement] = &[
     },
     Statement {
         name: names::ENDPOINT_DISABLE,
-        sql: "WITH off AS ( \
-                  UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = 'app uninstalled' \
-                  WHERE app = $1 AND disabled_at IS NULL \
-                    AND EXISTS (SELECT 1 FROM app_installations WHERE app = $1 AND status = 'installed') \
-                  RETURNING id), \
-              dropped AS ( \
-                  UPDATE webhook_deliveries d SET status = 'failed', last_error = 'app uninstalled', \
-                         updated_at = now() \
-                  FROM off WHERE d.endpoint = off.id AND d.status = 'pending' RETURNING d.id) \
-              SELECT id, (SELECT count(*) FROM dropped) AS dropped FROM off",
+        sql: "UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = 'app uninstalled' \
+              WHERE app = $1 AND disabled_at IS NULL \
+                AND EXISTS (SELECT 1 FROM app_installations WHERE app = $1 AND status = 'installed') \
+              RETURNING id",
+        access: Access::Write,
+        scope: SchemaScope::Tenant,
+        params: &[p("app", ParamType::Uuid)],
+        audit: None,
+    },
+    Statement {
+        name: names::DELIVERIES_DROP,
+        sql: "UPDATE webhook_deliveries d SET status = 'failed', last_error = 'app uninstalled', \
+                     updated_at = now() \
+              FROM webhook_endpoints e \
+              WHERE e.id = d.endpoint AND e.app = $1 AND e.disabled_at IS NOT NULL \
+                AND d.status = 'pending' \
+              RETURNING d.id",
         access: Access::Write,
         scope: SchemaScope::Tenant,
         params: &[p("app", ParamType::Uuid)],

@@ -169,12 +169,16 @@ pub async fn uninstall<H: Host>(
                 params: vec![json!(app)],
             },
             Call {
+                name: names::DELIVERIES_DROP.into(),
+                params: vec![json!(app)],
+            },
+            Call {
                 name: names::UNINSTALL.into(),
                 params: vec![json!(app), json!(actor)],
             },
         ])
         .await?;
-    if rows(&answer, 1)?.is_empty() {
+    if rows(&answer, 2)?.is_empty() {
         return Ok(page.redirect("/admin/apps?error=not-installed"));
     }
     Ok(page.redirect("/admin/apps?done=uninstalled"))
