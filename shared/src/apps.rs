@@ -627,9 +627,7 @@ fn client_auth(v: &Value) -> Result<ClientAuth, AppError> {
                 }
                 Ok(ClientAuth::Jwks(jwks.clone()))
             }
-            (None, Some(Value::String(url))) => {
-                https_url("client", url).map(|u| ClientAuth::JwksUrl(u))
-            }
+            (None, Some(Value::String(url))) => https_url("client", url).map(ClientAuth::JwksUrl),
             _ => Err(invalid(
                 "private_key_jwt takes jwks or jwks_url (one of them)",
             )),
