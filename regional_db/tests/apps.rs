@@ -587,9 +587,10 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
     let calls = edge.host.calls.get();
     let r = visitor.get("/marketplace").await;
     assert_eq!(r.status(), 200, "{}", text(&r));
-    assert!(
-        edge.host.calls.get() - calls <= 2,
-        "directory + one batch at most"
+    assert_eq!(
+        edge.host.calls.get() - calls,
+        1,
+        "the catalog and the directory entry in one call"
     );
     let html = text(&r);
     assert!(html.contains("Synchro glycémie"), "{html}");

@@ -894,6 +894,25 @@ mod tests {
         fn log(&self, _: LogLevel, _: &str) {}
     }
 
+    /// The marketplace's cache key holds its category, and nothing else of the query.
+    #[test]
+    fn public_pages_key_their_path_and_category_only() {
+        let key = |path: &str, query: Option<&str>| {
+            Public::of(&Route::parse(path).unwrap(), query).map(|p| p.key_path())
+        };
+        assert_eq!(key("/", Some("category=iot")).as_deref(), Some("/"));
+        assert_eq!(key("/marketplace", None).as_deref(), Some("/marketplace"));
+        assert_eq!(
+            key("/marketplace/", Some("utm=x&category=iot&locale=fr")).as_deref(),
+            Some("/marketplace?category=iot")
+        );
+        assert_eq!(
+            key("/marketplace", Some("category=games")).as_deref(),
+            Some("/marketplace")
+        );
+        assert_eq!(key("/sign-in", None), None);
+    }
+
     #[test]
     fn routes() {
         assert_eq!(Route::parse("/"), Some(Route::Home));
@@ -902,6 +921,7 @@ mod tests {
         assert_eq!(Route::parse("/sign-in/"), Some(Route::SignIn));
         assert_eq!(Route::parse("/sign-out"), Some(Route::SignOut));
         assert_eq!(Route::parse("/nope"), None);
+        assert_eq!(Route::parse("/marketplace"), Some(Route::Marketplace));
         assert_eq!(Route::parse("/sign-in/x"), None);
         assert_eq!(
             Route::parse("/practitioners/abc"),
