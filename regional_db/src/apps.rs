@@ -52,12 +52,14 @@ pub enum AppsError {
     /// No app has this slug.
     #[error("no app {0:?} in the marketplace")]
     UnknownApp(String),
-    /// `apps list --status` or `reject` without a note…
+    /// A command's arguments are refused: an unknown `--status`, a rejection without a
+    /// note, a note too long.
     #[error("{0}")]
     Usage(String),
     /// The app's client signs assertions: it has no secret to rotate.
     #[error("app {0:?} authenticates with private_key_jwt: it has no client secret to rotate")]
     NoSecret(String),
+    /// The control plane's database failed (or refused something a check above missed).
     #[error("database: {0}")]
     Db(String),
 }

@@ -633,7 +633,14 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
     let r = visitor.post("/marketplace", &[]).await;
     assert_eq!(r.status(), 405);
 
-    // Not an admin: refused.
+    // No session: to the sign-in form. Not an admin: refused.
+    let r = visitor.get("/admin/apps").await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        location(&r).starts_with("/sign-in?next="),
+        "{}",
+        location(&r)
+    );
     let (cookie, csrf) = session(a, Role::Practitioner);
     let practitioner = Browser {
         edge: &edge,
@@ -854,6 +861,47 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
         !html_b.contains("mmol/L") && !html_b.contains("Installed by"),
         "{html_b}"
     );
+    // B cannot configure or uninstall what only A installed: nothing there to change.
+    let r = admin_b
+        .post(
+            &format!("/admin/apps/{app}/configure"),
+            &[
+                ("csrf", &csrf_b),
+                ("idem", "b-configure-0123456789"),
+                ("config", r#"{"unit": "mg/dL"}"#),
+            ],
+        )
+        .await;
+    assert!(
+        r.status() == 303 && location(&r).contains("error=not-installed"),
+        "{}",
+        r.status()
+    );
+    let r = admin_b
+        .post(
+            &format!("/admin/apps/{app}/uninstall"),
+            &[
+                ("csrf", &csrf_b),
+                ("idem", "b-uninstall-0123456789"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status() == 303 && location(&r).contains("error=not-installed"),
+        "{}",
+        r.status()
+    );
+    assert_eq!(
+        in_clinic(
+            a,
+            &format!(
+                "SELECT status || '|' || (config->>'unit') FROM app_installations WHERE app = '{app}'"
+            )
+        ),
+        "installed|mmol/L"
+    );
+    assert_eq!(in_clinic(b, "SELECT count(*) FROM app_installations"), "0");
     // A's session is no session at B.
     let (cookie_a_at_b, _) = session(a, Role::Admin);
     let intruder = Browser {
