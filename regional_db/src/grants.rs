@@ -129,19 +129,70 @@ pub async fn warn_if_superuser(pool: &deadpool_postgres::Pool) {
     }
 }
 
+/// Columns of the control schema the service may never select, by table: an app's webhook
+/// key (`0005_app_webhook_secrets.sql`), which the region reads only through
+/// [`CONTROL_FUNCTIONS`] when an install seals it with the clinic's key.
+pub const CONTROL_SECRET_COLUMNS: &[(&str, &str)] = &[("apps", "webhook_secret")];
+
+/// Functions of the control schema the service may execute: `app_webhook_secret` returns
+/// an approved app's webhook key to the region's install path (`server.rs`,
+/// `ParamType::AppWebhookSecret`); no catalog statement calls it.
+pub const CONTROL_FUNCTIONS: &[&str] = &["app_webhook_secret(uuid)"];
+
 /// The grants of the control schema: the directory, read only; the exchange rates, which
 /// the service stores when the edge's cron trigger asks (`POST /v1/jobs/rates`), read and
-/// written, never deleted.
+/// written, never deleted; the marketplace's apps, read but for their secrets
+/// ([`CONTROL_SECRET_COLUMNS`]).
 pub async fn grant_control(tx: &impl GenericClient) -> Result<(), Error> {
     ensure_service_role(tx).await?;
     let role = quote_ident(SERVICE_ROLE);
-    tx.batch_execute(&format!(
+    let mut sql = format!(
         "GRANT USAGE ON SCHEMA control TO {role};
          REVOKE ALL ON ALL TABLES IN SCHEMA control FROM {role};
          GRANT SELECT ON ALL TABLES IN SCHEMA control TO {role};
-         GRANT INSERT, UPDATE ON control.exchange_rates TO {role};"
-    ))
-    .await?;
+         GRANT INSERT, UPDATE ON control.exchange_rates TO {role};\n"
+    );
+    for (table, column) in CONTROL_SECRET_COLUMNS {
+        let readable = tx
+            .query(
+                "SELECT a.attname::text FROM pg_attribute a \
+                 JOIN pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = 'control' AND c.relname = $1 AND a.attnum > 0 \
+                   AND NOT a.attisdropped AND a.attname <> $2 ORDER BY a.attnum",
+                &[table, column],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get::<_, String>(0).map(|c| quote_ident(&c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if readable.is_empty() {
+            continue;
+        }
+        let t = format!("control.{}", quote_ident(table));
+        sql.push_str(&format!(
+            "REVOKE SELECT ON {t} FROM {role}; GRANT SELECT ({}) ON {t} TO {role};\n",
+            readable.join(", ")
+        ));
+    }
+    for function in CONTROL_FUNCTIONS {
+        let name = function.split('(').next().unwrap_or(function);
+        let exists = tx
+            .query_opt(
+                "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE n.nspname = 'control' AND p.proname = $1",
+                &[&name],
+            )
+            .await?
+            .is_some();
+        if exists {
+            sql.push_str(&format!(
+                "REVOKE ALL ON FUNCTION control.{function} FROM PUBLIC; \
+                 GRANT EXECUTE ON FUNCTION control.{function} TO {role};\n"
+            ));
+        }
+    }
+    tx.batch_execute(&sql).await?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing;
 //!   [`tenants`]: operators' management of clinics (list, show, update, suspend, resume,
 //!   custom domains and their DNS verification, export-then-delete in the home region).
+//! - [`apps`]: the marketplace's operator commands (`regional-db apps …`) and the sealing of
+//!   an app's webhook key into a clinic that installs it.
 //! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
 //!   blind indexes.
 //! - [`jobs`]: the region's jobs (`regional-db jobs run retention|rates`) and legal holds.
@@ -32,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod apps;
 pub mod audit;
 pub mod audit_spool;
 pub mod db;

@@ -1,6 +1,6 @@
 //! The `regional-db` binary: `serve`, `migrate`, `tenant create|list|show|update|suspend|
 //! resume|domain|delete`, `accounts create`, `keys rotate`, `audit verify`, `jobs run`, `holds`,
-//! `webhooks add`. Every flag can also come from the environment, as a
+//! `webhooks add`, `apps add|list|show|approve|reject|rotate-secret`. Every flag can also come from the environment, as a
 //! deployment sets it.
 #![forbid(unsafe_code)]
 
@@ -9,7 +9,7 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
 use regional_db::{
-    Config, accounts, db,
+    Config, accounts, apps, db,
     jobs::{holds, retention, webhooks},
     migrate, provision, server, tenants, vault,
 };
@@ -52,6 +52,68 @@ enum Command {
     /// A clinic's webhook endpoints.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// The marketplace: third-party apps, their review and their OAuth clients (control plane).
+    #[command(subcommand)]
+    Apps(AppsCommand),
+}
+
+#[derive(Subcommand)]
+enum AppsCommand {
+    /// Register an app (status pending) and its OAuth client from a JSON spec. Prints one JSON
+    /// object: app_id, slug, client_id, and the secrets shown this once (client_secret for
+    /// client_secret_basic, webhook_secret when the app has a webhook_url).
+    Add(AppsAddArgs),
+    /// List apps (JSON, one per line).
+    List(AppsListArgs),
+    /// One app (JSON), without its secrets.
+    Show(AppSlugArgs),
+    /// Approve an app: clinics may install it.
+    Approve(AppReviewArgs),
+    /// Reject an app, saying why (--note).
+    Reject(AppReviewArgs),
+    /// A new client secret (client_secret_basic apps), printed once; the old one stops working.
+    RotateSecret(AppSlugArgs),
+}
+
+#[derive(Args)]
+struct AppsAddArgs {
+    /// The app's spec (see regional_db/src/apps.rs and telemed_shared::apps::AppSpec).
+    #[arg(long)]
+    file: std::path::PathBuf,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct AppsListArgs {
+    /// Only apps of this status: pending, approved or rejected.
+    #[arg(long)]
+    status: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct AppSlugArgs {
+    slug: String,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct AppReviewArgs {
+    slug: String,
+    /// What the reviewer says (required to reject).
+    #[arg(long)]
+    note: Option<String>,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Subcommand)]
@@ -632,6 +694,7 @@ async fn main() -> Result<()> {
         }
         Command::Holds(command) => holds(command).await,
         Command::Jobs(JobsCommand::Run(Job::Webhooks(args))) => run_webhooks(args).await,
+        Command::Apps(command) => apps_command(command).await,
         Command::Webhooks(WebhooksCommand::Add(a)) => {
             let (region, (pool, control)) = (a.db.region()?, a.db.pools()?);
             let slug = a.tenant.parse()?;
@@ -651,6 +714,77 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `regional-db apps …` (regional_db/src/apps.rs), on the control plane's database.
+async fn apps_command(command: AppsCommand) -> Result<()> {
+    /// Runs `$body` with `$op`, an [`apps::Operator`] of `$db` and `$actor`.
+    macro_rules! with_operator {
+        ($db:expr, $actor:expr, |$op:ident| $body:expr) => {{
+            let region = $db.region()?;
+            let (_, control) = $db.pools()?;
+            let $op = apps::Operator {
+                control: &control,
+                region: &region,
+                actor: $actor,
+            };
+            $body
+        }};
+    }
+    match command {
+        AppsCommand::Add(a) => {
+            // Checked before any connection: a bad spec writes nothing and needs no database.
+            let spec = apps::read_spec(&a.file)?;
+            let added = with_operator!(a.db, &a.actor.by, |op| apps::add(&op, &spec).await?);
+            println!("{}", serde_json::to_string(&added)?);
+        }
+        AppsCommand::List(a) => {
+            let (_, control) = a.db.pools()?;
+            for app in apps::list(&control, a.status.as_deref()).await? {
+                println!("{app}");
+            }
+        }
+        AppsCommand::Show(a) => {
+            let (_, control) = a.db.pools()?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&apps::show(&control, &a.slug).await?)?
+            );
+        }
+        AppsCommand::Approve(a) => {
+            let before = with_operator!(a.db, &a.actor.by, |op| apps::review(
+                &op,
+                &a.slug,
+                true,
+                a.note.as_deref()
+            )
+            .await?);
+            eprintln!(
+                "app {} approved (was {before}); clinics may install it",
+                a.slug
+            );
+        }
+        AppsCommand::Reject(a) => {
+            let before = with_operator!(a.db, &a.actor.by, |op| apps::review(
+                &op,
+                &a.slug,
+                false,
+                a.note.as_deref()
+            )
+            .await?);
+            eprintln!("app {} rejected (was {before})", a.slug);
+        }
+        AppsCommand::RotateSecret(a) => {
+            let (client_id, secret) =
+                with_operator!(a.db, &a.actor.by, |op| apps::rotate_secret(&op, &a.slug)
+                    .await?);
+            println!(
+                "{}",
+                serde_json::json!({"slug": a.slug, "client_id": client_id, "client_secret": secret})
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn audit_verify(args: VerifyArgs) -> Result<()> {

@@ -602,6 +602,12 @@ async fn batch_inner(
             if param.ty == catalog::ParamType::Password {
                 crate::passwords::protect(value, i, param.name).await?;
             }
+            // An app's webhook key: read here and sealed with the clinic's key, never sent.
+            if param.ty == catalog::ParamType::AppWebhookSecret {
+                crate::apps::seal_webhook_secret(&state.pool, data_key.as_deref(), value)
+                    .await
+                    .map_err(|e| e.at(i))?;
+            }
         }
     }
     let calls = statements

@@ -23,11 +23,13 @@
 //! - [`host`]: the ports; [`config`]: the deployment's configuration.
 //! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates; [`billing`]:
 //!   the statements pages run for prices, invoices and estimates in another currency.
+//! - [`apps`]: the marketplace — app specs, grants, the scopes-to-events rule, its statements.
 //! - [`accounts`]: the people who sign in to a clinic (patients, practitioners, admins).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod api;
+pub mod apps;
 pub mod auth;
 pub mod billing;
 pub mod cache;

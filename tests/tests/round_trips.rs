@@ -100,11 +100,50 @@ fn one_region_call_per_request_cold_or_warm() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(last, (200, 0), "a cached page costs no region call");
+    // The marketplace is a public page too: cold, one call (catalog and directory entry in
+    // one batch); then from the cache, per category.
+    let marketplace = |edge: Edge| {
+        calls_of(|| {
+            edge.get(
+                &edge.host_for(&slug),
+                "/marketplace?category=iot",
+                &[("accept-language", "fr")],
+            )
+            .status()
+            .as_u16()
+        })
+    };
+    assert_eq!(marketplace(edge), (200, 1), "cold marketplace");
+    let mut last = (0, u64::MAX);
+    for _ in 0..50 {
+        last = marketplace(edge);
+        if last.1 == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(last, (200, 0), "a cached marketplace costs no region call");
+    // The admin's apps page, once the edge knows the clinic: one read batch.
+    let admin = telemed_e2e::session_cookie(
+        &slug,
+        "MA",
+        telemed_shared::accounts::Role::Admin,
+        "Round Trip Admin",
+        None,
+        telemed_e2e::now_secs(),
+    );
+    let (s, n) = calls_of(|| {
+        edge.get(&edge.host_for(&slug), "/admin/apps", &[("cookie", &admin)])
+            .status()
+            .as_u16()
+    });
+    assert_eq!((s, n), (200, 1), "admin apps page");
     // Spin keeps nothing between requests: every page is one directory call.
     let edge = Edge::Spin;
     for _ in 0..2 {
         let (s, n) = calls_of(|| edge.get(&edge.host_for(&slug), "/", &[]).status().as_u16());
         assert_eq!((s, n), (200, 1), "spin page");
+        assert_eq!(marketplace(edge), (200, 1), "spin marketplace");
     }
 }
 

@@ -6,13 +6,16 @@
 //! - `/admin/practitioners/{id}/availability`: weekly availability turned into bookable
 //!   slots ([`availability`]);
 //! - `/admin/prices`: one price per consultation type, and retiring one ([`prices`]);
-//! - `/admin/accounts`: sign-in accounts of practitioners and admins ([`accounts`]).
+//! - `/admin/accounts`: sign-in accounts of practitioners and admins ([`accounts`]);
+//! - `/admin/apps`: the marketplace's apps the clinic installed, installs, settings and
+//!   uninstalls ([`apps`]).
 //!
 //! Every page is one read batch; every post one write batch. Practitioners are created
 //! through the API's own validation and create statement, slots through the API's
 //! `Schedule/$generate-slots` procedure: a page writes nothing the API would refuse.
 
 mod accounts;
+mod apps;
 mod availability;
 mod practitioners;
 mod prices;
@@ -50,6 +53,14 @@ pub enum AdminRoute {
     Accounts,
     /// `POST /admin/accounts/{id}/disabled`: disable or enable.
     AccountDisabled(String),
+    /// `/admin/apps`: installed and installable apps (GET).
+    Apps,
+    /// `POST /admin/apps/{id}/install`.
+    AppInstall(String),
+    /// `POST /admin/apps/{id}/configure`.
+    AppConfigure(String),
+    /// `POST /admin/apps/{id}/uninstall`.
+    AppUninstall(String),
 }
 
 impl AdminRoute {
@@ -65,6 +76,10 @@ impl AdminRoute {
             ["prices", id, "retire"] => Self::PriceRetire((*id).to_owned()),
             ["accounts"] => Self::Accounts,
             ["accounts", id, "disabled"] => Self::AccountDisabled((*id).to_owned()),
+            ["apps"] => Self::Apps,
+            ["apps", id, "install"] => Self::AppInstall((*id).to_owned()),
+            ["apps", id, "configure"] => Self::AppConfigure((*id).to_owned()),
+            ["apps", id, "uninstall"] => Self::AppUninstall((*id).to_owned()),
             _ => return None,
         })
     }
@@ -85,6 +100,10 @@ pub async fn handle<H: Host>(
         AdminRoute::PriceRetire(id) => prices::retire(page, &id).await,
         AdminRoute::Accounts => accounts::accounts(page).await,
         AdminRoute::AccountDisabled(id) => accounts::set_disabled(page, &id).await,
+        AdminRoute::Apps => apps::apps(page).await,
+        AdminRoute::AppInstall(id) => apps::install(page, &id).await,
+        AdminRoute::AppConfigure(id) => apps::configure(page, &id).await,
+        AdminRoute::AppUninstall(id) => apps::uninstall(page, &id).await,
     }
 }
 
@@ -113,7 +132,8 @@ static STATEMENTS: &[Statement] = &[
                      (SELECT count(*) FROM practitioners WHERE active IS NOT FALSE) AS active, \
                      (SELECT count(*) FROM slots WHERE status = 'free' AND starts_at > now()) AS free_slots, \
                      (SELECT count(*) FROM charge_item_definitions WHERE status = 'active') AS prices, \
-                     (SELECT count(*) FROM accounts WHERE NOT disabled) AS accounts",
+                     (SELECT count(*) FROM accounts WHERE NOT disabled) AS accounts, \
+                     (SELECT count(*) FROM app_installations WHERE status = 'installed') AS apps",
         access: Access::Read,
         scope: SchemaScope::Tenant,
         params: &[],
@@ -264,6 +284,8 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
 <p>{price_count}</p>
 <h2><a href="/admin/accounts">{accounts}</a></h2>
 <p>{account_count}</p>
+<h2><a href="/admin/apps">{apps}</a></h2>
+<p>{app_count}</p>
 </main>"#,
         intro = page.t("admin-intro"),
         practitioners = page.t("admin-practitioners-title"),
@@ -288,6 +310,11 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
         account_count = page.tr(
             "admin-accounts-count",
             &[("count", Arg::Num(int(row, "accounts")))]
+        ),
+        apps = page.t("apps-admin-title"),
+        app_count = page.tr(
+            "apps-installed-count",
+            &[("count", Arg::Num(int(row, "apps")))]
         ),
     );
     Ok(page.render(StatusCode::OK, &title, &body))
@@ -322,6 +349,16 @@ mod tests {
             AdminRoute::parse(&["accounts", "x", "disabled"]),
             Some(AdminRoute::AccountDisabled("x".into()))
         );
+        assert_eq!(AdminRoute::parse(&["apps"]), Some(AdminRoute::Apps));
+        assert_eq!(
+            AdminRoute::parse(&["apps", "x", "install"]),
+            Some(AdminRoute::AppInstall("x".into()))
+        );
+        assert_eq!(
+            AdminRoute::parse(&["apps", "x", "uninstall"]),
+            Some(AdminRoute::AppUninstall("x".into()))
+        );
+        assert_eq!(AdminRoute::parse(&["apps", "x"]), None);
         assert_eq!(AdminRoute::parse(&["practitioners", "x"]), None);
         assert_eq!(AdminRoute::parse(&["nope"]), None);
     }
