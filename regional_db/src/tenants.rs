@@ -37,7 +37,7 @@ use crate::{db::quote_ident, error::Error, migrate::pool_error};
 
 /// The plans a clinic may be on. `standard` is what `tenant create` gives; nothing bills or
 /// limits by plan yet, so the set is the product's list, checked here and only here.
-pub const PLANS: [&str; 3] = ["basic", "standard", "premium"];
+pub const PLANS: [&str; 3] = telemed_shared::ops::wire::PLANS;
 
 /// The TXT record's name prefix of a domain's verification.
 pub const CHALLENGE_LABEL: &str = "_telemed-challenge";

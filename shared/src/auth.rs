@@ -225,6 +225,11 @@ pub struct EdgeClaims {
     /// it, the region cannot tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge: Option<String>,
+    /// The operator (email) the edge verified an operator token or session of
+    /// ([`crate::ops`]): only the regions' operator endpoints read it, and only with no
+    /// `tenant`; they check the operator is still enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
 }
 
 /// The longest [`EdgeClaims::edge`] the region records; longer ones are cut.
@@ -266,7 +271,7 @@ impl SigningKey {
             .map_err(|e| AuthError::BadKey(e.to_string()))
     }
 
-    fn sign<C: Serialize + DeserializeOwned>(
+    pub(crate) fn sign<C: Serialize + DeserializeOwned>(
         &self,
         claims: C,
         issuer: &str,
@@ -351,7 +356,7 @@ impl VerifyingKeys {
         Ok(Self(keys))
     }
 
-    fn verify<C: Serialize + DeserializeOwned>(
+    pub(crate) fn verify<C: Serialize + DeserializeOwned>(
         &self,
         token: &str,
         issuer: &str,

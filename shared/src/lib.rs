@@ -23,6 +23,8 @@
 //! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates; [`billing`]:
 //!   the statements pages run for prices, invoices and estimates in another currency.
 //! - [`accounts`]: the people who sign in to a clinic (patients, practitioners, admins).
+//! - [`ops`]: operators (the platform's super-admins) on the apex host: their sign-in,
+//!   credentials, JSON API (`/ops/v1/…`) and console (`/ops/tenants`).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
@@ -42,6 +44,7 @@ pub mod geo;
 pub mod host;
 pub mod i18n;
 pub mod money;
+pub mod ops;
 pub mod tenant;
 pub mod web;
 
