@@ -23,6 +23,9 @@
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing;
 //!   [`tenants`]: operators' management of clinics (list, show, update, suspend, resume,
 //!   custom domains and their DNS verification, export-then-delete in the home region).
+//! - [`operators`]: the platform's operators (`regional-db operators create|disable`, their
+//!   sign-in `POST /v1/ops/sign-in`); [`ops`]: their requests (`POST /v1/ops`), run with
+//!   the CLI's code on the operator connection.
 //! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
 //!   blind indexes.
 //! - [`jobs`]: the region's jobs (`regional-db jobs run retention|rates`) and legal holds.
@@ -41,6 +44,8 @@ pub mod grants;
 pub mod jobs;
 mod metrics;
 pub mod migrate;
+pub mod operators;
+pub mod ops;
 pub mod params;
 pub mod passwords;
 pub mod provision;

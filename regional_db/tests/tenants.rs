@@ -112,6 +112,7 @@ impl Region {
             control: &self.control,
             control_is_local: self.local,
             actor: "ops-test",
+            apex: Some("localhost"),
         }
     }
 
@@ -221,7 +222,8 @@ async fn list_and_show_with_filters_and_counts_where_the_data_is() {
         fr.domains,
         [tenants::Domain {
             domain: "www.ops-list.example".into(),
-            verified: true
+            verified: true,
+            token: None,
         }]
     );
     assert!(all.iter().any(|c| c.slug.as_str() == "ops-list-us"));
