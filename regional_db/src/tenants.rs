@@ -452,6 +452,11 @@ pub fn parse_domain(d: &str) -> Result<String, TenantError> {
         .ok_or_else(|| TenantError::BadDomain(d.to_owned()))
 }
 
+/// A name as a host (lower case, no trailing dot), or as given when it is none.
+fn host_of(d: &str) -> String {
+    HostName::parse(d.trim()).map_or_else(|| d.to_owned(), |h| h.as_str().to_owned())
+}
+
 /// Refuses the platform's apex domain and every name under it (and refuses every domain
 /// when the apex is not known: it cannot be checked).
 pub fn check_not_apex(domain: &str, apex: Option<&str>) -> Result<(), TenantError> {
@@ -471,7 +476,8 @@ pub fn check_not_apex(domain: &str, apex: Option<&str>) -> Result<(), TenantErro
 /// (`tenant create --domain`, the operators' API).
 pub fn check_domains(domains: &[String], apex: Option<&str>) -> Result<(), TenantError> {
     for d in domains {
-        check_not_apex(&parse_domain(d)?, apex)?;
+        check_not_apex(&host_of(d), apex)?;
+        parse_domain(d)?;
     }
     Ok(())
 }
@@ -512,8 +518,8 @@ pub async fn domain_add(
     slug: &TenantSlug,
     domain: &str,
 ) -> Result<Added, TenantError> {
+    check_not_apex(&host_of(domain), op.apex)?;
     let domain = parse_domain(domain)?;
-    check_not_apex(&domain, op.apex)?;
     let mut client = op.control.get().await.map_err(pool_error)?;
     let tx = client.transaction().await?;
     find(&tx, slug).await?;

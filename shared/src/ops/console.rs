@@ -88,6 +88,7 @@ impl<H: Host> Console<'_, '_, H> {
         }
     }
 
+    /// A page; `title` is HTML (escaped), as `body` is.
     fn render(&self, status: StatusCode, title: &str, body: &str) -> Response<Vec<u8>> {
         let html = layout::document_with(self.locale, title, &self.bar(), body);
         let mut r = html_response(status, self.locale, cache::NO_STORE, html);
@@ -134,7 +135,7 @@ impl<H: Host> Console<'_, '_, H> {
             detail = escape(&r.detail),
         );
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
-        self.render(status, &self.text("ops-error-title"), &body)
+        self.render(status, &self.t("ops-error-title"), &body)
     }
 
     fn fault(&self, e: &DataError) -> Response<Vec<u8>> {
@@ -395,7 +396,7 @@ fn sign_in_page<H: Host>(
         fields = fields.iter().map(|f| f.html(&none)).collect::<String>(),
         submit = c.t("ops-sign-in-submit"),
     );
-    c.render(status, &c.text("ops-sign-in-title"), &body)
+    c.render(status, &c.t("ops-sign-in-title"), &body)
 }
 
 fn status_label<H: Host>(c: &Console<'_, '_, H>, status: &str) -> String {
@@ -495,7 +496,7 @@ async fn list<H: Host>(c: &mut Console<'_, '_, H>) -> Response<Vec<u8>> {
         r#"<main><h1>{title}</h1>{filter}{table}{more}</main>"#,
         title = c.t("ops-tenants-title"),
     );
-    c.render(StatusCode::OK, &c.text("ops-tenants-title"), &body)
+    c.render(StatusCode::OK, &c.t("ops-tenants-title"), &body)
 }
 
 async fn show<H: Host>(c: &mut Console<'_, '_, H>, slug: &str) -> Response<Vec<u8>> {
@@ -637,8 +638,7 @@ async fn show<H: Host>(c: &mut Console<'_, '_, H>, slug: &str) -> Response<Vec<u
             ]
         ),
     );
-    let title = message(
-        c.locale,
+    let title = c.tr(
         "ops-tenant-title",
         &[
             ("name", Arg::Str(&clinic.name)),
@@ -730,7 +730,7 @@ async fn act<H: Host>(c: &mut Console<'_, '_, H>, slug: &str, action: &str) -> R
                 ),
                 back = c.t("ops-back"),
             );
-            c.render(StatusCode::OK, &c.text("ops-deleted-title"), &body)
+            c.render(StatusCode::OK, &c.t("ops-deleted-title"), &body)
         }
         Ok(result) => {
             let changed = match &result {
