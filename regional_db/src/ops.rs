@@ -82,7 +82,7 @@ fn refuse(status: u16, code: &str, detail: impl Into<String>) -> Step {
 }
 
 fn ok(result: OpsResult) -> Step {
-    Step::Answer(OpsAnswer::Ok(result))
+    Step::Answer(OpsAnswer::Ok(Box::new(result)))
 }
 
 /// A clinic as the wire shows it, pending domains with their TXT record.

@@ -1144,9 +1144,9 @@ async fn the_console_signs_in_lists_and_changes_clinics_with_csrf_in_every_local
         page(&edge, "POST", &path, &jar, "en", Some(&body)).await.0,
         400
     );
-    let forged = format!("csrf=forged-forged-forged&confirm=yes");
+    let forged = "csrf=forged-forged-forged&confirm=yes";
     assert_eq!(
-        page(&edge, "POST", &path, &jar, "en", Some(&forged))
+        page(&edge, "POST", &path, &jar, "en", Some(forged))
             .await
             .0,
         403

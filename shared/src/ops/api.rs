@@ -85,16 +85,22 @@ pub fn problem(status: u16, code: &str, detail: &str) -> Response<Vec<u8>> {
     r
 }
 
+/// [`problem`], boxed for an `Err`.
+fn refusal(status: u16, code: &str, detail: &str) -> Box<Response<Vec<u8>>> {
+    Box::new(problem(status, code, detail))
+}
+
 /// The operator of the request's bearer token, or the 401 to answer.
 fn authenticate<H: Host>(
     ctx: &Ctx<'_, H>,
     req: &Request<Vec<u8>>,
-) -> Result<Operator, Response<Vec<u8>>> {
+) -> Result<Operator, Box<Response<Vec<u8>>>> {
     let header = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok());
-    let token = auth::bearer(header).map_err(|e| problem(401, "unauthorized", &e.to_string()))?;
+    let token =
+        auth::bearer(header).map_err(|e| Box::new(problem(401, "unauthorized", &e.to_string())))?;
     token::verify(&ctx.config.edge_key, Kind::Api, token, ctx.now_secs()).map_err(|e| {
         let detail = match e {
             AuthError::Expired => {
@@ -102,7 +108,7 @@ fn authenticate<H: Host>(
             }
             _ => "not an operator token: sign in with POST /ops/v1/token".to_owned(),
         };
-        problem(401, "invalid_token", &detail)
+        Box::new(problem(401, "invalid_token", &detail))
     })
 }
 
@@ -124,12 +130,12 @@ pub async fn handle<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Re
     }
     let operator = match authenticate(ctx, req) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let apex = ctx.config.apex.as_str().to_owned();
     let request = match operation(&method, &segments, req, &apex) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let created = matches!(
         request,
@@ -137,7 +143,7 @@ pub async fn handle<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Re
     );
     match ctx.region.ops(&operator.email, &request).await {
         Ok(OpsAnswer::Ok(result)) => {
-            let changed = match &result {
+            let changed = match &*result {
                 OpsResult::Domain { changed, .. } => *changed,
                 _ => true,
             };
@@ -217,16 +223,18 @@ struct NewDomain {
 }
 
 /// The body as `T`, or a 400 that says what is wrong with it.
-fn body<T: serde::de::DeserializeOwned>(req: &Request<Vec<u8>>) -> Result<T, Response<Vec<u8>>> {
+fn body<T: serde::de::DeserializeOwned>(
+    req: &Request<Vec<u8>>,
+) -> Result<T, Box<Response<Vec<u8>>>> {
     if req.body().len() > super::wire::MAX_OPS_BYTES {
-        return Err(problem(
+        return Err(refusal(
             413,
             "too_large",
             "an operator request body is at most 8 KiB",
         ));
     }
     serde_json::from_slice(req.body()).map_err(|e| {
-        problem(
+        refusal(
             400,
             "bad_request",
             &format!("the body is not the expected JSON: {e}"),
@@ -246,10 +254,10 @@ fn operation(
     segments: &[&str],
     req: &Request<Vec<u8>>,
     apex: &str,
-) -> Result<OpsRequest, Response<Vec<u8>>> {
+) -> Result<OpsRequest, Box<Response<Vec<u8>>>> {
     let slug = |s: &str| s.to_owned();
     let not_allowed = || {
-        Err(problem(
+        Err(refusal(
             405,
             "method_not_allowed",
             "this method is not allowed here",
@@ -264,7 +272,7 @@ fn operation(
                             .ok()
                             .filter(|n| (1..=super::wire::MAX_PAGE).contains(n))
                             .ok_or_else(|| {
-                                problem(
+                                refusal(
                                     400,
                                     "bad_request",
                                     &format!(
@@ -308,7 +316,7 @@ fn operation(
             Method::DELETE => OpsRequest::Delete {
                 slug: slug(s),
                 confirm: query(req, "confirm").ok_or_else(|| {
-                    problem(
+                    refusal(
                         400,
                         "confirmation_required",
                         "deleting a clinic needs ?confirm=<its slug>",
@@ -344,7 +352,7 @@ fn operation(
         | ["tenants", _, "domains", _] => {
             return not_allowed();
         }
-        _ => return Err(problem(404, "not_found", "no such operator endpoint")),
+        _ => return Err(refusal(404, "not_found", "no such operator endpoint")),
     })
 }
 
@@ -352,7 +360,7 @@ fn operation(
 async fn sign_in<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let creds: Credentials = match body(req) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let refused = || problem(401, "invalid_credentials", "wrong email or password");
     let Some(email) = normalize_email(&creds.email) else {

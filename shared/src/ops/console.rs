@@ -155,7 +155,7 @@ impl<H: Host> Console<'_, '_, H> {
             .map(|o| o.email.clone())
             .unwrap_or_default();
         match self.ctx.region.ops(&email, request).await {
-            Ok(OpsAnswer::Ok(r)) => Ok(r),
+            Ok(OpsAnswer::Ok(r)) => Ok(*r),
             Ok(OpsAnswer::Refused(r)) => {
                 let back = match request {
                     OpsRequest::List { .. } => None,
@@ -228,7 +228,7 @@ pub async fn handle<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Re
                 c.cookies.push(token::clear_cookie());
                 c.redirect("/ops/sign-in")
             }
-            Err(r) => r,
+            Err(r) => *r,
         },
         [] | ["tenants"] | ["tenants", _] | ["tenants", _, _] if c.operator.is_none() => {
             c.redirect("/ops/sign-in")
@@ -251,15 +251,16 @@ pub async fn handle<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Re
 }
 
 /// The posted form, if it is one, from this site, with the session's CSRF secret.
-fn checked_form<H: Host>(c: &Console<'_, '_, H>) -> Result<Form, Response<Vec<u8>>> {
-    let form = Form::parse(c.req).map_err(|_| error_response(ErrorPage::BadRequest, c.locale))?;
+fn checked_form<H: Host>(c: &Console<'_, '_, H>) -> Result<Form, Box<Response<Vec<u8>>>> {
+    let form = Form::parse(c.req)
+        .map_err(|_| Box::new(error_response(ErrorPage::BadRequest, c.locale)))?;
     let secret = c
         .operator
         .as_ref()
         .and_then(|o| o.csrf.clone())
         .unwrap_or_default();
     if form::cross_site(c.req) || !form.csrf_matches(&secret) {
-        return Err(error_response(ErrorPage::Expired, c.locale));
+        return Err(Box::new(error_response(ErrorPage::Expired, c.locale)));
     }
     Ok(form)
 }
@@ -651,7 +652,7 @@ async fn show<H: Host>(c: &mut Console<'_, '_, H>, slug: &str) -> Response<Vec<u
 async fn act<H: Host>(c: &mut Console<'_, '_, H>, slug: &str, action: &str) -> Response<Vec<u8>> {
     let form = match checked_form(c) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let slug = slug.to_owned();
     let confirmed = form.get("confirm") == Some("yes");

@@ -124,7 +124,8 @@ impl OpsRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpsAnswer {
-    Ok(OpsResult),
+    /// Boxed: a result is much larger than a refusal.
+    Ok(Box<OpsResult>),
     Refused(OpsRefusal),
 }
 
