@@ -1146,9 +1146,7 @@ async fn the_console_signs_in_lists_and_changes_clinics_with_csrf_in_every_local
     );
     let forged = "csrf=forged-forged-forged&confirm=yes";
     assert_eq!(
-        page(&edge, "POST", &path, &jar, "en", Some(forged))
-            .await
-            .0,
+        page(&edge, "POST", &path, &jar, "en", Some(forged)).await.0,
         403
     );
     assert_eq!(
