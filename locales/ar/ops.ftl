@@ -14,6 +14,7 @@ ops-sign-in-locked =
         [one] محاولات فاشلة كثيرة: أعد المحاولة بعد دقيقة واحدة.
         [two] محاولات فاشلة كثيرة: أعد المحاولة بعد دقيقتين.
         [few] محاولات فاشلة كثيرة: أعد المحاولة بعد { $minutes } دقائق.
+        [many] محاولات فاشلة كثيرة: أعد المحاولة بعد { $minutes } دقيقة.
        *[other] محاولات فاشلة كثيرة: أعد المحاولة بعد { $minutes } دقيقة.
     }
 ops-signed-in-as = متصل باسم { $name }
@@ -66,8 +67,12 @@ ops-delete-submit = تصدير ثم حذف
 ops-deleted-title = حُذفت العيادة
 ops-deleted-body =
     { $rows ->
+        [zero] صُدّرت { $slug } إلى { $directory } في { $region } (لا صفوف)، ثم حُذفت.
         [one] صُدّرت { $slug } إلى { $directory } في { $region } (صف واحد)، ثم حُذفت.
-       *[other] صُدّرت { $slug } إلى { $directory } في { $region } ({ $rows } صفًا)، ثم حُذفت.
+        [two] صُدّرت { $slug } إلى { $directory } في { $region } (صفّان)، ثم حُذفت.
+        [few] صُدّرت { $slug } إلى { $directory } في { $region } ({ $rows } صفوف)، ثم حُذفت.
+        [many] صُدّرت { $slug } إلى { $directory } في { $region } ({ $rows } صفًا)، ثم حُذفت.
+       *[other] صُدّرت { $slug } إلى { $directory } في { $region } ({ $rows } صف)، ثم حُذفت.
     }
 
 ## إشعارات بعد التغيير
