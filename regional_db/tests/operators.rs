@@ -1222,3 +1222,118 @@ async fn the_console_signs_in_lists_and_changes_clinics_with_csrf_in_every_local
     assert_eq!(s, 303);
     assert!(set_cookie(&h, "ops_session").unwrap().contains("Max-Age=0"));
 }
+
+/// `regional-db operators create|disable`: the password from the environment or standard
+/// input (never the command line), clear refusals.
+#[tokio::test]
+async fn the_cli_creates_and_disables_operators() {
+    stack();
+    let run = |args: &[&str], password: Option<&str>, stdin: &str| {
+        use std::io::Write as _;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_regional-db"));
+        cmd.args(args)
+            .args([
+                "--region",
+                "eu-west",
+                "--database-url",
+                &stack().cluster.url(EU),
+            ])
+            .env("RUST_LOG", "warn")
+            .env_remove("OPERATOR_PASSWORD")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(p) = password {
+            cmd.env("OPERATOR_PASSWORD", p);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(
+        &[
+            "operators",
+            "create",
+            "--email",
+            "env@ops-cli.example",
+            "--name",
+            "Env",
+        ],
+        Some(PASSWORD),
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created operator"), "{out}");
+    let (ok, _, err) = run(
+        &["operators", "create", "--email", "stdin@ops-cli.example"],
+        None,
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT display_name FROM control.operators WHERE email = 'stdin@ops-cli.example'"
+        ),
+        "stdin@ops-cli.example"
+    );
+    let (ok, _, err) = run(
+        &["operators", "create", "--email", "short@ops-cli.example"],
+        Some("short"),
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("12"), "{err}");
+    let (ok, _, err) = run(
+        &["operators", "create", "--email", "ENV@ops-cli.example"],
+        Some(PASSWORD),
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(*) FROM control.operators WHERE email LIKE '%@ops-cli.example'"
+        ),
+        "2"
+    );
+    let (ok, out, err) = run(
+        &[
+            "operators",
+            "disable",
+            "--email",
+            "env@ops-cli.example",
+            "--by",
+            "alice",
+        ],
+        None,
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("disabled"), "{out}");
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT actor || ':' || action FROM control.operator_events WHERE detail->>'operator' = 'env@ops-cli.example' ORDER BY id DESC LIMIT 1"
+        ),
+        "alice:operator_disable"
+    );
+    let (ok, _, err) = run(
+        &["operators", "disable", "--email", "nobody@ops-cli.example"],
+        None,
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("no operator has the email"), "{err}");
+}
