@@ -167,8 +167,11 @@ pub async fn run(
     request: &OpsRequest,
 ) -> Result<Step, RegionError> {
     let actor = format!("operator:{operator}");
-    let control = ops.control.get().await.map_err(|e| error::from_pool(&e))?;
-    let enabled = operators::ensure_enabled(&control, operator).await?;
+    // No connection is held while the operation runs (it takes its own).
+    let enabled = {
+        let control = ops.control.get().await.map_err(|e| error::from_pool(&e))?;
+        operators::ensure_enabled(&control, operator).await?
+    };
     if !enabled {
         return Ok(refuse(
             403,
@@ -200,6 +203,7 @@ pub async fn run(
         let slug = slug_of(request)
             .and_then(|s| s.parse::<TenantSlug>().ok())
             .map(|s| s.to_string());
+        let control = ops.control.get().await.map_err(|e| error::from_pool(&e))?;
         operators::record(
             &control,
             &actor,
