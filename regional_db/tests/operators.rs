@@ -426,6 +426,42 @@ async fn sign_in_is_on_the_apex_throttled_and_a_disabled_operator_is_refused() {
     .await;
     assert_eq!(s, 429, "{b}");
     assert!(h.get("retry-after").is_some());
+    assert_eq!(
+        psql(
+            EU,
+            &format!(
+                "SELECT last_sign_in_at IS NOT NULL FROM control.operators WHERE email = '{email}'"
+            )
+        ),
+        "t"
+    );
+    // One client address guessing many emails is locked too (20 failures).
+    let guesser = "agnes@ops-sign-in.example";
+    create_operator(guesser).await;
+    let from = |e: &str, p: &str| {
+        send(
+            &edge,
+            "POST",
+            "http://localhost/ops/v1/token",
+            &[("cf-connecting-ip", "203.0.113.77")],
+            Some(json!({"email": e, "password": p})),
+        )
+    };
+    for i in 0..20 {
+        let (s, _, _) = from(
+            &format!("guess{i}@ops-sign-in.example"),
+            "wrong wrong wrong",
+        )
+        .await;
+        assert!(s == 401 || (i == 19 && s == 429), "attempt {i}: {s}");
+    }
+    assert_eq!(
+        from(guesser, PASSWORD).await.0,
+        429,
+        "the address is locked"
+    );
+    let (s, b) = sign_in(&edge, guesser, PASSWORD).await;
+    assert_eq!(s, 200, "from elsewhere the operator signs in: {b}");
     // Disabled: no sign-in, and the token held is refused at its next request.
     let pool = db::pool(&stack().cluster.url(EU), 1, Duration::from_secs(10)).unwrap();
     operators::disable(&pool, "eu-west", email, "t")
