@@ -415,3 +415,88 @@ async fn sign_in<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Respo
         Err(e) => fault(ctx, &e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(method: &str, path: &str, body: &str) -> Result<OpsRequest, u16> {
+        let req = Request::builder()
+            .method(method)
+            .uri(format!("http://localhost/ops/v1{path}"))
+            .body(body.as_bytes().to_vec())
+            .unwrap();
+        let segments: Vec<&str> = req
+            .uri()
+            .path()
+            .trim_start_matches("/ops/v1")
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        operation(req.method(), &segments, &req, "telemed.example").map_err(|r| r.status().as_u16())
+    }
+
+    #[test]
+    fn methods_and_paths_name_one_operation_each() {
+        assert_eq!(
+            op("GET", "/tenants?status=suspended&limit=10", ""),
+            Ok(OpsRequest::List {
+                status: Some("suspended".into()),
+                after: None,
+                limit: Some(10)
+            })
+        );
+        assert_eq!(op("GET", "/tenants?limit=0", ""), Err(400));
+        assert_eq!(
+            op(
+                "POST",
+                "/tenants/c-a/domains",
+                r#"{"domain": "www.c.example"}"#
+            ),
+            Ok(OpsRequest::DomainAdd {
+                slug: "c-a".into(),
+                domain: "www.c.example".into(),
+                apex: "telemed.example".into()
+            })
+        );
+        assert_eq!(
+            op("DELETE", "/tenants/c-a?confirm=c-a", ""),
+            Ok(OpsRequest::Delete {
+                slug: "c-a".into(),
+                confirm: "c-a".into()
+            })
+        );
+        assert_eq!(op("DELETE", "/tenants/c-a", ""), Err(400));
+        assert_eq!(
+            op("PATCH", "/tenants/c-a", r#"{"plan": "basic", "x": 1}"#),
+            Err(400)
+        );
+        assert_eq!(op("PATCH", "/tenants/c-a", "not json"), Err(400));
+        assert_eq!(op("GET", "/tenants/c-a/suspend", ""), Err(405));
+        assert_eq!(op("PUT", "/tenants", ""), Err(405));
+        assert_eq!(op("GET", "/nothing", ""), Err(404));
+        let big = format!(
+            r#"{{"domain": "{}"}}"#,
+            "a".repeat(super::super::wire::MAX_OPS_BYTES)
+        );
+        assert_eq!(op("POST", "/tenants/c-a/domains", &big), Err(413));
+    }
+
+    #[test]
+    fn problems_are_rfc_9457_and_a_401_names_its_scheme() {
+        let r = problem(409, "not_suspended", "suspend it first");
+        assert_eq!(r.status(), 409);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let v: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(v["type"], "urn:telemed:ops:not_suspended");
+        assert_eq!(v["title"], "Conflict");
+        assert_eq!(v["status"], 409);
+        assert!(
+            problem(401, "invalid_token", "x").headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+    }
+}
