@@ -17,7 +17,7 @@
 //!   - the functions the service's own code calls ([`SERVICE_FUNCTIONS`]: `EXECUTE`;
 //!     `account_credentials` is how sign-in reads one hash);
 //!   - the control schema (the directory): `SELECT`; the exchange rates: `SELECT, INSERT,
-//!     UPDATE`.
+//!     UPDATE`; operators and their failed sign-ins ([`CONTROL_PRIVATE`]): nothing.
 //!
 //! The grants are applied again after every migration of a schema ([`grant_tenant`], from
 //! `migrate` and `tenant create`): a table a later migration adds is covered, a clinic
@@ -80,6 +80,11 @@ pub const SECRET_COLUMNS: &[(&str, &str)] = &[
 /// (`crate::jobs::webhooks`).
 pub const SERVICE_FUNCTIONS: &[&str] =
     &["account_credentials(text)", "webhook_endpoint_secret(uuid)"];
+
+/// Control tables the service may not even read: operators (their password hashes) and
+/// their failed sign-ins. Operator requests use the operator connection
+/// (`OPERATOR_DATABASE_URL`), never the service's role.
+pub const CONTROL_PRIVATE: &[&str] = &["control.operators", "control.sign_in_failures"];
 
 /// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
 /// migrated in a cluster creates it). Safe when two migrators race for it.
@@ -193,6 +198,17 @@ pub async fn grant_control(tx: &impl GenericClient) -> Result<(), Error> {
         }
     }
     tx.batch_execute(&sql).await?;
+    // Operators' credentials and throttling are the operator connection's alone.
+    for table in CONTROL_PRIVATE {
+        let exists = tx
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[table])
+            .await?
+            .get::<_, bool>(0);
+        if exists {
+            tx.batch_execute(&format!("REVOKE ALL ON {table} FROM {role}"))
+                .await?;
+        }
+    }
     Ok(())
 }
 

@@ -269,6 +269,11 @@ pub struct EdgeClaims {
     /// The app's token the call was made with, for the region to check it still stands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<AppToken>,
+    /// The operator (email) the edge verified an operator token or session of
+    /// ([`crate::ops`]): only the regions' operator endpoints read it, and only with no
+    /// `tenant`; they check the operator is still enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
 }
 
 /// The longest [`EdgeClaims::edge`] the region records; longer ones are cut.
@@ -276,12 +281,12 @@ pub const MAX_EDGE_LOCATION_CHARS: usize = 64;
 
 /// The registered claims a token kind fixes (its issuer, audience, life) and those a
 /// token carries (subject, id).
-struct Envelope {
-    issuer: &'static str,
-    audience: &'static str,
-    subject: Option<String>,
-    jwt_id: Option<String>,
-    ttl_secs: u64,
+pub(crate) struct Envelope {
+    pub issuer: &'static str,
+    pub audience: &'static str,
+    pub subject: Option<String>,
+    pub jwt_id: Option<String>,
+    pub ttl_secs: u64,
 }
 
 /// An Ed25519 signing key, configured as base64 of the 64-byte key pair. Its tokens name
@@ -330,7 +335,7 @@ impl SigningKey {
             .map_err(|e| AuthError::BadKey(e.to_string()))
     }
 
-    fn sign<C: Serialize + DeserializeOwned>(
+    pub(crate) fn sign<C: Serialize + DeserializeOwned>(
         &self,
         claims: C,
         envelope: Envelope,
@@ -483,7 +488,7 @@ impl VerifyingKeys {
         Ok(Self(keys))
     }
 
-    fn verify<C: Serialize + DeserializeOwned>(
+    pub(crate) fn verify<C: Serialize + DeserializeOwned>(
         &self,
         token: &str,
         issuer: &str,

@@ -25,6 +25,8 @@
 //!   the statements pages run for prices, invoices and estimates in another currency.
 //! - [`apps`]: the marketplace — app specs, grants, the scopes-to-events rule, its statements.
 //! - [`accounts`]: the people who sign in to a clinic (patients, practitioners, admins).
+//! - [`ops`]: operators (the platform's super-admins) on the apex host: their sign-in,
+//!   credentials, JSON API (`/ops/v1/…`) and console (`/ops/tenants`).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
@@ -46,6 +48,7 @@ pub mod host;
 pub mod i18n;
 pub mod money;
 pub mod oauth;
+pub mod ops;
 pub mod tenant;
 pub mod web;
 

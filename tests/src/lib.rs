@@ -757,3 +757,50 @@ fn admin_apps_post(
         .to_owned();
     (r.status().as_u16(), location)
 }
+
+/// A fresh operator of the stack's control plane, made with `regional-db operators create`
+/// (as an operator would, against the control plane's database). Returns (email, password).
+pub fn new_operator(prefix: &str) -> (String, String) {
+    let mut r = [0u8; 8];
+    getrandom::fill(&mut r).expect("randomness");
+    let tag = u64::from_le_bytes(r);
+    let email = format!("{prefix}-{tag:016x}@ops.e2e.example");
+    let password = format!("e2e operator passphrase {tag:x}");
+    let control = telemed_shared::geo::RegionMap::embedded()
+        .control_plane()
+        .id
+        .to_string();
+    let region = stack()
+        .region(&control)
+        .expect("the control plane's region is in the stack");
+    let out = std::process::Command::new(&stack().regional_db_bin)
+        .args([
+            "operators",
+            "create",
+            "--email",
+            &email,
+            "--name",
+            "E2E Operator",
+        ])
+        .env("OPERATOR_PASSWORD", &password)
+        .env("DATABASE_URL", &region.control_database_url)
+        .env("REGION", &control)
+        .env("USER", "telemed-e2e")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running regional-db operators create");
+    assert!(
+        out.status.success(),
+        "creating operator {email}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (email, password)
+}
+
+impl Edge {
+    /// The platform's apex host on this edge (`localhost:<port>`): where operators are.
+    pub fn apex_host(self) -> String {
+        format!("localhost:{}", self.port())
+    }
+}

@@ -91,10 +91,50 @@ fn an_app_is_listed_installed_and_uninstalled_on_both_edges() {
             "installed|system/Observation.crs"
         );
 
+        // The app, with the credentials the CLI printed, gets a token for what the clinic
+        // granted and reads the clinic's observations with it.
+        let client = telemed_e2e::apps::basic(
+            added["client_id"].as_str().unwrap(),
+            added["client_secret"].as_str().unwrap(),
+        );
+        let token_for = |scope: &str| {
+            telemed_e2e::apps::post_form(
+                edge,
+                &fr,
+                "/oauth/token",
+                &[("grant_type", "client_credentials"), ("scope", scope)],
+                Some(&client),
+            )
+        };
+        let (status, body, _) = token_for("system/Observation.rs");
+        assert_eq!(status, 200, "{edge:?}: {body}");
+        let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap());
+        let read = |bearer: &str| {
+            edge.get(
+                &edge.host_for(&fr),
+                "/v1/observations",
+                &[("authorization", bearer)],
+            )
+            .status()
+            .as_u16()
+        };
+        assert_eq!(read(&bearer), 200, "{edge:?}");
+        assert_eq!(
+            token_for("system/Patient.r").1["error"],
+            "invalid_scope",
+            "{edge:?}: granted in the US clinic only"
+        );
+
         let (status, to) = uninstall_app(edge, &fr, "FR", &app);
         assert!(
             status == 303 && to.contains("done=uninstalled"),
             "{edge:?}: {to}"
+        );
+        // Uninstalled through the page: its token is refused on the very next call.
+        assert_eq!(read(&bearer), 401, "{edge:?}: the uninstalled app's token");
+        assert_eq!(
+            token_for("system/Observation.rs").1["error"],
+            "unauthorized_client"
         );
         assert!(installation(&fr, "FR", &app).starts_with("uninstalled|"));
         assert_eq!(installation(&us, "US", &app), "installed|system/Patient.rs");

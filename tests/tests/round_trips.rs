@@ -572,3 +572,79 @@ fn an_apps_token_is_one_call_its_api_calls_one_and_discovery_none() {
         }
     }
 }
+
+/// Requests to an operator route (`ops`, `ops_sign_in`) that `region` answered.
+fn operator_calls(region: &str) -> u64 {
+    ["ops", "ops_sign_in"]
+        .iter()
+        .map(|route| {
+            region_metric(
+                region,
+                "regional_request_duration_seconds_count",
+                Some(("route", route)),
+            )
+        })
+        .sum()
+}
+
+/// Operators' requests: one call each, to the control plane's region; a delete of a clinic
+/// homed elsewhere is forwarded there once (region to region), never a second edge call.
+#[test]
+fn every_operator_request_is_one_call_to_the_control_plane() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let control = telemed_shared::geo::RegionMap::embedded()
+        .control_plane()
+        .id
+        .to_string();
+    let (email, password) = telemed_e2e::new_operator("round-trips");
+    for edge in EDGES {
+        let slug = new_clinic("rt-ops", "Round Trip Ops", "US");
+        let counted = |f: &dyn Fn() -> (u16, serde_json::Value)| {
+            let (cp, us) = (operator_calls(&control), operator_calls("us-east"));
+            let (s, b) = f();
+            (
+                s,
+                b,
+                operator_calls(&control) - cp,
+                operator_calls("us-east") - us,
+            )
+        };
+        let call = |method: &str, path: &str, bearer: Option<&str>, body: Option<&str>| {
+            let auth = bearer.map(|t| format!("Bearer {t}"));
+            let mut h = vec![("content-type", "application/json")];
+            if let Some(a) = &auth {
+                h.push(("authorization", a));
+            }
+            let r = edge.request(
+                method,
+                &edge.apex_host(),
+                &format!("/ops/v1{path}"),
+                &h,
+                body,
+            );
+            (
+                r.status().as_u16(),
+                r.json().unwrap_or(serde_json::Value::Null),
+            )
+        };
+        let creds = json!({"email": email, "password": password}).to_string();
+        let (s, b, n, _) = counted(&|| call("POST", "/token", None, Some(&creds)));
+        assert_eq!((s, n), (200, 1), "{edge:?} sign-in: {b}");
+        let t = b["access_token"].as_str().unwrap().to_owned();
+        for (method, path, expected) in [
+            ("GET", "/tenants?limit=2".to_owned(), 200),
+            ("GET", format!("/tenants/{slug}"), 200),
+            ("POST", format!("/tenants/{slug}/suspend"), 200),
+            ("DELETE", format!("/tenants/{slug}?confirm={slug}"), 200),
+        ] {
+            let (s, b, n, forwarded) = counted(&|| call(method, &path, Some(&t), None));
+            assert_eq!((s, n), (expected, 1), "{edge:?} {method} {path}: {b}");
+            let homed_elsewhere = method == "DELETE" && control != "us-east";
+            assert_eq!(
+                forwarded,
+                u64::from(homed_elsewhere),
+                "{edge:?} {method} {path}: forwarded to the home region once"
+            );
+        }
+    }
+}
