@@ -17,7 +17,7 @@
 //!   - the functions the service's own code calls ([`SERVICE_FUNCTIONS`]: `EXECUTE`;
 //!     `account_credentials` is how sign-in reads one hash);
 //!   - the control schema (the directory): `SELECT`; the exchange rates: `SELECT, INSERT,
-//!     UPDATE`.
+//!     UPDATE`; operators and their failed sign-ins ([`CONTROL_PRIVATE`]): nothing.
 //!
 //! The grants are applied again after every migration of a schema ([`grant_tenant`], from
 //! `migrate` and `tenant create`): a table a later migration adds is covered, a clinic
@@ -78,12 +78,17 @@ pub const SECRET_COLUMNS: &[(&str, &str)] = &[
 /// account's hash, for sign-in (`crate::sign_in`).
 /// `webhook_endpoint_secret` returns one endpoint's sealed secret to the delivery job
 /// (`crate::jobs::webhooks`); `webhook_forget_patient` deletes an erased patient's events
-/// from the append-only outbox, in the erasure's transaction (`0019_webhooks_erasure.sql`).
+/// from the append-only outbox, in the erasure's transaction (`0020_webhooks_erasure.sql`).
 pub const SERVICE_FUNCTIONS: &[&str] = &[
     "account_credentials(text)",
     "webhook_endpoint_secret(uuid)",
     "webhook_forget_patient(uuid, text)",
 ];
+
+/// Control tables the service may not even read: operators (their password hashes) and
+/// their failed sign-ins. Operator requests use the operator connection
+/// (`OPERATOR_DATABASE_URL`), never the service's role.
+pub const CONTROL_PRIVATE: &[&str] = &["control.operators", "control.sign_in_failures"];
 
 /// Creates [`SERVICE_ROLE`] unless it exists (roles are per cluster: the first schema
 /// migrated in a cluster creates it). Safe when two migrators race for it.
@@ -133,19 +138,81 @@ pub async fn warn_if_superuser(pool: &deadpool_postgres::Pool) {
     }
 }
 
+/// Columns of the control schema the service may never select, by table: an app's webhook
+/// key (`0005_app_webhook_secrets.sql`), which the region reads only through
+/// [`CONTROL_FUNCTIONS`] when an install seals it with the clinic's key.
+pub const CONTROL_SECRET_COLUMNS: &[(&str, &str)] = &[("apps", "webhook_secret")];
+
+/// Functions of the control schema the service may execute: `app_webhook_secret` returns
+/// an approved app's webhook key to the region's install path (`server.rs`,
+/// `ParamType::AppWebhookSecret`); no catalog statement calls it.
+pub const CONTROL_FUNCTIONS: &[&str] = &["app_webhook_secret(uuid)"];
+
 /// The grants of the control schema: the directory, read only; the exchange rates, which
 /// the service stores when the edge's cron trigger asks (`POST /v1/jobs/rates`), read and
-/// written, never deleted.
+/// written, never deleted; the marketplace's apps, read but for their secrets
+/// ([`CONTROL_SECRET_COLUMNS`]).
 pub async fn grant_control(tx: &impl GenericClient) -> Result<(), Error> {
     ensure_service_role(tx).await?;
     let role = quote_ident(SERVICE_ROLE);
-    tx.batch_execute(&format!(
+    let mut sql = format!(
         "GRANT USAGE ON SCHEMA control TO {role};
          REVOKE ALL ON ALL TABLES IN SCHEMA control FROM {role};
          GRANT SELECT ON ALL TABLES IN SCHEMA control TO {role};
-         GRANT INSERT, UPDATE ON control.exchange_rates TO {role};"
-    ))
-    .await?;
+         GRANT INSERT, UPDATE ON control.exchange_rates TO {role};\n"
+    );
+    for (table, column) in CONTROL_SECRET_COLUMNS {
+        let readable = tx
+            .query(
+                "SELECT a.attname::text FROM pg_attribute a \
+                 JOIN pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = 'control' AND c.relname = $1 AND a.attnum > 0 \
+                   AND NOT a.attisdropped AND a.attname <> $2 ORDER BY a.attnum",
+                &[table, column],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get::<_, String>(0).map(|c| quote_ident(&c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if readable.is_empty() {
+            continue;
+        }
+        let t = format!("control.{}", quote_ident(table));
+        sql.push_str(&format!(
+            "REVOKE SELECT ON {t} FROM {role}; GRANT SELECT ({}) ON {t} TO {role};\n",
+            readable.join(", ")
+        ));
+    }
+    for function in CONTROL_FUNCTIONS {
+        let name = function.split('(').next().unwrap_or(function);
+        let exists = tx
+            .query_opt(
+                "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE n.nspname = 'control' AND p.proname = $1",
+                &[&name],
+            )
+            .await?
+            .is_some();
+        if exists {
+            sql.push_str(&format!(
+                "REVOKE ALL ON FUNCTION control.{function} FROM PUBLIC; \
+                 GRANT EXECUTE ON FUNCTION control.{function} TO {role};\n"
+            ));
+        }
+    }
+    tx.batch_execute(&sql).await?;
+    // Operators' credentials and throttling are the operator connection's alone.
+    for table in CONTROL_PRIVATE {
+        let exists = tx
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[table])
+            .await?
+            .get::<_, bool>(0);
+        if exists {
+            tx.batch_execute(&format!("REVOKE ALL ON {table} FROM {role}"))
+                .await?;
+        }
+    }
     Ok(())
 }
 

@@ -23,6 +23,11 @@
 //! - [`provision`]: creating a clinic (schema, migrations, directory entry), all or nothing;
 //!   [`tenants`]: operators' management of clinics (list, show, update, suspend, resume,
 //!   custom domains and their DNS verification, export-then-delete in the home region).
+//! - [`apps`]: the marketplace's operator commands (`regional-db apps …`) and the sealing of
+//!   an app's webhook key into a clinic that installs it.
+//! - [`operators`]: the platform's operators (`regional-db operators create|disable`, their
+//!   sign-in `POST /v1/ops/sign-in`); [`ops`]: their requests (`POST /v1/ops`), run with
+//!   the CLI's code on the operator connection.
 //! - [`vault`]: encryption at rest — master keys, each clinic's data key, sealed values and
 //!   blind indexes.
 //! - [`jobs`]: the region's jobs (`regional-db jobs run retention|rates`) and legal holds.
@@ -34,6 +39,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod apps;
 pub mod audit;
 pub mod audit_spool;
 pub mod db;
@@ -44,6 +50,8 @@ pub mod jobs;
 mod metrics;
 pub mod migrate;
 pub mod oauth;
+pub mod operators;
+pub mod ops;
 pub mod outbound;
 pub mod params;
 pub mod passwords;

@@ -1,6 +1,7 @@
 //! The `regional-db` binary: `serve`, `migrate`, `tenant create|list|show|update|suspend|
 //! resume|domain|delete`, `accounts create`, `keys rotate`, `audit verify`, `jobs run`, `holds`,
-//! `webhooks add`. Every flag can also come from the environment, as a
+//! `webhooks add`, `apps add|list|show|approve|reject|rotate-secret`, `operators create|disable`.
+//! Every flag can also come from the environment, as a
 //! deployment sets it.
 #![forbid(unsafe_code)]
 
@@ -9,7 +10,7 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
 use regional_db::{
-    Config, accounts, db,
+    Config, accounts, apps, db,
     jobs::{holds, retention, webhooks},
     migrate, provision, server, tenants, vault,
 };
@@ -52,6 +53,105 @@ enum Command {
     /// A clinic's webhook endpoints.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// The marketplace: third-party apps, their review and their OAuth clients (control plane).
+    #[command(subcommand)]
+    Apps(AppsCommand),
+    /// The platform's operators (super-admins of the control plane), apart from every
+    /// clinic's accounts. Run against the control plane's database.
+    #[command(subcommand)]
+    Operators(OperatorsCommand),
+}
+
+#[derive(Subcommand)]
+enum OperatorsCommand {
+    /// Create an operator. The password is read from OPERATOR_PASSWORD, else from the
+    /// first line of standard input — never from the command line. 12 to 256 characters.
+    Create(OperatorCreateArgs),
+    /// Disable an operator: no sign-in, and the credentials they hold are refused at their
+    /// next request.
+    Disable(OperatorArgs),
+}
+
+#[derive(Args)]
+struct OperatorCreateArgs {
+    #[arg(long)]
+    email: String,
+    /// The name shown in the console (defaults to the email).
+    #[arg(long)]
+    name: Option<String>,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct OperatorArgs {
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Subcommand)]
+enum AppsCommand {
+    /// Register an app (status pending) and its OAuth client from a JSON spec. Prints one JSON
+    /// object: app_id, slug, client_id, and the secrets shown this once (client_secret for
+    /// client_secret_basic, webhook_secret when the app has a webhook_url).
+    Add(AppsAddArgs),
+    /// List apps (JSON, one per line).
+    List(AppsListArgs),
+    /// One app (JSON), without its secrets.
+    Show(AppSlugArgs),
+    /// Approve an app: clinics may install it.
+    Approve(AppReviewArgs),
+    /// Reject an app, saying why (--note).
+    Reject(AppReviewArgs),
+    /// A new client secret (client_secret_basic apps), printed once; the old one stops working.
+    RotateSecret(AppSlugArgs),
+}
+
+#[derive(Args)]
+struct AppsAddArgs {
+    /// The app's spec (see regional_db/src/apps.rs and telemed_shared::apps::AppSpec).
+    #[arg(long)]
+    file: std::path::PathBuf,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct AppsListArgs {
+    /// Only apps of this status: pending, approved or rejected.
+    #[arg(long)]
+    status: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct AppSlugArgs {
+    slug: String,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct AppReviewArgs {
+    slug: String,
+    /// What the reviewer says (required to reject).
+    #[arg(long)]
+    note: Option<String>,
+    #[command(flatten)]
+    actor: ActorArgs,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Subcommand)]
@@ -281,11 +381,12 @@ fn parse_role(s: &str) -> Result<telemed_shared::accounts::Role, String> {
         .ok_or_else(|| format!("{s:?} is not a role: admin, practitioner or patient"))
 }
 
-/// The new account's password: `ACCOUNT_PASSWORD`, else standard input's first line (its
-/// line ending removed, nothing else: spaces are part of a passphrase).
-fn read_password() -> Result<telemed_shared::accounts::Password> {
+/// A new password: the variable `var` (`ACCOUNT_PASSWORD`, `OPERATOR_PASSWORD`), else
+/// standard input's first line (its line ending removed, nothing else: spaces are part of a
+/// passphrase).
+fn read_password(var: &str) -> Result<telemed_shared::accounts::Password> {
     use telemed_shared::accounts::Password;
-    if let Ok(p) = std::env::var("ACCOUNT_PASSWORD") {
+    if let Ok(p) = std::env::var(var) {
         return Ok(Password::new(p));
     }
     let mut line = String::new();
@@ -296,7 +397,7 @@ fn read_password() -> Result<telemed_shared::accounts::Password> {
     let clear = clear.strip_suffix('\r').unwrap_or(clear);
     anyhow::ensure!(
         !clear.is_empty(),
-        "no password: set ACCOUNT_PASSWORD or write it on standard input"
+        "no password: set {var} or write it on standard input"
     );
     Ok(Password::new(clear))
 }
@@ -334,11 +435,16 @@ enum DomainCommand {
     Remove(DomainArgs),
 }
 
-/// Who runs a command that changes a clinic, for `control.operator_events`.
+/// Who runs a command that changes a clinic, for `control.operator_events`, and the
+/// platform's apex domain, which no custom domain may be or be under.
 #[derive(Args)]
 struct ActorArgs {
     #[arg(long, env = "USER", default_value = "operator")]
     by: String,
+    /// The platform's apex domain (the edges' APEX_DOMAIN): `domain add` refuses it and
+    /// every name under it, and refuses to run without it.
+    #[arg(long, env = "APEX_DOMAIN")]
+    apex_domain: Option<String>,
 }
 
 #[derive(Args)]
@@ -501,6 +607,19 @@ struct ServeArgs {
     /// production.
     #[arg(long, env = "ALLOW_LOCAL_URLS")]
     allow_local_urls: bool,
+    /// The operator connection: this region's primary as the schemas' owner (as
+    /// `migrate` connects), used by operators' requests alone (`POST /v1/ops`: creating,
+    /// deleting clinics, writing the directory). Without it this instance refuses them.
+    #[arg(long, env = "OPERATOR_DATABASE_URL", hide_env_values = true)]
+    operator_database_url: Option<String>,
+    /// The control plane's primary as its owner; defaults to OPERATOR_DATABASE_URL (in the
+    /// control plane's region).
+    #[arg(long, env = "OPERATOR_CONTROL_DATABASE_URL", hide_env_values = true)]
+    operator_control_database_url: Option<String>,
+    /// Where a deleted clinic's export is written (`<dir>/<slug>-<UTC time>/`): a clinic
+    /// homed here is deleted only with it.
+    #[arg(long, env = "OPERATOR_EXPORT_DIR")]
+    operator_export_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -512,9 +631,13 @@ struct CreateArgs {
     /// ISO 3166-1 alpha-2 country; decides the home region (data residency).
     #[arg(long)]
     country: String,
-    /// Custom domains of the clinic (repeatable).
+    /// Custom domains of the clinic (repeatable). Never the apex domain or under it: with
+    /// any, APEX_DOMAIN (or --apex-domain) must be given.
     #[arg(long = "domain")]
     domains: Vec<String>,
+    /// The platform's apex domain (the edges' APEX_DOMAIN).
+    #[arg(long, env = "APEX_DOMAIN")]
+    apex_domain: Option<String>,
     /// The billing currency (ISO 4217), instead of the country's.
     #[arg(long)]
     currency: Option<String>,
@@ -576,6 +699,9 @@ async fn main() -> Result<()> {
                 .and_then(|m| m.subcommand_matches("create"))
                 .and_then(|m| m.value_source("region"))
                 == Some(ValueSource::CommandLine);
+            if !args.domains.is_empty() {
+                tenants::check_domains(&args.domains, args.apex_domain.as_deref())?;
+            }
             let (pool, control) = args.db.pools()?;
             let req = provision::NewTenant {
                 slug: args.slug,
@@ -605,7 +731,7 @@ async fn main() -> Result<()> {
         }
         Command::Tenant(command) => tenant(command).await,
         Command::Accounts(AccountsCommand::Create(args)) => {
-            let password = read_password()?;
+            let password = read_password("ACCOUNT_PASSWORD")?;
             telemed_shared::accounts::check_password(password.expose())?;
             let region = args.db.region()?;
             let (pool, control) = args.db.pools()?;
@@ -646,7 +772,44 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Holds(command) => holds(command).await,
+        Command::Operators(OperatorsCommand::Create(a)) => {
+            let password = read_password("OPERATOR_PASSWORD")?;
+            telemed_shared::accounts::check_password(password.expose())?;
+            let region = a.db.region()?;
+            let (_, control) = a.db.pools()?;
+            let name = a.name.clone().unwrap_or_else(|| a.email.trim().to_owned());
+            let id = regional_db::operators::create(
+                &control,
+                region.as_str(),
+                &a.email,
+                &name,
+                password,
+                &a.actor.by,
+            )
+            .await?;
+            println!(
+                "created operator {id} ({}); they sign in at https://<APEX_DOMAIN>/ops/sign-in or POST /ops/v1/token",
+                a.email.trim()
+            );
+            Ok(())
+        }
+        Command::Operators(OperatorsCommand::Disable(a)) => {
+            let region = a.db.region()?;
+            let (_, control) = a.db.pools()?;
+            if regional_db::operators::disable(&control, region.as_str(), &a.email, &a.actor.by)
+                .await?
+            {
+                println!(
+                    "operator {} disabled: no sign-in, and their credentials are refused from their next request",
+                    a.email.trim()
+                );
+            } else {
+                println!("operator {} was already disabled", a.email.trim());
+            }
+            Ok(())
+        }
         Command::Jobs(JobsCommand::Run(Job::Webhooks(args))) => run_webhooks(args).await,
+        Command::Apps(command) => apps_command(command).await,
         Command::Webhooks(WebhooksCommand::Add(a)) => {
             let (region, (pool, control)) = (a.db.region()?, a.db.pools()?);
             let slug = a.tenant.parse()?;
@@ -670,6 +833,77 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `regional-db apps …` (regional_db/src/apps.rs), on the control plane's database.
+async fn apps_command(command: AppsCommand) -> Result<()> {
+    /// Runs `$body` with `$op`, an [`apps::Operator`] of `$db` and `$actor`.
+    macro_rules! with_operator {
+        ($db:expr, $actor:expr, |$op:ident| $body:expr) => {{
+            let region = $db.region()?;
+            let (_, control) = $db.pools()?;
+            let $op = apps::Operator {
+                control: &control,
+                region: &region,
+                actor: $actor,
+            };
+            $body
+        }};
+    }
+    match command {
+        AppsCommand::Add(a) => {
+            // Checked before any connection: a bad spec writes nothing and needs no database.
+            let spec = apps::read_spec(&a.file)?;
+            let added = with_operator!(a.db, &a.actor.by, |op| apps::add(&op, &spec).await?);
+            println!("{}", serde_json::to_string(&added)?);
+        }
+        AppsCommand::List(a) => {
+            let (_, control) = a.db.pools()?;
+            for app in apps::list(&control, a.status.as_deref()).await? {
+                println!("{app}");
+            }
+        }
+        AppsCommand::Show(a) => {
+            let (_, control) = a.db.pools()?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&apps::show(&control, &a.slug).await?)?
+            );
+        }
+        AppsCommand::Approve(a) => {
+            let before = with_operator!(a.db, &a.actor.by, |op| apps::review(
+                &op,
+                &a.slug,
+                true,
+                a.note.as_deref()
+            )
+            .await?);
+            eprintln!(
+                "app {} approved (was {before}); clinics may install it",
+                a.slug
+            );
+        }
+        AppsCommand::Reject(a) => {
+            let before = with_operator!(a.db, &a.actor.by, |op| apps::review(
+                &op,
+                &a.slug,
+                false,
+                a.note.as_deref()
+            )
+            .await?);
+            eprintln!("app {} rejected (was {before})", a.slug);
+        }
+        AppsCommand::RotateSecret(a) => {
+            let (client_id, secret) =
+                with_operator!(a.db, &a.actor.by, |op| apps::rotate_secret(&op, &a.slug)
+                    .await?);
+            println!(
+                "{}",
+                serde_json::json!({"slug": a.slug, "client_id": client_id, "client_secret": secret})
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn audit_verify(args: VerifyArgs) -> Result<()> {
@@ -822,6 +1056,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .collect::<Result<_, _>>()
         .context("API_SIGNING_KEYS")?;
     config.outbound.allow_local = args.allow_local_urls;
+    config.operator_database_url = args.operator_database_url.filter(|u| !u.trim().is_empty());
+    config.operator_control_database_url = args
+        .operator_control_database_url
+        .filter(|u| !u.trim().is_empty());
+    config.operator_export_dir = args.operator_export_dir;
     // One short connection of its own, closed before serving: the pools start empty.
     regional_db::grants::warn_if_superuser(&db::pool(
         &args.db.database_url,
@@ -880,7 +1119,8 @@ async fn tenant(command: TenantCommand) -> Result<()> {
                 pool: &pool,
                 control: &control,
                 control_is_local: $db.control_is_local(),
-                actor: $actor,
+                actor: &$actor.by,
+                apex: $actor.apex_domain.as_deref(),
             };
             $body
         }};
@@ -897,6 +1137,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
             let filter = tenants::Filter {
                 country: a.country.as_deref().map(str::parse).transpose()?,
                 status: a.status,
+                ..Default::default()
             };
             let clinics = tenants::list(&control, &filter).await?;
             println!(
@@ -930,7 +1171,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
         }
         TenantCommand::Show(a) => {
             let slug: TenantSlug = a.slug.parse()?;
-            let d = with_operator!(a.db, &a.actor.by, |op| tenants::show(&op, &slug).await?);
+            let d = with_operator!(a.db, a.actor, |op| tenants::show(&op, &slug).await?);
             let c = &d.clinic;
             println!("clinic {} — {}", c.slug, c.name);
             println!(
@@ -974,7 +1215,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
                 name: a.name,
                 default_locale: a.default_locale,
             };
-            let c = with_operator!(a.db, &a.actor.by, |op| tenants::update(&op, &slug, &change)
+            let c = with_operator!(a.db, a.actor, |op| tenants::update(&op, &slug, &change)
                 .await?);
             println!(
                 "clinic {} updated: name {:?}, plan {}, default locale {}; {caches}",
@@ -983,7 +1224,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
         }
         TenantCommand::Suspend(a) => {
             let slug: TenantSlug = a.slug.parse()?;
-            let before = with_operator!(a.db, &a.actor.by, |op| {
+            let before = with_operator!(a.db, a.actor, |op| {
                 tenants::set_status(&op, &slug, TenantStatus::Suspended).await?
             });
             if before == TenantStatus::Suspended {
@@ -996,7 +1237,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
         }
         TenantCommand::Resume(a) => {
             let slug: TenantSlug = a.slug.parse()?;
-            let before = with_operator!(a.db, &a.actor.by, |op| {
+            let before = with_operator!(a.db, a.actor, |op| {
                 tenants::set_status(&op, &slug, TenantStatus::Active).await?
             });
             if before == TenantStatus::Active {
@@ -1007,7 +1248,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
         }
         TenantCommand::Domain(DomainCommand::Add(a)) => {
             let slug: TenantSlug = a.slug.parse()?;
-            let added = with_operator!(a.db, &a.actor.by, |op| {
+            let added = with_operator!(a.db, a.actor, |op| {
                 tenants::domain_add(&op, &slug, &a.domain).await?
             });
             match added {
@@ -1036,7 +1277,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
         TenantCommand::Domain(DomainCommand::Verify(a)) => {
             let slug: TenantSlug = a.slug.parse()?;
             let resolver = tenants::SystemResolver::from_system_conf()?;
-            let done = with_operator!(a.db, &a.actor.by, |op| {
+            let done = with_operator!(a.db, a.actor, |op| {
                 tenants::domain_verify(&op, &slug, &a.domain, &resolver).await?
             });
             match done {
@@ -1051,7 +1292,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
         }
         TenantCommand::Domain(DomainCommand::Remove(a)) => {
             let slug: TenantSlug = a.slug.parse()?;
-            with_operator!(a.db, &a.actor.by, |op| {
+            with_operator!(a.db, a.actor, |op| {
                 tenants::domain_remove(&op, &slug, &a.domain).await?
             });
             println!("domain {} removed from clinic {slug}; {caches}", a.domain);
@@ -1071,7 +1312,7 @@ async fn tenant(command: TenantCommand) -> Result<()> {
                     "not confirmed: nothing was deleted"
                 );
             }
-            let done = with_operator!(a.db, &a.actor.by, |op| {
+            let done = with_operator!(a.db, a.actor, |op| {
                 tenants::delete(&op, &slug, &a.export).await?
             });
             let rows: u64 = done.tables.values().sum();

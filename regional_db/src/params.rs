@@ -24,7 +24,7 @@ pub fn pg_type(ty: ParamType) -> Type {
         ParamType::Jsonb => Type::JSONB,
         ParamType::Bool => Type::BOOL,
         ParamType::Timestamptz => Type::TIMESTAMPTZ,
-        ParamType::Sealed => Type::BYTEA,
+        ParamType::Sealed | ParamType::AppWebhookSecret => Type::BYTEA,
         ParamType::BlindToken | ParamType::Password => Type::TEXT,
         ParamType::BlindTokens | ParamType::Rows(_) => Type::JSONB,
     }
@@ -99,7 +99,7 @@ pub fn convert(
                         .ok_or_else(|| wrong("hashed by the region"))?;
                     Box::new(Some(hash.to_owned()))
                 }
-                ParamType::Sealed => {
+                ParamType::Sealed | ParamType::AppWebhookSecret => {
                     use base64::Engine;
                     let b64 = value.as_str().ok_or_else(|| wrong("sealed"))?;
                     Box::new(Some(
@@ -132,7 +132,7 @@ fn null_of(ty: ParamType) -> SqlParam {
         ParamType::Int8 => Box::new(None::<i64>),
         ParamType::Uuid => Box::new(None::<uuid::Uuid>),
         ParamType::Jsonb | ParamType::BlindTokens | ParamType::Rows(_) => Box::new(None::<Value>),
-        ParamType::Sealed => Box::new(None::<Vec<u8>>),
+        ParamType::Sealed | ParamType::AppWebhookSecret => Box::new(None::<Vec<u8>>),
         ParamType::BlindToken | ParamType::Password => Box::new(None::<String>),
         ParamType::Bool => Box::new(None::<bool>),
         ParamType::Timestamptz => Box::new(None::<chrono::DateTime<chrono::FixedOffset>>),

@@ -64,6 +64,7 @@ use telemed_shared::{
         },
     },
     geo::{RegionId, RegionMap},
+    ops::wire::{MAX_OPS_BYTES, OPS_PATH, OPS_SIGN_IN_PATH, OpsRequest},
     tenant::{HostName, TenantEntry, TenantSlug, TenantStatus},
 };
 
@@ -118,6 +119,18 @@ pub struct Config {
     /// Which URLs of apps (their key sets) and clinics (webhook endpoints) this region may
     /// call ([`crate::outbound`]).
     pub outbound: crate::outbound::OutboundPolicy,
+    /// The operator connection (`OPERATOR_DATABASE_URL`): this region's primary as the
+    /// schemas' owner, for operators' requests alone (`POST /v1/ops`, [`crate::ops`]):
+    /// creating and dropping a clinic's schema and writing the directory are beyond the
+    /// service's role. `None`: this instance refuses operators' requests (503).
+    pub operator_database_url: Option<String>,
+    /// The control plane's primary as its owner (`OPERATOR_CONTROL_DATABASE_URL`); `None`
+    /// when it is `operator_database_url` (the control plane's own region).
+    pub operator_control_database_url: Option<String>,
+    /// Where a deleted clinic's export is written (`OPERATOR_EXPORT_DIR`).
+    pub operator_export_dir: Option<std::path::PathBuf>,
+    /// A stand-in for the system's DNS resolver in domain verification (tests).
+    pub txt_lookup: Option<crate::ops::TxtLookup>,
 }
 
 impl Config {
@@ -139,6 +152,10 @@ impl Config {
             webhooks_every: None,
             api_signing_keys: Vec::new(),
             outbound: Default::default(),
+            operator_database_url: None,
+            operator_control_database_url: None,
+            operator_export_dir: None,
+            txt_lookup: None,
         }
     }
 }
@@ -191,6 +208,8 @@ struct AppState {
     rates_feed_url: String,
     /// The authorisation server, when this region has its keys.
     issuer: Option<crate::oauth::Issuer>,
+    /// Operators' requests (`None` without an operator connection).
+    ops: Option<crate::ops::OpsState>,
 }
 
 /// How long a read whose `min_lsn` the replica has not replayed waits for it before the
@@ -319,6 +338,8 @@ fn routes(state: Arc<AppState>) -> Router {
         .route(RATES_JOB_PATH, post(refresh_rates))
         .route(SIGN_IN_PATH, post(sign_in))
         .route(OAUTH_PATH, post(oauth))
+        .route(OPS_SIGN_IN_PATH, post(ops_sign_in))
+        .route(OPS_PATH, post(ops))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -367,6 +388,27 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
         .map(AuditSpool::open)
         .transpose()
         .map_err(|e| Error::Config(e.to_string()))?;
+    let ops = match &config.operator_database_url {
+        None => None,
+        Some(url) => {
+            let pool = db::pool(url, 4, Duration::from_secs(5))?;
+            let local = config
+                .operator_control_database_url
+                .as_ref()
+                .is_none_or(|c| c == url);
+            let control = match &config.operator_control_database_url {
+                Some(c) if !local => db::pool(c, 4, Duration::from_secs(5))?,
+                _ => pool.clone(),
+            };
+            Some(crate::ops::OpsState {
+                pool,
+                control,
+                control_is_local: local,
+                export_dir: config.operator_export_dir.clone(),
+                txt: config.txt_lookup.clone(),
+            })
+        }
+    };
     let metrics = Metrics::new(replica.is_some());
     // The local replica holds the control schema only when it is the local database's.
     let directory = Directory::new(control.clone(), config.directory_ttl).with_fallback(
@@ -403,6 +445,7 @@ fn app_state(config: Config) -> Result<Arc<AppState>, Error> {
         vault: config.master_keys.map(vault::Vault::new),
         rates_feed_url: config.rates_feed_url,
         issuer,
+        ops,
     }))
 }
 
@@ -614,6 +657,12 @@ async fn batch_inner(
         for (param, value) in statement.params.iter().zip(call.params.iter_mut()) {
             if param.ty == catalog::ParamType::Password {
                 crate::passwords::protect(value, i, param.name).await?;
+            }
+            // An app's webhook key: read here and sealed with the clinic's key, never sent.
+            if param.ty == catalog::ParamType::AppWebhookSecret {
+                crate::apps::seal_webhook_secret(&state.pool, data_key.as_deref(), value)
+                    .await
+                    .map_err(|e| e.at(i))?;
             }
         }
     }
@@ -1227,6 +1276,143 @@ async fn oauth_inner(
         .with_label_values(&[request.endpoint.label(), outcome])
         .inc();
     Ok(axum::Json(reply).into_response())
+}
+
+/// An operator request's body, bounded.
+async fn ops_body(headers: &HeaderMap, body: Body) -> Result<Bytes, RegionError> {
+    let too_large = || {
+        RegionError::new(
+            ErrorCode::TooLarge,
+            format!("an operator request is at most {MAX_OPS_BYTES} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_OPS_BYTES) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_OPS_BYTES)
+        .await
+        .map_err(|_| too_large())
+}
+
+/// The operator connection, or why this instance cannot serve operators.
+fn ops_state(state: &AppState) -> Result<&crate::ops::OpsState, RegionError> {
+    state.ops.as_ref().ok_or_else(|| {
+        RegionError::new(
+            ErrorCode::Unavailable,
+            format!(
+                "{} serves no operator requests: no OPERATOR_DATABASE_URL",
+                state.region
+            ),
+        )
+    })
+}
+
+/// Refuses a request meant for the control plane's region elsewhere.
+fn on_control_plane(state: &AppState) -> Result<(), RegionError> {
+    let control = &RegionMap::embedded().control_plane().id;
+    if &state.region != control {
+        return Err(RegionError::new(
+            ErrorCode::BadRequest,
+            format!(
+                "operators' requests go to the control plane's region {control}, not {}",
+                state.region
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /v1/ops/sign-in`: an operator's password, checked on the control plane
+/// ([`crate::operators::attempt`]). The edge token names no clinic and no operator.
+async fn ops_sign_in(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let claims = verify(&state, &headers)?;
+        if claims.tenant.is_some() || claims.operator.is_some() {
+            return Err(RegionError::new(
+                ErrorCode::Unauthorized,
+                "an operator sign-in's edge token names no clinic and no operator",
+            ));
+        }
+        let bytes = ops_body(&headers, body).await?;
+        let request: SignInRequest = serde_json::from_slice(&bytes).map_err(|e| {
+            RegionError::new(ErrorCode::BadRequest, format!("malformed sign-in: {e}"))
+        })?;
+        on_control_plane(&state)?;
+        let ops = ops_state(&state)?;
+        let (outcome, verdict) = crate::operators::attempt(
+            &ops.control,
+            state.region.as_str(),
+            &request,
+            claims.edge.as_deref(),
+        )
+        .await?;
+        state
+            .metrics
+            .sign_ins
+            .with_label_values(&[verdict.label()])
+            .inc();
+        Ok(axum::Json(outcome).into_response())
+    }
+    .await;
+    finish(&state, "ops_sign_in", started, result)
+}
+
+/// `POST /v1/ops`: an operator's request ([`crate::ops`]), on the control plane's region,
+/// which forwards `create` and `delete` once to the clinic's home region.
+async fn ops(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let forwarded_by = forwarded_by(&headers);
+    let result = async {
+        let claims = verify(&state, &headers)?;
+        let operator = match (&claims.tenant, &claims.operator) {
+            (None, Some(o)) if !o.trim().is_empty() => o.clone(),
+            _ => {
+                return Err(RegionError::new(
+                    ErrorCode::Unauthorized,
+                    "an operator request's edge token names its operator and no clinic",
+                ));
+            }
+        };
+        let bytes = ops_body(&headers, body).await?;
+        let request: OpsRequest = serde_json::from_slice(&bytes).map_err(|e| {
+            RegionError::new(ErrorCode::BadRequest, format!("malformed operator request: {e}"))
+        })?;
+        if forwarded_by.is_none() {
+            on_control_plane(&state)?;
+        }
+        let ops = ops_state(&state)?;
+        let edge = claims.edge.as_deref().map(|e| {
+            e.char_indices()
+                .nth(MAX_EDGE_LOCATION_CHARS)
+                .map_or(e, |(cut, _)| &e[..cut])
+        });
+        match crate::ops::run(ops, &state.region, &operator, edge, &request).await? {
+            crate::ops::Step::Answer(answer) => Ok(axum::Json(answer).into_response()),
+            crate::ops::Step::Forward(home) => {
+                if let Some(from) = forwarded_by.as_deref() {
+                    tracing::warn!(%home, from, "forwarded operator request for a clinic not homed here");
+                    return Err(RegionError::new(
+                        ErrorCode::Unavailable,
+                        format!(
+                            "the clinic is not homed in {} (forwarded by {from}); not forwarding again",
+                            state.region
+                        ),
+                    ));
+                }
+                forward(&state, &headers, bytes, &home, OPS_PATH).await
+            }
+        }
+    }
+    .await;
+    finish(&state, "ops", started, result)
 }
 
 /// `POST /v1/edge-timings`: an edge's timing of one response (see [`EdgeTiming`]), counted

@@ -20,6 +20,9 @@
 //!
 //! The database connection is not held while the hash is computed (tens of milliseconds):
 //! the look-up and the verdict are two short transactions.
+//!
+//! Operators' sign-ins (`crate::operators`) count and lock failures with the same
+//! statements, on `control.sign_in_failures`.
 
 use std::{net::IpAddr, time::Duration};
 
@@ -91,13 +94,13 @@ struct Credentials {
 }
 
 /// The throttling keys of an attempt: its email's, and its client's when the edge said.
-struct Keys {
-    email: String,
-    client: Option<String>,
+pub(crate) struct Keys {
+    pub(crate) email: String,
+    pub(crate) client: Option<String>,
 }
 
 impl Keys {
-    fn all(&self) -> Vec<String> {
+    pub(crate) fn all(&self) -> Vec<String> {
         std::iter::once(self.email.clone())
             .chain(self.client.clone())
             .collect()
@@ -106,7 +109,7 @@ impl Keys {
 
 /// Checks the request's fields before anything runs: a malformed email or address is the
 /// edge's mistake (400), and says nothing about any account.
-fn keys_of(request: &SignInRequest) -> Result<(String, Keys), RegionError> {
+pub(crate) fn keys_of(request: &SignInRequest) -> Result<(String, Keys), RegionError> {
     let bad = |m: &str| RegionError::new(ErrorCode::BadRequest, m);
     let email = normalize_email(&request.email).ok_or_else(|| bad("not an email address"))?;
     let client = request
@@ -246,7 +249,7 @@ fn audit_entry(account: Option<&str>, verdict: Verdict, edge: Option<&str>) -> A
 
 /// Seconds until the latest lock among `keys` ends, if any is locked now; `for_update`
 /// locks the rows read (a success re-checking against concurrent failures).
-async fn locked_for(
+pub(crate) async fn locked_for(
     tx: &impl GenericClient,
     keys: &[String],
     for_update: bool,
@@ -305,7 +308,7 @@ async fn credentials(
 /// Counts one failure of `key` (an upsert: the row is locked while it is updated, so
 /// concurrent failures all count); opens a new window when the last one is over; locks
 /// the key when the count reaches `limit`. Seconds until the key's lock ends, if locked.
-async fn count_failure(
+pub(crate) async fn count_failure(
     tx: &impl GenericClient,
     key: &str,
     limit: i32,
@@ -345,7 +348,7 @@ async fn count_failure(
 
 /// Drops counts whose window and lock are long over (a day), a few at a time: failures
 /// for unknown emails and passing addresses would otherwise pile up.
-async fn forget_stale(tx: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+pub(crate) async fn forget_stale(tx: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
     tx.execute(
         "DELETE FROM sign_in_failures WHERE key IN ( \
            SELECT key FROM sign_in_failures \

@@ -37,7 +37,7 @@ use crate::{db::quote_ident, error::Error, migrate::pool_error};
 
 /// The plans a clinic may be on. `standard` is what `tenant create` gives; nothing bills or
 /// limits by plan yet, so the set is the product's list, checked here and only here.
-pub const PLANS: [&str; 3] = ["basic", "standard", "premium"];
+pub const PLANS: [&str; 3] = telemed_shared::ops::wire::PLANS;
 
 /// The TXT record's name prefix of a domain's verification.
 pub const CHALLENGE_LABEL: &str = "_telemed-challenge";
@@ -58,6 +58,16 @@ pub enum TenantError {
     /// Not a domain name a clinic can be served on.
     #[error("{0:?} is not a domain name (e.g. www.clinique.example)")]
     BadDomain(String),
+    /// The platform's apex domain, or a name under it: clinics get those by slug only.
+    #[error(
+        "{domain} is the platform's domain {apex} or under it: a clinic is already served at <slug>.{apex}; give a domain the clinic owns"
+    )]
+    ApexDomain { domain: String, apex: String },
+    /// Domains are checked against the platform's apex domain, which was not given.
+    #[error(
+        "the platform's apex domain is not known here: set APEX_DOMAIN (or --apex-domain) so that custom domains under it are refused"
+    )]
+    NoApex,
     /// The TXT record is not (yet) published with the expected token.
     #[error(
         "domain {domain} is not verified: {record} TXT \"{token}\" was not found (found: {}); DNS changes can take the record's TTL to appear, retry later",
@@ -131,8 +141,11 @@ pub struct Operator<'a> {
     pub control: &'a Pool,
     /// The control schema is in this region's own database.
     pub control_is_local: bool,
-    /// Who, for `control.operator_events` (e.g. `$USER`).
+    /// Who, for `control.operator_events` (e.g. `$USER`, `operator:<email>`).
     pub actor: &'a str,
+    /// The platform's apex domain (`APEX_DOMAIN`): no custom domain may be it or under
+    /// it. Adding a domain without it is refused ([`TenantError::NoApex`]).
+    pub apex: Option<&'a str>,
 }
 
 /// A custom domain and whether it routes.
@@ -141,6 +154,8 @@ pub struct Domain {
     pub domain: String,
     /// Verified domains route to the clinic; pending ones do not.
     pub verified: bool,
+    /// A pending domain's verification token (to publish as its TXT record).
+    pub token: Option<String>,
 }
 
 /// A clinic as the directory has it.
@@ -164,6 +179,10 @@ pub struct Clinic {
 pub struct Filter {
     pub country: Option<CountryCode>,
     pub status: Option<TenantStatus>,
+    /// Only clinics whose slug sorts after this one (the previous page's last).
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: Option<i64>,
 }
 
 /// `active` or `suspended`.
@@ -187,7 +206,8 @@ const CLINIC_SQL: &str = "SELECT t.slug, t.name, t.country, t.home_region, t.def
        t.plan, t.status, t.schema_version, \
        to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
        coalesce((SELECT array_agg(d.domain ORDER BY d.domain) FROM control.tenant_domains d WHERE d.slug = t.slug), '{}'), \
-       coalesce((SELECT array_agg(d.verified_at IS NOT NULL ORDER BY d.domain) FROM control.tenant_domains d WHERE d.slug = t.slug), '{}') \
+       coalesce((SELECT array_agg(d.verified_at IS NOT NULL ORDER BY d.domain) FROM control.tenant_domains d WHERE d.slug = t.slug), '{}'), \
+       coalesce((SELECT array_agg(CASE WHEN d.verified_at IS NULL THEN d.verification_token END ORDER BY d.domain) FROM control.tenant_domains d WHERE d.slug = t.slug), '{}') \
      FROM control.tenants t";
 
 fn clinic_of(row: &tokio_postgres::Row) -> Result<Clinic, TenantError> {
@@ -195,6 +215,7 @@ fn clinic_of(row: &tokio_postgres::Row) -> Result<Clinic, TenantError> {
     let status: String = row.get(7);
     let domains: Vec<String> = row.get(10);
     let verified: Vec<bool> = row.get(11);
+    let tokens: Vec<Option<String>> = row.get(12);
     Ok(Clinic {
         slug: slug.parse().map_err(Error::Slug)?,
         name: row.get(1),
@@ -209,7 +230,12 @@ fn clinic_of(row: &tokio_postgres::Row) -> Result<Clinic, TenantError> {
         domains: domains
             .into_iter()
             .zip(verified)
-            .map(|(domain, verified)| Domain { domain, verified })
+            .zip(tokens)
+            .map(|((domain, verified), token)| Domain {
+                domain,
+                verified,
+                token,
+            })
             .collect(),
     })
 }
@@ -223,9 +249,10 @@ pub async fn list(control: &Pool, filter: &Filter) -> Result<Vec<Clinic>, Tenant
         .query(
             &format!(
                 "{CLINIC_SQL} WHERE ($1::text IS NULL OR t.country = $1) \
-                 AND ($2::text IS NULL OR t.status = $2) ORDER BY t.slug"
+                 AND ($2::text IS NULL OR t.status = $2) AND ($3::text IS NULL OR t.slug > $3) \
+                 ORDER BY t.slug LIMIT $4::int8"
             ),
-            &[&country, &status],
+            &[&country, &status, &filter.after, &filter.limit],
         )
         .await?;
     rows.iter().map(clinic_of).collect()
@@ -425,6 +452,36 @@ pub fn parse_domain(d: &str) -> Result<String, TenantError> {
         .ok_or_else(|| TenantError::BadDomain(d.to_owned()))
 }
 
+/// A name as a host (lower case, no trailing dot), or as given when it is none.
+fn host_of(d: &str) -> String {
+    HostName::parse(d.trim()).map_or_else(|| d.to_owned(), |h| h.as_str().to_owned())
+}
+
+/// Refuses the platform's apex domain and every name under it (and refuses every domain
+/// when the apex is not known: it cannot be checked).
+pub fn check_not_apex(domain: &str, apex: Option<&str>) -> Result<(), TenantError> {
+    let apex = apex
+        .filter(|a| !a.trim().is_empty())
+        .ok_or(TenantError::NoApex)?;
+    if telemed_shared::ops::under_apex(domain, apex) {
+        return Err(TenantError::ApexDomain {
+            domain: domain.to_owned(),
+            apex: apex.trim().trim_end_matches('.').to_ascii_lowercase(),
+        });
+    }
+    Ok(())
+}
+
+/// [`parse_domain`] and [`check_not_apex`] for each of a new clinic's domains
+/// (`tenant create --domain`, the operators' API).
+pub fn check_domains(domains: &[String], apex: Option<&str>) -> Result<(), TenantError> {
+    for d in domains {
+        check_not_apex(&host_of(d), apex)?;
+        parse_domain(d)?;
+    }
+    Ok(())
+}
+
 /// The TXT record's name for `domain`'s verification.
 pub fn challenge_name(domain: &str) -> String {
     format!("{CHALLENGE_LABEL}.{domain}")
@@ -461,6 +518,7 @@ pub async fn domain_add(
     slug: &TenantSlug,
     domain: &str,
 ) -> Result<Added, TenantError> {
+    check_not_apex(&host_of(domain), op.apex)?;
     let domain = parse_domain(domain)?;
     let mut client = op.control.get().await.map_err(pool_error)?;
     let tx = client.transaction().await?;

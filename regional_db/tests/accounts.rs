@@ -133,6 +133,7 @@ fn token(tenant: &str) -> String {
         tenant: Some(tenant.parse().unwrap()),
         actor: Some("admin-page".into()),
         edge: Some("eu-west/CDG".into()),
+        ..Default::default()
     };
     SigningKey::from_key_pair_bytes(&stack().edge_key)
         .unwrap()

@@ -1569,6 +1569,7 @@ fn token_from(tenant: &str, actor: &str, edge: &str) -> String {
         tenant: Some(tenant.parse().unwrap()),
         actor: Some(actor.into()),
         edge: Some(edge.into()),
+        ..Default::default()
     };
     signer().sign_edge(claims, now()).unwrap()
 }

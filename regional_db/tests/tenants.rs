@@ -112,6 +112,7 @@ impl Region {
             control: &self.control,
             control_is_local: self.local,
             actor: "ops-test",
+            apex: Some("localhost"),
         }
     }
 
@@ -221,7 +222,8 @@ async fn list_and_show_with_filters_and_counts_where_the_data_is() {
         fr.domains,
         [tenants::Domain {
             domain: "www.ops-list.example".into(),
-            verified: true
+            verified: true,
+            token: None,
         }]
     );
     assert!(all.iter().any(|c| c.slug.as_str() == "ops-list-us"));
@@ -231,6 +233,7 @@ async fn list_and_show_with_filters_and_counts_where_the_data_is() {
         &tenants::Filter {
             country: Some("US".parse().unwrap()),
             status: None,
+            ..Default::default()
         },
     )
     .await
@@ -245,6 +248,7 @@ async fn list_and_show_with_filters_and_counts_where_the_data_is() {
         &tenants::Filter {
             country: None,
             status: Some(TenantStatus::Suspended),
+            ..Default::default()
         },
     )
     .await
@@ -768,7 +772,58 @@ async fn the_cli_lists_shows_and_refuses_clearly() {
     assert!(!ok);
     assert!(err.contains("active or suspended"), "{err}");
 
-    let (ok, out, err) = run(&["tenant", "domain", "add", "ops-cli", "www.ops-cli.example"]);
+    // Custom domains are checked against the platform's apex domain: never it, nor under it.
+    let (ok, _, err) = run(&["tenant", "domain", "add", "ops-cli", "www.ops-cli.example"]);
+    assert!(!ok);
+    assert!(err.contains("set APEX_DOMAIN"), "{err}");
+    for under in ["localhost", "www.localhost", "ops-cli.localhost"] {
+        let (ok, _, err) = run(&[
+            "tenant",
+            "domain",
+            "add",
+            "ops-cli",
+            under,
+            "--apex-domain",
+            "localhost",
+        ]);
+        assert!(!ok, "{under}");
+        assert!(
+            err.contains("the platform's domain localhost or under it"),
+            "{err}"
+        );
+    }
+    let (ok, _, err) = run(&[
+        "tenant",
+        "create",
+        "--slug",
+        "ops-cli-apex",
+        "--name",
+        "X",
+        "--country",
+        "FR",
+        "--domain",
+        "x.localhost",
+        "--apex-domain",
+        "localhost",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("under it"), "{err}");
+    assert_eq!(
+        psql(
+            EU,
+            "SELECT count(*) FROM control.tenants WHERE slug = 'ops-cli-apex'"
+        ),
+        "0"
+    );
+    let (ok, out, err) = run(&[
+        "tenant",
+        "domain",
+        "add",
+        "ops-cli",
+        "www.ops-cli.example",
+        "--apex-domain",
+        "localhost",
+    ]);
     assert!(ok, "{err}");
     assert!(
         out.contains("_telemed-challenge.www.ops-cli.example TXT \"telemed-verify-"),

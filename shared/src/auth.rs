@@ -269,10 +269,25 @@ pub struct EdgeClaims {
     /// The app's token the call was made with, for the region to check it still stands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<AppToken>,
+    /// The operator (email) the edge verified an operator token or session of
+    /// ([`crate::ops`]): only the regions' operator endpoints read it, and only with no
+    /// `tenant`; they check the operator is still enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
 }
 
 /// The longest [`EdgeClaims::edge`] the region records; longer ones are cut.
 pub const MAX_EDGE_LOCATION_CHARS: usize = 64;
+
+/// The registered claims a token kind fixes (its issuer, audience, life) and those a
+/// token carries (subject, id).
+pub(crate) struct Envelope {
+    pub issuer: &'static str,
+    pub audience: &'static str,
+    pub subject: Option<String>,
+    pub jwt_id: Option<String>,
+    pub ttl_secs: u64,
+}
 
 /// An Ed25519 signing key, configured as base64 of the 64-byte key pair. Its tokens name
 /// it in their header (`kid`: the key's RFC 7638 thumbprint), so verifiers holding several
@@ -320,25 +335,21 @@ impl SigningKey {
             .map_err(|e| AuthError::BadKey(e.to_string()))
     }
 
-    fn sign<C: Serialize + DeserializeOwned>(
+    pub(crate) fn sign<C: Serialize + DeserializeOwned>(
         &self,
         claims: C,
-        issuer: &str,
-        audience: &str,
-        subject: Option<String>,
-        jwt_id: Option<String>,
+        envelope: Envelope,
         now_secs: u64,
-        ttl_secs: u64,
     ) -> Result<String, AuthError> {
         let now = UnixTimeStamp::from_secs(now_secs);
         let claims = JWTClaims {
             issued_at: Some(now),
-            expires_at: Some(now + Duration::from_secs(ttl_secs)),
+            expires_at: Some(now + Duration::from_secs(envelope.ttl_secs)),
             invalid_before: Some(now),
-            issuer: Some(issuer.to_owned()),
-            subject,
-            audiences: Some(Audiences::AsString(audience.to_owned())),
-            jwt_id,
+            issuer: Some(envelope.issuer.to_owned()),
+            subject: envelope.subject,
+            audiences: Some(Audiences::AsString(envelope.audience.to_owned())),
+            jwt_id: envelope.jwt_id,
             nonce: None,
             custom: claims,
         };
@@ -351,12 +362,14 @@ impl SigningKey {
     pub fn sign_edge(&self, claims: EdgeClaims, now_secs: u64) -> Result<String, AuthError> {
         self.sign(
             claims,
-            EDGE_ISSUER,
-            EDGE_AUDIENCE,
-            None,
-            None,
+            Envelope {
+                issuer: EDGE_ISSUER,
+                audience: EDGE_AUDIENCE,
+                subject: None,
+                jwt_id: None,
+                ttl_secs: EDGE_TOKEN_TTL_SECS,
+            },
             now_secs,
-            EDGE_TOKEN_TTL_SECS,
         )
     }
 
@@ -376,12 +389,14 @@ impl SigningKey {
         };
         self.sign(
             claims,
-            API_ISSUER,
-            API_AUDIENCE,
-            Some(subject.to_owned()),
-            None,
+            Envelope {
+                issuer: API_ISSUER,
+                audience: API_AUDIENCE,
+                subject: Some(subject.to_owned()),
+                jwt_id: None,
+                ttl_secs,
+            },
             now_secs,
-            ttl_secs,
         )
     }
 
@@ -402,12 +417,14 @@ impl SigningKey {
         };
         self.sign(
             claims,
-            API_ISSUER,
-            API_AUDIENCE,
-            Some(client_id.to_owned()),
-            Some(token_id.to_owned()),
+            Envelope {
+                issuer: API_ISSUER,
+                audience: API_AUDIENCE,
+                subject: Some(client_id.to_owned()),
+                jwt_id: Some(token_id.to_owned()),
+                ttl_secs: ACCESS_TOKEN_TTL_SECS,
+            },
             now_secs,
-            ACCESS_TOKEN_TTL_SECS,
         )
     }
 
@@ -471,7 +488,7 @@ impl VerifyingKeys {
         Ok(Self(keys))
     }
 
-    fn verify<C: Serialize + DeserializeOwned>(
+    pub(crate) fn verify<C: Serialize + DeserializeOwned>(
         &self,
         token: &str,
         issuer: &str,

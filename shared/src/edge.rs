@@ -215,7 +215,15 @@ fn request_host(req: &Request<Vec<u8>>) -> Option<HostName> {
 }
 
 async fn route<H: Host>(ctx: &mut Ctx<'_, H>, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-    let selector = match request_host(req) {
+    let host = request_host(req);
+    // The operators' space lives on the apex host alone (no clinic is ever there).
+    if let Some(h) = &host
+        && crate::ops::on_apex(h, &ctx.config.apex)
+        && crate::ops::is_ops_path(req.uri().path())
+    {
+        return crate::ops::handle(ctx, req).await;
+    }
+    let selector = match host {
         Some(h) => resolve(&h, &ctx.config.apex, header(req, "x-tenant-slug")),
         None => Err(ResolveError::BadHost),
     };

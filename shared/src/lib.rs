@@ -23,13 +23,17 @@
 //! - [`host`]: the ports; [`config`]: the deployment's configuration.
 //! - [`money`]: currencies, amounts, rounding, CLDR formatting, exchange rates; [`billing`]:
 //!   the statements pages run for prices, invoices and estimates in another currency.
+//! - [`apps`]: the marketplace — app specs, grants, the scopes-to-events rule, its statements.
 //! - [`accounts`]: the people who sign in to a clinic (patients, practitioners, admins).
 //! - [`webhooks`]: the statements of the admin's webhooks page (endpoints, deliveries,
 //!   replay); the outbox and the delivery job are the region's.
+//! - [`ops`]: operators (the platform's super-admins) on the apex host: their sign-in,
+//!   credentials, JSON API (`/ops/v1/…`) and console (`/ops/tenants`).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod api;
+pub mod apps;
 pub mod auth;
 pub mod billing;
 pub mod cache;
@@ -46,6 +50,7 @@ pub mod host;
 pub mod i18n;
 pub mod money;
 pub mod oauth;
+pub mod ops;
 pub mod tenant;
 pub mod web;
 pub mod webhooks;

@@ -601,3 +601,206 @@ impl Session {
         (s, b)
     }
 }
+
+/// Registers and approves a marketplace app on the stack's control plane, as an operator
+/// would (`regional-db apps add --file … && regional-db apps approve <slug>`, the stack's
+/// built binary against eu-west, which holds the control plane), then waits (up to 15 s)
+/// until every region's replicated catalog has it approved. `spec` is an app spec
+/// (`telemed_shared::apps::AppSpec`: slug, names, descriptions, developer, category,
+/// pricing?, requested_scopes, webhook_url?, webhook_events?, client); give each test its
+/// own slug. Returns what `apps add` printed: `{"app_id", "slug", "client_id",
+/// "client_secret"? (client_secret_basic), "webhook_secret"? (with a webhook_url)}`.
+pub fn register_app(spec: serde_json::Value) -> serde_json::Value {
+    let s = stack();
+    let control = s
+        .regions
+        .iter()
+        .find(|r| r.id == "eu-west")
+        .expect("eu-west, the control plane's region, in the stack");
+    let file = std::env::temp_dir().join(format!(
+        "telemed-app-{}-{}.json",
+        spec["slug"].as_str().unwrap_or("app"),
+        now_secs()
+    ));
+    std::fs::write(&file, spec.to_string()).expect("writing the app spec");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&s.regional_db_bin)
+            .args(args)
+            .env("DATABASE_URL", &control.database_url)
+            .env("CONTROL_DATABASE_URL", &control.control_database_url)
+            .env("REGION", "eu-west")
+            .env("USER", "e2e-operator")
+            .output()
+            .expect("running regional-db apps");
+        assert!(
+            out.status.success(),
+            "regional-db {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let added: serde_json::Value =
+        serde_json::from_str(run(&["apps", "add", "--file", &file.to_string_lossy()]).trim())
+            .expect("apps add prints one JSON object");
+    let _ = std::fs::remove_file(&file);
+    let slug = added["slug"].as_str().expect("slug").to_owned();
+    run(&["apps", "approve", &slug]);
+    let app_id = added["app_id"].as_str().expect("app_id").to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    for r in &s.regions {
+        let sql = format!(
+            "SELECT count(*) FROM control.apps a JOIN control.oauth_clients c ON c.app = a.id \
+             WHERE a.id = '{app_id}' AND a.status = 'approved'"
+        );
+        while psql(&r.database_url, &sql) != "1" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "app {slug} not replicated to {} within 15 s",
+                r.id
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    added
+}
+
+/// The CSRF token of [`session_cookie`]'s sessions (what their forms carry).
+pub const SESSION_CSRF: &str = "e2e-csrf-token-of-this-session";
+
+/// Installs app `app_id` in clinic `slug` (of `country`) through the real admin page on
+/// `edge`, as a signed-in admin: renders `/admin/apps` for the install form's key, then
+/// posts it with one `scope` checkbox per entry of `scopes` (as the app requested them).
+/// Returns (status, Location): `303` and `/admin/apps?done=installed#app-…` when installed;
+/// `303` with `?error=not-installable` when the database refused (app not approved, a scope
+/// not requested); `422` for an empty grant.
+pub fn install_app(
+    edge: Edge,
+    slug: &str,
+    country: &str,
+    app_id: &str,
+    scopes: &[&str],
+) -> (u16, String) {
+    let fields: Vec<(&str, &str)> = scopes.iter().map(|s| ("scope", *s)).collect();
+    admin_apps_post(
+        edge,
+        slug,
+        country,
+        &format!("/admin/apps/{app_id}/install"),
+        fields,
+    )
+}
+
+/// Uninstalls app `app_id` from clinic `slug` (of `country`) through the real admin page on
+/// `edge` (the confirmation box ticked). Returns (status, Location): `303` and
+/// `/admin/apps?done=uninstalled`, or `?error=not-installed` when it was not installed.
+pub fn uninstall_app(edge: Edge, slug: &str, country: &str, app_id: &str) -> (u16, String) {
+    admin_apps_post(
+        edge,
+        slug,
+        country,
+        &format!("/admin/apps/{app_id}/uninstall"),
+        vec![("confirm", "yes")],
+    )
+}
+
+/// Posts one of `/admin/apps`'s forms (`action`) with `fields`, as an admin of `slug`.
+fn admin_apps_post(
+    edge: Edge,
+    slug: &str,
+    country: &str,
+    action: &str,
+    mut fields: Vec<(&str, &str)>,
+) -> (u16, String) {
+    let cookie = session_cookie(
+        slug,
+        country,
+        telemed_shared::accounts::Role::Admin,
+        "E2E Admin",
+        None,
+        now_secs(),
+    );
+    let host = edge.host_for(slug);
+    let page = edge.get(&host, "/admin/apps", &[("cookie", &cookie)]);
+    assert_eq!(page.status().as_u16(), 200, "/admin/apps of {slug}");
+    let html = page.text().expect("the page's body");
+    // The form's own idempotency key; an action the page does not offer (an app already
+    // installed, or not installed) still posts, with a fresh key.
+    let idem = html
+        .find(&format!(r#"action="{action}""#))
+        .and_then(|at| {
+            let rest = &html[at..];
+            let from = rest.find(r#"name="idem" value=""#)? + 19;
+            rest[from..].split('"').next().map(str::to_owned)
+        })
+        .unwrap_or_else(|| format!("e2e-{}", now_secs()));
+    fields.push(("csrf", SESSION_CSRF));
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .append_pair("idem", &idem)
+        .finish();
+    let r = edge.request(
+        "POST",
+        &host,
+        action,
+        &[
+            ("cookie", &cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        Some(&body),
+    );
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (r.status().as_u16(), location)
+}
+
+/// A fresh operator of the stack's control plane, made with `regional-db operators create`
+/// (as an operator would, against the control plane's database). Returns (email, password).
+pub fn new_operator(prefix: &str) -> (String, String) {
+    let mut r = [0u8; 8];
+    getrandom::fill(&mut r).expect("randomness");
+    let tag = u64::from_le_bytes(r);
+    let email = format!("{prefix}-{tag:016x}@ops.e2e.example");
+    let password = format!("e2e operator passphrase {tag:x}");
+    let control = telemed_shared::geo::RegionMap::embedded()
+        .control_plane()
+        .id
+        .to_string();
+    let region = stack()
+        .region(&control)
+        .expect("the control plane's region is in the stack");
+    let out = std::process::Command::new(&stack().regional_db_bin)
+        .args([
+            "operators",
+            "create",
+            "--email",
+            &email,
+            "--name",
+            "E2E Operator",
+        ])
+        .env("OPERATOR_PASSWORD", &password)
+        .env("DATABASE_URL", &region.control_database_url)
+        .env("REGION", &control)
+        .env("USER", "telemed-e2e")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running regional-db operators create");
+    assert!(
+        out.status.success(),
+        "creating operator {email}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (email, password)
+}
+
+impl Edge {
+    /// The platform's apex host on this edge (`localhost:<port>`): where operators are.
+    pub fn apex_host(self) -> String {
+        format!("localhost:{}", self.port())
+    }
+}

@@ -100,11 +100,50 @@ fn one_region_call_per_request_cold_or_warm() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(last, (200, 0), "a cached page costs no region call");
+    // The marketplace is a public page too: cold, one call (catalog and directory entry in
+    // one batch); then from the cache, per category.
+    let marketplace = |edge: Edge| {
+        calls_of(|| {
+            edge.get(
+                &edge.host_for(&slug),
+                "/marketplace?category=iot",
+                &[("accept-language", "fr")],
+            )
+            .status()
+            .as_u16()
+        })
+    };
+    assert_eq!(marketplace(edge), (200, 1), "cold marketplace");
+    let mut last = (0, u64::MAX);
+    for _ in 0..50 {
+        last = marketplace(edge);
+        if last.1 == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(last, (200, 0), "a cached marketplace costs no region call");
+    // The admin's apps page, once the edge knows the clinic: one read batch.
+    let admin = telemed_e2e::session_cookie(
+        &slug,
+        "MA",
+        telemed_shared::accounts::Role::Admin,
+        "Round Trip Admin",
+        None,
+        telemed_e2e::now_secs(),
+    );
+    let (s, n) = calls_of(|| {
+        edge.get(&edge.host_for(&slug), "/admin/apps", &[("cookie", &admin)])
+            .status()
+            .as_u16()
+    });
+    assert_eq!((s, n), (200, 1), "admin apps page");
     // Spin keeps nothing between requests: every page is one directory call.
     let edge = Edge::Spin;
     for _ in 0..2 {
         let (s, n) = calls_of(|| edge.get(&edge.host_for(&slug), "/", &[]).status().as_u16());
         assert_eq!((s, n), (200, 1), "spin page");
+        assert_eq!(marketplace(edge), (200, 1), "spin marketplace");
     }
 }
 
@@ -440,8 +479,8 @@ fn the_nearest_region_forwards_to_the_home_region() {
     );
 }
 
-/// Calls to `/v1/oauth` answered or forwarded by every region (the handler's timing count).
-fn oauth_calls() -> u64 {
+/// Calls to `/v1/oauth` answered or forwarded, per region (the handler's timing count).
+fn oauth_calls() -> Vec<u64> {
     telemed_e2e::stack()
         .regions
         .iter()
@@ -452,7 +491,11 @@ fn oauth_calls() -> u64 {
                 Some(("route", "oauth")),
             )
         })
-        .sum()
+        .collect()
+}
+
+fn delta(after: &[u64], before: &[u64]) -> Vec<u64> {
+    after.iter().zip(before).map(|(a, b)| a - b).collect()
 }
 
 #[test]
@@ -479,18 +522,45 @@ fn an_apps_token_is_one_call_its_api_calls_one_and_discovery_none() {
                 let (before, oauth_before) = (edge_calls_received(), oauth_calls());
                 assert_eq!(edge.get(&host, path, &[]).status(), 200);
                 assert_eq!(
-                    (edge_calls_received() - before, oauth_calls() - oauth_before),
-                    (0, 0),
+                    edge_calls_received() - before,
+                    0,
+                    "{edge:?} {country}: {path}"
+                );
+                assert!(
+                    delta(&oauth_calls(), &oauth_before).iter().all(|n| *n == 0),
                     "{edge:?} {country}: {path} costs no call"
                 );
             }
+            let home = match country {
+                "FR" => "eu-west",
+                _ => "us-east",
+            };
+            let regions: Vec<&str> = telemed_e2e::stack()
+                .regions
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect();
             let (before, oauth_before) = (edge_calls_received(), oauth_calls());
             let (status, body, _) = secret_token(edge, &slug, &app, "system/Patient.rs");
             assert_eq!(status, 200, "{body}");
             assert_eq!(
-                (edge_calls_received() - before, oauth_calls() - oauth_before),
-                (0, 1),
-                "{edge:?} {country}: a token is one call, to the home region"
+                edge_calls_received() - before,
+                0,
+                "{edge:?} {country}: no directory call"
+            );
+            // One call from the edge: to the home region, or to the nearest (Spin has no
+            // edge cache of the directory), which forwards it there once.
+            let calls = delta(&oauth_calls(), &oauth_before);
+            for (region, n) in regions.iter().zip(&calls) {
+                let expected = if *region == home { 1..=1 } else { 0..=1 };
+                assert!(
+                    expected.contains(n),
+                    "{edge:?} {country}: {region} saw {n} token call(s): {calls:?}"
+                );
+            }
+            assert!(
+                calls.iter().sum::<u64>() <= 2,
+                "{edge:?} {country}: {calls:?}"
             );
             let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap());
             let (s, n) = calls_of(|| {
@@ -499,6 +569,82 @@ fn an_apps_token_is_one_call_its_api_calls_one_and_discovery_none() {
                     .as_u16()
             });
             assert_eq!((s, n), (200, 1), "{edge:?} {country}: an app's API call");
+        }
+    }
+}
+
+/// Requests to an operator route (`ops`, `ops_sign_in`) that `region` answered.
+fn operator_calls(region: &str) -> u64 {
+    ["ops", "ops_sign_in"]
+        .iter()
+        .map(|route| {
+            region_metric(
+                region,
+                "regional_request_duration_seconds_count",
+                Some(("route", route)),
+            )
+        })
+        .sum()
+}
+
+/// Operators' requests: one call each, to the control plane's region; a delete of a clinic
+/// homed elsewhere is forwarded there once (region to region), never a second edge call.
+#[test]
+fn every_operator_request_is_one_call_to_the_control_plane() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let control = telemed_shared::geo::RegionMap::embedded()
+        .control_plane()
+        .id
+        .to_string();
+    let (email, password) = telemed_e2e::new_operator("round-trips");
+    for edge in EDGES {
+        let slug = new_clinic("rt-ops", "Round Trip Ops", "US");
+        let counted = |f: &dyn Fn() -> (u16, serde_json::Value)| {
+            let (cp, us) = (operator_calls(&control), operator_calls("us-east"));
+            let (s, b) = f();
+            (
+                s,
+                b,
+                operator_calls(&control) - cp,
+                operator_calls("us-east") - us,
+            )
+        };
+        let call = |method: &str, path: &str, bearer: Option<&str>, body: Option<&str>| {
+            let auth = bearer.map(|t| format!("Bearer {t}"));
+            let mut h = vec![("content-type", "application/json")];
+            if let Some(a) = &auth {
+                h.push(("authorization", a));
+            }
+            let r = edge.request(
+                method,
+                &edge.apex_host(),
+                &format!("/ops/v1{path}"),
+                &h,
+                body,
+            );
+            (
+                r.status().as_u16(),
+                r.json().unwrap_or(serde_json::Value::Null),
+            )
+        };
+        let creds = json!({"email": email, "password": password}).to_string();
+        let (s, b, n, _) = counted(&|| call("POST", "/token", None, Some(&creds)));
+        assert_eq!((s, n), (200, 1), "{edge:?} sign-in: {b}");
+        let t = b["access_token"].as_str().unwrap().to_owned();
+        for (method, path, expected) in [
+            ("GET", "/tenants?limit=2".to_owned(), 200),
+            ("GET", format!("/tenants/{slug}"), 200),
+            ("POST", format!("/tenants/{slug}/suspend"), 200),
+            ("DELETE", format!("/tenants/{slug}?confirm={slug}"), 200),
+        ] {
+            let (s, b, n, forwarded) = counted(&|| call(method, &path, Some(&t), None));
+            assert_eq!((s, n), (expected, 1), "{edge:?} {method} {path}: {b}");
+            let homed_elsewhere = method == "DELETE" && control != "us-east";
+            assert_eq!(
+                forwarded,
+                u64::from(homed_elsewhere),
+                "{edge:?} {method} {path}: forwarded to the home region once"
+            );
         }
     }
 }

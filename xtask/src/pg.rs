@@ -608,7 +608,9 @@ impl PgCluster {
             .arg(&self.data_dir)
             .arg("-l")
             .arg(self.data_dir.join(LOG_FILE))
-            .args(["-w", "-t", "60", "-o", &format!("-p {}", self.port)])
+            // Crash recovery of a primary a failure test killed took over a minute on a
+            // loaded two-core machine: waiting is cheaper than a spurious failure.
+            .args(["-w", "-t", "180", "-o", &format!("-p {}", self.port)])
             .stdin(Stdio::null())
             .output()
             .context("running pg_ctl start")?;

@@ -307,6 +307,18 @@ impl StackInfo {
                 .join("audit-spool")
                 .join(format!("{region}-{k}")),
         )
+        // Operators' requests (`POST /v1/ops`) run as the schemas' owner: the
+        // administrator's URLs, this region's and the control plane's.
+        .env("OPERATOR_DATABASE_URL", &r.database_url)
+        .env("OPERATOR_CONTROL_DATABASE_URL", &r.control_database_url)
+        .env(
+            "OPERATOR_EXPORT_DIR",
+            self.logs_dir
+                .parent()
+                .unwrap_or(&self.logs_dir)
+                .join("exports")
+                .join(region),
+        )
         .env("RUST_LOG", "info");
         if let Some(replica) = r
             .service_replica_database_url

@@ -39,13 +39,9 @@ use uuid::Uuid;
 use super::{JobError, clinics};
 use crate::{db, migrate::pool_error, outbound::OutboundPolicy, vault::Vault};
 
-/// The event types a clinic's endpoint may subscribe to (the migration checks the same list).
-pub const EVENT_TYPES: &[&str] = &[
-    "appointment.booked",
-    "appointment.cancelled",
-    "observation.created",
-    "patient.created",
-];
+/// The event types a clinic's endpoint may subscribe to (the migrations check the same
+/// list): the data events, and the marketplace's `app.installed` / `app.uninstalled`.
+pub const EVENT_TYPES: &[&str] = &telemed_shared::apps::EVENT_TYPES;
 
 /// When each attempt is made, after the previous one failed (Standard Webhooks' suggested
 /// schedule): the first immediately, the last about 3 days after the event.
@@ -119,6 +115,11 @@ impl Secret {
             return Err(bad());
         }
         Ok(Secret(key))
+    }
+
+    /// The key itself (what an app's `control.apps.webhook_secret` holds).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 
     /// `whsec_…`: what the receiver is given, once.

@@ -26,8 +26,10 @@ use crate::outbound::OutboundPolicy;
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// The longest a set is kept, whatever its headers say.
 pub const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
-/// The shortest time between two fetches of one URL when an unknown `kid` asks for one.
-pub const REFETCH_AFTER: Duration = Duration::from_secs(30);
+/// The shortest time between two fetches of one URL when an unknown `kid` asks for one:
+/// an app that rotated its key waits this long at most; made-up `kid`s make the region
+/// fetch a URL once per this period per instance, no more.
+pub const REFETCH_AFTER: Duration = Duration::from_secs(5);
 /// The largest key set read.
 pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 
@@ -69,7 +71,8 @@ impl JwksCache {
         };
         if let Some((keys, fresh, age)) = cached {
             let has_kid = find_key(&keys, kid).is_some();
-            if (fresh && has_kid) || (fresh && age < REFETCH_AFTER) {
+            // Fresh and holding the kid; or fresh and fetched too recently to fetch again.
+            if fresh && (has_kid || age < REFETCH_AFTER) {
                 return Ok(keys);
             }
         }

@@ -62,12 +62,18 @@ impl NativeEdge {
     /// An edge whose three regions all are `region_base`, signing edge tokens with `edge_key`
     /// and accepting API tokens of `api_issuer`.
     pub fn new(region_base: &str, edge_key: &SigningKey, api_issuer: &SigningKey) -> Self {
+        Self::with_regions(
+            &format!("eu-west={region_base},us-east={region_base},af-south={region_base}"),
+            edge_key,
+            api_issuer,
+        )
+    }
+
+    /// An edge calling the regions of `region_urls` (`eu-west=http://…,us-east=…`).
+    pub fn with_regions(region_urls: &str, edge_key: &SigningKey, api_issuer: &SigningKey) -> Self {
         let vars = std::collections::HashMap::from([
             ("APEX_DOMAIN", "localhost".to_owned()),
-            (
-                "REGION_URLS",
-                format!("eu-west={region_base},us-east={region_base},af-south={region_base}"),
-            ),
+            ("REGION_URLS", region_urls.to_owned()),
             ("EDGE_TOKEN_KEY", edge_key.to_base64()),
             ("SESSION_KEYS", SESSION_KEYS.to_owned()),
             ("API_TOKEN_PUBLIC_KEYS", api_issuer.public_base64()),

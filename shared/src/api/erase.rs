@@ -75,7 +75,7 @@ pub fn statements() -> Vec<Statement> {
     const PARAMS: &[Param] = &[p("id", ParamType::Uuid), p("now", ParamType::Timestamptz)];
     let literal = |v: Value| v.to_string().replace('\'', "''");
     // The outbox forgets the patient in the same statement (webhook_forget_patient,
-    // regional_db/migrations/tenant/0019_webhooks_erasure.sql): its webhook events, their
+    // regional_db/migrations/tenant/0020_webhooks_erasure.sql): its webhook events, their
     // deliveries and attempts, unless a legal hold kept everything.
     let sql = format!(
         "SELECT e.*, webhook_forget_patient(e.id, e.outcome) AS webhook_events \

@@ -102,7 +102,7 @@ impl Column {
                 format!("NULLIF({e}->'{name}', 'null'::jsonb)")
             }
             // The region put the ciphertext there as base64.
-            ParamType::Sealed => format!("decode({text}, 'base64')"),
+            ParamType::Sealed | ParamType::AppWebhookSecret => format!("decode({text}, 'base64')"),
             // The region put the hash there (no resource column is a password today).
             ParamType::BlindToken | ParamType::Password => text,
         }

@@ -58,8 +58,8 @@ pub static CONTROL: &[Statement] = &[
 /// The whole catalog: every registered resource's statements
 /// ([`crate::api::resources::statements`]), `Patient/$erase`'s (built from the policies:
 /// [`crate::api::erase::statements`]), the accounts' ([`crate::accounts::statements`]),
-/// billing's ([`crate::billing::statements`]), the pages' ([`crate::web::statements`]),
-/// the webhooks' ([`crate::webhooks::statements`]),
+/// billing's ([`crate::billing::statements`]), the marketplace's ([`crate::apps::statements`]),
+/// the webhooks' ([`crate::webhooks::statements`]), the pages' ([`crate::web::statements`]),
 /// then [`CONTROL`]. Built once per process; names are unique (checked by a test).
 pub fn all() -> &'static [Statement] {
     static ALL: OnceLock<Vec<Statement>> = OnceLock::new();
@@ -68,6 +68,7 @@ pub fn all() -> &'static [Statement] {
         all.extend(crate::api::erase::statements());
         all.extend(crate::accounts::statements());
         all.extend(crate::billing::statements());
+        all.extend(crate::apps::statements());
         all.extend(crate::web::statements());
         all.extend(crate::webhooks::statements());
         all.extend_from_slice(CONTROL);

@@ -121,6 +121,7 @@ impl<'a, H: Host> RegionClient<'a, H> {
             actor: actor.map(str::to_owned),
             edge: self.edge.clone(),
             app: app.cloned(),
+            ..Default::default()
         };
         let body = serde_json::to_vec(batch).expect("wire types serialise");
         self.call(region, Method::POST, BATCH_PATH.to_owned(), claims, body)
@@ -219,6 +220,54 @@ impl<'a, H: Host> RegionClient<'a, H> {
         let body = serde_json::to_vec(request).expect("wire types serialise");
         self.call(region, Method::POST, OAUTH_PATH.to_owned(), claims, body)
             .await
+    }
+
+    /// An operator's sign-in, checked by the control plane's region (operators live there
+    /// alone): one call. As for clinics, a refusal is an `Ok`, never an `Err`.
+    pub async fn ops_sign_in(
+        &self,
+        request: &SignInRequest,
+    ) -> Result<crate::ops::wire::OperatorSignIn, DataError> {
+        let region = crate::geo::RegionMap::embedded().control_plane().id.clone();
+        let claims = EdgeClaims {
+            edge: self.edge.clone(),
+            ..Default::default()
+        };
+        let body = serde_json::to_vec(request).expect("wire types serialise");
+        self.call(
+            &region,
+            Method::POST,
+            crate::ops::wire::OPS_SIGN_IN_PATH.to_owned(),
+            claims,
+            body,
+        )
+        .await
+    }
+
+    /// One operation of `operator` (an email the edge verified a credential of), sent to
+    /// the control plane's region, which runs it or forwards it once to the clinic's home
+    /// region (`create`, `delete`): one call.
+    pub async fn ops(
+        &self,
+        operator: &str,
+        request: &crate::ops::wire::OpsRequest,
+    ) -> Result<crate::ops::wire::OpsAnswer, DataError> {
+        let region = crate::geo::RegionMap::embedded().control_plane().id.clone();
+        let claims = EdgeClaims {
+            actor: Some(format!("operator:{operator}")),
+            edge: self.edge.clone(),
+            operator: Some(operator.to_owned()),
+            ..Default::default()
+        };
+        let body = serde_json::to_vec(request).expect("wire types serialise");
+        self.call(
+            &region,
+            Method::POST,
+            crate::ops::wire::OPS_PATH.to_owned(),
+            claims,
+            body,
+        )
+        .await
     }
 
     /// The timing beacon for `region` (the nearest): a signed `POST /v1/edge-timings`,

@@ -52,6 +52,13 @@ pub enum ParamType {
     /// never at the edge, and never reaches the database (nor a log) in clear. The region
     /// refuses one outside [`crate::accounts::check_password`]'s bounds.
     Password,
+    /// JSON string holding a marketplace app's id (or `null`): the region replaces it by
+    /// that app's webhook signing key — read from the control plane through
+    /// `control.app_webhook_secret`, which no statement may select otherwise — sealed with
+    /// the clinic's data key, and binds the ciphertext as `bytea` (as a clinic endpoint's
+    /// `secret_sealed`); `null` when the app is not approved or has no webhook. The key
+    /// never reaches the edge ([`crate::apps`]).
+    AppWebhookSecret,
     /// A jsonb array of objects (a bulk statement's entries) whose keys named by these
     /// parameters the region protects as their types say ([`ParamType::Sealed`] as base64
     /// of the ciphertext, [`ParamType::BlindTokens`] as blind indexes); other keys pass as
@@ -67,7 +74,7 @@ impl ParamType {
     /// Whether binding a value of this type needs the clinic's data key.
     pub fn needs_data_key(self) -> bool {
         match self {
-            Self::Sealed | Self::BlindToken | Self::BlindTokens => true,
+            Self::Sealed | Self::BlindToken | Self::BlindTokens | Self::AppWebhookSecret => true,
             Self::Rows(fields) => fields.iter().any(|f| f.ty.needs_data_key()),
             _ => false,
         }

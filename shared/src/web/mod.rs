@@ -2,8 +2,9 @@
 //! locale (right-to-left for Arabic), and are accessible (labels, `lang`, focus order).
 //!
 //! Two kinds of page:
-//! - **public** ([`Route::Home`]): the same for every visitor, cached at the edge per
-//!   (clinic, path, locale); a fresh hit costs no region call at all;
+//! - **public** ([`Route::Home`], [`Route::Marketplace`]): the same for every visitor,
+//!   cached at the edge per (clinic, path and the query parameters that change the page,
+//!   locale); a fresh hit costs no region call at all;
 //! - **dynamic** (every other route): forms and signed-in spaces. They are
 //!   `private, no-store`, never enter the edge cache, and cost the directory look-up (edge
 //!   cache, else one call to the nearest region) plus at most one batch to the clinic's home
@@ -24,6 +25,7 @@ pub mod form;
 mod home;
 pub mod ics;
 pub mod layout;
+pub mod marketplace;
 pub mod price;
 pub mod session;
 mod sign_in;
@@ -61,6 +63,8 @@ use crate::{
 pub enum Route {
     /// `/`: the clinic's public home page.
     Home,
+    /// `/marketplace`: the apps the clinic may install (public, cached).
+    Marketplace,
     /// `/sign-in`: the form (GET) and its post.
     SignIn,
     /// `POST /sign-out`.
@@ -98,6 +102,7 @@ impl Route {
             .collect();
         Some(match segments.as_slice() {
             [] => Self::Home,
+            ["marketplace"] => Self::Marketplace,
             ["sign-in"] => Self::SignIn,
             ["sign-out"] => Self::SignOut,
             ["practitioners", id] => Self::Practitioner((*id).to_owned()),
@@ -135,8 +140,8 @@ async fn dispatch<H: Host>(
     route: Route,
 ) -> Result<Response<Vec<u8>>, PageError> {
     match route {
-        // Served by `public_home`, never here.
-        Route::Home => Err(PageError::NotFound),
+        // Served by `public_page`, never here.
+        Route::Home | Route::Marketplace => Err(PageError::NotFound),
         Route::SignIn => sign_in::sign_in(page).await,
         Route::SignOut => sign_in::sign_out(page),
         Route::Practitioner(id) => booking::practitioner(page, &id).await,
@@ -422,11 +427,11 @@ pub async fn handle<H: Host>(
     let Some(route) = Route::parse(req.uri().path()) else {
         return error_response(ErrorPage::NotFound, visitor_locale);
     };
-    if route == Route::Home {
+    if let Some(public) = Public::of(&route, req.uri().query()) {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return error_response(ErrorPage::MethodNotAllowed, visitor_locale);
         }
-        return public_home(ctx, req, selector, &prefs).await;
+        return public_page(ctx, req, selector, &prefs, &public).await;
     }
     if ![Method::GET, Method::HEAD, Method::POST].contains(req.method()) {
         return error_response(ErrorPage::MethodNotAllowed, visitor_locale);
@@ -572,15 +577,90 @@ fn locale_cookie(locale: Locale, req: &Request<Vec<u8>>) -> String {
     )
 }
 
-/// The public home page, through the edge cache.
-async fn public_home<H: Host>(
+/// A public page: the same for every visitor of a clinic in a locale, cached at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Public {
+    Home,
+    /// The marketplace, filtered by a category when the query names a known one.
+    Marketplace(Option<crate::apps::Category>),
+}
+
+/// A public page's data, read in one batch.
+enum PublicData {
+    Home(home::HomeData),
+    Marketplace(Vec<marketplace::CatalogApp>),
+}
+
+impl Public {
+    /// The public page of `route`, if it is one.
+    fn of(route: &Route, query: Option<&str>) -> Option<Public> {
+        match route {
+            Route::Home => Some(Public::Home),
+            Route::Marketplace => Some(Public::Marketplace(marketplace::category_of(query))),
+            _ => None,
+        }
+    }
+
+    /// What the cache key holds of the URL: the path, and the query parameters that
+    /// change the page (normalized: any other query shares the entry).
+    fn key_path(&self) -> String {
+        match self {
+            Public::Home => "/".to_owned(),
+            Public::Marketplace(None) => "/marketplace".to_owned(),
+            Public::Marketplace(Some(c)) => format!("/marketplace?category={}", c.as_str()),
+        }
+    }
+
+    /// The page's name in the log.
+    fn what(&self) -> &'static str {
+        match self {
+            Public::Home => "home page",
+            Public::Marketplace(_) => "marketplace page",
+        }
+    }
+
+    /// Reads the page's data: one batch (see [`home::load`]).
+    async fn load<H: Host>(
+        &self,
+        ctx: &Ctx<'_, H>,
+        slug: &crate::tenant::TenantSlug,
+        known: Option<&TenantEntry>,
+        nearest: &crate::geo::RegionId,
+    ) -> Result<(PublicData, Option<TenantEntry>), DataError> {
+        Ok(match self {
+            Public::Home => {
+                let (d, e) = home::load(ctx, slug, known, nearest).await?;
+                (PublicData::Home(d), e)
+            }
+            Public::Marketplace(c) => {
+                let (d, e) = marketplace::load(ctx, slug, known, nearest, *c).await?;
+                (PublicData::Marketplace(d), e)
+            }
+        })
+    }
+
+    fn render(&self, entry: &TenantEntry, locale: Locale, data: &PublicData) -> String {
+        match (self, data) {
+            (Public::Marketplace(c), PublicData::Marketplace(list)) => {
+                marketplace::page(entry, locale, list, *c)
+            }
+            (_, PublicData::Home(d)) => home::home(entry, locale, d),
+            (_, PublicData::Marketplace(list)) => marketplace::page(entry, locale, list, None),
+        }
+    }
+}
+
+/// A public page, through the edge cache.
+async fn public_page<H: Host>(
     ctx: &mut Ctx<'_, H>,
     req: &Request<Vec<u8>>,
     selector: TenantSelector,
     prefs: &Prefs<'_>,
+    public: &Public,
 ) -> Response<Vec<u8>> {
     let (visitor_locale, _) = prefs.negotiate(None);
-    let path = req.uri().path();
+    let path = public.key_path();
+    let path = path.as_str();
     // When the slug is in the host and no clinic default can change the locale (the
     // visitor chose it, or named a supported language), the cache key is known before any
     // lookup: a fresh hit costs no directory read and no region call at all. A stale copy
@@ -661,7 +741,7 @@ async fn public_home<H: Host>(
         }
     };
     let nearest = ctx.nearest_region();
-    let (data, entry) = match home::load(ctx, &slug, known.as_ref(), &nearest).await {
+    let (data, entry) = match public.load(ctx, &slug, known.as_ref(), &nearest).await {
         Ok((data, Some(fresh))) => {
             ctx.remember_tenant(&selector, Some(&fresh));
             (data, fresh)
@@ -673,7 +753,7 @@ async fn public_home<H: Host>(
                     region: nearest.clone(),
                     message: "a cold page's batch came back without the clinic's entry".into(),
                 };
-                return unavailable(ctx, "home page", &e, stale);
+                return unavailable(ctx, public.what(), &e, stale);
             }
         },
         Err(DataError::Region { error, .. }) if error.code == ErrorCode::UnknownTenant => {
@@ -683,7 +763,7 @@ async fn public_home<H: Host>(
         Err(DataError::Region { error, .. }) if error.code == ErrorCode::TenantSuspended => {
             return error_response(ErrorPage::Suspended, visitor_locale);
         }
-        Err(e) => return unavailable(ctx, "home page", &e, stale),
+        Err(e) => return unavailable(ctx, public.what(), &e, stale),
     };
     let (locale, source) = prefs.negotiate(Some(&entry.default_locale));
     if entry.status == TenantStatus::Suspended {
@@ -694,7 +774,7 @@ async fn public_home<H: Host>(
         StatusCode::OK,
         locale,
         &cache::public_page(max_age),
-        home::home(&entry, locale, &data),
+        public.render(&entry, locale, &data),
     );
     ctx.defer(Background::CachePut {
         key,
@@ -814,6 +894,25 @@ mod tests {
         fn log(&self, _: LogLevel, _: &str) {}
     }
 
+    /// The marketplace's cache key holds its category, and nothing else of the query.
+    #[test]
+    fn public_pages_key_their_path_and_category_only() {
+        let key = |path: &str, query: Option<&str>| {
+            Public::of(&Route::parse(path).unwrap(), query).map(|p| p.key_path())
+        };
+        assert_eq!(key("/", Some("category=iot")).as_deref(), Some("/"));
+        assert_eq!(key("/marketplace", None).as_deref(), Some("/marketplace"));
+        assert_eq!(
+            key("/marketplace/", Some("utm=x&category=iot&locale=fr")).as_deref(),
+            Some("/marketplace?category=iot")
+        );
+        assert_eq!(
+            key("/marketplace", Some("category=games")).as_deref(),
+            Some("/marketplace")
+        );
+        assert_eq!(key("/sign-in", None), None);
+    }
+
     #[test]
     fn routes() {
         assert_eq!(Route::parse("/"), Some(Route::Home));
@@ -822,6 +921,7 @@ mod tests {
         assert_eq!(Route::parse("/sign-in/"), Some(Route::SignIn));
         assert_eq!(Route::parse("/sign-out"), Some(Route::SignOut));
         assert_eq!(Route::parse("/nope"), None);
+        assert_eq!(Route::parse("/marketplace"), Some(Route::Marketplace));
         assert_eq!(Route::parse("/sign-in/x"), None);
         assert_eq!(
             Route::parse("/practitioners/abc"),

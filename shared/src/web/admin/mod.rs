@@ -9,12 +9,15 @@
 //! - `/admin/accounts`: sign-in accounts of practitioners and admins ([`accounts`]);
 //! - `/admin/webhooks`: endpoints, deliveries and their attempts, replaying a delivery,
 //!   disabling and enabling an endpoint ([`webhooks`]).
+//! - `/admin/apps`: the marketplace's apps the clinic installed, installs, settings and
+//!   uninstalls ([`apps`]).
 //!
 //! Every page is one read batch; every post one write batch. Practitioners are created
 //! through the API's own validation and create statement, slots through the API's
 //! `Schedule/$generate-slots` procedure: a page writes nothing the API would refuse.
 
 mod accounts;
+mod apps;
 mod availability;
 mod practitioners;
 mod prices;
@@ -61,6 +64,14 @@ pub enum AdminRoute {
     WebhookReplay(String),
     /// `POST /admin/webhooks/endpoints/{id}/disabled`: disable or enable.
     WebhookEndpointDisabled(String),
+    /// `/admin/apps`: installed and installable apps (GET).
+    Apps,
+    /// `POST /admin/apps/{id}/install`.
+    AppInstall(String),
+    /// `POST /admin/apps/{id}/configure`.
+    AppConfigure(String),
+    /// `POST /admin/apps/{id}/uninstall`.
+    AppUninstall(String),
 }
 
 impl AdminRoute {
@@ -82,6 +93,10 @@ impl AdminRoute {
             ["webhooks", "endpoints", id, "disabled"] => {
                 Self::WebhookEndpointDisabled((*id).to_owned())
             }
+            ["apps"] => Self::Apps,
+            ["apps", id, "install"] => Self::AppInstall((*id).to_owned()),
+            ["apps", id, "configure"] => Self::AppConfigure((*id).to_owned()),
+            ["apps", id, "uninstall"] => Self::AppUninstall((*id).to_owned()),
             _ => return None,
         })
     }
@@ -106,6 +121,10 @@ pub async fn handle<H: Host>(
         AdminRoute::WebhookDelivery(id) => webhooks::delivery(page, &id).await,
         AdminRoute::WebhookReplay(id) => webhooks::replay(page, &id).await,
         AdminRoute::WebhookEndpointDisabled(id) => webhooks::set_disabled(page, &id).await,
+        AdminRoute::Apps => apps::apps(page).await,
+        AdminRoute::AppInstall(id) => apps::install(page, &id).await,
+        AdminRoute::AppConfigure(id) => apps::configure(page, &id).await,
+        AdminRoute::AppUninstall(id) => apps::uninstall(page, &id).await,
     }
 }
 
@@ -134,7 +153,8 @@ static STATEMENTS: &[Statement] = &[
                      (SELECT count(*) FROM practitioners WHERE active IS NOT FALSE) AS active, \
                      (SELECT count(*) FROM slots WHERE status = 'free' AND starts_at > now()) AS free_slots, \
                      (SELECT count(*) FROM charge_item_definitions WHERE status = 'active') AS prices, \
-                     (SELECT count(*) FROM accounts WHERE NOT disabled) AS accounts",
+                     (SELECT count(*) FROM accounts WHERE NOT disabled) AS accounts, \
+                     (SELECT count(*) FROM app_installations WHERE status = 'installed') AS apps",
         access: Access::Read,
         scope: SchemaScope::Tenant,
         params: &[],
@@ -287,6 +307,8 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
 <p>{account_count}</p>
 <h2><a href="/admin/webhooks">{webhooks}</a></h2>
 <p>{webhooks_intro}</p>
+<h2><a href="/admin/apps">{apps}</a></h2>
+<p>{app_count}</p>
 </main>"#,
         intro = page.t("admin-intro"),
         practitioners = page.t("admin-practitioners-title"),
@@ -314,6 +336,11 @@ async fn dashboard<H: Host>(page: &mut Page<'_, '_, H>) -> Result<Response<Vec<u
         ),
         webhooks = page.t("admin-webhooks-title"),
         webhooks_intro = page.t("admin-webhooks-dashboard"),
+        apps = page.t("apps-admin-title"),
+        app_count = page.tr(
+            "apps-installed-count",
+            &[("count", Arg::Num(int(row, "apps")))]
+        ),
     );
     Ok(page.render(StatusCode::OK, &title, &body))
 }
@@ -361,6 +388,16 @@ mod tests {
             Some(AdminRoute::WebhookEndpointDisabled("x".into()))
         );
         assert_eq!(AdminRoute::parse(&["webhooks", "endpoints"]), None);
+        assert_eq!(AdminRoute::parse(&["apps"]), Some(AdminRoute::Apps));
+        assert_eq!(
+            AdminRoute::parse(&["apps", "x", "install"]),
+            Some(AdminRoute::AppInstall("x".into()))
+        );
+        assert_eq!(
+            AdminRoute::parse(&["apps", "x", "uninstall"]),
+            Some(AdminRoute::AppUninstall("x".into()))
+        );
+        assert_eq!(AdminRoute::parse(&["apps", "x"]), None);
         assert_eq!(AdminRoute::parse(&["practitioners", "x"]), None);
         assert_eq!(AdminRoute::parse(&["nope"]), None);
     }
