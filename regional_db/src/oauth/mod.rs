@@ -22,7 +22,7 @@ pub mod jwks;
 use deadpool_postgres::{GenericClient, Pool};
 use jwt_simple::{
     algorithms::{ECDSAP384PublicKeyLike, ES384PublicKey, RS384PublicKey, RSAPublicKeyLike},
-    claims::NoCustomClaims,
+    claims::{JWTClaims, NoCustomClaims},
     common::VerificationOptions,
     prelude::{Duration as JwtDuration, UnixTimeStamp},
     token::Token,
@@ -30,7 +30,7 @@ use jwt_simple::{
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use telemed_shared::{
-    auth::{SigningKey, VerifyingKeys},
+    auth::{ApiClaims, AppToken, SigningKey, VerifyingKeys},
     dataplane::wire::RegionError,
     oauth::{
         self, ASSERTION_ALGORITHMS, Endpoint, JWT_BEARER_ASSERTION, MAX_ASSERTION_TTL_SECS,
@@ -210,6 +210,34 @@ fn issue(
     ))
 }
 
+/// The authenticated client of an introspection or a revocation, and the token it names
+/// when that token is one of its own for this clinic (signature and expiry checked by the
+/// region's keys): anything else is reported as nothing, to the client's face.
+async fn own_token(
+    pool: &Pool,
+    issuer: &Issuer,
+    slug: &TenantSlug,
+    request: &OAuthRequest,
+    now: u64,
+) -> Result<(Client, Option<(AppToken, JWTClaims<ApiClaims>)>), Stop> {
+    let params = oauth::parse_form(&request.form)?;
+    let client = authenticate(pool, issuer, slug, &params, request, now).await?;
+    let token = param(&params, "token")
+        .ok_or_else(|| refused(OAuthErrorCode::InvalidRequest, "token is required"))?;
+    let own = issuer
+        .verifying
+        .verify_api_claims(token, now)
+        .ok()
+        .filter(|(principal, _)| principal.tenant == *slug)
+        .and_then(|(principal, claims)| {
+            principal
+                .app
+                .filter(|a| a.client_id == client.id)
+                .map(|app| (app, claims))
+        });
+    Ok((client, own))
+}
+
 async fn introspect(
     pool: &Pool,
     issuer: &Issuer,
@@ -217,18 +245,11 @@ async fn introspect(
     request: &OAuthRequest,
     now: u64,
 ) -> Result<OAuthReply, Stop> {
-    let params = oauth::parse_form(&request.form)?;
-    let client = authenticate(pool, issuer, slug, &params, request, now).await?;
-    let token = param(&params, "token")
-        .ok_or_else(|| refused(OAuthErrorCode::InvalidRequest, "token is required"))?;
     let inactive = || OAuthReply::ok(json!({ "active": false }));
-    let Ok((principal, claims)) = issuer.verifying.verify_api_claims(token, now) else {
+    let (_, Some((app, claims))) = own_token(pool, issuer, slug, request, now).await? else {
         return Ok(inactive());
     };
-    let Some(app) = principal.app.filter(|a| a.client_id == client.id) else {
-        return Ok(inactive());
-    };
-    if principal.tenant != *slug || !stands(pool, slug, &app).await? {
+    if !stands(pool, slug, &app).await? {
         return Ok(inactive());
     }
     Ok(OAuthReply::ok(json!({
@@ -253,20 +274,10 @@ async fn revoke(
     request: &OAuthRequest,
     now: u64,
 ) -> Result<OAuthReply, Stop> {
-    let params = oauth::parse_form(&request.form)?;
-    let client = authenticate(pool, issuer, slug, &params, request, now).await?;
-    let token = param(&params, "token")
-        .ok_or_else(|| refused(OAuthErrorCode::InvalidRequest, "token is required"))?;
     // An expired, foreign or unreadable token needs no revoking: 200 all the same.
-    let Ok((principal, claims)) = issuer.verifying.verify_api_claims(token, now) else {
+    let (client, Some((app, claims))) = own_token(pool, issuer, slug, request, now).await? else {
         return Ok(OAuthReply::empty());
     };
-    let Some(app) = principal.app.filter(|a| a.client_id == client.id) else {
-        return Ok(OAuthReply::empty());
-    };
-    if principal.tenant != *slug {
-        return Ok(OAuthReply::empty());
-    }
     let expires = claims.expires_at.map_or(now, |t| t.as_secs()) as f64;
     let mut conn = pool
         .get()
@@ -301,11 +312,7 @@ async fn revoke(
 }
 
 /// Whether an app's token still stands here (see [`db::check_app_token`]).
-async fn stands(
-    pool: &Pool,
-    slug: &TenantSlug,
-    app: &telemed_shared::auth::AppToken,
-) -> Result<bool, Stop> {
+async fn stands(pool: &Pool, slug: &TenantSlug, app: &AppToken) -> Result<bool, Stop> {
     let mut conn = pool
         .get()
         .await

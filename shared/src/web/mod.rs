@@ -188,6 +188,10 @@ impl From<DataError> for PageError {
     fn from(e: DataError) -> Self {
         if e.code().retryable() {
             Self::Unavailable
+        } else if e.code() == ErrorCode::IdempotencyMismatch {
+            // A form's key sent again with other fields: a stale or tampered form, the
+            // visitor's to reload (nothing was written), never a fault of ours.
+            Self::Expired
         } else {
             Self::Internal(e.to_string())
         }
@@ -829,6 +833,23 @@ fn finish_public(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refusal the visitor caused is never the 500 page; a region's fault is.
+    #[test]
+    fn a_reused_form_key_is_an_expired_form_not_a_fault() {
+        let refused = |code| {
+            PageError::from(DataError::Region {
+                region: "eu-west".parse().unwrap(),
+                error: crate::dataplane::wire::RegionError::new(code, "x"),
+            })
+        };
+        assert_eq!(refused(ErrorCode::IdempotencyMismatch), PageError::Expired);
+        assert_eq!(refused(ErrorCode::Overloaded), PageError::Unavailable);
+        assert!(matches!(
+            refused(ErrorCode::Internal),
+            PageError::Internal(_)
+        ));
+    }
 
     /// A visitor's `next` may hold anything a query can: a redirect never fails on it.
     #[test]
