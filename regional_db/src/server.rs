@@ -554,21 +554,7 @@ async fn batch_inner(
         RegionError::new(ErrorCode::Unauthorized, "the edge token names no clinic")
     })?;
 
-    let too_large = || {
-        RegionError::new(
-            ErrorCode::TooLarge,
-            format!("a batch body is at most {MAX_BATCH_BYTES} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BATCH_BYTES) {
-        return Err(too_large());
-    }
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BATCH_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = bounded_body(headers, body, MAX_BATCH_BYTES, "a batch body").await?;
     let request: BatchRequest = serde_json::from_slice(&bytes)
         .map_err(|e| RegionError::new(ErrorCode::BadRequest, format!("malformed batch: {e}")))?;
     if request.statements.len() > MAX_STATEMENTS {
@@ -1150,21 +1136,7 @@ async fn homed<T: serde::de::DeserializeOwned>(
     let slug = claims.tenant.clone().ok_or_else(|| {
         RegionError::new(ErrorCode::Unauthorized, "the edge token names no clinic")
     })?;
-    let too_large = || {
-        RegionError::new(
-            ErrorCode::TooLarge,
-            format!("a {path} body is at most {max_bytes} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max_bytes) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, max_bytes)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = bounded_body(headers, body, max_bytes, &format!("a {path} body")).await?;
     // Serde's message names a field or a JSON type, never a string's value: passwords and
     // secrets are declared strings, so any string is accepted and none is quoted.
     let request: T = serde_json::from_slice(&bytes).map_err(|e| {
@@ -1280,19 +1252,30 @@ async fn oauth_inner(
 
 /// An operator request's body, bounded.
 async fn ops_body(headers: &HeaderMap, body: Body) -> Result<Bytes, RegionError> {
+    bounded_body(headers, body, MAX_OPS_BYTES, "an operator request").await
+}
+
+/// A request's body, refused (`too_large`) past `max` bytes — by its declared length
+/// before reading anything, else once reading passes it. `what` names it in the refusal.
+async fn bounded_body(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+    what: &str,
+) -> Result<Bytes, RegionError> {
     let too_large = || {
         RegionError::new(
             ErrorCode::TooLarge,
-            format!("an operator request is at most {MAX_OPS_BYTES} bytes"),
+            format!("{what} is at most {max} bytes"),
         )
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_OPS_BYTES) {
+    if declared.is_some_and(|n| n > max) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, MAX_OPS_BYTES)
+    axum::body::to_bytes(body, max)
         .await
         .map_err(|_| too_large())
 }
@@ -1476,21 +1459,7 @@ async fn edge_timings(
 ) -> Response {
     let result = async {
         verify(&state, &headers)?;
-        let too_large = || {
-            RegionError::new(
-                ErrorCode::TooLarge,
-                format!("a timing report is at most {MAX_EDGE_TIMING_BYTES} bytes"),
-            )
-        };
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_EDGE_TIMING_BYTES) {
-            return Err(too_large());
-        }
-        let bytes = axum::body::to_bytes(body, MAX_EDGE_TIMING_BYTES)
-            .await
-            .map_err(|_| too_large())?;
+        let bytes = bounded_body(&headers, body, MAX_EDGE_TIMING_BYTES, "a timing report").await?;
         let timing: EdgeTiming = serde_json::from_slice(&bytes).map_err(|e| {
             RegionError::new(ErrorCode::BadRequest, format!("malformed timing: {e}"))
         })?;
