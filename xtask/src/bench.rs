@@ -109,6 +109,8 @@ pub struct Counts {
     pub page: Load,
     pub api_read: Load,
     pub api_write: Load,
+    /// An app's token requests (`client_secret_basic`).
+    pub app_token: Load,
     /// Bookings, each of another free slot.
     pub booking: Load,
     /// The same in every run: it is a correctness figure (one 201 per slot).
@@ -133,6 +135,7 @@ impl Counts {
         page: load(20_000, 64),
         api_read: load(5_000, 32),
         api_write: load(2_000, 16),
+        app_token: load(2_000, 16),
         booking: load(500, 10),
         race: RACE,
         ingestion: load(100, 4),
@@ -144,6 +147,7 @@ impl Counts {
         page: load(2_000, 32),
         api_read: load(500, 16),
         api_write: load(200, 8),
+        app_token: load(200, 8),
         booking: load(100, 8),
         race: RACE,
         ingestion: load(20, 4),
@@ -155,6 +159,7 @@ impl Counts {
         page: load(100, 4),
         api_read: load(40, 4),
         api_write: load(20, 2),
+        app_token: load(20, 2),
         booking: load(5, 2),
         race: RACE,
         ingestion: load(2, 2),
@@ -354,6 +359,8 @@ pub struct Fixture {
     pub api_token: String,
     /// A patient of the clinic, read by the batch comparison.
     pub patient_id: String,
+    /// `Authorization: Basic …` of the bench's app, installed in the clinic.
+    pub app_basic: String,
 }
 
 /// The country of the bench's clinics: homed in us-east, a region without a replica, so
@@ -418,6 +425,7 @@ impl Fixture {
             region,
             api_token,
             patient_id: String::new(),
+            app_basic: ensure_app(info, slug)?,
         };
         let patient: Value = serde_json::from_str(PATIENT_BODY)?;
         for _ in 0..10 {
@@ -708,6 +716,113 @@ pub fn edge_api_read(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<
         host: workers_host(info, &fixture.slug)?,
         headers: vec![format!("authorization: Bearer {}", fixture.api_token)],
         body: None,
+        load,
+        ok_status: 200,
+    })
+}
+
+/// The bench's app, approved, with a client secret drawn anew each run, installed in
+/// clinic `slug` with `system/Patient.rs`: rows as `regional-db apps add|approve` and the
+/// admin's install leave them. Waits until the clinic's home region has the new secret
+/// (replicated from the control plane). Returns the `Authorization: Basic` value.
+fn ensure_app(info: &StackInfo, slug: &str) -> Result<String> {
+    use base64::Engine as _;
+    const CLIENT: &str = "bench_app_client";
+    let psql = |url: &str, sql: &str| -> Result<String> {
+        let out = Command::new(Path::new(tools::POSTGRES_BIN_DIR).join("psql"))
+            .args([
+                url,
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ])
+            .output()
+            .context("running psql")?;
+        if !out.status.success() {
+            bail!("{sql}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
+    let secret: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let digest: String = hmac_sha256::Hash::hash(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let region = |id: &str| {
+        info.region(id)
+            .with_context(|| format!("the stack has no region {id}"))
+    };
+    let control = region(RegionMap::embedded().control_plane().id.as_str())?;
+    let home = RegionMap::embedded()
+        .home_for_country(&BENCH_COUNTRY.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
+        .id
+        .to_string();
+    let app = psql(
+        &control.database_url,
+        &format!(
+            "WITH a AS (INSERT INTO control.apps (slug, names, descriptions, developer, category, \
+               requested_scopes, status, reviewed_by, reviewed_at) \
+             VALUES ('bench-app', '{{\"en\": \"Bench app\"}}', '{{\"en\": \"Asks for tokens\"}}', \
+               'xtask bench', 'analytics', 'system/Patient.rs', 'approved', 'xtask-bench', now()) \
+             ON CONFLICT (slug) DO UPDATE SET status = 'approved' RETURNING id) \
+             INSERT INTO control.oauth_clients (client_id, app, secret_sha256) \
+             SELECT '{CLIENT}', a.id, decode('{digest}', 'hex') FROM a \
+             ON CONFLICT (client_id) DO UPDATE SET secret_sha256 = EXCLUDED.secret_sha256 \
+             RETURNING app"
+        ),
+    )?;
+    let home_db = &region(&home)?.database_url;
+    for _ in 0..100 {
+        let copied = psql(
+            home_db,
+            &format!(
+                "SELECT count(*) FROM control.oauth_clients WHERE client_id = '{CLIENT}' \
+                 AND secret_sha256 = decode('{digest}', 'hex')"
+            ),
+        )?;
+        if copied == "1" {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    psql(
+        home_db,
+        &format!(
+            "INSERT INTO tenant_{schema}.app_installations (app, client_id, granted_scopes, installed_by) \
+             VALUES ('{app}', '{CLIENT}', 'system/Patient.rs', 'xtask-bench') \
+             ON CONFLICT (app) DO UPDATE SET status = 'installed', uninstalled_at = NULL, \
+               uninstalled_by = NULL",
+            schema = slug.replace('-', "_"),
+            app = app.lines().next().unwrap_or_default(),
+        ),
+    )?;
+    Ok(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT}:{secret}"))
+    ))
+}
+
+/// `POST /oauth/token` through the Workers edge: an app's token for `system/Patient.rs`,
+/// one call to the home region (client look-up, SHA-256 of the secret, an EdDSA
+/// signature, an audit record).
+pub fn edge_app_token(info: &StackInfo, fixture: &Fixture, load: Load) -> Result<Scenario> {
+    run_oha(&HttpLoad {
+        name: "app token `POST /oauth/token`",
+        method: "POST",
+        url: format!("{}/oauth/token", info.workers_url),
+        host: workers_host(info, &fixture.slug)?,
+        headers: vec![
+            format!("authorization: {}", fixture.app_basic),
+            "content-type: application/x-www-form-urlencoded".to_owned(),
+        ],
+        body: Some("grant_type=client_credentials&scope=system%2FPatient.rs".to_owned()),
         load,
         ok_status: 200,
     })
@@ -2193,6 +2308,7 @@ pub fn run(info: &StackInfo, fixture: &Fixture, counts: &Counts) -> Result<Repor
     let page = edge_page(info, fixture, counts.page)?;
     let read = edge_api_read(info, fixture, counts.api_read)?;
     let write = edge_api_write(info, fixture, counts.api_write)?;
+    let app_token = edge_app_token(info, fixture, counts.app_token)?;
     let booking = edge_booking(info, fixture, counts.booking)?;
     let (race_row, race) = edge_booking_race(info, fixture, counts.race)?;
     let ingestion = edge_ingestion(info, fixture, counts.ingestion)?;
@@ -2201,7 +2317,16 @@ pub fn run(info: &StackInfo, fixture: &Fixture, counts: &Counts) -> Result<Repor
     Ok(Report {
         machine,
         fixture_slug: fixture.slug.clone(),
-        edge: vec![page, read, write, booking, race_row, ingestion, connections],
+        edge: vec![
+            page,
+            read,
+            write,
+            app_token,
+            booking,
+            race_row,
+            ingestion,
+            connections,
+        ],
         race,
         comparison,
     })
