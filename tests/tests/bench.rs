@@ -36,12 +36,23 @@ fn the_bench_measures_every_scenario_with_sane_numbers() {
     let markdown = report.to_markdown();
     println!("{markdown}");
 
-    let [page, read, write, booking, race_row, ingestion, connections] = &report.edge[..] else {
-        panic!("seven edge scenarios: {:?}", report.edge);
+    let [
+        page,
+        read,
+        write,
+        app_token,
+        booking,
+        race_row,
+        ingestion,
+        connections,
+    ] = &report.edge[..]
+    else {
+        panic!("eight edge scenarios: {:?}", report.edge);
     };
     assert_sane(page, counts.page.requests);
     assert_sane(read, counts.api_read.requests);
     assert_sane(write, counts.api_write.requests);
+    assert_sane(app_token, counts.app_token.requests);
     assert_sane(booking, counts.booking.requests);
     assert_sane(ingestion, counts.ingestion.requests);
     assert_sane(connections, counts.connections.requests);
