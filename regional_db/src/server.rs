@@ -879,8 +879,12 @@ async fn audit_replica_read(
     match (on_primary, &state.spool) {
         (Err(e), Some(spool)) if e.code.retryable() => {
             match spool.append(slug, actor, entries).await {
-                Ok(n) => {
-                    state.metrics.audit_spooled.add(n as i64);
+                Ok(_) => {
+                    // The gauge is the spool's own count, as the drain loop sets it: adding
+                    // to it here raced the loop's count of the same files (counted twice).
+                    if let Ok(n) = spool.pending() {
+                        state.metrics.audit_spooled.set(n as i64);
+                    }
                     Ok(())
                 }
                 Err(spool_error) => {
