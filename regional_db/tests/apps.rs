@@ -31,7 +31,6 @@ use serde_json::{Value, json};
 use telemed_shared::{
     accounts::Role,
     auth::{SigningKey, VerifyingKeys},
-    web::session::{COOKIE, Session, SessionKeys},
 };
 use uuid::Uuid;
 use xtask::pg::PgCluster;
@@ -394,28 +393,7 @@ async fn the_cli_registers_reviews_and_rotates_and_refuses_bad_specs() {
     );
 }
 
-/// A session of `role` at `slug`: (cookie, csrf).
-fn session(slug: &str, role: Role) -> (String, String) {
-    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
-    let s = Session {
-        tenant: slug.parse().unwrap(),
-        region: common::region("eu-west"),
-        account: "00000000-0000-4000-8000-00000000a0a0".into(),
-        role,
-        name: "Alice Admin".into(),
-        patient: None,
-        practitioner: None,
-        csrf: csrf.clone(),
-    };
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
-    let token = SessionKeys::from_base64_list(common::edge::SESSION_KEYS)
-        .unwrap()
-        .sign(&s, now)
-        .unwrap();
-    (format!("{COOKIE}={token}"), csrf)
-}
-
-use common::browser::{Browser, idem_for, location, plain};
+use common::browser::{Browser, idem_for, location, plain, session};
 
 /// A fresh `idem` for the form posting to `action`: the page rendered anew, as a browser
 /// shows it before each post (a key is for one post).

@@ -18,11 +18,7 @@ use common::{
     region,
 };
 use regional_db::{db, provision};
-use telemed_shared::{
-    accounts::Role,
-    auth::SigningKey,
-    web::session::{COOKIE, Session, SessionKeys},
-};
+use telemed_shared::{accounts::Role, auth::SigningKey};
 
 fn stack() -> &'static OneRegion {
     static STACK: OnceLock<OneRegion> = OnceLock::new();
@@ -82,28 +78,7 @@ fn count(slug: &str, table: &str) -> i64 {
         .unwrap()
 }
 
-/// A session of `role` at `slug`, signed as a sign-in signs it: (cookie, csrf).
-fn session(slug: &str, role: Role) -> (String, String) {
-    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
-    let s = Session {
-        tenant: slug.parse().unwrap(),
-        region: region("eu-west"),
-        account: "00000000-0000-4000-8000-00000000a0a0".into(),
-        role,
-        name: "Alice Admin".into(),
-        patient: None,
-        practitioner: None,
-        csrf: csrf.clone(),
-    };
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
-    let token = SessionKeys::from_base64_list(common::edge::SESSION_KEYS)
-        .unwrap()
-        .sign(&s, now)
-        .unwrap();
-    (format!("{COOKIE}={token}"), csrf)
-}
-
-use common::browser::{Browser, idem, location, text};
+use common::browser::{Browser, idem, location, session, text};
 
 fn week(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     let mut v = vec![

@@ -22,7 +22,6 @@ use regional_db::{Config, db, provision};
 use telemed_shared::{
     accounts::Role,
     auth::{SigningKey, VerifyingKeys},
-    web::session::{COOKIE, Session, SessionKeys},
 };
 
 const LOGIN: &str = "regional_db_web_webhooks";
@@ -97,28 +96,7 @@ fn in_clinic(slug: &str, sql: &str) -> String {
         .to_owned()
 }
 
-/// A session of `role` at `slug`, signed as a sign-in signs it: (cookie, csrf).
-fn session(slug: &str, role: Role) -> (String, String) {
-    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
-    let s = Session {
-        tenant: slug.parse().unwrap(),
-        region: region("eu-west"),
-        account: "00000000-0000-4000-8000-00000000a0a0".into(),
-        role,
-        name: "Alice Admin".into(),
-        patient: None,
-        practitioner: None,
-        csrf: csrf.clone(),
-    };
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
-    let token = SessionKeys::from_base64_list(common::edge::SESSION_KEYS)
-        .unwrap()
-        .sign(&s, now)
-        .unwrap();
-    (format!("{COOKIE}={token}"), csrf)
-}
-
-use common::browser::{Browser, idem, location, text};
+use common::browser::{Browser, idem, location, session, text};
 
 /// An endpoint of `slug` subscribed to new patients, and two patients: (endpoint, the
 /// deliveries' ids and webhook-ids, the patients' ids). The first delivery was delivered;

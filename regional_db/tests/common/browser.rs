@@ -3,6 +3,10 @@
 //! encoded), and what tests read back from an answer.
 
 use axum::http::{Request, Response};
+use telemed_shared::{
+    accounts::Role,
+    web::session::{COOKIE, Session, SessionKeys},
+};
 
 use super::edge::NativeEdge;
 
@@ -91,4 +95,26 @@ pub fn idem_for(html: &str, action: &str) -> String {
 /// `application/x-www-form-urlencoded` of one name or value.
 pub fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A session of `role` at `slug` (homed in eu-west), signed as a sign-in signs it with the
+/// in-process edge's key: (cookie, csrf).
+pub fn session(slug: &str, role: Role) -> (String, String) {
+    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
+    let s = Session {
+        tenant: slug.parse().unwrap(),
+        region: super::region("eu-west"),
+        account: "00000000-0000-4000-8000-00000000a0a0".into(),
+        role,
+        name: "Alice Admin".into(),
+        patient: None,
+        practitioner: None,
+        csrf: csrf.clone(),
+    };
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let token = SessionKeys::from_base64_list(super::edge::SESSION_KEYS)
+        .unwrap()
+        .sign(&s, now)
+        .unwrap();
+    (format!("{COOKIE}={token}"), csrf)
 }
