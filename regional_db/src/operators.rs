@@ -15,7 +15,7 @@
 //!   operator still exists and is enabled — an hour-long credential of a disabled operator
 //!   does nothing.
 
-use deadpool_postgres::{GenericClient, Pool};
+use deadpool_postgres::{GenericClient, Pool, Transaction};
 use serde_json::json;
 use telemed_shared::{
     accounts::{Password, PasswordError, normalize_email},
@@ -29,7 +29,7 @@ use crate::{
     error::{self, Error},
     migrate::pool_error,
     passwords::{self, HashError},
-    sign_in::{self, THROTTLE, Verdict},
+    sign_in::{self, Decision, Found, Verdict},
 };
 
 /// Why an operator was not created or changed. Never carries the password.
@@ -183,176 +183,109 @@ pub async fn ensure_enabled(client: &impl GenericClient, email: &str) -> Result<
     Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
 }
 
-struct Found {
-    identity: OperatorIdentity,
-    disabled: bool,
-    hash: String,
+/// The platform's operators, in `control` (the operator connection); attempts in
+/// `control.operator_events`.
+struct Operators<'a> {
+    region: &'a str,
+    edge: Option<&'a str>,
 }
 
-async fn credentials(
-    tx: &impl GenericClient,
-    email: &str,
-) -> Result<Option<Found>, tokio_postgres::Error> {
-    let stmt = tx
-        .prepare_typed_cached(
-            "SELECT id::text, email, display_name, disabled, password_hash \
-             FROM control.operator_credentials($1)",
-            &[Type::TEXT],
-        )
-        .await?;
-    Ok(tx.query_opt(&stmt, &[&email]).await?.map(|row| Found {
-        identity: OperatorIdentity {
-            id: row.get(0),
-            email: row.get(1),
-            name: row.get(2),
-        },
-        disabled: row.get(3),
-        hash: row.get(4),
-    }))
-}
+impl sign_in::Realm for Operators<'_> {
+    type Identity = OperatorIdentity;
 
-/// Pins the transaction to `control`: the throttle's statements name `sign_in_failures`.
-async fn pin_control(tx: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
-    tx.execute("SELECT set_config('search_path', 'control', true)", &[])
-        .await?;
-    Ok(())
-}
-
-/// One operator sign-in attempt, on the control plane's `control` pool (the operator
-/// connection). Errors are faults, never a refusal.
-pub async fn attempt(
-    control: &Pool,
-    region: &str,
-    request: &SignInRequest,
-    edge: Option<&str>,
-) -> Result<(OperatorSignIn, Verdict), RegionError> {
-    let (email, keys) = sign_in::keys_of(request)?;
-    let client_actor = keys
-        .client
-        .clone()
-        .unwrap_or_else(|| "anonymous".to_owned());
-    let pg = |e: tokio_postgres::Error| error::from_postgres(&e);
-    let note = |verdict: Verdict, who: Option<&str>| json!({ "outcome": verdict.label(), "operator": who, "edge": edge });
-
-    let found = {
-        let mut client = control.get().await.map_err(|e| error::from_pool(&e))?;
-        let tx = client.transaction().await.map_err(pg)?;
-        pin_control(&tx).await.map_err(pg)?;
-        if let Some(wait) = sign_in::locked_for(&tx, &keys.all(), false)
+    /// The throttle's statements name `sign_in_failures`: control's own.
+    async fn pin(&self, tx: &Transaction<'_>) -> Result<(), RegionError> {
+        tx.execute("SELECT set_config('search_path', 'control', true)", &[])
             .await
-            .map_err(pg)?
-        {
-            record(
-                &tx,
-                &client_actor,
-                region,
-                "sign-in",
-                None,
-                note(Verdict::Locked, None),
+            .map_err(|e| error::from_postgres(&e))?;
+        Ok(())
+    }
+
+    async fn credentials(
+        &self,
+        tx: &Transaction<'_>,
+        email: &str,
+    ) -> Result<Option<Found<OperatorIdentity>>, RegionError> {
+        let pg = |e: tokio_postgres::Error| error::from_postgres(&e);
+        let stmt = tx
+            .prepare_typed_cached(
+                "SELECT id::text, email, display_name, disabled, password_hash \
+                 FROM control.operator_credentials($1)",
+                &[Type::TEXT],
             )
             .await
             .map_err(pg)?;
-            tx.commit().await.map_err(pg)?;
-            return Ok((locked(wait), Verdict::Locked));
-        }
-        let found = credentials(&tx, &email).await.map_err(pg)?;
-        tx.commit().await.map_err(pg)?;
-        found
-    };
-    let hash = match &found {
-        Some(f) => f.hash.clone(),
-        None => passwords::dummy_hash().await,
-    };
-    let matches = passwords::verify(request.password.clone(), hash).await;
-    let known = found.as_ref().map(|f| f.identity.email.clone());
-    let granted = match found {
-        Some(f) if matches && !f.disabled => Some(f.identity),
-        _ => None,
-    };
-
-    let mut client = control.get().await.map_err(|e| error::from_pool(&e))?;
-    let tx = client.transaction().await.map_err(pg)?;
-    pin_control(&tx).await.map_err(pg)?;
-    if let Some(identity) = granted {
-        if let Some(wait) = sign_in::locked_for(&tx, &keys.all(), true)
+        Ok(tx
+            .query_opt(&stmt, &[&email])
             .await
             .map_err(pg)?
-        {
-            let actor = format!("operator:{}", identity.email);
-            record(
-                &tx,
-                &actor,
-                region,
-                "sign-in",
-                None,
-                note(Verdict::Locked, Some(&identity.email)),
-            )
-            .await
-            .map_err(pg)?;
-            tx.commit().await.map_err(pg)?;
-            return Ok((locked(wait), Verdict::Locked));
-        }
-        tx.execute(
-            "DELETE FROM sign_in_failures WHERE key = $1",
-            &[&keys.email],
-        )
-        .await
-        .map_err(pg)?;
-        let id: Uuid = identity.id.parse().map_err(|_| error::internal())?;
+            .map(|row| Found {
+                identity: OperatorIdentity {
+                    id: row.get(0),
+                    email: row.get(1),
+                    name: row.get(2),
+                },
+                disabled: row.get(3),
+                hash: row.get(4),
+            }))
+    }
+
+    async fn signed_in(
+        &self,
+        tx: &Transaction<'_>,
+        who: &OperatorIdentity,
+    ) -> Result<bool, RegionError> {
+        let id: Uuid = who.id.parse().map_err(|_| error::internal())?;
         let still_enabled = tx
             .execute(
                 "UPDATE control.operators SET last_sign_in_at = now() WHERE id = $1 AND NOT disabled",
                 &[&id],
             )
             .await
-            .map_err(pg)?;
-        if still_enabled == 1 {
-            let actor = format!("operator:{}", identity.email);
-            record(
-                &tx,
-                &actor,
-                region,
-                "sign-in",
-                None,
-                note(Verdict::Ok, Some(&identity.email)),
-            )
-            .await
-            .map_err(pg)?;
-            tx.commit().await.map_err(pg)?;
-            return Ok((OperatorSignIn::SignedIn(identity), Verdict::Ok));
-        }
+            .map_err(|e| error::from_postgres(&e))?;
+        Ok(still_enabled == 1)
     }
-    let mut wait = sign_in::count_failure(&tx, &keys.email, THROTTLE.email_failures)
-        .await
-        .map_err(pg)?;
-    if let Some(client_key) = &keys.client {
-        let client_wait = sign_in::count_failure(&tx, client_key, THROTTLE.client_failures)
+
+    async fn record(
+        &self,
+        tx: &Transaction<'_>,
+        client: &str,
+        who: Option<&OperatorIdentity>,
+        matched: bool,
+        verdict: Verdict,
+    ) -> Result<(), RegionError> {
+        // The operator's act once their password matched; the client's otherwise.
+        let actor = match who {
+            Some(w) if matched => format!("operator:{}", w.email),
+            _ => client.to_owned(),
+        };
+        let note = json!({
+            "outcome": verdict.label(),
+            "operator": who.map(|w| w.email.as_str()),
+            "edge": self.edge,
+        });
+        record(tx, &actor, self.region, "sign-in", None, note)
             .await
-            .map_err(pg)?;
-        wait = wait.max(client_wait);
+            .map_err(|e| error::from_postgres(&e))
     }
-    sign_in::forget_stale(&tx).await.map_err(pg)?;
-    record(
-        &tx,
-        &client_actor,
-        region,
-        "sign-in",
-        None,
-        note(Verdict::Refused, known.as_deref()),
-    )
-    .await
-    .map_err(pg)?;
-    tx.commit().await.map_err(pg)?;
-    Ok((
-        OperatorSignIn::Refused {
-            retry_after_secs: wait,
-        },
-        Verdict::Refused,
-    ))
 }
 
-fn locked(wait: u64) -> OperatorSignIn {
-    OperatorSignIn::Refused {
-        retry_after_secs: Some(wait.max(1)),
-    }
+/// One operator sign-in attempt, on the control plane's `control` pool (the operator
+/// connection), through the clinics' flow ([`sign_in::attempt_in`]). Errors are faults,
+/// never a refusal.
+pub async fn attempt(
+    control: &Pool,
+    region: &str,
+    request: &SignInRequest,
+    edge: Option<&str>,
+) -> Result<(OperatorSignIn, Verdict), RegionError> {
+    let (decision, verdict) =
+        sign_in::attempt_in(control, &Operators { region, edge }, request).await?;
+    Ok((
+        match decision {
+            Decision::SignedIn(identity) => OperatorSignIn::SignedIn(identity),
+            Decision::Refused { retry_after_secs } => OperatorSignIn::Refused { retry_after_secs },
+        },
+        verdict,
+    ))
 }

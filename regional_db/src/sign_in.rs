@@ -26,7 +26,7 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use deadpool_postgres::{GenericClient, Pool};
+use deadpool_postgres::{GenericClient, Pool, Transaction};
 use telemed_shared::{
     accounts::{Account, Role, normalize_email},
     dataplane::wire::{ErrorCode, RegionError, SignInOutcome, SignInRequest},
@@ -86,13 +86,6 @@ impl Verdict {
     }
 }
 
-/// What the look-up found for an email.
-struct Credentials {
-    account: Account,
-    disabled: bool,
-    hash: String,
-}
-
 /// The throttling keys of an attempt: its email's, and its client's when the edge said.
 pub(crate) struct Keys {
     pub(crate) email: String,
@@ -131,6 +124,50 @@ pub(crate) fn keys_of(request: &SignInRequest) -> Result<(String, Keys), RegionE
     ))
 }
 
+/// Where the people signing in live — a clinic's accounts, or the platform's operators —
+/// and how their attempts are recorded. [`attempt_in`] is the one flow both go through.
+pub(crate) trait Realm {
+    type Identity: Clone;
+    /// Pins the transaction to the schema holding the credentials and the throttle's
+    /// `sign_in_failures`.
+    async fn pin(&self, tx: &Transaction<'_>) -> Result<(), RegionError>;
+    /// The identity `email` names, its hash and whether it is disabled.
+    async fn credentials(
+        &self,
+        tx: &Transaction<'_>,
+        email: &str,
+    ) -> Result<Option<Found<Self::Identity>>, RegionError>;
+    /// Notes a granted sign-in; `false` when the identity was disabled meanwhile.
+    async fn signed_in(
+        &self,
+        tx: &Transaction<'_>,
+        who: &Self::Identity,
+    ) -> Result<bool, RegionError>;
+    /// Appends the attempt to the realm's trail: `who` is the identity the email named (if
+    /// any), `matched` whether its password matched, `client` the client's actor.
+    async fn record(
+        &self,
+        tx: &Transaction<'_>,
+        client: &str,
+        who: Option<&Self::Identity>,
+        matched: bool,
+        verdict: Verdict,
+    ) -> Result<(), RegionError>;
+}
+
+/// What a look-up found for an email.
+pub(crate) struct Found<I> {
+    pub identity: I,
+    pub disabled: bool,
+    pub hash: String,
+}
+
+/// How an attempt ends for the caller.
+pub(crate) enum Decision<I> {
+    SignedIn(I),
+    Refused { retry_after_secs: Option<u64> },
+}
+
 /// Runs one sign-in attempt for clinic `slug` (homed here), on the primary `pool`. `edge`
 /// is where the edge that asked runs (for the trail). Errors are faults (database down…),
 /// never a refusal.
@@ -140,50 +177,73 @@ pub async fn attempt(
     request: &SignInRequest,
     edge: Option<&str>,
 ) -> Result<(SignInOutcome, Verdict), RegionError> {
+    let (decision, verdict) = attempt_in(pool, &Clinic { slug, edge }, request).await?;
+    Ok((
+        match decision {
+            Decision::SignedIn(account) => SignInOutcome::SignedIn(account),
+            Decision::Refused { retry_after_secs } => SignInOutcome::Refused { retry_after_secs },
+        },
+        verdict,
+    ))
+}
+
+/// One attempt in `realm` (see the module documentation for what holds): the look-up
+/// and the verdict are two short transactions, the hash is computed between them with no
+/// connection held.
+pub(crate) async fn attempt_in<R: Realm>(
+    pool: &Pool,
+    realm: &R,
+    request: &SignInRequest,
+) -> Result<(Decision<R::Identity>, Verdict), RegionError> {
     let (email, keys) = keys_of(request)?;
-    let actor = keys
+    let client = keys
         .client
         .clone()
         .unwrap_or_else(|| "anonymous".to_owned());
     let pg = |e: tokio_postgres::Error| error::from_postgres(&e);
+    let locked = |wait: u64| Decision::Refused {
+        retry_after_secs: Some(wait.max(1)),
+    };
 
-    // 1. Locked? Then refuse without computing any hash. Else look the account up.
+    // 1. Locked? Then refuse without computing any hash. Else look the identity up.
     let found = {
-        let mut client = pool.get().await.map_err(|e| error::from_pool(&e))?;
-        let tx = client.transaction().await.map_err(pg)?;
-        db::pin_schema(&tx, slug).await.map_err(pg)?;
+        let mut conn = pool.get().await.map_err(|e| error::from_pool(&e))?;
+        let tx = conn.transaction().await.map_err(pg)?;
+        realm.pin(&tx).await?;
         if let Some(wait) = locked_for(&tx, &keys.all(), false).await.map_err(pg)? {
-            let entry = audit_entry(None, Verdict::Locked, edge);
-            db::append_audit(&tx, &actor, &entry).await.map_err(pg)?;
+            realm
+                .record(&tx, &client, None, false, Verdict::Locked)
+                .await?;
             tx.commit().await.map_err(pg)?;
             return Ok((locked(wait), Verdict::Locked));
         }
-        let found = credentials(&tx, &email).await?;
+        let found = realm.credentials(&tx, &email).await?;
         tx.commit().await.map_err(pg)?;
         found
     };
 
-    // 2. The hash, without a connection held: the account's, or the dummy's.
+    // 2. The hash, without a connection held: the identity's, or the dummy's.
     let hash = match &found {
-        Some(c) => c.hash.clone(),
+        Some(f) => f.hash.clone(),
         None => passwords::dummy_hash().await,
     };
     let matches = passwords::verify(request.password.clone(), hash).await;
-    let found_id = found.as_ref().map(|c| c.account.id.clone());
+    let named = found.as_ref().map(|f| f.identity.clone());
     let granted = match found {
-        Some(c) if matches && !c.disabled => Some(c.account),
+        Some(f) if matches && !f.disabled => Some(f.identity),
         _ => None,
     };
 
-    // 3. The verdict, in one transaction with its audit record.
-    let mut client = pool.get().await.map_err(|e| error::from_pool(&e))?;
-    let tx = client.transaction().await.map_err(pg)?;
-    db::pin_schema(&tx, slug).await.map_err(pg)?;
-    if let Some(account) = granted {
+    // 3. The verdict, in one transaction with its record.
+    let mut conn = pool.get().await.map_err(|e| error::from_pool(&e))?;
+    let tx = conn.transaction().await.map_err(pg)?;
+    realm.pin(&tx).await?;
+    if let Some(identity) = granted {
         // A lock that concurrent failures set meanwhile still stands.
         if let Some(wait) = locked_for(&tx, &keys.all(), true).await.map_err(pg)? {
-            let entry = audit_entry(found_id.as_deref(), Verdict::Locked, edge);
-            db::append_audit(&tx, &actor, &entry).await.map_err(pg)?;
+            realm
+                .record(&tx, &client, Some(&identity), true, Verdict::Locked)
+                .await?;
             tx.commit().await.map_err(pg)?;
             return Ok((locked(wait), Verdict::Locked));
         }
@@ -193,21 +253,12 @@ pub async fn attempt(
         )
         .await
         .map_err(pg)?;
-        let id: uuid::Uuid = account.id.parse().map_err(|_| error::internal())?;
-        let still_enabled = tx
-            .execute(
-                "UPDATE accounts SET last_sign_in_at = now() WHERE id = $1 AND NOT disabled",
-                &[&id],
-            )
-            .await
-            .map_err(pg)?;
-        if still_enabled == 1 {
-            let entry = audit_entry(Some(&account.id), Verdict::Ok, edge);
-            db::append_audit(&tx, &format!("account:{}", account.id), &entry)
-                .await
-                .map_err(pg)?;
+        if realm.signed_in(&tx, &identity).await? {
+            realm
+                .record(&tx, &client, Some(&identity), true, Verdict::Ok)
+                .await?;
             tx.commit().await.map_err(pg)?;
-            return Ok((SignInOutcome::SignedIn(account), Verdict::Ok));
+            return Ok((Decision::SignedIn(identity), Verdict::Ok));
         }
         // Disabled (or removed) while the hash was computed: an ordinary refusal below.
     }
@@ -221,20 +272,70 @@ pub async fn attempt(
         wait = wait.max(client_wait);
     }
     forget_stale(&tx).await.map_err(pg)?;
-    let entry = audit_entry(found_id.as_deref(), Verdict::Refused, edge);
-    db::append_audit(&tx, &actor, &entry).await.map_err(pg)?;
+    realm
+        .record(&tx, &client, named.as_ref(), false, Verdict::Refused)
+        .await?;
     tx.commit().await.map_err(pg)?;
     Ok((
-        SignInOutcome::Refused {
+        Decision::Refused {
             retry_after_secs: wait,
         },
         Verdict::Refused,
     ))
 }
 
-fn locked(wait: u64) -> SignInOutcome {
-    SignInOutcome::Refused {
-        retry_after_secs: Some(wait.max(1)),
+/// A clinic's accounts, in its schema; attempts in its audit trail.
+struct Clinic<'a> {
+    slug: &'a TenantSlug,
+    edge: Option<&'a str>,
+}
+
+impl Realm for Clinic<'_> {
+    type Identity = Account;
+
+    async fn pin(&self, tx: &Transaction<'_>) -> Result<(), RegionError> {
+        db::pin_schema(tx, self.slug)
+            .await
+            .map_err(|e| error::from_postgres(&e))
+    }
+
+    async fn credentials(
+        &self,
+        tx: &Transaction<'_>,
+        email: &str,
+    ) -> Result<Option<Found<Account>>, RegionError> {
+        credentials(tx, email).await
+    }
+
+    async fn signed_in(&self, tx: &Transaction<'_>, who: &Account) -> Result<bool, RegionError> {
+        let id: uuid::Uuid = who.id.parse().map_err(|_| error::internal())?;
+        let still_enabled = tx
+            .execute(
+                "UPDATE accounts SET last_sign_in_at = now() WHERE id = $1 AND NOT disabled",
+                &[&id],
+            )
+            .await
+            .map_err(|e| error::from_postgres(&e))?;
+        Ok(still_enabled == 1)
+    }
+
+    async fn record(
+        &self,
+        tx: &Transaction<'_>,
+        client: &str,
+        who: Option<&Account>,
+        _matched: bool,
+        verdict: Verdict,
+    ) -> Result<(), RegionError> {
+        let entry = audit_entry(who.map(|a| a.id.as_str()), verdict, self.edge);
+        // A success is the account's act; anything else the client's.
+        let actor = match (verdict, who) {
+            (Verdict::Ok, Some(a)) => format!("account:{}", a.id),
+            _ => client.to_owned(),
+        };
+        db::append_audit(tx, &actor, &entry)
+            .await
+            .map_err(|e| error::from_postgres(&e))
     }
 }
 
@@ -274,7 +375,7 @@ pub(crate) async fn locked_for(
 async fn credentials(
     tx: &impl GenericClient,
     email: &str,
-) -> Result<Option<Credentials>, RegionError> {
+) -> Result<Option<Found<Account>>, RegionError> {
     let pg = |e: tokio_postgres::Error| error::from_postgres(&e);
     let stmt = tx
         .prepare_typed_cached(
@@ -292,8 +393,8 @@ async fn credentials(
         tracing::error!("an account with an unknown role");
         error::internal()
     })?;
-    Ok(Some(Credentials {
-        account: Account {
+    Ok(Some(Found {
+        identity: Account {
             id: row.try_get(0).map_err(pg)?,
             role,
             display_name: row.try_get(2).map_err(pg)?,

@@ -20,11 +20,7 @@ use std::{
     time::Duration,
 };
 
-use axum::{
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, Request, Response},
-};
+use axum::{body::Bytes, extract::State, http::HeaderMap};
 use regional_db::{
     Config, db,
     jobs::webhooks::{self, WebhookJob},
@@ -35,7 +31,6 @@ use serde_json::{Value, json};
 use telemed_shared::{
     accounts::Role,
     auth::{SigningKey, VerifyingKeys},
-    web::session::{COOKIE, Session, SessionKeys},
 };
 use uuid::Uuid;
 use xtask::pg::PgCluster;
@@ -398,103 +393,12 @@ async fn the_cli_registers_reviews_and_rotates_and_refuses_bad_specs() {
     );
 }
 
-/// A session of `role` at `slug`: (cookie, csrf).
-fn session(slug: &str, role: Role) -> (String, String) {
-    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
-    let s = Session {
-        tenant: slug.parse().unwrap(),
-        region: common::region("eu-west"),
-        account: "00000000-0000-4000-8000-00000000a0a0".into(),
-        role,
-        name: "Alice Admin".into(),
-        patient: None,
-        practitioner: None,
-        csrf: csrf.clone(),
-    };
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
-    let token = SessionKeys::from_base64_list(common::edge::SESSION_KEYS)
-        .unwrap()
-        .sign(&s, now)
-        .unwrap();
-    (format!("{COOKIE}={token}"), csrf)
-}
-
-struct Browser<'e> {
-    edge: &'e common::edge::NativeEdge,
-    slug: String,
-    cookie: Option<String>,
-    language: &'static str,
-}
-
-impl Browser<'_> {
-    async fn get(&self, path: &str) -> Response<Vec<u8>> {
-        let mut b = Request::get(format!("http://{}.localhost{path}", self.slug))
-            .header("accept-language", self.language);
-        if let Some(c) = &self.cookie {
-            b = b.header("cookie", c);
-        }
-        self.edge
-            .request(b.body(Vec::new()).unwrap())
-            .await
-            .response
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response<Vec<u8>> {
-        let body = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut b = Request::post(format!("http://{}.localhost{path}", self.slug))
-            .header("accept-language", self.language)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("sec-fetch-site", "same-origin");
-        if let Some(c) = &self.cookie {
-            b = b.header("cookie", c);
-        }
-        self.edge
-            .request(b.body(body.into_bytes()).unwrap())
-            .await
-            .response
-    }
-}
-
-/// `application/x-www-form-urlencoded` of one name or value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// The body, without Fluent's isolation marks around placeables.
-fn text(r: &Response<Vec<u8>>) -> String {
-    String::from_utf8_lossy(r.body()).replace(['\u{2068}', '\u{2069}'], "")
-}
-
-fn location(r: &Response<Vec<u8>>) -> String {
-    r.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The `idem` of the form posting to `action` on a page.
-fn idem_for(html: &str, action: &str) -> String {
-    let at = html
-        .find(&format!(r#"action="{action}""#))
-        .unwrap_or_else(|| panic!("no form to {action}: {html}"));
-    let rest = &html[at..];
-    let at = rest.find(r#"name="idem" value=""#).unwrap() + 19;
-    rest[at..].split('"').next().unwrap().to_owned()
-}
+use common::browser::{Browser, idem_for, location, plain, session};
 
 /// A fresh `idem` for the form posting to `action`: the page rendered anew, as a browser
 /// shows it before each post (a key is for one post).
 async fn fresh(browser: &Browser<'_>, action: &str) -> String {
-    idem_for(&text(&browser.get("/admin/apps").await), action)
+    idem_for(&plain(&browser.get("/admin/apps").await), action)
 }
 
 /// A receiver of webhooks: what it got, verified with the `standardwebhooks` crate.
@@ -590,13 +494,13 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
     };
     let calls = edge.host.calls.get();
     let r = visitor.get("/marketplace").await;
-    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(r.status(), 200, "{}", plain(&r));
     assert_eq!(
         edge.host.calls.get() - calls,
         1,
         "the catalog and the directory entry in one call"
     );
-    let html = text(&r);
+    let html = plain(&r);
     assert!(html.contains("Synchro glycémie"), "{html}");
     assert!(html.contains("9,90\u{a0}€ par mois"), "{html}");
     assert!(
@@ -614,7 +518,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
             .contains("public")
     );
     let r = visitor.get("/marketplace?category=scheduling").await;
-    let html = text(&r);
+    let html = plain(&r);
     assert!(
         html.contains("page-agenda") && !html.contains("page-glucose"),
         "{html}"
@@ -625,7 +529,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
         cookie: None,
         language: "ar",
     };
-    let html = text(&ar.get("/marketplace").await);
+    let html = plain(&ar.get("/marketplace").await);
     assert!(
         html.contains(r#"dir="rtl""#) && html.contains("مزامنة السكر"),
         "{html}"
@@ -669,8 +573,8 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
         language: "en",
     };
     let r = admin.get("/admin/apps").await;
-    assert_eq!(r.status(), 200, "{}", text(&r));
-    let html = text(&r);
+    assert_eq!(r.status(), 200, "{}", plain(&r));
+    let html = plain(&r);
     assert!(html.contains("No app is installed."), "{html}");
     let install = format!("/admin/apps/{app}/install");
     // Every scope offered, none checked.
@@ -696,7 +600,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
         )
         .await;
     assert_eq!(r.status(), 422);
-    assert!(text(&r).contains("Choose at least one access to grant."));
+    assert!(plain(&r).contains("Choose at least one access to grant."));
     let r = admin
         .post(
             &install,
@@ -728,7 +632,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
             ],
         )
         .await;
-    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(r.status(), 303, "{}", plain(&r));
     assert!(location(&r).contains("done=installed"));
     assert_eq!(
         in_clinic(
@@ -810,7 +714,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
     }
 
     // The admin page lists it with its grant; settings are checked, then saved.
-    let html = text(&admin.get("/admin/apps").await);
+    let html = plain(&admin.get("/admin/apps").await);
     assert!(
         html.contains("Installed by account/00000000-0000-4000-8000-00000000a0a0"),
         "{html}"
@@ -828,9 +732,9 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
         .await;
     assert_eq!(r.status(), 422);
     assert!(
-        text(&r).contains("These settings cannot be saved"),
+        plain(&r).contains("These settings cannot be saved"),
         "{}",
-        text(&r)
+        plain(&r)
     );
     let r = admin
         .post(
@@ -859,7 +763,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
         cookie: Some(cookie_b),
         language: "en",
     };
-    let html_b = text(&admin_b.get("/admin/apps").await);
+    let html_b = plain(&admin_b.get("/admin/apps").await);
     assert!(html_b.contains("No app is installed."), "{html_b}");
     assert!(
         !html_b.contains("mmol/L") && !html_b.contains("Installed by"),
@@ -1032,7 +936,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
     );
 
     // Reinstall: the same row, installed_at moves, the endpoint is back on.
-    let html = text(&admin.get("/admin/apps").await);
+    let html = plain(&admin.get("/admin/apps").await);
     assert!(html.contains("Uninstalled by account/"), "{html}");
     let r = admin
         .post(
@@ -1062,7 +966,7 @@ async fn a_clinic_admin_installs_configures_uninstalls_and_reinstalls_an_app() {
         ),
         "t"
     );
-    let dashboard = text(&admin.get("/admin").await);
+    let dashboard = plain(&admin.get("/admin").await);
     assert!(
         dashboard.contains(r#"href="/admin/apps""#) && dashboard.contains("1 app installed"),
         "{dashboard}"

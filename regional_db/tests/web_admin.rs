@@ -11,18 +11,14 @@ mod common;
 
 use std::{sync::OnceLock, time::Duration};
 
-use axum::http::{Request, Response};
+use axum::http::Request;
 use common::{
     Server,
     one_region::{EU, OneRegion},
     region,
 };
 use regional_db::{db, provision};
-use telemed_shared::{
-    accounts::Role,
-    auth::SigningKey,
-    web::session::{COOKIE, Session, SessionKeys},
-};
+use telemed_shared::{accounts::Role, auth::SigningKey};
 
 fn stack() -> &'static OneRegion {
     static STACK: OnceLock<OneRegion> = OnceLock::new();
@@ -82,95 +78,7 @@ fn count(slug: &str, table: &str) -> i64 {
         .unwrap()
 }
 
-/// A session of `role` at `slug`, signed as a sign-in signs it: (cookie, csrf).
-fn session(slug: &str, role: Role) -> (String, String) {
-    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
-    let s = Session {
-        tenant: slug.parse().unwrap(),
-        region: region("eu-west"),
-        account: "00000000-0000-4000-8000-00000000a0a0".into(),
-        role,
-        name: "Alice Admin".into(),
-        patient: None,
-        practitioner: None,
-        csrf: csrf.clone(),
-    };
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
-    let token = SessionKeys::from_base64_list(common::edge::SESSION_KEYS)
-        .unwrap()
-        .sign(&s, now)
-        .unwrap();
-    (format!("{COOKIE}={token}"), csrf)
-}
-
-struct Browser<'e> {
-    edge: &'e common::edge::NativeEdge,
-    slug: String,
-    cookie: Option<String>,
-}
-
-impl Browser<'_> {
-    async fn get(&self, path: &str) -> Response<Vec<u8>> {
-        let mut b = Request::get(format!("http://{}.localhost{path}", self.slug))
-            .header("accept-language", "en");
-        if let Some(c) = &self.cookie {
-            b = b.header("cookie", c);
-        }
-        self.edge
-            .request(b.body(Vec::new()).unwrap())
-            .await
-            .response
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response<Vec<u8>> {
-        let body = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut b = Request::post(format!("http://{}.localhost{path}", self.slug))
-            .header("accept-language", "en")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("sec-fetch-site", "same-origin");
-        if let Some(c) = &self.cookie {
-            b = b.header("cookie", c);
-        }
-        self.edge
-            .request(b.body(body.into_bytes()).unwrap())
-            .await
-            .response
-    }
-}
-
-/// `application/x-www-form-urlencoded` of one name or value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn text(r: &Response<Vec<u8>>) -> String {
-    String::from_utf8_lossy(r.body()).into_owned()
-}
-
-fn location(r: &Response<Vec<u8>>) -> String {
-    r.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The value of the first hidden `idem` input of a page's form.
-fn idem(html: &str) -> String {
-    let at = html
-        .find(r#"name="idem" value=""#)
-        .expect("a form that writes")
-        + 19;
-    html[at..].split('"').next().unwrap().to_owned()
-}
+use common::browser::{Browser, idem, location, session, text};
 
 fn week(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     let mut v = vec![
@@ -195,11 +103,7 @@ async fn an_admin_adds_a_practitioner_and_opens_their_slots() {
     let s = serve().await;
     let edge = common::edge::NativeEdge::new(&s.base, &signer(), &SigningKey::from_seed([7; 32]));
     let (cookie, csrf) = session(slug, Role::Admin);
-    let admin = Browser {
-        edge: &edge,
-        slug: slug.into(),
-        cookie: Some(cookie),
-    };
+    let admin = Browser::new(&edge, slug, Some(cookie));
 
     // The dashboard: private, with its counts.
     let r = admin.get("/admin").await;
@@ -423,23 +327,18 @@ async fn only_admins_open_the_admin_pages() {
     create_clinic(slug).await;
     let s = serve().await;
     let edge = common::edge::NativeEdge::new(&s.base, &signer(), &SigningKey::from_seed([7; 32]));
-    let nobody = Browser {
-        edge: &edge,
-        slug: slug.into(),
-        cookie: None,
-    };
+    let nobody = Browser::new(&edge, slug, None);
     for path in ["/admin", "/admin/practitioners"] {
         let r = nobody.get(path).await;
         assert_eq!(r.status(), 303, "{path}");
-        assert_eq!(location(&r), format!("/sign-in?next={}", encode(path)));
+        assert_eq!(
+            location(&r),
+            format!("/sign-in?next={}", common::browser::encode(path))
+        );
     }
     for role in [Role::Patient, Role::Practitioner] {
         let (cookie, csrf) = session(slug, role);
-        let b = Browser {
-            edge: &edge,
-            slug: slug.into(),
-            cookie: Some(cookie),
-        };
+        let b = Browser::new(&edge, slug, Some(cookie));
         let r = b.get("/admin/practitioners").await;
         assert_eq!(r.status(), 403, "{role:?}");
         assert!(text(&r).contains("Access denied"));
@@ -458,11 +357,7 @@ async fn only_admins_open_the_admin_pages() {
     assert_eq!(count(slug, "practitioners"), 0);
     // Another clinic's admin session is no session here.
     let (cookie, _) = session("web-admin-fr", Role::Admin);
-    let b = Browser {
-        edge: &edge,
-        slug: slug.into(),
-        cookie: Some(cookie),
-    };
+    let b = Browser::new(&edge, slug, Some(cookie));
     assert_eq!(b.get("/admin").await.status(), 303);
 }
 
@@ -474,11 +369,7 @@ async fn prices_are_set_changed_and_retired_in_the_clinics_currency() {
     let slug = "web-admin-prices";
     create_clinic(slug).await;
     let (cookie, csrf) = session(slug, Role::Admin);
-    let admin = Browser {
-        edge: &edge,
-        slug: slug.into(),
-        cookie: Some(cookie),
-    };
+    let admin = Browser::new(&edge, slug, Some(cookie));
     let html = text(&admin.get("/admin/prices").await);
     assert!(html.contains("No prices yet."), "{html}");
     assert!(html.contains("Price (\u{2068}EUR\u{2069})"), "{html}");
@@ -638,11 +529,7 @@ async fn prices_are_set_changed_and_retired_in_the_clinics_currency() {
     let xof = "web-admin-prices-xof";
     create_clinic_in(xof, Some("XOF")).await;
     let (cookie, csrf) = session(xof, Role::Admin);
-    let admin = Browser {
-        edge: &edge,
-        slug: xof.into(),
-        cookie: Some(cookie),
-    };
+    let admin = Browser::new(&edge, xof, Some(cookie));
     let html = text(&admin.get("/admin/prices").await);
     let r = admin
         .post(
@@ -688,11 +575,7 @@ async fn an_admin_creates_accounts_that_sign_in_and_disables_them() {
     let slug = "web-admin-accounts";
     create_clinic(slug).await;
     let (cookie, csrf) = session(slug, Role::Admin);
-    let admin = Browser {
-        edge: &edge,
-        slug: slug.into(),
-        cookie: Some(cookie),
-    };
+    let admin = Browser::new(&edge, slug, Some(cookie));
     let html = text(&admin.get("/admin/practitioners").await);
     let r = admin
         .post(
@@ -781,7 +664,7 @@ async fn an_admin_creates_accounts_that_sign_in_and_disables_them() {
     let sign_in = async |password: &str| {
         let form = format!(
             "csrf=0123456789abcdefXYZ&email=claire%40clinic.example&password={}",
-            encode(password)
+            common::browser::encode(password)
         );
         let req = Request::post(format!("http://{slug}.localhost/sign-in"))
             .header("content-type", "application/x-www-form-urlencoded")

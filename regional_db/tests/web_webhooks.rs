@@ -13,7 +13,6 @@ mod common;
 
 use std::{sync::OnceLock, time::Duration};
 
-use axum::http::{Request, Response};
 use common::{
     Server,
     one_region::{EU, OneRegion},
@@ -23,7 +22,6 @@ use regional_db::{Config, db, provision};
 use telemed_shared::{
     accounts::Role,
     auth::{SigningKey, VerifyingKeys},
-    web::session::{COOKIE, Session, SessionKeys},
 };
 
 const LOGIN: &str = "regional_db_web_webhooks";
@@ -98,95 +96,7 @@ fn in_clinic(slug: &str, sql: &str) -> String {
         .to_owned()
 }
 
-/// A session of `role` at `slug`, signed as a sign-in signs it: (cookie, csrf).
-fn session(slug: &str, role: Role) -> (String, String) {
-    let csrf = format!("csrf-{slug}-{role:?}-0123456789");
-    let s = Session {
-        tenant: slug.parse().unwrap(),
-        region: region("eu-west"),
-        account: "00000000-0000-4000-8000-00000000a0a0".into(),
-        role,
-        name: "Alice Admin".into(),
-        patient: None,
-        practitioner: None,
-        csrf: csrf.clone(),
-    };
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
-    let token = SessionKeys::from_base64_list(common::edge::SESSION_KEYS)
-        .unwrap()
-        .sign(&s, now)
-        .unwrap();
-    (format!("{COOKIE}={token}"), csrf)
-}
-
-struct Browser<'e> {
-    edge: &'e common::edge::NativeEdge,
-    slug: String,
-    cookie: Option<String>,
-    language: &'static str,
-}
-
-impl Browser<'_> {
-    async fn get(&self, path: &str) -> Response<Vec<u8>> {
-        let mut b = Request::get(format!("http://{}.localhost{path}", self.slug))
-            .header("accept-language", self.language);
-        if let Some(c) = &self.cookie {
-            b = b.header("cookie", c);
-        }
-        self.edge
-            .request(b.body(Vec::new()).unwrap())
-            .await
-            .response
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response<Vec<u8>> {
-        let body = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut b = Request::post(format!("http://{}.localhost{path}", self.slug))
-            .header("accept-language", self.language)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("sec-fetch-site", "same-origin");
-        if let Some(c) = &self.cookie {
-            b = b.header("cookie", c);
-        }
-        self.edge
-            .request(b.body(body.into_bytes()).unwrap())
-            .await
-            .response
-    }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn text(r: &Response<Vec<u8>>) -> String {
-    String::from_utf8_lossy(r.body()).into_owned()
-}
-
-fn location(r: &Response<Vec<u8>>) -> String {
-    r.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The value of the first hidden `idem` input of a page's form.
-fn idem(html: &str) -> String {
-    let at = html
-        .find(r#"name="idem" value=""#)
-        .expect("a form that writes")
-        + 19;
-    html[at..].split('"').next().unwrap().to_owned()
-}
+use common::browser::{Browser, idem, location, session, text};
 
 /// An endpoint of `slug` subscribed to new patients, and two patients: (endpoint, the
 /// deliveries' ids and webhook-ids, the patients' ids). The first delivery was delivered;

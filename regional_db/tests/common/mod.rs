@@ -2,6 +2,7 @@
 // Each test binary compiles this module and uses part of it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod edge;
 pub mod one_region;
 
