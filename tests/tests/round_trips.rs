@@ -540,28 +540,48 @@ fn an_apps_token_is_one_call_its_api_calls_one_and_discovery_none() {
                 .iter()
                 .map(|r| r.id.as_str())
                 .collect();
-            let (before, oauth_before) = (edge_calls_received(), oauth_calls());
-            let (status, body, _) = secret_token(edge, &slug, &app, "system/Patient.rs");
-            assert_eq!(status, 200, "{body}");
-            assert_eq!(
-                edge_calls_received() - before,
-                0,
-                "{edge:?} {country}: no directory call"
-            );
             // One call from the edge: to the home region, or to the nearest (Spin has no
             // edge cache of the directory), which forwards it there once.
-            let calls = delta(&oauth_calls(), &oauth_before);
-            for (region, n) in regions.iter().zip(&calls) {
-                let expected = if *region == home { 1..=1 } else { 0..=1 };
-                assert!(
-                    expected.contains(n),
-                    "{edge:?} {country}: {region} saw {n} token call(s): {calls:?}"
+            let one_call = |what: &str, f: &dyn Fn() -> (u16, serde_json::Value)| {
+                let (before, oauth_before) = (edge_calls_received(), oauth_calls());
+                let (status, body) = f();
+                assert_eq!(status, 200, "{edge:?} {country} {what}: {body}");
+                assert_eq!(
+                    edge_calls_received() - before,
+                    0,
+                    "{edge:?} {country} {what}: no directory call"
                 );
+                let calls = delta(&oauth_calls(), &oauth_before);
+                for (region, n) in regions.iter().zip(&calls) {
+                    let expected = if *region == home { 1..=1 } else { 0..=1 };
+                    assert!(
+                        expected.contains(n),
+                        "{edge:?} {country} {what}: {region} saw {n} call(s): {calls:?}"
+                    );
+                }
+                assert!(
+                    calls.iter().sum::<u64>() <= 2,
+                    "{edge:?} {country} {what}: {calls:?}"
+                );
+                body
+            };
+            let body = one_call("token", &|| {
+                let (s, b, _) = secret_token(edge, &slug, &app, "system/Patient.rs");
+                (s, b)
+            });
+            let basic = apps::basic(&app.client_id, app.secret.as_deref().unwrap());
+            for path in ["/oauth/introspect", "/oauth/revoke"] {
+                let throwaway =
+                    secret_token(edge, &slug, &app, "system/Patient.rs").1["access_token"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned();
+                one_call(path, &|| {
+                    let (s, b, _) =
+                        apps::post_form(edge, &slug, path, &[("token", &throwaway)], Some(&basic));
+                    (s, b)
+                });
             }
-            assert!(
-                calls.iter().sum::<u64>() <= 2,
-                "{edge:?} {country}: {calls:?}"
-            );
             let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap());
             let (s, n) = calls_of(|| {
                 edge.get(&host, "/v1/patients", &[("authorization", &bearer)])
