@@ -9,15 +9,13 @@
 
 mod common;
 
-use std::{sync::OnceLock, time::Duration};
+use std::sync::OnceLock;
 
 use axum::http::Request;
 use common::{
     Server,
     one_region::{EU, OneRegion},
-    region,
 };
-use regional_db::{db, provision};
 use telemed_shared::{accounts::Role, auth::SigningKey};
 
 fn stack() -> &'static OneRegion {
@@ -39,26 +37,7 @@ async fn create_clinic(slug: &str) {
 
 /// A French clinic, billing in `currency` instead of the euro when given.
 async fn create_clinic_in(slug: &str, currency: Option<&str>) {
-    let url = stack().url();
-    let pool = db::pool(&url, 2, Duration::from_secs(10)).unwrap();
-    provision::create(
-        &provision::NewTenant {
-            slug: slug.into(),
-            name: format!("Clinic {slug}"),
-            country: "FR".into(),
-            region: None,
-            domains: vec![],
-            currency: currency.map(str::to_owned),
-        },
-        &provision::Target {
-            region: &region("eu-west"),
-            pool: &pool,
-            control: &pool,
-            control_is_local: true,
-        },
-    )
-    .await
-    .expect("clinic created");
+    common::create_clinic_in_eu(&stack().url(), slug, "FR", currency).await;
 }
 
 /// SQL in a clinic's schema, its output trimmed.

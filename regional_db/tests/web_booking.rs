@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::{sync::OnceLock, time::Duration};
+use std::sync::OnceLock;
 
 use chrono::Utc;
 use common::{
@@ -18,7 +18,6 @@ use common::{
     one_region::{EU, OneRegion},
     region,
 };
-use regional_db::{db, provision};
 use serde_json::{Value, json};
 use telemed_shared::{
     accounts::Role,
@@ -52,25 +51,7 @@ async fn serve() -> Server {
 }
 
 async fn create_clinic(slug: &str, country: &str) {
-    let pool = db::pool(&stack().url(), 2, Duration::from_secs(10)).unwrap();
-    provision::create(
-        &provision::NewTenant {
-            slug: slug.into(),
-            name: format!("Clinique {slug}"),
-            country: country.into(),
-            region: None,
-            domains: vec![],
-            currency: None,
-        },
-        &provision::Target {
-            region: &region("eu-west"),
-            pool: &pool,
-            control: &pool,
-            control_is_local: true,
-        },
-    )
-    .await
-    .expect("clinic created");
+    common::create_clinic_in_eu(&stack().url(), slug, country, None).await;
 }
 
 /// SQL in a clinic's schema.

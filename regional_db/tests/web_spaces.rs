@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::{sync::OnceLock, time::Duration};
+use std::sync::OnceLock;
 
 use chrono::Utc;
 use common::{Server, edge::NativeEdge, one_region::OneRegion, region};
-use regional_db::{db, provision};
 use serde_json::{Value, json};
 use telemed_shared::{
     accounts::Role,
@@ -44,25 +43,7 @@ fn api_token(slug: &str) -> String {
 }
 
 async fn create_clinic(slug: &str) {
-    let pool = db::pool(&stack().url(), 2, Duration::from_secs(10)).unwrap();
-    provision::create(
-        &provision::NewTenant {
-            slug: slug.into(),
-            name: format!("Clinic {slug}"),
-            country: "FR".into(),
-            region: None,
-            domains: vec![],
-            currency: None,
-        },
-        &provision::Target {
-            region: &region("eu-west"),
-            pool: &pool,
-            control: &pool,
-            control_is_local: true,
-        },
-    )
-    .await
-    .expect("clinic created");
+    common::create_clinic_in_eu(&stack().url(), slug, "FR", None).await;
 }
 
 async fn serve() -> Server {

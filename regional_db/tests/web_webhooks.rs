@@ -11,14 +11,14 @@
 
 mod common;
 
-use std::{sync::OnceLock, time::Duration};
+use std::sync::OnceLock;
 
 use common::{
     Server,
     one_region::{EU, OneRegion},
     region,
 };
-use regional_db::{Config, db, provision};
+use regional_db::Config;
 use telemed_shared::{
     accounts::Role,
     auth::{SigningKey, VerifyingKeys},
@@ -63,26 +63,7 @@ async fn serve() -> Server {
 }
 
 async fn create_clinic(slug: &str) {
-    let url = stack().url();
-    let pool = db::pool(&url, 2, Duration::from_secs(10)).unwrap();
-    provision::create(
-        &provision::NewTenant {
-            slug: slug.into(),
-            name: format!("Clinic {slug}"),
-            country: "FR".into(),
-            region: None,
-            domains: vec![],
-            currency: None,
-        },
-        &provision::Target {
-            region: &region("eu-west"),
-            pool: &pool,
-            control: &pool,
-            control_is_local: true,
-        },
-    )
-    .await
-    .expect("clinic created");
+    common::create_clinic_in_eu(&stack().url(), slug, "FR", None).await;
 }
 
 /// SQL in a clinic's schema (as the administrator), its output trimmed.

@@ -80,3 +80,28 @@ pub async fn pinned(url: &str, slug: &str) -> tokio_postgres::Client {
         .unwrap();
     client
 }
+
+/// Creates clinic `slug` of `country` (billing in `currency`, else the country's) in the
+/// eu-west database at `url`, which also holds the control schema, as `regional-db tenant
+/// create` does.
+pub async fn create_clinic_in_eu(url: &str, slug: &str, country: &str, currency: Option<&str>) {
+    let pool = regional_db::db::pool(url, 2, std::time::Duration::from_secs(10)).unwrap();
+    regional_db::provision::create(
+        &regional_db::provision::NewTenant {
+            slug: slug.into(),
+            name: format!("Clinic {slug}"),
+            country: country.into(),
+            region: None,
+            domains: vec![],
+            currency: currency.map(str::to_owned),
+        },
+        &regional_db::provision::Target {
+            region: &region("eu-west"),
+            pool: &pool,
+            control: &pool,
+            control_is_local: true,
+        },
+    )
+    .await
+    .expect("clinic created");
+}
