@@ -60,20 +60,7 @@ fn stack() -> &'static Stack {
         })
         .join()
         .unwrap();
-        cluster
-            .psql(
-                DB,
-                &format!(
-                    "DO $$ BEGIN \
-                       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{LOGIN}') THEN \
-                         CREATE ROLE {LOGIN} LOGIN IN ROLE {}; \
-                       END IF; \
-                       ALTER ROLE {LOGIN} PASSWORD '{PASSWORD}'; \
-                     END $$",
-                    regional_db::grants::SERVICE_ROLE
-                ),
-            )
-            .unwrap();
+        common::service_login(&cluster, DB, LOGIN, PASSWORD);
         Stack {
             cluster,
             master_keys: MasterKeys::generate("k1").unwrap(),

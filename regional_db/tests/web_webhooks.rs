@@ -31,21 +31,7 @@ fn stack() -> &'static OneRegion {
     static STACK: OnceLock<OneRegion> = OnceLock::new();
     STACK.get_or_init(|| {
         let stack = OneRegion::start("regional-db-pg-web-webhooks");
-        stack
-            .cluster
-            .psql(
-                EU,
-                &format!(
-                    "DO $$ BEGIN \
-                       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{LOGIN}') THEN \
-                         CREATE ROLE {LOGIN} LOGIN IN ROLE {}; \
-                       END IF; \
-                       ALTER ROLE {LOGIN} PASSWORD '{PASSWORD}'; \
-                     END $$",
-                    regional_db::grants::SERVICE_ROLE
-                ),
-            )
-            .unwrap();
+        common::service_login(&stack.cluster, EU, LOGIN, PASSWORD);
         stack
     })
 }

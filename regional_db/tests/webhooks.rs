@@ -52,19 +52,7 @@ fn cluster() -> &'static PgCluster {
         })
         .join()
         .unwrap();
-        c.psql(
-            DB,
-            &format!(
-                "DO $$ BEGIN \
-                   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{LOGIN}') THEN \
-                     CREATE ROLE {LOGIN} LOGIN IN ROLE {}; \
-                   END IF; \
-                   ALTER ROLE {LOGIN} PASSWORD '{PASSWORD}'; \
-                 END $$",
-                regional_db::grants::SERVICE_ROLE
-            ),
-        )
-        .unwrap();
+        common::service_login(&c, DB, LOGIN, PASSWORD);
         c
     })
 }

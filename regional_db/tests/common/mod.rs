@@ -105,3 +105,22 @@ pub async fn create_clinic_in_eu(url: &str, slug: &str, country: &str, currency:
     .await
     .expect("clinic created");
 }
+
+/// Creates (or re-passwords) `login`, a LOGIN member of the service role, in `cluster`: the
+/// role `regional-db serve` connects as, for tests that must hold only the service's grants.
+pub fn service_login(cluster: &PgCluster, db: &str, login: &str, password: &str) {
+    cluster
+        .psql(
+            db,
+            &format!(
+                "DO $$ BEGIN \
+                   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') THEN \
+                     CREATE ROLE {login} LOGIN IN ROLE {}; \
+                   END IF; \
+                   ALTER ROLE {login} PASSWORD '{password}'; \
+                 END $$",
+                regional_db::grants::SERVICE_ROLE
+            ),
+        )
+        .unwrap();
+}
